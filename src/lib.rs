@@ -1,0 +1,23 @@
+//! # Latent Lab
+//!
+//! A desktop app for watching generative models learn and for exploring their
+//! latent spaces. Data flows one way — **dataset → trainer (worker thread) →
+//! events → UI** — and commands flow back from the UI to the worker.
+//!
+//! - [`data`]: datasets (the embedded MNIST, IDX folders, image folders).
+//! - [`nets`]: candle models, one file per family, behind shared traits.
+//! - [`train`]: the trainer — losses, optimizers, metrics, checkpoints. No egui.
+//! - [`worker`]: the training thread and its typed `Command` / `Event` messages.
+//! - [`ui`]: the eframe app, one file per panel.
+//! - [`export`]: grids, PNG and GIF files.
+//! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
+//! - [`rng`]: the seeded random number generator everything deterministic uses.
+
+pub mod cli;
+pub mod data;
+pub mod export;
+pub mod nets;
+pub mod rng;
+pub mod train;
+pub mod ui;
+pub mod worker;

@@ -1,0 +1,275 @@
+//! candle models, one file per family, behind two shared traits:
+//! [`Generator`] ("decode z into images") and [`Discriminator`] ("score images").
+//!
+//! A [`Gan`] holds both networks, each with its own `VarMap` so that each gets
+//! its own optimizer. Weights are initialised from the seeded [`crate::rng::Rng`],
+//! so the same seed gives the same network bit for bit.
+
+pub mod dcgan;
+pub mod init;
+pub mod mlp;
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_nn::{VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+/// Images the models produce and take: 1 channel, 28×28.
+pub const IMAGE_SIDE: usize = crate::data::IMAGE_SIDE;
+
+/// Which family of GAN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// The classic fully connected GAN: G z → 256 → 512 → 1024 → 784, D 784 → 512 → 256 → 1.
+    MlpGan,
+    /// A small DCGAN: transposed convolutions in G, strided convolutions in D.
+    Dcgan,
+}
+
+impl ModelKind {
+    /// All kinds, in menu order.
+    pub const ALL: [ModelKind; 2] = [ModelKind::MlpGan, ModelKind::Dcgan];
+
+    /// The name used on the command line and in files ("mlp-gan", "dcgan").
+    pub fn id(self) -> &'static str {
+        match self {
+            ModelKind::MlpGan => "mlp-gan",
+            ModelKind::Dcgan => "dcgan",
+        }
+    }
+
+    /// A name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::MlpGan => "MLP GAN",
+            ModelKind::Dcgan => "DCGAN",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        ModelKind::ALL
+            .into_iter()
+            .find(|k| k.id() == s)
+            .ok_or_else(|| format!("unknown model '{s}' (expected mlp-gan or dcgan)"))
+    }
+}
+
+/// What defines a GAN's architecture. Saved next to its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GanConfig {
+    /// The model family.
+    pub kind: ModelKind,
+    /// Size of the latent vector z (2 works, for teaching).
+    pub latent_dim: usize,
+}
+
+impl Default for GanConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::MlpGan,
+            latent_dim: 100,
+        }
+    }
+}
+
+/// Maps latent vectors to images.
+pub trait Generator: Send + Sync {
+    /// `z` is `(B, latent_dim)`; returns `(B, 1, 28, 28)` in [-1, 1].
+    /// `train` selects batch statistics (training) or running statistics (inference).
+    fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor>;
+}
+
+/// Scores images: high logits mean "real".
+pub trait Discriminator: Send + Sync {
+    /// `x` is `(B, 1, 28, 28)` in [-1, 1]; returns logits of shape `(B,)`.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor>;
+}
+
+/// A generator and a discriminator, each with its own variables.
+pub struct Gan {
+    /// The architecture.
+    pub config: GanConfig,
+    /// The generator network.
+    pub g: Box<dyn Generator>,
+    /// The discriminator network.
+    pub d: Box<dyn Discriminator>,
+    /// The generator's variables (weights, biases, batch-norm running stats).
+    pub g_vars: VarMap,
+    /// The discriminator's variables.
+    pub d_vars: VarMap,
+    /// Where the tensors live.
+    pub device: Device,
+}
+
+impl std::fmt::Debug for Gan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gan")
+            .field("config", &self.config)
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gan {
+    /// Builds both networks with weights drawn from `seed`.
+    pub fn new(config: GanConfig, seed: u64, device: &Device) -> Result<Self> {
+        let gan = Self::new_uninit(config, device)?;
+        init::init_vars(&gan.g_vars, config.kind, &mut crate::rng::Rng::derive(seed, "init.g"))?;
+        init::init_vars(&gan.d_vars, config.kind, &mut crate::rng::Rng::derive(seed, "init.d"))?;
+        Ok(gan)
+    }
+
+    /// Builds both networks with placeholder weights, to be overwritten (e.g. from a checkpoint).
+    pub fn new_uninit(config: GanConfig, device: &Device) -> Result<Self> {
+        if config.latent_dim == 0 {
+            candle_core::bail!("latent size must be at least 1");
+        }
+        let g_vars = VarMap::new();
+        let d_vars = VarMap::new();
+        let (g, d) = build(
+            config,
+            VarBuilder::from_varmap(&g_vars, DType::F32, device),
+            VarBuilder::from_varmap(&d_vars, DType::F32, device),
+        )?;
+        Ok(Self {
+            config,
+            g,
+            d,
+            g_vars,
+            d_vars,
+            device: device.clone(),
+        })
+    }
+
+    /// The generator alone, as an independent copy of the current weights.
+    pub fn snapshot_generator(&self) -> Result<GeneratorSnapshot> {
+        GeneratorSnapshot::copy_from(self.config, &self.g_vars, &self.device)
+    }
+
+    /// Generates images for the latent vectors `z` (`(B, latent_dim)`), inference mode.
+    pub fn generate(&self, z: &Tensor) -> Result<Tensor> {
+        self.g.forward_t(z, false)
+    }
+}
+
+/// A frozen copy of a generator: decodes z without touching the training run.
+pub struct GeneratorSnapshot {
+    /// The architecture.
+    pub config: GanConfig,
+    g: Box<dyn Generator>,
+    vars: VarMap,
+    device: Device,
+}
+
+impl GeneratorSnapshot {
+    /// Deep-copies the generator variables in `g_vars` into a new network.
+    pub fn copy_from(config: GanConfig, g_vars: &VarMap, device: &Device) -> Result<Self> {
+        let vars = VarMap::new();
+        let d_dummy = VarMap::new();
+        let (g, _) = build(
+            config,
+            VarBuilder::from_varmap(&vars, DType::F32, device),
+            VarBuilder::from_varmap(&d_dummy, DType::F32, device),
+        )?;
+        copy_vars(g_vars, &vars)?;
+        Ok(Self {
+            config,
+            g,
+            vars,
+            device: device.clone(),
+        })
+    }
+
+    /// The variables of this generator, by name.
+    pub fn vars(&self) -> &VarMap {
+        &self.vars
+    }
+
+    /// The device its tensors live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Decodes latent vectors (`(B, latent_dim)`) into images `(B, 1, 28, 28)` in [-1, 1].
+    pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
+        self.g.forward_t(z, false)
+    }
+
+    /// Decodes `n` latent vectors given as one flat slice into 8-bit images (row-major, 784 bytes each).
+    pub fn decode_to_u8(&self, z: &[f32]) -> Result<Vec<u8>> {
+        let n = z.len() / self.config.latent_dim;
+        let zt = Tensor::from_slice(z, (n, self.config.latent_dim), &self.device)?;
+        images_to_u8(&self.decode(&zt)?)
+    }
+}
+
+/// Converts images in [-1, 1] (any shape with B first) into 8-bit pixels, 0 = -1, 255 = +1.
+pub fn images_to_u8(images: &Tensor) -> Result<Vec<u8>> {
+    let flat: Vec<f32> = images.flatten_all()?.to_vec1()?;
+    Ok(flat
+        .into_iter()
+        .map(|v| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8)
+        .collect())
+}
+
+/// Copies the values of every variable in `from` into the same-named variable of `to`.
+pub fn copy_vars(from: &VarMap, to: &VarMap) -> Result<()> {
+    let src = from
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    let dst = to
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    for (name, var) in dst.iter() {
+        let Some(s) = src.get(name) else {
+            candle_core::bail!("variable {name} missing from the source network");
+        };
+        var.set(s.as_tensor())?;
+    }
+    Ok(())
+}
+
+/// The variables of a map as `(name, var)` pairs sorted by name.
+pub fn sorted_vars(map: &VarMap) -> Vec<(String, Var)> {
+    let data = match map.data().lock() {
+        Ok(d) => d,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let mut v: Vec<(String, Var)> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Whether a variable is trained by the optimizer (batch-norm running statistics are not).
+pub fn is_trainable(name: &str) -> bool {
+    !name.ends_with("running_mean") && !name.ends_with("running_var")
+}
+
+fn build(
+    config: GanConfig,
+    g_vb: VarBuilder,
+    d_vb: VarBuilder,
+) -> Result<(Box<dyn Generator>, Box<dyn Discriminator>)> {
+    Ok(match config.kind {
+        ModelKind::MlpGan => (
+            Box::new(mlp::MlpGenerator::new(config.latent_dim, g_vb)?),
+            Box::new(mlp::MlpDiscriminator::new(d_vb)?),
+        ),
+        ModelKind::Dcgan => (
+            Box::new(dcgan::DcganGenerator::new(config.latent_dim, g_vb)?),
+            Box::new(dcgan::DcganDiscriminator::new(d_vb)?),
+        ),
+    })
+}

@@ -1,0 +1,54 @@
+//! GAN losses on logits, written to be numerically stable.
+//!
+//! With `D(x) = σ(l)`: `-log D(x) = softplus(-l)` and `-log(1 - D(x)) = softplus(l)`,
+//! where `softplus(l) = max(l, 0) + log(1 + e^{-|l|})` never overflows.
+
+use candle_core::{Result, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// What the generator minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratorLoss {
+    /// The original minimax objective: minimise log(1 − D(G(z))). Saturates early in training.
+    Minimax,
+    /// The non-saturating heuristic: minimise −log D(G(z)).
+    #[default]
+    NonSaturating,
+}
+
+impl GeneratorLoss {
+    /// Both, in menu order.
+    pub const ALL: [GeneratorLoss; 2] = [GeneratorLoss::NonSaturating, GeneratorLoss::Minimax];
+
+    /// Name on the command line and in files.
+    pub fn id(self) -> &'static str {
+        match self {
+            GeneratorLoss::Minimax => "minimax",
+            GeneratorLoss::NonSaturating => "non-saturating",
+        }
+    }
+}
+
+/// Elementwise `log(1 + e^x)`, stable for any x.
+pub fn softplus(x: &Tensor) -> Result<Tensor> {
+    let pos = x.relu()?;
+    let tail = (x.abs()?.neg()?.exp()? + 1.0)?.log()?;
+    pos + tail
+}
+
+/// The discriminator's loss: BCE(real, 1) + BCE(fake, 0) = mean softplus(−l_real) + mean softplus(l_fake).
+/// At the game's equilibrium (D = 1/2 everywhere) it equals 2·ln 2 ≈ 1.386.
+pub fn discriminator_loss(real_logits: &Tensor, fake_logits: &Tensor) -> Result<Tensor> {
+    softplus(&real_logits.neg()?)?.mean_all()? + softplus(fake_logits)?.mean_all()?
+}
+
+/// The generator's loss on the discriminator's logits for its fakes.
+/// Non-saturating: mean −log D(G(z)) (ln 2 ≈ 0.693 at equilibrium);
+/// minimax: mean log(1 − D(G(z))) (−ln 2 at equilibrium).
+pub fn generator_loss(fake_logits: &Tensor, kind: GeneratorLoss) -> Result<Tensor> {
+    match kind {
+        GeneratorLoss::NonSaturating => softplus(&fake_logits.neg()?)?.mean_all(),
+        GeneratorLoss::Minimax => softplus(fake_logits)?.mean_all()?.neg(),
+    }
+}

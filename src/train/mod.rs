@@ -1,0 +1,18 @@
+//! The trainer: Goodfellow et al.'s Algorithm 1 (k discriminator steps, then
+//! one generator step), its losses, optimizers, metrics and checkpoints.
+//!
+//! Nothing under here knows about egui: the same [`Trainer`] runs behind the
+//! window (on the worker thread) and behind `latent-lab train`.
+
+pub mod alloc;
+pub mod checkpoint;
+pub mod loss;
+pub mod metrics;
+pub mod optim;
+pub mod trainer;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use loss::GeneratorLoss;
+pub use metrics::{DStep, GStep, StepMetrics};
+pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use trainer::{TrainConfig, TrainError, Trainer};

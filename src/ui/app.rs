@@ -1,0 +1,570 @@
+//! The [`App`]: owns the worker handle and everything the panels show, drains the
+//! worker's events each frame under a small time budget, and lays the window out
+//! (menu bar on top, controls on the left, charts, histogram and samples in the
+//! middle, status bar at the bottom). Each panel lives in its own file as
+//! `impl App { fn *_ui }`.
+
+use eframe::egui;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::data::Dataset;
+use crate::worker::{
+    Command, DataSource, ErrorKind, Event, GeneratorFrame, RepaintFn, RunOrigin, UpdateReport, WorkerHandle,
+    WorkerOptions, WorkerStatus,
+};
+
+use super::charts::Charts;
+use super::debug::FrameStats;
+use super::histogram::HistogramPanel;
+use super::samples::SamplesPanel;
+use super::settings::{STORAGE_KEY, Settings, ThemeChoice};
+
+/// Longest the UI spends draining worker events in one frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(3);
+/// How long a notice (e.g. "saved") stays in the status bar.
+const NOTICE_FOR: Duration = Duration::from_secs(6);
+/// Most error banners shown at once.
+const MAX_BANNERS: usize = 4;
+
+/// One error shown in the banner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    /// What happened (names the file where there is one).
+    pub message: String,
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// How many times in a row it happened.
+    pub repeats: u32,
+}
+
+/// A question waiting for the user's answer before something destructive happens.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Confirm {
+    /// Reset the run with the editor's model and hyperparameters.
+    Reset,
+}
+
+/// The Latent Lab window.
+pub struct App {
+    pub(super) settings: Settings,
+    pub(super) worker: Option<WorkerHandle>,
+    pub(super) pending: VecDeque<Command>,
+    pub(super) status: Option<WorkerStatus>,
+    pub(super) run: u64,
+    pub(super) charts: Charts,
+    pub(super) histogram: HistogramPanel,
+    pub(super) samples: SamplesPanel,
+    pub(super) data_info: Option<Arc<crate::worker::DataInfo>>,
+    pub(super) data_texture: Option<egui::TextureHandle>,
+    pub(super) data_texture_for: Option<usize>,
+    pub(super) banners: Vec<Banner>,
+    pub(super) notice: Option<(String, Instant)>,
+    pub(super) confirm: Option<Confirm>,
+    pub(super) last_update: Option<UpdateReport>,
+    pub(super) frame_stats: FrameStats,
+    pub(super) generator: Option<GeneratorFrame>,
+    pub(super) autosave_path: Option<PathBuf>,
+    pub(super) applied_look: Option<(ThemeChoice, f32)>,
+    pub(super) exports: super::samples::Exports,
+}
+
+impl App {
+    /// The window's app: settings from eframe's storage, the previous run restored
+    /// (paused) from the autosave in the platform data folder if there is one.
+    pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        let autosave_path = if settings.autosave {
+            super::checkpoints::autosave_path()
+        } else {
+            None
+        };
+        let restore_from = autosave_path.clone().filter(|p| p.is_file());
+        let options = WorkerOptions {
+            model: settings.model,
+            train: settings.train,
+            speed: settings.speed,
+            data: settings.data.clone(),
+            restore_from,
+            autosave_path: autosave_path.clone(),
+            ..WorkerOptions::default()
+        };
+        let ctx = cc.egui_ctx.clone();
+        let repaint: RepaintFn = Box::new(move || ctx.request_repaint());
+        Self::with_options(settings, options, repaint, autosave_path)
+    }
+
+    /// An app with a worker started from `options`; `repaint` wakes the UI.
+    pub fn with_options(
+        settings: Settings,
+        options: WorkerOptions,
+        repaint: RepaintFn,
+        autosave_path: Option<PathBuf>,
+    ) -> Self {
+        let mut app = Self {
+            settings,
+            worker: None,
+            pending: VecDeque::new(),
+            status: None,
+            run: 0,
+            charts: Charts::default(),
+            histogram: HistogramPanel::default(),
+            samples: SamplesPanel::default(),
+            data_info: None,
+            data_texture: None,
+            data_texture_for: None,
+            banners: Vec::new(),
+            notice: None,
+            confirm: None,
+            last_update: None,
+            frame_stats: FrameStats::default(),
+            generator: None,
+            autosave_path,
+            applied_look: None,
+            exports: Default::default(),
+        };
+        match WorkerHandle::spawn(options, repaint) {
+            Ok(w) => app.worker = Some(w),
+            Err(e) => app.push_banner(ErrorKind::Training, format!("cannot start the training thread: {e}")),
+        }
+        app
+    }
+
+    /// A headless app for tests: trains on `data` with `settings`' model and
+    /// hyperparameters, no autosave, no repaint callback.
+    pub fn new_for_test(data: Arc<Dataset>, settings: Settings) -> Self {
+        let options = WorkerOptions {
+            model: settings.model,
+            train: settings.train,
+            speed: settings.speed,
+            preloaded: Some(data),
+            ..WorkerOptions::default()
+        };
+        Self::with_options(settings, options, Box::new(|| {}), None)
+    }
+
+    /// The worker's latest reported state.
+    pub fn status(&self) -> Option<&WorkerStatus> {
+        self.status.as_ref()
+    }
+
+    /// The settings (as edited in the window).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The error banners shown now.
+    pub fn banners(&self) -> &[Banner] {
+        &self.banners
+    }
+
+    /// Points stored per chart series (bounded however long training runs).
+    pub fn chart_points(&self) -> usize {
+        self.charts.len()
+    }
+
+    /// Sample grids stored for the timeline.
+    pub fn sample_grids(&self) -> usize {
+        self.samples.timeline.len()
+    }
+
+    /// Histograms stored for the scrubber.
+    pub fn histograms(&self) -> usize {
+        self.histogram.timeline.len()
+    }
+
+    /// The newest generator snapshot (for the latent tools).
+    pub fn generator(&self) -> Option<&GeneratorFrame> {
+        self.generator.as_ref()
+    }
+
+    /// The frame-time statistics the debug panel shows.
+    pub fn frame_stats(&self) -> &FrameStats {
+        &self.frame_stats
+    }
+
+    /// Queues a command for the worker (sent without blocking, this frame or the next).
+    pub fn send(&mut self, command: Command) {
+        self.pending.push_back(command);
+        self.flush_commands();
+    }
+
+    /// Starts loading a dataset; the current one stays in use until it has loaded.
+    pub fn open_data(&mut self, source: DataSource) {
+        self.send(Command::LoadData(source));
+    }
+
+    /// Stops the worker (it autosaves if enabled) and waits for it.
+    pub fn shutdown(&mut self) {
+        self.worker = None;
+    }
+
+    fn flush_commands(&mut self) {
+        let Some(worker) = &self.worker else {
+            return;
+        };
+        while let Some(cmd) = self.pending.pop_front() {
+            match worker.send(cmd) {
+                Ok(()) => {}
+                Err(crate::worker::SendError::Full(cmd)) => {
+                    self.pending.push_front(*cmd);
+                    break;
+                }
+                Err(crate::worker::SendError::Stopped(_)) => {
+                    self.pending.clear();
+                    self.push_banner(ErrorKind::Training, "the training thread has stopped".into());
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Shows an error in the banner (an identical last one counts up instead).
+    pub(super) fn push_banner(&mut self, kind: ErrorKind, message: String) {
+        if let Some(last) = self.banners.last_mut()
+            && last.message == message
+        {
+            last.repeats += 1;
+            return;
+        }
+        self.banners.push(Banner {
+            message,
+            kind,
+            repeats: 1,
+        });
+        if self.banners.len() > MAX_BANNERS {
+            self.banners.remove(0);
+        }
+    }
+
+    /// Shows a passing message in the status bar.
+    pub(super) fn notify(&mut self, message: impl Into<String>) {
+        self.notice = Some((message.into(), Instant::now()));
+    }
+
+    /// Clears what belongs to older runs when a newer run shows up.
+    fn enter_run(&mut self, run: u64) -> bool {
+        if run <= self.run {
+            return run == self.run;
+        }
+        self.run = run;
+        self.charts.clear();
+        self.histogram.clear();
+        self.samples.clear();
+        self.last_update = None;
+        true
+    }
+
+    /// Takes what the worker sent: events (under a time budget) and the latest heavy payloads.
+    pub fn pump(&mut self) {
+        self.flush_commands();
+        let started = Instant::now();
+        while started.elapsed() < DRAIN_BUDGET {
+            let Some(event) = self.worker.as_ref().and_then(WorkerHandle::try_recv) else {
+                break;
+            };
+            self.handle_event(event);
+        }
+        if let Some(worker) = &self.worker {
+            let samples = worker.take_samples();
+            let d_outputs = worker.take_d_outputs();
+            let generator = worker.take_generator();
+            if let Some(grid) = samples
+                && self.enter_run(grid.run)
+            {
+                self.samples.push(grid);
+            }
+            if let Some(d) = d_outputs
+                && self.enter_run(d.run)
+            {
+                self.histogram.push(&d);
+            }
+            if let Some(g) = generator
+                && self.enter_run(g.run)
+            {
+                self.generator = Some(g);
+            }
+        }
+        self.poll_exports();
+        if self.notice.as_ref().is_some_and(|(_, at)| at.elapsed() > NOTICE_FOR) {
+            self.notice = None;
+        }
+    }
+
+    fn handle_event(&mut self, event: Event) {
+        match event {
+            Event::Status(s) => self.status = Some(s),
+            Event::RunStarted {
+                run,
+                step,
+                model,
+                train,
+                origin,
+            } => {
+                self.enter_run(run);
+                self.settings.model = model;
+                self.settings.train = train;
+                match origin {
+                    RunOrigin::Fresh => {}
+                    RunOrigin::Restored(_) => {
+                        self.notify(format!("Restored the last run at step {step} (paused)"));
+                    }
+                    RunOrigin::Loaded(path) => {
+                        self.notify(format!("Opened {} at step {step} (paused)", path.display()));
+                    }
+                }
+            }
+            Event::Metrics { run, points } => {
+                if self.enter_run(run) {
+                    self.charts.extend(&points);
+                }
+            }
+            Event::Update(report) => {
+                if self.enter_run(report.run) {
+                    self.last_update = Some(report);
+                }
+            }
+            Event::DataLoaded(info) => {
+                if let Some(src) = &info.data_source {
+                    self.settings.data = src.clone();
+                }
+                self.notify(format!("Training on {} ({} images)", info.name, info.count));
+                self.data_info = Some(info);
+                self.data_texture_for = None;
+            }
+            Event::Saved { path, autosave } => {
+                if autosave {
+                    self.notify(format!("Autosaved to {}", path.display()));
+                } else {
+                    self.notify(format!("Saved {}", path.display()));
+                }
+            }
+            Event::Error(e) => self.push_banner(e.kind, e.message),
+        }
+    }
+
+    /// Draws the whole window into `ui` (also what tests drive through egui_kittest).
+    pub fn root_ui(&mut self, ui: &mut egui::Ui) {
+        let frame_start = Instant::now();
+        self.pump();
+        self.apply_look(ui.ctx());
+        self.handle_shortcuts(ui.ctx());
+        self.handle_dropped_files(ui.ctx());
+
+        egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar_ui(ui));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(290.0)
+            .size_range(240.0..=420.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.controls_ui(ui);
+                    ui.separator();
+                    self.data_ui(ui);
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.banners_ui(ui);
+            self.central_ui(ui);
+        });
+        self.confirm_ui(ui.ctx());
+        self.drop_overlay_ui(ui.ctx());
+        if self.settings.show_debug {
+            self.debug_ui(ui.ctx());
+        }
+        self.flush_commands();
+        self.frame_stats
+            .record(frame_start.elapsed(), ui.ctx().input(|i| i.unstable_dt));
+    }
+
+    /// Charts on top, histogram and sample grids below.
+    fn central_ui(&mut self, ui: &mut egui::Ui) {
+        let avail = ui.available_size();
+        let spacing = ui.spacing().item_spacing;
+        let top_h = (avail.y * 0.46).max(160.0);
+        let half_w = ((avail.x - spacing.x) / 2.0).max(100.0);
+        ui.horizontal(|ui| {
+            cell(ui, egui::vec2(half_w, top_h), |ui| self.loss_chart_ui(ui));
+            cell(ui, egui::vec2(half_w, top_h), |ui| self.d_chart_ui(ui));
+        });
+        ui.separator();
+        let bottom_h = ui.available_height();
+        let hist_w = ((avail.x - 2.0 * spacing.x) * 0.36).max(160.0);
+        let rest_w = (avail.x - hist_w - 4.0 * spacing.x).max(200.0);
+        ui.horizontal(|ui| {
+            cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.histogram_ui(ui));
+            ui.separator();
+            cell(ui, egui::vec2(rest_w, bottom_h), |ui| self.samples_ui(ui));
+        });
+    }
+
+    fn apply_look(&mut self, ctx: &egui::Context) {
+        let look = (self.settings.theme, self.settings.zoom);
+        if self.applied_look != Some(look) {
+            ctx.set_theme(self.settings.theme.egui());
+            ctx.set_zoom_factor(self.settings.zoom.clamp(0.75, 2.5));
+            self.applied_look = Some(look);
+        }
+    }
+
+    /// Space toggles play/pause (unless a text field has the keyboard).
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space)) {
+            self.toggle_running();
+        }
+    }
+
+    /// Starts or pauses training.
+    pub fn toggle_running(&mut self) {
+        let running = self.status.as_ref().is_some_and(|s| s.running);
+        self.send(Command::SetRunning(!running));
+    }
+
+    /// A folder dropped on the window is opened as a dataset, a `.safetensors` file as a checkpoint.
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        for path in dropped {
+            if path.is_dir() {
+                self.open_data(DataSource::Folder(path));
+            } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors")) {
+                self.send(Command::LoadCheckpoint(path));
+            } else if let Some(parent) = path.parent() {
+                // A file of a dataset (e.g. an IDX file): open its folder.
+                self.open_data(DataSource::Folder(parent.to_path_buf()));
+            }
+        }
+    }
+
+    fn drop_overlay_ui(&self, ctx: &egui::Context) {
+        if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+            return;
+        }
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("drop_overlay"),
+        ));
+        let rect = ctx.content_rect();
+        painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a dataset folder (IDX or images) or a checkpoint",
+            egui::FontId::proportional(24.0),
+            egui::Color32::WHITE,
+        );
+    }
+
+    fn banners_ui(&mut self, ui: &mut egui::Ui) {
+        let mut dismiss = None;
+        for (i, b) in self.banners.iter().enumerate() {
+            let fill = ui.visuals().error_fg_color.gamma_multiply(0.18);
+            egui::Frame::new()
+                .fill(fill)
+                .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
+                .corner_radius(4.0)
+                .inner_margin(6.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        ui.push_id(i, |ui| {
+                            if ui.button("Dismiss").clicked() {
+                                dismiss = Some(i);
+                            }
+                        });
+                        let times = if b.repeats > 1 {
+                            format!(" (×{})", b.repeats)
+                        } else {
+                            String::new()
+                        };
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(format!("{}{times}", b.message)).color(ui.visuals().error_fg_color),
+                            )
+                            .wrap(),
+                        );
+                    });
+                });
+        }
+        if let Some(i) = dismiss {
+            self.banners.remove(i);
+        }
+    }
+
+    fn confirm_ui(&mut self, ctx: &egui::Context) {
+        let Some(Confirm::Reset) = self.confirm else {
+            return;
+        };
+        let step = self.status.as_ref().map_or(0, |s| s.step);
+        let mut answer = None;
+        let modal = egui::Modal::new(egui::Id::unique("confirm_reset")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Reset training?");
+            ui.label(format!(
+                "This starts a new {} (latent size {}, seed {}) from fresh weights. \
+                 The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
+                self.settings.model.kind.label(),
+                self.settings.model.latent_dim,
+                self.settings.train.seed,
+            ));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Reset run").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if modal.should_close() && answer.is_none() {
+            answer = Some(false);
+        }
+        match answer {
+            Some(true) => {
+                self.confirm = None;
+                self.send(Command::Reset {
+                    model: self.settings.model,
+                    train: self.settings.train,
+                });
+            }
+            Some(false) => self.confirm = None,
+            None => {}
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.pump();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.root_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.shutdown();
+    }
+}
+
+/// Lays out `add` top-down in a cell of exactly `size` (a row of cells sits inside `ui.horizontal`).
+fn cell(ui: &mut egui::Ui, size: egui::Vec2, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.set_min_size(size);
+        add(ui);
+    });
+}

@@ -1,0 +1,176 @@
+//! A headless frame-time benchmark: the whole window runs in an egui context at
+//! 1280×720 and about 60 frames per second while the worker trains on the
+//! embedded MNIST, and the time each frame takes on the UI thread (building the
+//! UI, draining events, tessellating) is reported as p50 / p95 / max.
+//!
+//! GPU rasterisation is not included (there is no window); on a machine that
+//! renders in software it adds to these figures.
+
+use eframe::egui;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::nets::{GanConfig, ModelKind};
+use crate::train::TrainConfig;
+use crate::worker::{Speed, WorkerOptions};
+
+use super::app::App;
+use super::debug::{Percentiles, percentiles};
+use super::settings::Settings;
+
+/// What to benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Seconds of measured frames (after the trainer has started).
+    pub seconds: f32,
+    /// The model trained meanwhile.
+    pub model: ModelKind,
+    /// Its batch size.
+    pub batch_size: usize,
+    /// Target frame rate of the simulated display.
+    pub fps: f32,
+    /// Window size in points.
+    pub size: [f32; 2],
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            seconds: 10.0,
+            model: ModelKind::MlpGan,
+            batch_size: 64,
+            fps: 60.0,
+            size: [1280.0, 720.0],
+        }
+    }
+}
+
+/// What the benchmark measured.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    /// Frames measured.
+    pub frames: usize,
+    /// UI-thread time per frame: build, event draining and tessellation.
+    pub frame: Percentiles,
+    /// Training iterations completed meanwhile.
+    pub steps: u64,
+    /// Training rate meanwhile.
+    pub steps_per_sec: f32,
+    /// The device line of the status bar.
+    pub device: String,
+    /// candle's CPU threads (`RAYON_NUM_THREADS`).
+    pub trainer_threads: usize,
+    /// Points per chart series at the end.
+    pub chart_points: usize,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "UI frame time while training: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} frames; \
+             training {:.1} steps/s ({} steps) on {} ({} trainer threads); {} points per chart series",
+            self.frame.p50_ms,
+            self.frame.p95_ms,
+            self.frame.max_ms,
+            self.frames,
+            self.steps_per_sec,
+            self.steps,
+            self.device,
+            self.trainer_threads,
+            self.chart_points
+        )
+    }
+}
+
+/// Runs the window headless for `seconds` while training an MLP GAN on the embedded
+/// MNIST and reports the UI's frame times.
+///
+/// Call [`crate::worker::configure_trainer_threads`] first (at start-up) to measure
+/// the thread count the app uses.
+pub fn bench_frames(seconds: f32) -> anyhow::Result<BenchReport> {
+    bench_frames_with(&BenchOptions {
+        seconds,
+        ..BenchOptions::default()
+    })
+}
+
+/// [`bench_frames`] with every option.
+pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let data = Arc::new(crate::data::embedded_mnist()?);
+    let settings = Settings {
+        model: GanConfig {
+            kind: opts.model,
+            ..GanConfig::default()
+        },
+        train: TrainConfig {
+            batch_size: opts.batch_size,
+            ..TrainConfig::default()
+        },
+        speed: Speed {
+            full_speed: true,
+            ..Speed::default()
+        },
+        ..Settings::default()
+    };
+    let options = WorkerOptions {
+        model: settings.model,
+        train: settings.train,
+        speed: settings.speed,
+        preloaded: Some(data),
+        start_running: true,
+        ..WorkerOptions::default()
+    };
+    let mut app = App::with_options(settings, options, Box::new(|| {}), None);
+    let ctx = egui::Context::default();
+    let frame_dt = Duration::from_secs_f32(1.0 / opts.fps.max(1.0));
+    let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(opts.size[0], opts.size[1]));
+    let t0 = Instant::now();
+    let frame = |app: &mut App| -> Duration {
+        let start = Instant::now();
+        let input = egui::RawInput {
+            screen_rect: Some(rect),
+            time: Some(t0.elapsed().as_secs_f64()),
+            ..Default::default()
+        };
+        let mut out = ctx.run_ui(input, |ui| app.root_ui(ui));
+        // No renderer here: the texture uploads are dropped unapplied.
+        out.textures_delta.clear();
+        let _primitives = ctx.tessellate(out.shapes, out.pixels_per_point);
+        let took = start.elapsed();
+        std::thread::sleep(frame_dt.saturating_sub(took));
+        took
+    };
+
+    // Warm up until the trainer runs (data loaded, first steps done).
+    let warmup_deadline = Instant::now() + Duration::from_secs(120);
+    while app.status().is_none_or(|s| s.step < 5) {
+        if Instant::now() > warmup_deadline {
+            anyhow::bail!("the trainer did not start within two minutes");
+        }
+        if let Some(b) = app.banners().first() {
+            anyhow::bail!("the trainer failed: {}", b.message);
+        }
+        frame(&mut app);
+    }
+    let start_step = app.status().map_or(0, |s| s.step);
+    let started = Instant::now();
+    let mut times = Vec::new();
+    while started.elapsed().as_secs_f32() < opts.seconds {
+        times.push(frame(&mut app).as_secs_f32() * 1000.0);
+    }
+    let wall = started.elapsed().as_secs_f32();
+    let status = app.status().cloned();
+    let report = BenchReport {
+        frames: times.len(),
+        frame: percentiles(times),
+        steps: status.as_ref().map_or(0, |s| s.step).saturating_sub(start_step),
+        steps_per_sec: status.as_ref().map_or(0, |s| s.step).saturating_sub(start_step) as f32 / wall.max(1e-3),
+        device: status.map(|s| s.device).unwrap_or_default(),
+        trainer_threads: candle_core::utils::get_num_threads(),
+        chart_points: app.chart_points(),
+    };
+    app.shutdown();
+    Ok(report)
+}

@@ -1,0 +1,190 @@
+//! The D-output histogram: D's probabilities on recent real batches and on
+//! recent fake batches, two overlaid histograms over [0, 1] with the 0.5 line.
+//! Early on real piles up near 1 and fake near 0; as G learns both drift to 0.5.
+//! Every histogram received is kept in a bounded [`Timeline`] that a slider scrubs.
+
+use eframe::egui;
+
+use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
+
+use crate::worker::DOutputs;
+
+use super::app::App;
+use super::charts::{FAKE_COLOR, REAL_COLOR};
+use super::history::Timeline;
+
+/// Bins over [0, 1].
+pub const BINS: usize = 25;
+/// Histograms kept for scrubbing.
+pub const TIMELINE_CAP: usize = 600;
+
+/// The fraction of values in each bin, for real and fake images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binned {
+    /// Share of real images per bin (sums to 1).
+    pub real: [f32; BINS],
+    /// Share of fake images per bin (sums to 1).
+    pub fake: [f32; BINS],
+    /// Mean D(x).
+    pub real_mean: f32,
+    /// Mean D(G(z)).
+    pub fake_mean: f32,
+    /// Values counted (real, fake).
+    pub counts: (usize, usize),
+}
+
+/// Bins probabilities over [0, 1] as shares of the total.
+pub fn bin(values: &[f32]) -> [f32; BINS] {
+    let mut out = [0.0; BINS];
+    let finite: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return out;
+    }
+    for v in &finite {
+        let i = ((v.clamp(0.0, 1.0) * BINS as f32) as usize).min(BINS - 1);
+        out[i] += 1.0;
+    }
+    let n = finite.len() as f32;
+    for o in &mut out {
+        *o /= n;
+    }
+    out
+}
+
+impl Binned {
+    /// Bins one set of D outputs.
+    pub fn from_outputs(d: &DOutputs) -> Self {
+        Self {
+            real: bin(&d.real),
+            fake: bin(&d.fake),
+            real_mean: crate::train::metrics::mean(&d.real),
+            fake_mean: crate::train::metrics::mean(&d.fake),
+            counts: (d.real.len(), d.fake.len()),
+        }
+    }
+}
+
+/// The histogram's history and the scrubber's position.
+#[derive(Debug)]
+pub struct HistogramPanel {
+    /// Every histogram received (thinned when old).
+    pub timeline: Timeline<Binned>,
+    /// The entry shown, or `None` to follow the newest.
+    pub scrub: Option<usize>,
+}
+
+impl Default for HistogramPanel {
+    fn default() -> Self {
+        Self {
+            timeline: Timeline::new(TIMELINE_CAP),
+            scrub: None,
+        }
+    }
+}
+
+impl HistogramPanel {
+    /// Adds the newest D outputs.
+    pub fn push(&mut self, d: &DOutputs) {
+        // A thinning timeline shifts indices; keep a scrubbed view near where it was.
+        let before = self.timeline.len();
+        self.timeline.push(d.step, Binned::from_outputs(d));
+        if let Some(i) = self.scrub
+            && self.timeline.len() <= before
+        {
+            self.scrub = Some(i.min(self.timeline.len().saturating_sub(1)));
+        }
+    }
+
+    /// Forgets everything (a new run).
+    pub fn clear(&mut self) {
+        self.timeline.clear();
+        self.scrub = None;
+    }
+}
+
+impl App {
+    /// The two overlaid histograms, the 0.5 line, and the history slider.
+    pub(super) fn histogram_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("D's verdicts");
+            ui.colored_label(REAL_COLOR, "real");
+            ui.colored_label(FAKE_COLOR, "fake");
+        });
+        let panel = &mut self.histogram;
+        let len = panel.timeline.len();
+        let shown = panel.scrub.unwrap_or(len.saturating_sub(1));
+        let entry = panel.timeline.get(shown);
+        let caption = match entry {
+            Some((step, b)) => format!(
+                "step {step}: mean D(x) {:.2}, mean D(G(z)) {:.2} ({} + {} images)",
+                b.real_mean, b.fake_mean, b.counts.0, b.counts.1
+            ),
+            None => "no verdicts yet".to_string(),
+        };
+        ui.weak(caption);
+        let slider_h = 2.0 * ui.spacing().interact_size.y + 8.0;
+        let plot_h = (ui.available_height() - slider_h).max(80.0);
+        let width = 1.0 / BINS as f64;
+        let bars = |shares: &[f32; BINS]| -> Vec<Bar> {
+            shares
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| Bar::new((i as f64 + 0.5) * width, f64::from(s)).width(width * 0.95))
+                .collect()
+        };
+        let (real, fake) = match entry {
+            Some((_, b)) => (bars(&b.real), bars(&b.fake)),
+            None => (Vec::new(), Vec::new()),
+        };
+        Plot::new("d_histogram")
+            .height(plot_h)
+            .legend(Legend::default())
+            .x_axis_label("D(·): probability \"real\"")
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(0.5)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .show(ui, |plot_ui| {
+                plot_ui.bar_chart(BarChart::new("real", real).color(REAL_COLOR.gamma_multiply(0.7)));
+                plot_ui.bar_chart(BarChart::new("fake", fake).color(FAKE_COLOR.gamma_multiply(0.7)));
+                plot_ui.vline(
+                    VLine::new("0.5", 0.5)
+                        .color(egui::Color32::GRAY)
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            });
+        ui.horizontal(|ui| {
+            let mut idx = shown;
+            let max = len.saturating_sub(1);
+            let slider = ui.add_enabled(
+                len > 1,
+                egui::Slider::new(&mut idx, 0..=max)
+                    .show_value(false)
+                    .text("Verdict history"),
+            );
+            if slider.changed() {
+                panel.scrub = if idx >= max { None } else { Some(idx) };
+            }
+            if panel.scrub.is_some() && ui.button("Live").clicked() {
+                panel.scrub = None;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_are_shares_and_edges_land_inside() {
+        let b = bin(&[0.0, 0.01, 0.5, 0.99, 1.0, f32::NAN]);
+        assert!((b.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(b[0], 0.4);
+        assert_eq!(b[BINS - 1], 0.4);
+        assert_eq!(b[BINS / 2], 0.2);
+    }
+}

@@ -1,0 +1,85 @@
+//! The top bar: the File menu (open data, save and open checkpoints, export),
+//! the View menu (text size for projectors, debug panel) and the theme toggle.
+
+use eframe::egui;
+
+use crate::worker::DataSource;
+
+use super::app::App;
+
+impl App {
+    /// Menu bar and theme toggle.
+    pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open data folder…").clicked() {
+                    ui.close();
+                    self.open_data_dialog();
+                }
+                if ui.button("Use embedded MNIST").clicked() {
+                    ui.close();
+                    self.open_data(DataSource::Embedded);
+                }
+                ui.separator();
+                if ui.button("Save checkpoint…").clicked() {
+                    ui.close();
+                    self.save_checkpoint_dialog();
+                }
+                if ui.button("Open checkpoint…").clicked() {
+                    ui.close();
+                    self.open_checkpoint_dialog();
+                }
+                ui.separator();
+                if ui.button("Export samples as PNG…").clicked() {
+                    ui.close();
+                    self.export_png_dialog();
+                }
+                if ui.button("Export time-lapse as GIF…").clicked() {
+                    ui.close();
+                    self.export_gif_dialog();
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.close();
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.add(
+                    egui::Slider::new(&mut self.settings.zoom, 0.75..=2.0)
+                        .step_by(0.25)
+                        .text("Text size"),
+                );
+                if ui.button("Projector size (1.5×)").clicked() {
+                    self.settings.zoom = 1.5;
+                }
+                if ui.button("Normal size").clicked() {
+                    self.settings.zoom = 1.0;
+                }
+                ui.separator();
+                ui.add(
+                    egui::Slider::new(&mut self.settings.smoothing_steps, 1.0..=1000.0)
+                        .logarithmic(true)
+                        .text("Smoothing (steps)"),
+                );
+                ui.checkbox(&mut self.settings.autosave, "Autosave (takes effect on restart)");
+                ui.checkbox(&mut self.settings.show_debug, "Debug panel");
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let next = self.settings.theme.toggled();
+                let label = match next {
+                    super::settings::ThemeChoice::Light => "Light theme",
+                    super::settings::ThemeChoice::Dark => "Dark theme",
+                };
+                if ui
+                    .button(label)
+                    .on_hover_text("Switch between light and dark")
+                    .clicked()
+                {
+                    self.settings.theme = next;
+                }
+                ui.strong("Latent Lab");
+            });
+        });
+    }
+}

@@ -1,0 +1,88 @@
+//! What the window remembers between sessions (through eframe's storage): theme,
+//! text size, the hyperparameters in the editor, speed, the last dataset, and
+//! chart options. Every field has a default, so older or partial files still load.
+
+use eframe::egui;
+
+use serde::{Deserialize, Serialize};
+
+use crate::nets::GanConfig;
+use crate::train::TrainConfig;
+use crate::worker::{DataSource, Speed};
+
+/// The key under which eframe stores [`Settings`].
+pub const STORAGE_KEY: &str = "latent-lab-settings";
+
+/// Light or dark look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Dark background.
+    #[default]
+    Dark,
+    /// Light background (better on many projectors).
+    Light,
+}
+
+impl ThemeChoice {
+    /// The egui theme.
+    pub fn egui(self) -> egui::Theme {
+        match self {
+            ThemeChoice::Dark => egui::Theme::Dark,
+            ThemeChoice::Light => egui::Theme::Light,
+        }
+    }
+
+    /// The other one.
+    pub fn toggled(self) -> Self {
+        match self {
+            ThemeChoice::Dark => ThemeChoice::Light,
+            ThemeChoice::Light => ThemeChoice::Dark,
+        }
+    }
+}
+
+/// Persisted settings of the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Light or dark.
+    pub theme: ThemeChoice,
+    /// Larger text and widgets, for projectors (1.0 = normal).
+    pub zoom: f32,
+    /// The model in the editor (applied with a reset).
+    pub model: GanConfig,
+    /// The hyperparameters in the editor (applied at once, except the seed).
+    pub train: TrainConfig,
+    /// Speed cap.
+    pub speed: Speed,
+    /// The dataset used last.
+    pub data: DataSource,
+    /// Show the raw per-step curves.
+    pub show_raw: bool,
+    /// Show the smoothed curves.
+    pub show_smoothed: bool,
+    /// Smoothing time constant, in steps.
+    pub smoothing_steps: f32,
+    /// Show the debug panel (frame times).
+    pub show_debug: bool,
+    /// Save the run every few minutes and on exit, and restore it on start.
+    pub autosave: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            theme: ThemeChoice::default(),
+            zoom: 1.0,
+            model: GanConfig::default(),
+            train: TrainConfig::default(),
+            speed: Speed::default(),
+            data: DataSource::Embedded,
+            show_raw: true,
+            show_smoothed: true,
+            smoothing_steps: 50.0,
+            show_debug: false,
+            autosave: true,
+        }
+    }
+}

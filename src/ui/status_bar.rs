@@ -1,0 +1,70 @@
+//! The status bar: step, steps/s, training time, device, and passing notices.
+
+use eframe::egui;
+
+use std::time::Duration;
+
+use crate::data::format_count;
+
+use super::app::App;
+
+/// `h:mm:ss` (or `m:ss` under an hour).
+pub fn format_elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+impl App {
+    /// One line at the bottom of the window.
+    pub(super) fn status_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match &self.status {
+                Some(s) => {
+                    let state = if !s.ready {
+                        "Loading"
+                    } else if s.running {
+                        "Running"
+                    } else {
+                        "Paused"
+                    };
+                    ui.strong(state);
+                    ui.separator();
+                    ui.label(format!("Step {}", format_count(s.step)));
+                    ui.separator();
+                    ui.label(format!("{:.1} steps/s", s.steps_per_sec));
+                    ui.separator();
+                    ui.label(format!("Elapsed {}", format_elapsed(s.elapsed)));
+                    ui.separator();
+                    ui.label(format!("Device: {}", s.device));
+                    ui.separator();
+                    ui.label(format!("{} · latent {}", s.model.kind.label(), s.model.latent_dim));
+                }
+                None => {
+                    ui.label("Starting the trainer…");
+                }
+            }
+            if let Some((notice, _)) = &self.notice {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.add(egui::Label::new(egui::RichText::new(notice).weak()).truncate());
+                });
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_formats() {
+        assert_eq!(format_elapsed(Duration::from_secs(5)), "0:05");
+        assert_eq!(format_elapsed(Duration::from_secs(125)), "2:05");
+        assert_eq!(format_elapsed(Duration::from_secs(3725)), "1:02:05");
+    }
+}

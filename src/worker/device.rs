@@ -1,0 +1,64 @@
+//! Where training runs: the device (CPU, or CUDA / Metal when built with those
+//! features and one is present) and, on the CPU, how many threads candle may use.
+//!
+//! candle's CPU matmul (the `gemm` crate) and its convolutions read the thread
+//! count from `RAYON_NUM_THREADS`. Left alone they take every core, and under
+//! contention with the UI two threads collapse (see PERF-NOTES): the trainer must
+//! leave a core to the window. [`configure_trainer_threads`] sets that variable
+//! once, at start-up, to the number [`trainer_threads`] chooses.
+
+use candle_core::Device;
+
+/// The environment variable candle (and rayon) read for their thread count.
+pub const THREADS_ENV: &str = "RAYON_NUM_THREADS";
+
+/// Threads the trainer should use on the CPU: `RAYON_NUM_THREADS` if set, otherwise
+/// one less than the available cores (at least one), so the UI keeps a core.
+pub fn trainer_threads() -> usize {
+    if let Some(n) = std::env::var(THREADS_ENV)
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(1).max(1)
+}
+
+/// Fixes candle's CPU thread count to [`trainer_threads`] (or `threads` if given)
+/// unless the user has already set `RAYON_NUM_THREADS`. Returns the count in force.
+///
+/// Call it at start-up, before any other thread runs (changing the environment
+/// while another thread reads it is undefined behaviour) and before candle's
+/// thread pools exist.
+pub fn configure_trainer_threads(threads: Option<usize>) -> usize {
+    if std::env::var_os(THREADS_ENV).is_some() {
+        return trainer_threads();
+    }
+    let n = threads.filter(|&n| n > 0).unwrap_or_else(trainer_threads);
+    // SAFETY: documented precondition — called at start-up while this is the only
+    // thread of the program, so nothing reads the environment concurrently.
+    unsafe { std::env::set_var(THREADS_ENV, n.to_string()) };
+    n
+}
+
+/// The device to train on and its name for the status bar: the first CUDA or Metal
+/// device when built with that feature and one is present, otherwise the CPU.
+pub fn default_device() -> (Device, String) {
+    #[cfg(feature = "cuda")]
+    if let Ok(d) = Device::new_cuda(0) {
+        return (d, "CUDA 0".to_string());
+    }
+    #[cfg(feature = "metal")]
+    if let Ok(d) = Device::new_metal(0) {
+        return (d, "Metal".to_string());
+    }
+    let n = candle_core::utils::get_num_threads();
+    let threads = if n == 1 {
+        "1 thread".to_string()
+    } else {
+        format!("{n} threads")
+    };
+    (Device::Cpu, format!("CPU ({threads})"))
+}

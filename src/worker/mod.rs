@@ -1,0 +1,416 @@
+//! The training thread behind the window: it owns the [`Trainer`](crate::train::Trainer),
+//! takes typed [`Command`]s from the UI and answers with typed [`Event`]s.
+//!
+//! Light messages (step metrics in batches, state, errors) travel over bounded
+//! channels; heavy payloads (sample grids, D-output samples, generator snapshots)
+//! go through latest-wins [`Slot`]s the UI takes from. After sending, the worker
+//! calls a repaint callback (the UI sets it to `ctx.request_repaint()`), so nothing
+//! here depends on egui. The UI never waits for the worker: it sends with
+//! [`WorkerHandle::send`] (which never blocks) and drains with [`WorkerHandle::try_recv`].
+//!
+//! Panics and errors inside the trainer become [`Event::Error`]: training pauses,
+//! the weights and the data are kept, and the thread stays up. Dropping the
+//! [`WorkerHandle`] sets the stop flag and joins the thread.
+
+mod device;
+mod handle;
+mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::nets::{GanConfig, GeneratorSnapshot};
+use crate::train::TrainConfig;
+
+pub use device::{configure_trainer_threads, default_device, trainer_threads};
+pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
+
+/// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
+pub const SAMPLE_COUNT: usize = 64;
+/// How many real images the data preview carries (an 8×8 grid).
+pub const PREVIEW_COUNT: usize = 64;
+
+/// Where a dataset comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DataSource {
+    /// The MNIST digits built into the program.
+    #[default]
+    Embedded,
+    /// A folder of IDX files (raw or `.gz`) or of images.
+    Folder(PathBuf),
+}
+
+impl std::fmt::Display for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataSource::Embedded => f.write_str("embedded MNIST"),
+            DataSource::Folder(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// How fast training runs: a cap in steps per second, or full speed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Speed {
+    /// Run as fast as the machine allows (the cap is ignored).
+    pub full_speed: bool,
+    /// Iterations per second when not at full speed (slow motion goes down to 0.2).
+    pub steps_per_sec: f32,
+}
+
+impl Default for Speed {
+    fn default() -> Self {
+        Self {
+            full_speed: true,
+            steps_per_sec: 5.0,
+        }
+    }
+}
+
+impl Speed {
+    /// Slowest rate allowed, in steps per second.
+    pub const MIN_STEPS_PER_SEC: f32 = 0.2;
+    /// Fastest capped rate, in steps per second.
+    pub const MAX_STEPS_PER_SEC: f32 = 200.0;
+
+    /// Time between two iterations, or `None` at full speed.
+    pub fn interval(&self) -> Option<Duration> {
+        if self.full_speed {
+            None
+        } else {
+            let sps = if self.steps_per_sec.is_finite() {
+                self.steps_per_sec
+                    .clamp(Self::MIN_STEPS_PER_SEC, Self::MAX_STEPS_PER_SEC)
+            } else {
+                Self::MIN_STEPS_PER_SEC
+            };
+            Some(Duration::from_secs_f32(1.0 / sps))
+        }
+    }
+}
+
+/// Which update a single step performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// One discriminator update.
+    Discriminator,
+    /// One generator update.
+    Generator,
+    /// One full iteration of Algorithm 1 (k discriminator updates, one generator update).
+    Iteration,
+}
+
+/// What the UI asks of the worker.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Start (`true`) or pause (`false`) continuous training.
+    SetRunning(bool),
+    /// Pause, then perform exactly one update of the given kind.
+    Step(StepKind),
+    /// Discard the run and start afresh with this model and these hyperparameters
+    /// (on the current data). The running state is kept.
+    Reset {
+        /// The architecture.
+        model: GanConfig,
+        /// The hyperparameters (its seed fixes weights, batches and the sample z).
+        train: TrainConfig,
+    },
+    /// New hyperparameters from the next step on, keeping the weights.
+    SetTrainConfig(TrainConfig),
+    /// New speed cap.
+    SetSpeed(Speed),
+    /// Load a dataset in the background; training continues on the old data meanwhile,
+    /// and keeps it if loading fails.
+    LoadData(DataSource),
+    /// Train on an already loaded dataset.
+    SetData(Arc<Dataset>),
+    /// Write a checkpoint of the whole run (atomically).
+    SaveCheckpoint(PathBuf),
+    /// Replace the run with the one in a checkpoint (paused).
+    LoadCheckpoint(PathBuf),
+    /// Panics inside the trainer's guard, to exercise the recovery path (tests, debug panel).
+    InjectPanic,
+}
+
+/// The scalars of one iteration, for the charts.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StepPoint {
+    /// Iterations completed, this one included.
+    pub step: u64,
+    /// Discriminator loss.
+    pub d_loss: f32,
+    /// Generator loss.
+    pub g_loss: f32,
+    /// Mean D(x) on the real batch.
+    pub d_real_mean: f32,
+    /// Mean D(G(z)) on the fake batch.
+    pub d_fake_mean: f32,
+}
+
+/// The report of a lone discriminator or generator update (a single step).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateReport {
+    /// The run it belongs to.
+    pub run: u64,
+    /// [`StepKind::Discriminator`] or [`StepKind::Generator`].
+    pub kind: StepKind,
+    /// The loss of the updated network, before the update.
+    pub loss: f32,
+    /// Mean D(x) on the real batch (discriminator updates only).
+    pub d_real_mean: Option<f32>,
+    /// Mean D(G(z)) on the fake batch.
+    pub d_fake_mean: f32,
+}
+
+/// A snapshot of the worker's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerStatus {
+    /// Which run (increases on every reset or checkpoint load).
+    pub run: u64,
+    /// Whether continuous training is on.
+    pub running: bool,
+    /// Whether a trainer exists (false until the first dataset has loaded).
+    pub ready: bool,
+    /// Iterations completed.
+    pub step: u64,
+    /// Discriminator updates applied.
+    pub d_updates: u64,
+    /// Generator updates applied.
+    pub g_updates: u64,
+    /// Measured training rate over the last half second (0 when paused).
+    pub steps_per_sec: f32,
+    /// Time spent training in this run (paused time excluded).
+    pub elapsed: Duration,
+    /// The architecture being trained.
+    pub model: GanConfig,
+    /// The hyperparameters in force.
+    pub train: TrainConfig,
+    /// The speed cap.
+    pub speed: Speed,
+    /// Where the tensors live, in words ("CPU (1 thread)", "CUDA 0", "Metal").
+    pub device: String,
+    /// Name of the dataset trained on, if any.
+    pub dataset: Option<String>,
+    /// The data source being loaded in the background, if any.
+    pub loading: Option<DataSource>,
+}
+
+/// A summary of a dataset for the data panel: name, counts and a preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataInfo {
+    /// Human-readable name.
+    pub name: String,
+    /// Where it came from ("embedded" or a path).
+    pub source: String,
+    /// The source as the UI can reopen it.
+    pub data_source: Option<DataSource>,
+    /// Number of images.
+    pub count: usize,
+    /// Images per class (empty without labels).
+    pub class_counts: Vec<usize>,
+    /// Class names (empty means "0", "1", ...).
+    pub class_names: Vec<String>,
+    /// Up to [`PREVIEW_COUNT`] 28×28 images, 784 bytes each, one after the other.
+    pub preview: Vec<u8>,
+}
+
+impl DataInfo {
+    /// Summarises `data` (the preview takes evenly spaced images).
+    pub fn from_dataset(data: &Dataset, data_source: Option<DataSource>) -> Self {
+        let n = data.len();
+        let take = n.min(PREVIEW_COUNT);
+        let mut preview = Vec::with_capacity(take * data.width * data.height);
+        for i in 0..take {
+            preview.extend_from_slice(data.image(i * n / take.max(1)));
+        }
+        Self {
+            name: data.name.clone(),
+            source: data.source.clone(),
+            data_source,
+            count: n,
+            class_counts: data.class_counts(),
+            class_names: data.class_names.clone(),
+            preview,
+        }
+    }
+
+    /// Number of preview images.
+    pub fn preview_count(&self) -> usize {
+        self.preview.len() / (28 * 28)
+    }
+}
+
+/// How a run began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOrigin {
+    /// Fresh weights from the seed.
+    Fresh,
+    /// The autosave of a previous session.
+    Restored(PathBuf),
+    /// A checkpoint the user opened.
+    Loaded(PathBuf),
+}
+
+/// Decoded samples from the fixed set of latent vectors (heavy: latest wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleGrid {
+    /// The run.
+    pub run: u64,
+    /// Iterations completed when decoded.
+    pub step: u64,
+    /// Generator updates applied when decoded.
+    pub g_updates: u64,
+    /// [`SAMPLE_COUNT`] 28×28 images, 784 bytes each.
+    pub pixels: Vec<u8>,
+}
+
+/// D's probabilities on the most recent real and fake batches (heavy: latest wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DOutputs {
+    /// The run.
+    pub run: u64,
+    /// Iterations completed.
+    pub step: u64,
+    /// D(x) on recent real images.
+    pub real: Vec<f32>,
+    /// D(G(z)) on recent fake images.
+    pub fake: Vec<f32>,
+}
+
+/// An independent copy of the generator for the latent tools (heavy: latest wins).
+#[derive(Clone)]
+pub struct GeneratorFrame {
+    /// The run.
+    pub run: u64,
+    /// Iterations completed when copied.
+    pub step: u64,
+    /// The frozen generator.
+    pub generator: Arc<GeneratorSnapshot>,
+}
+
+impl std::fmt::Debug for GeneratorFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratorFrame")
+            .field("run", &self.run)
+            .field("step", &self.step)
+            .field("model", &self.generator.config)
+            .finish()
+    }
+}
+
+/// What kind of failure an [`Event::Error`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A training step failed (e.g. a loss became NaN); training paused.
+    Training,
+    /// The trainer panicked; training paused, the thread stays up.
+    Panic,
+    /// A dataset could not be loaded or used; the previous one stays.
+    Data,
+    /// A checkpoint could not be read or written.
+    Checkpoint,
+    /// Hyperparameters were refused.
+    Config,
+}
+
+/// A failure the UI shows in its banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerError {
+    /// What failed.
+    pub kind: ErrorKind,
+    /// What happened, naming the file where there is one.
+    pub message: String,
+}
+
+impl std::fmt::Display for WorkerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What the worker tells the UI.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The worker's state changed (sent on every change and twice a second while training).
+    Status(WorkerStatus),
+    /// A new run began; charts and timelines of older runs should be cleared.
+    RunStarted {
+        /// The new run's number.
+        run: u64,
+        /// Its iteration counter (non-zero when restored).
+        step: u64,
+        /// Its architecture.
+        model: GanConfig,
+        /// Its hyperparameters.
+        train: TrainConfig,
+        /// Where it came from.
+        origin: RunOrigin,
+    },
+    /// Scalars of completed iterations, oldest first.
+    Metrics {
+        /// The run they belong to.
+        run: u64,
+        /// One point per iteration.
+        points: Vec<StepPoint>,
+    },
+    /// A lone discriminator or generator update was applied.
+    Update(UpdateReport),
+    /// The trainer now uses this dataset.
+    DataLoaded(Arc<DataInfo>),
+    /// A checkpoint was written.
+    Saved {
+        /// The file.
+        path: PathBuf,
+        /// Whether it was an automatic save.
+        autosave: bool,
+    },
+    /// Something failed; see [`WorkerError`].
+    Error(WorkerError),
+}
+
+/// How to start the worker.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Architecture of a fresh run.
+    pub model: GanConfig,
+    /// Hyperparameters of a fresh run.
+    pub train: TrainConfig,
+    /// Initial speed.
+    pub speed: Speed,
+    /// The dataset to load first (ignored when `preloaded` is given).
+    pub data: DataSource,
+    /// An already loaded dataset to start on (tests, the CLI).
+    pub preloaded: Option<Arc<Dataset>>,
+    /// A checkpoint to resume from (paused); a fresh run if it cannot be read.
+    pub restore_from: Option<PathBuf>,
+    /// Where to autosave (every `autosave_every`, and when the thread ends); `None` disables it.
+    pub autosave_path: Option<PathBuf>,
+    /// Time between autosaves.
+    pub autosave_every: Duration,
+    /// Start training at once (the window starts paused).
+    pub start_running: bool,
+    /// How many recent batches the D-output samples cover.
+    pub d_output_batches: usize,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            model: GanConfig::default(),
+            train: TrainConfig::default(),
+            speed: Speed::default(),
+            data: DataSource::Embedded,
+            preloaded: None,
+            restore_from: None,
+            autosave_path: None,
+            autosave_every: Duration::from_secs(180),
+            start_running: false,
+            d_output_batches: 8,
+        }
+    }
+}

@@ -1,0 +1,832 @@
+//! The body of the `trainer` thread: a loop that takes commands, runs training
+//! iterations at the chosen speed, and publishes what the UI shows.
+//!
+//! When paused it blocks on the command channel with a timeout (never a busy
+//! spin); when capped it sleeps the same way until the next step is due. Every
+//! call into the trainer goes through [`Worker::guarded`], which turns a panic or a
+//! [`TrainError`] into an [`Event::Error`] and pauses training, keeping the run.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use candle_core::Device;
+
+use super::handle::{RepaintFn, Slots};
+use super::{
+    Command, DOutputs, DataInfo, DataSource, ErrorKind, Event, GeneratorFrame, RunOrigin, SAMPLE_COUNT, SampleGrid,
+    Speed, StepKind, StepPoint, UpdateReport, WorkerError, WorkerOptions, WorkerStatus,
+};
+use crate::data::{DataError, Dataset};
+use crate::nets::GanConfig;
+use crate::rng::Rng;
+use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
+use crate::train::{TrainConfig, TrainError, Trainer};
+
+/// Longest the loop sleeps when idle (bounds how late it sees the stop flag or a finished load).
+const IDLE_WAIT: Duration = Duration::from_millis(50);
+/// Metrics are sent in batches at most this often (about 30 a second).
+const FLUSH_EVERY: Duration = Duration::from_millis(33);
+/// The steps/s figure and the running status are refreshed this often.
+const RATE_EVERY: Duration = Duration::from_millis(500);
+/// Shortest time between two sample grids while training.
+const MIN_SAMPLE_EVERY: Duration = Duration::from_millis(200);
+/// Time between two generator snapshots while training.
+const GENERATOR_EVERY: Duration = Duration::from_secs(2);
+/// Above this many unsent points (a UI that stopped draining), older points are thinned.
+const MAX_PENDING_POINTS: usize = 200_000;
+
+/// A dataset being loaded on a `data-loader` thread.
+struct Loader {
+    source: DataSource,
+    rx: Receiver<Result<Dataset, DataError>>,
+    /// Fall back to the embedded MNIST if this load fails (the start-up load).
+    fallback: bool,
+}
+
+/// The state of the `trainer` thread.
+pub(crate) struct Worker {
+    opts: WorkerOptions,
+    commands: Receiver<Command>,
+    events: SyncSender<Event>,
+    slots: Arc<Slots>,
+    stop: Arc<AtomicBool>,
+    repaint: RepaintFn,
+    device: Device,
+    device_name: String,
+
+    trainer: Option<Trainer>,
+    data: Option<Arc<Dataset>>,
+    loader: Option<Loader>,
+    run: u64,
+    running: bool,
+    speed: Speed,
+    model: GanConfig,
+    train: TrainConfig,
+
+    outbox: VecDeque<Event>,
+    points: Vec<StepPoint>,
+    last_flush: Instant,
+    next_step_at: Instant,
+
+    recent_real: VecDeque<Vec<f32>>,
+    recent_fake: VecDeque<Vec<f32>>,
+    sample_z: Vec<f32>,
+    samples_key: Option<(u64, u64)>,
+    last_sample_at: Option<Instant>,
+    last_generator_at: Option<Instant>,
+    sample_cost: Duration,
+
+    autosave_at: Instant,
+    saved_key: Option<(u64, u64, u64)>,
+
+    rate_at: Instant,
+    rate_step: u64,
+    steps_per_sec: f32,
+    elapsed: Duration,
+    running_since: Option<Instant>,
+}
+
+impl Worker {
+    /// Prepares the worker; nothing runs until [`Worker::run`] on the new thread.
+    pub(crate) fn new(
+        opts: WorkerOptions,
+        commands: Receiver<Command>,
+        events: SyncSender<Event>,
+        slots: Arc<Slots>,
+        stop: Arc<AtomicBool>,
+        repaint: RepaintFn,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            speed: opts.speed,
+            model: opts.model,
+            train: opts.train,
+            autosave_at: now + opts.autosave_every,
+            opts,
+            commands,
+            events,
+            slots,
+            stop,
+            repaint,
+            device: Device::Cpu,
+            device_name: String::new(),
+            trainer: None,
+            data: None,
+            loader: None,
+            run: 0,
+            running: false,
+            outbox: VecDeque::new(),
+            points: Vec::new(),
+            last_flush: now,
+            next_step_at: now,
+            recent_real: VecDeque::new(),
+            recent_fake: VecDeque::new(),
+            sample_z: Vec::new(),
+            samples_key: None,
+            last_sample_at: None,
+            last_generator_at: None,
+            sample_cost: Duration::ZERO,
+            saved_key: None,
+            rate_at: now,
+            rate_step: 0,
+            steps_per_sec: 0.0,
+            elapsed: Duration::ZERO,
+            running_since: None,
+        }
+    }
+
+    /// The thread's body: runs until the stop flag is set or the handle is dropped.
+    pub(crate) fn run(mut self) {
+        self.start();
+        'outer: while !self.stop.load(Ordering::Acquire) {
+            match self.commands.recv_timeout(self.wait_time()) {
+                Ok(cmd) => {
+                    self.handle(cmd);
+                    while !self.stop.load(Ordering::Acquire) {
+                        match self.commands.try_recv() {
+                            Ok(cmd) => self.handle(cmd),
+                            Err(TryRecvError::Empty) => break,
+                            Err(TryRecvError::Disconnected) => break 'outer,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            self.poll_loader();
+            if self.running && self.trainer.is_some() && Instant::now() >= self.next_step_at {
+                self.train_iteration();
+            }
+            if self.running {
+                self.publish_samples(false);
+            }
+            self.tick();
+        }
+        self.finish();
+    }
+
+    fn start(&mut self) {
+        let (device, name) = super::default_device();
+        self.device = device;
+        self.device_name = name;
+        if let Some(data) = self.opts.preloaded.take() {
+            self.apply_data(data, None);
+        } else {
+            let source = self.opts.data.clone();
+            let fallback = source != DataSource::Embedded;
+            self.start_load(source, fallback);
+        }
+        if self.opts.start_running {
+            self.set_running(true);
+        }
+        self.push_status();
+        self.flush();
+    }
+
+    fn finish(&mut self) {
+        self.set_running(false);
+        if self.opts.autosave_path.is_some() {
+            self.autosave();
+        }
+        self.flush();
+    }
+
+    /// How long to wait for a command before doing anything else.
+    fn wait_time(&self) -> Duration {
+        let now = Instant::now();
+        let mut wait = IDLE_WAIT;
+        if self.running && self.trainer.is_some() {
+            wait = wait.min(self.next_step_at.saturating_duration_since(now));
+        }
+        if !self.points.is_empty() || !self.outbox.is_empty() {
+            wait = wait.min(FLUSH_EVERY.saturating_sub(now.saturating_duration_since(self.last_flush)));
+        }
+        wait
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::SetRunning(on) => self.set_running(on),
+            Command::Step(kind) => self.single_step(kind),
+            Command::Reset { model, train } => self.reset(model, train),
+            Command::SetTrainConfig(config) => self.set_train_config(config),
+            Command::SetSpeed(speed) => {
+                self.speed = speed;
+                self.next_step_at = Instant::now();
+                self.push_status();
+            }
+            Command::LoadData(source) => self.start_load(source, false),
+            Command::SetData(data) => self.apply_data(data, None),
+            Command::SaveCheckpoint(path) => {
+                self.save(&path, false);
+            }
+            Command::LoadCheckpoint(path) => self.load_checkpoint(path),
+            Command::InjectPanic => {
+                let _ = self.guarded("the training step", |_| -> Result<(), TrainError> {
+                    panic!("injected fault (a test of the recovery path)")
+                });
+            }
+        }
+    }
+
+    // ---- running and stepping -------------------------------------------------------------
+
+    fn set_running(&mut self, on: bool) {
+        if on == self.running {
+            return;
+        }
+        let now = Instant::now();
+        self.running = on;
+        if on {
+            self.running_since = Some(now);
+            self.next_step_at = now;
+            self.rate_at = now;
+            self.rate_step = self.step();
+        } else {
+            if let Some(since) = self.running_since.take() {
+                self.elapsed += now - since;
+            }
+            self.steps_per_sec = 0.0;
+            self.publish_samples(true);
+        }
+        self.push_status();
+    }
+
+    fn step(&self) -> u64 {
+        self.trainer.as_ref().map_or(0, Trainer::step)
+    }
+
+    /// One iteration of Algorithm 1, recorded for the charts and the histogram.
+    fn train_iteration(&mut self) {
+        let started = Instant::now();
+        let Some(m) = self.guarded("the training step", Trainer::iteration) else {
+            return;
+        };
+        self.next_step_at = match self.speed.interval() {
+            Some(interval) => started + interval,
+            None => started,
+        };
+        self.points.push(StepPoint {
+            step: m.step,
+            d_loss: m.d_loss,
+            g_loss: m.g_loss,
+            d_real_mean: m.d_real_mean,
+            d_fake_mean: m.d_fake_mean,
+        });
+        self.record_d_outputs(m.d_real, m.d_fake);
+    }
+
+    fn single_step(&mut self, kind: StepKind) {
+        self.set_running(false);
+        if self.trainer.is_none() {
+            self.fail(ErrorKind::Training, "no data loaded yet: nothing to train".into());
+            return;
+        }
+        match kind {
+            StepKind::Iteration => self.train_iteration(),
+            StepKind::Discriminator => {
+                if let Some(d) = self.guarded("the discriminator update", Trainer::d_step) {
+                    let report = UpdateReport {
+                        run: self.run,
+                        kind,
+                        loss: d.d_loss,
+                        d_real_mean: Some(d.d_real_mean()),
+                        d_fake_mean: d.d_fake_mean(),
+                    };
+                    self.record_d_outputs(d.d_real, d.d_fake);
+                    self.outbox.push_back(Event::Update(report));
+                }
+            }
+            StepKind::Generator => {
+                if let Some(g) = self.guarded("the generator update", Trainer::g_step) {
+                    self.outbox.push_back(Event::Update(UpdateReport {
+                        run: self.run,
+                        kind,
+                        loss: g.g_loss,
+                        d_real_mean: None,
+                        d_fake_mean: g.d_fake_mean,
+                    }));
+                }
+            }
+        }
+        self.publish_samples(true);
+        self.push_status();
+        self.flush();
+    }
+
+    fn set_train_config(&mut self, mut config: TrainConfig) {
+        let Some(t) = self.trainer.as_mut() else {
+            match config.validate() {
+                Ok(()) => self.train = config,
+                Err(e) => self.fail(ErrorKind::Config, e.to_string()),
+            }
+            self.push_status();
+            return;
+        };
+        // The seed made the weights: changing it needs a reset, not a new config.
+        config.seed = t.config().seed;
+        match t.set_config(config) {
+            Ok(()) => self.train = config,
+            Err(e) => self.fail(ErrorKind::Config, format!("hyperparameters refused: {e}")),
+        }
+        self.push_status();
+    }
+
+    // ---- runs ---------------------------------------------------------------------------------
+
+    fn reset(&mut self, model: GanConfig, train: TrainConfig) {
+        let Some(data) = self.data.clone() else {
+            self.model = model;
+            self.train = train;
+            self.push_status();
+            return;
+        };
+        let device = self.device.clone();
+        match catch("building the model", || {
+            Trainer::new(model, train, data, &device).map_err(|e| e.to_string())
+        }) {
+            Ok(t) => self.install(t, RunOrigin::Fresh),
+            Err(message) => self.fail(ErrorKind::Config, format!("cannot reset: {message}")),
+        }
+    }
+
+    fn load_checkpoint(&mut self, path: PathBuf) {
+        let Some(data) = self.data.clone() else {
+            self.fail(
+                ErrorKind::Checkpoint,
+                format!("{}: no data loaded yet to train on", path.display()),
+            );
+            return;
+        };
+        let device = self.device.clone();
+        let result = catch("loading the checkpoint", || {
+            Checkpoint::load(&path)
+                .and_then(|c| c.into_trainer(None, data, &device))
+                .map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(t) => {
+                self.set_running(false);
+                self.install(t, RunOrigin::Loaded(path));
+            }
+            Err(message) => self.fail(ErrorKind::Checkpoint, format!("cannot open checkpoint: {message}")),
+        }
+    }
+
+    /// The first trainer, once data is there: the autosaved run if asked for, else a fresh one.
+    fn build_first_trainer(&mut self) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        let device = self.device.clone();
+        if let Some(path) = self.opts.restore_from.take() {
+            let d = data.clone();
+            let result = catch("restoring the last run", || {
+                Checkpoint::load(&path)
+                    .and_then(|c| c.into_trainer(None, d, &device))
+                    .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(t) => {
+                    self.install(t, RunOrigin::Restored(path));
+                    self.saved_key = Some(self.progress_key());
+                    return;
+                }
+                Err(message) => self.fail(
+                    ErrorKind::Checkpoint,
+                    format!("could not restore the last run ({message}); starting a fresh one"),
+                ),
+            }
+        }
+        let (model, train) = (self.model, self.train);
+        match catch("building the model", || {
+            Trainer::new(model, train, data, &device).map_err(|e| e.to_string())
+        }) {
+            Ok(t) => self.install(t, RunOrigin::Fresh),
+            Err(message) => self.fail(ErrorKind::Config, format!("cannot build the model: {message}")),
+        }
+    }
+
+    /// Makes `t` the current run and tells the UI.
+    fn install(&mut self, t: Trainer, origin: RunOrigin) {
+        self.stage_points();
+        self.model = t.gan().config;
+        self.train = t.config();
+        let step = t.step();
+        self.trainer = Some(t);
+        self.run += 1;
+        self.recent_real.clear();
+        self.recent_fake.clear();
+        self.sample_z = Rng::derive(self.train.seed, "samples").normal_vec(SAMPLE_COUNT * self.model.latent_dim);
+        self.samples_key = None;
+        self.elapsed = Duration::ZERO;
+        if self.running {
+            self.running_since = Some(Instant::now());
+        }
+        self.rate_step = step;
+        self.outbox.push_back(Event::RunStarted {
+            run: self.run,
+            step,
+            model: self.model,
+            train: self.train,
+            origin,
+        });
+        self.last_generator_at = None;
+        self.publish_samples(true);
+        self.publish_initial_d_outputs();
+        self.push_status();
+        self.flush();
+    }
+
+    // ---- data ---------------------------------------------------------------------------------
+
+    fn start_load(&mut self, source: DataSource, fallback: bool) {
+        let (tx, rx) = mpsc::channel();
+        let src = source.clone();
+        let spawned = std::thread::Builder::new().name("data-loader".into()).spawn(move || {
+            let result = match &src {
+                DataSource::Embedded => crate::data::embedded_mnist(),
+                DataSource::Folder(dir) => crate::data::load_folder(dir),
+            }
+            .and_then(|d| d.check_model_input().map(|()| d));
+            let _ = tx.send(result);
+        });
+        match spawned {
+            Ok(_) => self.loader = Some(Loader { source, rx, fallback }),
+            Err(e) => self.fail(ErrorKind::Data, format!("cannot start loading {source}: {e}")),
+        }
+        self.push_status();
+    }
+
+    fn poll_loader(&mut self) {
+        let Some(loader) = &self.loader else {
+            return;
+        };
+        let result = match loader.rx.try_recv() {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => Err(format!("{}: loading failed unexpectedly", loader.source)),
+        };
+        let Some(loader) = self.loader.take() else {
+            return;
+        };
+        match result {
+            Ok(data) => self.apply_data(Arc::new(data), Some(loader.source)),
+            Err(message) => {
+                let tail = if self.data.is_some() {
+                    "; the previous dataset stays loaded"
+                } else {
+                    ""
+                };
+                self.fail(ErrorKind::Data, format!("cannot load data: {message}{tail}"));
+                if loader.fallback && self.data.is_none() {
+                    self.start_load(DataSource::Embedded, false);
+                }
+                self.push_status();
+            }
+        }
+    }
+
+    fn apply_data(&mut self, data: Arc<Dataset>, source: Option<DataSource>) {
+        if let Err(e) = data.check_model_input() {
+            self.fail(ErrorKind::Data, format!("cannot use data: {e}"));
+            return;
+        }
+        if let Some(t) = self.trainer.as_mut()
+            && let Err(e) = t.set_data(data.clone())
+        {
+            self.fail(ErrorKind::Data, format!("cannot use data: {e}"));
+            return;
+        }
+        self.outbox
+            .push_back(Event::DataLoaded(Arc::new(DataInfo::from_dataset(&data, source))));
+        self.data = Some(data);
+        if self.trainer.is_none() {
+            self.build_first_trainer();
+        } else {
+            self.publish_initial_d_outputs();
+        }
+        self.push_status();
+        self.flush();
+    }
+
+    // ---- checkpoints --------------------------------------------------------------------------
+
+    fn progress_key(&self) -> (u64, u64, u64) {
+        let (d, g) = self.trainer.as_ref().map_or((0, 0), Trainer::updates);
+        (self.run, d, g)
+    }
+
+    fn save(&mut self, path: &Path, autosave: bool) -> bool {
+        let Some(t) = &self.trainer else {
+            if !autosave {
+                self.fail(
+                    ErrorKind::Checkpoint,
+                    format!("{}: nothing to save yet", path.display()),
+                );
+            }
+            return false;
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            self.fail(
+                ErrorKind::Checkpoint,
+                format!("{}: cannot create the folder: {e}", dir.display()),
+            );
+            return false;
+        }
+        match checkpoint::save(t, path, SaveOptions::default()) {
+            Ok(()) => {
+                if autosave {
+                    self.saved_key = Some(self.progress_key());
+                }
+                self.outbox.push_back(Event::Saved {
+                    path: path.to_path_buf(),
+                    autosave,
+                });
+                true
+            }
+            Err(e) => {
+                self.fail(ErrorKind::Checkpoint, format!("cannot save checkpoint: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Saves to the autosave path if the run moved since the last save.
+    fn autosave(&mut self) {
+        let Some(path) = self.opts.autosave_path.clone() else {
+            return;
+        };
+        let key = self.progress_key();
+        if self.trainer.is_none() || self.saved_key == Some(key) || key.1 + key.2 == 0 {
+            return;
+        }
+        self.save(&path, true);
+    }
+
+    // ---- publishing ---------------------------------------------------------------------------
+
+    fn record_d_outputs(&mut self, real: Vec<f32>, fake: Vec<f32>) {
+        let keep = self.opts.d_output_batches.max(1);
+        self.recent_real.push_back(real);
+        self.recent_fake.push_back(fake);
+        while self.recent_real.len() > keep {
+            self.recent_real.pop_front();
+        }
+        while self.recent_fake.len() > keep {
+            self.recent_fake.pop_front();
+        }
+        self.slots.d_outputs.put(DOutputs {
+            run: self.run,
+            step: self.step(),
+            real: self.recent_real.iter().flatten().copied().collect(),
+            fake: self.recent_fake.iter().flatten().copied().collect(),
+        });
+    }
+
+    /// D's verdicts before any update of this run: on the preview of real digits and on the samples.
+    fn publish_initial_d_outputs(&mut self) {
+        let (Some(data), false) = (&self.data, self.sample_z.is_empty()) else {
+            return;
+        };
+        let n = data.len().min(SAMPLE_COUNT);
+        let real_px: Vec<u8> = (0..n)
+            .flat_map(|i| data.image(i * data.len() / n.max(1)).to_vec())
+            .collect();
+        let z = self.sample_z.clone();
+        let Some((real, fake)) = self.guarded("scoring the first samples", |t| {
+            let fake_px = t.generate_u8(&z)?;
+            Ok((t.discriminate_u8(&real_px)?, t.discriminate_u8(&fake_px)?))
+        }) else {
+            return;
+        };
+        self.slots.d_outputs.put(DOutputs {
+            run: self.run,
+            step: self.step(),
+            real,
+            fake,
+        });
+        (self.repaint)();
+    }
+
+    /// Decodes the fixed z into a sample grid (and now and then copies the generator),
+    /// at most every [`MIN_SAMPLE_EVERY`] (or ten times the decode time) unless `force`d.
+    fn publish_samples(&mut self, force: bool) {
+        let Some(t) = &self.trainer else {
+            return;
+        };
+        let key = (self.run, t.updates().1);
+        if self.samples_key == Some(key) {
+            return;
+        }
+        let now = Instant::now();
+        if !force
+            && let Some(last) = self.last_sample_at
+            && now.saturating_duration_since(last) < MIN_SAMPLE_EVERY.max(self.sample_cost * 10)
+        {
+            return;
+        }
+        let z = self.sample_z.clone();
+        let Some(pixels) = self.guarded("decoding the samples", |t| t.generate_u8(&z)) else {
+            return;
+        };
+        self.sample_cost = now.elapsed();
+        let (step, g_updates) = self.trainer.as_ref().map_or((0, 0), |t| (t.step(), t.updates().1));
+        self.slots.samples.put(SampleGrid {
+            run: self.run,
+            step,
+            g_updates,
+            pixels,
+        });
+        self.samples_key = Some(key);
+        self.last_sample_at = Some(now);
+        let generator_due = self
+            .last_generator_at
+            .is_none_or(|last| now.saturating_duration_since(last) >= GENERATOR_EVERY);
+        if (force || generator_due)
+            && let Some(g) = self.guarded("copying the generator", |t| t.snapshot_generator())
+        {
+            self.slots.generator.put(GeneratorFrame {
+                run: self.run,
+                step,
+                generator: Arc::new(g),
+            });
+            self.last_generator_at = Some(now);
+        }
+        (self.repaint)();
+    }
+
+    fn status(&self) -> WorkerStatus {
+        let (d_updates, g_updates) = self.trainer.as_ref().map_or((0, 0), Trainer::updates);
+        let running_for = self.running_since.map_or(Duration::ZERO, |s| s.elapsed());
+        WorkerStatus {
+            run: self.run,
+            running: self.running,
+            ready: self.trainer.is_some(),
+            step: self.step(),
+            d_updates,
+            g_updates,
+            steps_per_sec: self.steps_per_sec,
+            elapsed: self.elapsed + running_for,
+            model: self.model,
+            train: self.train,
+            speed: self.speed,
+            device: self.device_name.clone(),
+            dataset: self.data.as_ref().map(|d| d.name.clone()),
+            loading: self.loader.as_ref().map(|l| l.source.clone()),
+        }
+    }
+
+    /// Queues a status event, replacing any not yet sent.
+    fn push_status(&mut self) {
+        self.outbox.retain(|e| !matches!(e, Event::Status(_)));
+        self.outbox.push_back(Event::Status(self.status()));
+    }
+
+    /// Moves the pending metrics into the outbox, merging with a queued batch of the same run.
+    fn stage_points(&mut self) {
+        if self.points.is_empty() {
+            return;
+        }
+        let points = std::mem::take(&mut self.points);
+        if let Some(Event::Metrics { run, points: queued }) = self.outbox.back_mut()
+            && *run == self.run
+        {
+            queued.extend(points);
+            if queued.len() > MAX_PENDING_POINTS {
+                thin_older_half(queued);
+            }
+            return;
+        }
+        self.outbox.push_back(Event::Metrics { run: self.run, points });
+    }
+
+    /// Sends what the outbox holds until the channel is full, then wakes the UI.
+    fn flush(&mut self) {
+        self.stage_points();
+        self.last_flush = Instant::now();
+        let mut sent = false;
+        while let Some(event) = self.outbox.pop_front() {
+            match self.events.try_send(event) {
+                Ok(()) => sent = true,
+                Err(TrySendError::Full(event)) => {
+                    self.outbox.push_front(event);
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.outbox.clear();
+                    break;
+                }
+            }
+        }
+        if sent {
+            (self.repaint)();
+        }
+    }
+
+    /// Periodic work: the steps/s figure, autosave, sending batched events.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if now.saturating_duration_since(self.rate_at) >= RATE_EVERY {
+            let step = self.step();
+            if self.running {
+                let dt = now.saturating_duration_since(self.rate_at).as_secs_f32();
+                self.steps_per_sec = step.saturating_sub(self.rate_step) as f32 / dt.max(1e-3);
+                self.push_status();
+            }
+            self.rate_at = now;
+            self.rate_step = step;
+        }
+        if self.opts.autosave_path.is_some() && now >= self.autosave_at {
+            self.autosave_at = now + self.opts.autosave_every;
+            self.autosave();
+        }
+        let metrics_due = !self.points.is_empty() && now.saturating_duration_since(self.last_flush) >= FLUSH_EVERY;
+        if metrics_due || !self.outbox.is_empty() {
+            self.flush();
+        }
+    }
+
+    // ---- failures -----------------------------------------------------------------------------
+
+    /// Runs `f` on the trainer, turning a panic or an error into an [`Event::Error`]
+    /// (which pauses training). `None` without a trainer or on failure.
+    fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Trainer) -> Result<T, TrainError>) -> Option<T> {
+        let trainer = self.trainer.as_mut()?;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer))) {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                let kind = match e {
+                    TrainError::Config(_) => ErrorKind::Config,
+                    TrainError::Data(_) => ErrorKind::Data,
+                    _ => ErrorKind::Training,
+                };
+                self.fail(kind, format!("{what} failed: {e}; training paused"));
+                None
+            }
+            Err(payload) => {
+                self.fail(
+                    ErrorKind::Panic,
+                    format!(
+                        "{what} crashed ({}); training paused, the run and its data are kept",
+                        panic_message(payload.as_ref())
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports a failure; training and panics also pause training.
+    fn fail(&mut self, kind: ErrorKind, message: String) {
+        if matches!(kind, ErrorKind::Training | ErrorKind::Panic) && self.running {
+            self.running = false;
+            if let Some(since) = self.running_since.take() {
+                self.elapsed += since.elapsed();
+            }
+            self.steps_per_sec = 0.0;
+        }
+        self.outbox.push_back(Event::Error(WorkerError { kind, message }));
+        self.push_status();
+    }
+}
+
+/// Runs `f`, turning a panic into an error message.
+fn catch<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(format!("{what} crashed ({})", panic_message(payload.as_ref()))),
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+/// Drops every other point of the older half (for a UI that stopped draining).
+fn thin_older_half(points: &mut Vec<StepPoint>) {
+    let half = points.len() / 2;
+    let mut i = 0;
+    points.retain(|_| {
+        let keep = i >= half || i % 2 == 0;
+        i += 1;
+        keep
+    });
+}

@@ -1,0 +1,184 @@
+//! Integration tests: checkpoints round-trip, resume exactly, and refuse bad files clearly.
+
+use candle_core::{DType, Device, Tensor};
+use latent_lab::nets::ModelKind;
+use latent_lab::rng::Rng;
+use latent_lab::train::checkpoint::{self, Checkpoint, CheckpointError, SaveOptions};
+
+use crate::train::{mnist, trainer};
+
+fn z(n: usize, l: usize) -> Tensor {
+    Tensor::from_vec(Rng::new(42).normal_vec(n * l), (n, l), &Device::Cpu).unwrap()
+}
+
+fn to_vec(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
+#[test]
+fn save_then_load_gives_identical_generator_output() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ModelKind::ALL {
+        let mut t = trainer(kind, 10, 8, 3);
+        t.iteration().unwrap();
+        let path = dir.path().join(format!("{kind}.safetensors"));
+        checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
+        let ck = Checkpoint::load(&path).unwrap();
+        assert_eq!(ck.meta.step, 1);
+        assert_eq!(ck.meta.model, t.gan().config);
+        let g = ck.generator(Some(kind), &Device::Cpu).unwrap();
+        let before = to_vec(&t.gan().generate(&z(5, 10)).unwrap());
+        let after = to_vec(&g.decode(&z(5, 10)).unwrap());
+        assert_eq!(before, after, "{kind}: generator output differs after a round trip");
+    }
+}
+
+#[test]
+fn resume_reproduces_the_next_steps_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ModelKind::ALL {
+        let steps_before = if kind == ModelKind::Dcgan { 2 } else { 5 };
+        let mut a = trainer(kind, 12, 8, 11);
+        for _ in 0..steps_before {
+            a.iteration().unwrap();
+        }
+        let path = dir.path().join("run.safetensors");
+        checkpoint::save(&a, &path, SaveOptions::default()).unwrap();
+        let next_a: Vec<_> = (0..2).map(|_| a.iteration().unwrap()).collect();
+        let mut b = Checkpoint::load(&path)
+            .unwrap()
+            .into_trainer(Some(kind), mnist(), &Device::Cpu)
+            .unwrap();
+        assert_eq!(b.step(), steps_before);
+        let next_b: Vec<_> = (0..2).map(|_| b.iteration().unwrap()).collect();
+        assert_eq!(
+            next_a, next_b,
+            "{kind}: a resumed run diverged from the uninterrupted one"
+        );
+    }
+}
+
+#[test]
+fn a_dcgan_checkpoint_loaded_as_mlp_gan_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trainer(ModelKind::Dcgan, 10, 4, 0);
+    let path = dir.path().join("dcgan.safetensors");
+    checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
+    let e = Checkpoint::load(&path)
+        .unwrap()
+        .build_gan(Some(ModelKind::MlpGan), &Device::Cpu)
+        .unwrap_err();
+    assert!(matches!(e, CheckpointError::WrongModel { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("dcgan.safetensors") && msg.contains("dcgan") && msg.contains("mlp-gan"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_checkpoint_whose_tensors_do_not_fit_its_model_names_the_tensor() {
+    // Write a file whose metadata says "MLP GAN, latent 10" but whose weights have latent 20.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.safetensors");
+    let t = trainer(ModelKind::MlpGan, 20, 4, 0);
+    checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes[..2000.min(bytes.len())]).to_string();
+    assert!(
+        text.contains("\\\"latent_dim\\\":20"),
+        "metadata layout changed: {text}"
+    );
+    let patched: Vec<u8> = {
+        let needle = b"\\\"latent_dim\\\":20";
+        let pos = bytes.windows(needle.len()).position(|w| w == needle).unwrap();
+        let mut b = bytes.clone();
+        b[pos + needle.len() - 2..pos + needle.len()].copy_from_slice(b"10");
+        b
+    };
+    std::fs::write(&path, patched).unwrap();
+    let e = Checkpoint::load(&path)
+        .unwrap()
+        .build_gan(None, &Device::Cpu)
+        .unwrap_err();
+    assert!(matches!(e, CheckpointError::Tensor { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("g.fc1.weight") && msg.contains("[256, 20]") && msg.contains("[256, 10]"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_truncated_checkpoint_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.safetensors");
+    checkpoint::save(&trainer(ModelKind::MlpGan, 10, 4, 0), &path, SaveOptions::default()).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    for keep in [bytes.len() - 1000, 100, 7, 0] {
+        std::fs::write(&path, &bytes[..keep]).unwrap();
+        let e = Checkpoint::load(&path).unwrap_err();
+        assert!(matches!(e, CheckpointError::Corrupt { .. }), "{keep} bytes: {e}");
+        assert!(e.to_string().contains("cut.safetensors"), "{e}");
+    }
+}
+
+#[test]
+fn a_foreign_safetensors_file_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.safetensors");
+    let t = Tensor::zeros((2, 2), DType::F32, &Device::Cpu).unwrap();
+    candle_core::safetensors::save(&std::collections::HashMap::from([("w".to_string(), t)]), &path).unwrap();
+    let e = Checkpoint::load(&path).unwrap_err();
+    assert!(matches!(e, CheckpointError::NotLatentLab { .. }), "{e}");
+    assert!(e.to_string().contains("not a Latent Lab checkpoint"), "{e}");
+    let e = Checkpoint::load(&dir.path().join("missing.safetensors")).unwrap_err();
+    assert!(matches!(e, CheckpointError::Io { .. }), "{e}");
+}
+
+#[test]
+fn saving_is_atomic_and_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.safetensors");
+    let t = trainer(ModelKind::MlpGan, 10, 4, 0);
+    checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
+    checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("a.safetensors")]);
+    // A save into a folder that does not exist fails with the path and leaves nothing behind.
+    let bad = dir.path().join("no-such-dir").join("b.safetensors");
+    let e = checkpoint::save(&t, &bad, SaveOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("no-such-dir"), "{e}");
+}
+
+#[test]
+fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.safetensors");
+    let half = dir.path().join("half.safetensors");
+    let t = trainer(ModelKind::MlpGan, 10, 4, 0);
+    checkpoint::save(&t, &full, SaveOptions::default()).unwrap();
+    let opts = SaveOptions {
+        dtype: DType::F16,
+        include_optimizer: false,
+    };
+    checkpoint::save(&t, &half, opts).unwrap();
+    let (full_len, half_len) = (
+        std::fs::metadata(&full).unwrap().len(),
+        std::fs::metadata(&half).unwrap().len(),
+    );
+    assert!(
+        half_len * 5 < full_len,
+        "f16 weights-only {half_len} B vs full {full_len} B"
+    );
+    let ck = Checkpoint::load(&half).unwrap();
+    let a = to_vec(&t.gan().generate(&z(3, 10)).unwrap());
+    let b = to_vec(&ck.generator(None, &Device::Cpu).unwrap().decode(&z(3, 10)).unwrap());
+    let max_diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    assert!(max_diff < 0.02, "f16 weights change the output by {max_diff}");
+    let e = ck.into_trainer(None, mnist(), &Device::Cpu).unwrap_err();
+    assert!(matches!(e, CheckpointError::NoOptimizerState { .. }), "{e}");
+}

@@ -1,0 +1,8 @@
+//! Integration tests, compiled as one binary (one module per area).
+
+mod checkpoint;
+mod cli;
+mod data;
+mod train;
+mod ui;
+mod worker;

@@ -1,0 +1,194 @@
+//! Integration tests: the trainer learns, is deterministic, and takes changes between steps.
+
+use std::sync::Arc;
+
+use candle_core::Device;
+use latent_lab::data::{Dataset, embedded_mnist};
+use latent_lab::nets::{GanConfig, ModelKind};
+use latent_lab::train::{GeneratorLoss, OptimizerKind, TrainConfig, TrainError, Trainer};
+
+pub fn mnist() -> Arc<Dataset> {
+    static DATA: std::sync::OnceLock<Arc<Dataset>> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| Arc::new(embedded_mnist().expect("embedded MNIST parses")))
+        .clone()
+}
+
+pub fn trainer(kind: ModelKind, latent_dim: usize, batch_size: usize, seed: u64) -> Trainer {
+    let cfg = TrainConfig {
+        batch_size,
+        seed,
+        ..TrainConfig::default()
+    };
+    Trainer::new(GanConfig { kind, latent_dim }, cfg, mnist(), &Device::Cpu).expect("trainer builds")
+}
+
+#[test]
+fn mlp_gan_discriminator_separates_then_generator_closes_the_gap() {
+    // Adam lr 2e-4, β1 0.5, batch 64 on the embedded MNIST (the defaults).
+    let mut t = trainer(ModelKind::MlpGan, 100, 64, 0);
+    let mut gaps = Vec::new();
+    for _ in 0..400 {
+        let m = t.iteration().expect("step");
+        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "step {}: {m:?}", m.step);
+        assert_eq!(m.d_real.len(), 64);
+        assert!(m.d_real.iter().chain(&m.d_fake).all(|p| (0.0..=1.0).contains(p)));
+        gaps.push(m.d_real_mean - m.d_fake_mean);
+    }
+    // Smooth over 20 steps: the gap between mean D(x) and mean D(G(z)).
+    let smooth: Vec<f32> = gaps.windows(20).map(|w| w.iter().sum::<f32>() / 20.0).collect();
+    let (peak_at, peak) = smooth
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::MIN), |a, (i, g)| if g > a.1 { (i, g) } else { a });
+    assert!(peak > 0.3, "D never separated real from fake: peak smoothed gap {peak}");
+    let end = *smooth.last().unwrap();
+    assert!(
+        end < peak - 0.1,
+        "the gap did not shrink after its peak {peak} at step {peak_at}: it ends at {end}"
+    );
+}
+
+#[test]
+fn same_seed_gives_identical_losses_other_seed_does_not() {
+    let run = |seed| {
+        let mut t = trainer(ModelKind::MlpGan, 16, 16, seed);
+        (0..15)
+            .map(|_| {
+                let m = t.iteration().unwrap();
+                (m.d_loss.to_bits(), m.g_loss.to_bits())
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = run(7);
+    assert_eq!(a, run(7));
+    assert_ne!(a, run(8));
+}
+
+#[test]
+fn dcgan_trains_a_few_steps_with_finite_losses_and_latent_size_2() {
+    let mut t = trainer(ModelKind::Dcgan, 2, 8, 1);
+    for _ in 0..3 {
+        let m = t.iteration().unwrap();
+        assert!(m.d_loss.is_finite() && m.g_loss.is_finite());
+    }
+    let images = t.generate_u8(&[0.5, -1.0, 0.0, 2.0]).unwrap();
+    assert_eq!(images.len(), 2 * 28 * 28);
+}
+
+#[test]
+fn mlp_gan_works_with_latent_size_2() {
+    let mut t = trainer(ModelKind::MlpGan, 2, 16, 1);
+    let first = t.iteration().unwrap();
+    for _ in 0..20 {
+        t.iteration().unwrap();
+    }
+    assert!(first.d_loss.is_finite());
+    assert_eq!(t.generate_u8(&[0.1, 0.2]).unwrap().len(), 784);
+}
+
+#[test]
+fn k_discriminator_steps_per_generator_step() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let mut cfg = t.config();
+    cfg.k = 3;
+    t.set_config(cfg).unwrap();
+    t.iteration().unwrap();
+    t.iteration().unwrap();
+    assert_eq!(t.updates(), (6, 2));
+    assert_eq!(t.step(), 2);
+}
+
+#[test]
+fn step_buttons_change_only_their_network() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let snapshot = |vars: &candle_nn::VarMap| -> Vec<Vec<f32>> {
+        latent_lab::nets::sorted_vars(vars)
+            .iter()
+            .map(|(_, v)| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap())
+            .collect()
+    };
+    let (g0, d0) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
+    t.d_step().unwrap();
+    let (g1, d1) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
+    assert_eq!(g0, g1, "a D step changed G");
+    assert_ne!(d0, d1, "a D step left D unchanged");
+    t.g_step().unwrap();
+    let (g2, d2) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
+    assert_ne!(g1, g2, "a G step left G unchanged");
+    assert_eq!(d1, d2, "a G step changed D");
+}
+
+#[test]
+fn hyperparameters_change_between_steps_without_reset() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    t.iteration().unwrap();
+    let mut cfg = t.config();
+    cfg.batch_size = 24;
+    cfg.g_loss = GeneratorLoss::Minimax;
+    cfg.opt_g.lr = 1e-3;
+    cfg.opt_d.kind = OptimizerKind::Sgd;
+    cfg.opt_d.lr = 0.01;
+    t.set_config(cfg).unwrap();
+    let m = t.iteration().unwrap();
+    assert_eq!(t.step(), 2, "the step counter kept going");
+    assert_eq!(m.d_real.len(), 24, "the new batch size is used");
+    assert!(
+        m.g_loss < 0.0,
+        "minimax G loss log(1 - D(G(z))) is negative, got {}",
+        m.g_loss
+    );
+    assert_eq!(t.opt_g().config().lr, 1e-3);
+}
+
+#[test]
+fn bad_hyperparameters_are_refused_with_a_message() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let mut cfg = t.config();
+    cfg.batch_size = 1;
+    let e = t.set_config(cfg).unwrap_err();
+    assert!(matches!(e, TrainError::Config(_)), "{e}");
+    assert!(e.to_string().contains("batch size 1"), "{e}");
+    let mut cfg = t.config();
+    cfg.opt_d.lr = f64::NAN;
+    assert!(matches!(t.set_config(cfg), Err(TrainError::Config(_))));
+}
+
+#[test]
+fn exploding_learning_rate_gives_a_nonfinite_error_not_a_panic() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let mut cfg = t.config();
+    cfg.opt_d.kind = OptimizerKind::Sgd;
+    cfg.opt_g.kind = OptimizerKind::Sgd;
+    cfg.opt_d.lr = 1e30;
+    cfg.opt_g.lr = 1e30;
+    t.set_config(cfg).unwrap();
+    let mut err = None;
+    for _ in 0..50 {
+        if let Err(e) = t.iteration() {
+            err = Some(e);
+            break;
+        }
+    }
+    let e = err.expect("a learning rate of 1e30 must blow a loss up");
+    assert!(matches!(e, TrainError::NonFinite { .. }), "{e}");
+    assert!(e.to_string().contains("was not applied"), "{e}");
+}
+
+#[test]
+fn data_of_the_wrong_size_is_refused() {
+    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let small = Dataset {
+        name: "tiny".into(),
+        source: "tiny-folder".into(),
+        width: 16,
+        height: 16,
+        pixels: vec![0; 3 * 256],
+        labels: None,
+        class_names: vec![],
+    };
+    let e = t.set_data(Arc::new(small)).unwrap_err();
+    assert!(e.to_string().contains("16×16"), "{e}");
+    assert!(e.to_string().contains("tiny-folder"), "{e}");
+    t.iteration().expect("training goes on with the old data");
+}

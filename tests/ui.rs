@@ -1,0 +1,264 @@
+//! Integration tests: the live training window, driven headless with egui_kittest.
+//! Play starts training and Pause stops it, Step advances exactly one iteration,
+//! a new learning rate reaches the worker, a corrupt IDX folder dropped on the
+//! window shows the banner while training continues on the old data, and a
+//! model change asks before resetting. Also: the chart histories stay bounded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use latent_lab::ui::{App, Charts, Settings, ThemeChoice};
+use latent_lab::worker::{ErrorKind, StepPoint};
+
+use crate::worker::{corrupt_idx_folder, tiny_data, tiny_model, tiny_train};
+
+const LONG: Duration = Duration::from_secs(30);
+
+fn settings() -> Settings {
+    Settings {
+        model: tiny_model(),
+        train: tiny_train(),
+        ..Settings::default()
+    }
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut App| app.root_ui(ui), app)
+}
+
+/// Runs frames (the UI repaints continuously while training) until `cond` holds.
+fn wait(h: &mut Harness<'static, App>, timeout: Duration, cond: impl Fn(&App) -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        h.step();
+        if cond(h.state()) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn step_of(app: &App) -> u64 {
+    app.status().map_or(0, |s| s.step)
+}
+
+fn running(app: &App) -> bool {
+    app.status().is_some_and(|s| s.running)
+}
+
+fn ready_harness() -> Harness<'static, App> {
+    let mut h = harness(App::new_for_test(tiny_data(), settings()));
+    assert!(
+        wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.ready)
+            && a.sample_grids() > 0),
+        "the app never became ready"
+    );
+    h
+}
+
+#[test]
+fn play_starts_training_and_pause_stops_it() {
+    let mut h = ready_harness();
+    assert_eq!(step_of(h.state()), 0, "the window opens paused");
+    h.get_by_label("Play").click();
+    assert!(wait(&mut h, LONG, |a| step_of(a) >= 5), "Play did not start training");
+    assert!(h.state().chart_points() > 0, "the charts received points");
+    assert!(h.state().histograms() > 0, "the histogram received verdicts");
+
+    h.get_by_label("Pause").click();
+    assert!(wait(&mut h, LONG, |a| !running(a)), "Pause did not stop training");
+    let at = step_of(h.state());
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(400) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(step_of(h.state()), at, "training went on after Pause");
+    assert!(h.query_by_label("Play").is_some(), "the button reads Play again");
+}
+
+#[test]
+fn space_toggles_play_and_pause() {
+    let mut h = ready_harness();
+    h.key_press(egui::Key::Space);
+    assert!(
+        wait(&mut h, LONG, |a| running(a) && step_of(a) >= 2),
+        "Space did not start training"
+    );
+    h.key_press(egui::Key::Space);
+    assert!(wait(&mut h, LONG, |a| !running(a)), "Space did not pause");
+}
+
+#[test]
+fn step_advances_exactly_one_iteration() {
+    let mut h = ready_harness();
+    h.get_by_label("Step").click();
+    assert!(wait(&mut h, LONG, |a| step_of(a) == 1), "Step did nothing");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(400) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let s = h.state().status().expect("status");
+    assert_eq!((s.step, s.d_updates, s.g_updates, s.running), (1, 1, 1, false));
+    assert_eq!(h.state().chart_points(), 1, "one chart point per iteration");
+
+    h.get_by_label("Step D").click();
+    assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.d_updates == 2)));
+    h.get_by_label("Step G").click();
+    assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.g_updates == 2)));
+    assert_eq!(step_of(h.state()), 1, "lone D and G updates are not iterations");
+}
+
+#[test]
+fn a_new_learning_rate_reaches_the_worker() {
+    let mut h = ready_harness();
+    h.get_by_label("G learning rate").set_value_accesskit(0.001);
+    h.get_by_label("D learning rate").set_value_accesskit(0.0005);
+    assert!(
+        wait(&mut h, LONG, |a| a
+            .status()
+            .is_some_and(|s| s.train.opt_g.lr == 0.001 && s.train.opt_d.lr == 0.0005)),
+        "the worker still has {:?}",
+        h.state().status().map(|s| s.train)
+    );
+    assert_eq!(h.state().settings().train.opt_g.lr, 0.001);
+}
+
+/// A file dropped on the window (what winit reports on a drop).
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_corrupt_idx_folder_shows_the_banner_while_training_continues() {
+    let dir = corrupt_idx_folder();
+    let mut h = ready_harness();
+    h.get_by_label("Play").click();
+    assert!(wait(&mut h, LONG, |a| step_of(a) >= 2));
+
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(dir.path().to_path_buf())));
+    assert!(
+        wait(&mut h, LONG, |a| a.banners().iter().any(|b| b.kind == ErrorKind::Data)),
+        "no banner"
+    );
+    let banner = h.state().banners()[0].message.clone();
+    assert!(
+        banner.contains("train-images-idx3-ubyte"),
+        "the banner names the file: {banner}"
+    );
+    assert!(
+        h.query_by_label_contains("train-images-idx3-ubyte").is_some(),
+        "the banner is on screen"
+    );
+
+    let at = step_of(h.state());
+    assert!(wait(&mut h, LONG, |a| step_of(a) >= at + 3), "training stopped");
+    let s = h.state().status().expect("status");
+    assert!(s.running);
+    assert_eq!(
+        s.dataset.as_deref(),
+        Some("tiny strokes"),
+        "the previous dataset stays loaded"
+    );
+
+    h.get_by_label("Dismiss").click();
+    assert!(wait(&mut h, LONG, |a| a.banners().is_empty()));
+}
+
+#[test]
+fn a_model_change_asks_before_resetting() {
+    let mut h = ready_harness();
+    h.get_by_label("Step").click();
+    assert!(wait(&mut h, LONG, |a| step_of(a) == 1));
+    h.get_by_label("Latent size").set_value_accesskit(2.0);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("This change needs a reset").is_some(),
+        "no warning that the change needs a reset"
+    );
+    h.get_by_label("Apply and reset…").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Reset training?").is_some(), "no confirmation asked");
+    assert_eq!(step_of(h.state()), 1, "nothing is reset before the answer");
+    h.get_by_label("Reset run").click();
+    assert!(
+        wait(&mut h, LONG, |a| a
+            .status()
+            .is_some_and(|s| s.run == 2 && s.model.latent_dim == 2 && s.step == 0)),
+        "the reset did not happen"
+    );
+    assert_eq!(h.state().chart_points(), 0, "the charts start over");
+}
+
+#[test]
+fn the_window_is_accessible_and_the_theme_toggles() {
+    let mut h = ready_harness();
+    h.run_steps(3);
+    h.check_accessibility();
+    assert_eq!(h.state().settings().theme, ThemeChoice::Dark);
+    h.get_by_label("Light theme").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings().theme, ThemeChoice::Light);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    assert!(h.query_by_label("Dark theme").is_some());
+}
+
+#[test]
+fn chart_history_stays_bounded_over_a_million_steps() {
+    let mut charts = Charts::default();
+    let batch: Vec<StepPoint> = (0..1000)
+        .map(|i| StepPoint {
+            step: i,
+            d_loss: 1.0,
+            g_loss: 0.7,
+            d_real_mean: 0.6,
+            d_fake_mean: 0.4,
+        })
+        .collect();
+    for k in 0..1000u64 {
+        let shifted: Vec<StepPoint> = batch
+            .iter()
+            .map(|p| StepPoint {
+                step: p.step + k * 1000 + 1,
+                ..*p
+            })
+            .collect();
+        charts.extend(&shifted);
+        assert!(charts.len() <= charts.d_loss.raw.max_len());
+    }
+    assert_eq!(charts.d_loss.raw.pushed(), 1_000_000);
+    assert!(charts.len() <= 4500, "{} points", charts.len());
+    let pts = charts.d_fake.raw.points();
+    assert!(pts[0].x < 1000.0, "the start of the run is still shown");
+    assert_eq!(pts.last().map(|p| p.x), Some(1_000_000.0));
+    assert!(pts.iter().all(|p| (p.y - 0.4).abs() < 1e-6));
+}
+
+/// The headless frame-time benchmark (slow: run with `cargo test --test tests -- --ignored bench`).
+#[test]
+#[ignore = "benchmark: trains for ~15 s"]
+fn bench_frame_time_while_training() {
+    let report = latent_lab::ui::bench_frames(10.0).expect("bench runs");
+    println!("{report}");
+    assert!(report.frames > 100);
+}

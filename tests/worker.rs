@@ -1,0 +1,549 @@
+//! Integration tests: the training thread — commands reach it, events come back,
+//! the stop flag and dropping the handle end it promptly, and failures inside the
+//! trainer (a panic, a NaN loss, bad data, a bad checkpoint) arrive as error events
+//! while the thread stays up.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use latent_lab::data::Dataset;
+use latent_lab::nets::{GanConfig, ModelKind};
+use latent_lab::train::{OptimizerConfig, OptimizerKind, TrainConfig};
+use latent_lab::worker::{
+    Command, DataSource, ErrorKind, Event, RunOrigin, SAMPLE_COUNT, Speed, StepKind, WorkerHandle, WorkerOptions,
+    WorkerStatus,
+};
+
+/// A small synthetic dataset of 28×28 "strokes" (fast to train on; no file needed).
+pub fn tiny_data() -> Arc<Dataset> {
+    let n = 64;
+    let mut pixels = vec![0u8; n * 28 * 28];
+    for i in 0..n {
+        let img = &mut pixels[i * 784..(i + 1) * 784];
+        let col = 6 + (i * 7) % 16;
+        for y in 4..24 {
+            for dx in 0..3 {
+                img[y * 28 + col + dx] = 255;
+            }
+        }
+        let row = 6 + (i * 5) % 16;
+        for x in 6..22 {
+            img[row * 28 + x] = 200;
+        }
+    }
+    Arc::new(Dataset {
+        name: "tiny strokes".into(),
+        source: "synthetic".into(),
+        width: 28,
+        height: 28,
+        pixels,
+        labels: None,
+        class_names: Vec::new(),
+    })
+}
+
+/// Small, fast hyperparameters.
+pub fn tiny_train() -> TrainConfig {
+    TrainConfig {
+        batch_size: 8,
+        ..TrainConfig::default()
+    }
+}
+
+/// A small MLP GAN.
+pub fn tiny_model() -> GanConfig {
+    GanConfig {
+        kind: ModelKind::MlpGan,
+        latent_dim: 8,
+    }
+}
+
+/// Worker options for a test: tiny data and model, no autosave.
+pub fn tiny_options() -> WorkerOptions {
+    WorkerOptions {
+        model: tiny_model(),
+        train: tiny_train(),
+        preloaded: Some(tiny_data()),
+        ..WorkerOptions::default()
+    }
+}
+
+/// A folder with a corrupt IDX image file (a label file's magic number and garbage).
+pub fn corrupt_idx_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = vec![0u8, 0, 8, 1, 0, 0, 0, 10];
+    bytes.extend_from_slice(b"definitely not ten labels");
+    std::fs::write(dir.path().join("train-images-idx3-ubyte"), bytes).expect("write");
+    dir
+}
+
+/// Drains a worker's events and remembers what matters to the tests.
+struct Probe {
+    handle: WorkerHandle,
+    status: Option<WorkerStatus>,
+    events: Vec<Event>,
+    samples: usize,
+    d_outputs: usize,
+    generators: usize,
+}
+
+impl Probe {
+    fn spawn(options: WorkerOptions) -> Self {
+        Self {
+            handle: WorkerHandle::spawn(options, Box::new(|| {})).expect("spawn"),
+            status: None,
+            events: Vec::new(),
+            samples: 0,
+            d_outputs: 0,
+            generators: 0,
+        }
+    }
+
+    fn pump(&mut self) {
+        while let Some(e) = self.handle.try_recv() {
+            if let Event::Status(s) = &e {
+                self.status = Some(s.clone());
+            }
+            self.events.push(e);
+        }
+        if let Some(g) = self.handle.take_samples() {
+            assert_eq!(g.pixels.len(), SAMPLE_COUNT * 784);
+            self.samples += 1;
+        }
+        if let Some(d) = self.handle.take_d_outputs() {
+            assert!(d.real.iter().chain(&d.fake).all(|p| (0.0..=1.0).contains(p)));
+            self.d_outputs += 1;
+        }
+        if self.handle.take_generator().is_some() {
+            self.generators += 1;
+        }
+    }
+
+    /// Pumps until `cond` holds; false after `timeout`.
+    fn wait(&mut self, timeout: Duration, mut cond: impl FnMut(&Probe) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.pump();
+            if cond(self) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn step(&self) -> u64 {
+        self.status.as_ref().map_or(0, |s| s.step)
+    }
+
+    fn send(&self, cmd: Command) {
+        self.handle.send(cmd).expect("command sent");
+    }
+
+    fn errors(&self) -> Vec<(ErrorKind, String)> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Error(e) => Some((e.kind, e.message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ready(&mut self) {
+        assert!(
+            self.wait(Duration::from_secs(30), |p| p.status.as_ref().is_some_and(|s| s.ready)),
+            "the worker never became ready: {:?}",
+            self.errors()
+        );
+    }
+}
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[test]
+fn starts_paused_with_samples_and_verdicts_then_trains_on_play() {
+    let mut p = Probe::spawn(tiny_options());
+    p.ready();
+    let s = p.status.clone().expect("status");
+    assert!(!s.running, "the window starts paused");
+    assert_eq!(s.step, 0);
+    assert!(s.device.starts_with("CPU") || s.device.starts_with("CUDA") || s.device.starts_with("Metal"));
+    assert!(
+        p.wait(LONG, |p| p.samples > 0 && p.d_outputs > 0),
+        "no first samples or verdicts"
+    );
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::RunStarted {
+            origin: RunOrigin::Fresh,
+            ..
+        }
+    )));
+    assert!(
+        p.events
+            .iter()
+            .any(|e| matches!(e, Event::DataLoaded(info) if info.count == 64))
+    );
+
+    p.send(Command::SetRunning(true));
+    assert!(p.wait(LONG, |p| p.step() >= 5), "training did not advance");
+    let points: usize = p
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Metrics { points, .. } => points.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(points >= 1, "no metrics arrived");
+    p.send(Command::SetRunning(false));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)));
+    let stopped_at = p.step();
+    std::thread::sleep(Duration::from_millis(300));
+    p.pump();
+    assert_eq!(p.step(), stopped_at, "pause stops training");
+    assert!(p.generators > 0, "a generator snapshot was published");
+}
+
+#[test]
+fn single_steps_do_exactly_one_update() {
+    let mut p = Probe::spawn(tiny_options());
+    p.ready();
+    p.send(Command::Step(StepKind::Iteration));
+    assert!(p.wait(LONG, |p| p.step() == 1));
+    let s = p.status.clone().expect("status");
+    assert_eq!((s.step, s.d_updates, s.g_updates), (1, 1, 1));
+
+    p.send(Command::Step(StepKind::Discriminator));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.d_updates == 2)));
+    let s = p.status.clone().expect("status");
+    assert_eq!((s.step, s.g_updates), (1, 1), "a D step is not an iteration");
+
+    p.send(Command::Step(StepKind::Generator));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.g_updates == 2)));
+    assert_eq!(p.step(), 1);
+    assert_eq!(
+        p.events.iter().filter(|e| matches!(e, Event::Update(_))).count(),
+        2,
+        "one report per lone update"
+    );
+
+    // k = 3: one iteration is three D updates and one G update.
+    p.send(Command::SetTrainConfig(TrainConfig { k: 3, ..tiny_train() }));
+    p.send(Command::Step(StepKind::Iteration));
+    assert!(p.wait(LONG, |p| p.step() == 2));
+    let s = p.status.clone().expect("status");
+    assert_eq!((s.d_updates, s.g_updates), (5, 3));
+}
+
+#[test]
+fn new_hyperparameters_reach_the_trainer() {
+    let mut p = Probe::spawn(tiny_options());
+    p.ready();
+    let train = TrainConfig {
+        opt_g: OptimizerConfig {
+            lr: 1e-3,
+            ..OptimizerConfig::default()
+        },
+        opt_d: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 0.01,
+            ..OptimizerConfig::default()
+        },
+        batch_size: 16,
+        seed: 99, // the seed needs a reset: the worker keeps the run's seed
+        ..tiny_train()
+    };
+    p.send(Command::SetTrainConfig(train));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.train.opt_g.lr == 1e-3)));
+    let s = p.status.clone().expect("status");
+    assert_eq!(s.train.opt_d.kind, OptimizerKind::Sgd);
+    assert_eq!(s.train.batch_size, 16);
+    assert_eq!(s.train.seed, 0);
+
+    // A bad value is refused with an error event; the old one stays.
+    p.send(Command::SetTrainConfig(TrainConfig { k: 0, ..train }));
+    assert!(p.wait(LONG, |p| p.errors().iter().any(|(k, _)| *k == ErrorKind::Config)));
+    assert_eq!(p.status.as_ref().map(|s| s.train.k), Some(1));
+
+    // A reset with another model starts a new run.
+    p.send(Command::Reset {
+        model: GanConfig {
+            kind: ModelKind::MlpGan,
+            latent_dim: 2,
+        },
+        train: TrainConfig {
+            seed: 7,
+            ..tiny_train()
+        },
+    });
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.run == 2)));
+    let s = p.status.clone().expect("status");
+    assert_eq!((s.model.latent_dim, s.train.seed, s.step), (2, 7, 0));
+}
+
+#[test]
+fn stop_flag_ends_the_thread_within_a_second() {
+    let mut p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        ..tiny_options()
+    });
+    assert!(p.wait(LONG, |p| p.step() >= 2), "training did not start");
+    let t = Instant::now();
+    p.handle.request_stop();
+    while !p.handle.is_finished() {
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "the thread is still running after 1 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn stop_flag_ends_a_paused_or_slow_thread_within_a_second() {
+    let p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        speed: Speed {
+            full_speed: false,
+            steps_per_sec: Speed::MIN_STEPS_PER_SEC,
+        },
+        ..tiny_options()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    p.handle.request_stop();
+    while !p.handle.is_finished() {
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "the thread is still running after 1 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn dropping_the_handle_joins_the_thread() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let handle = WorkerHandle::spawn(
+        WorkerOptions {
+            start_running: true,
+            ..tiny_options()
+        },
+        Box::new(move || {
+            c.fetch_add(1, Ordering::Relaxed);
+        }),
+    )
+    .expect("spawn");
+    let deadline = Instant::now() + LONG;
+    while calls.load(Ordering::Relaxed) < 5 {
+        assert!(Instant::now() < deadline, "the worker never woke the UI");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let t = Instant::now();
+    drop(handle);
+    assert!(t.elapsed() < Duration::from_secs(1), "drop took {:?}", t.elapsed());
+    // The thread owned the other reference to `calls` (in its repaint callback): it is gone.
+    assert_eq!(Arc::strong_count(&calls), 1, "the thread outlived its handle");
+}
+
+#[test]
+fn a_panic_in_the_trainer_is_an_error_event_and_the_thread_stays_up() {
+    let mut p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        ..tiny_options()
+    });
+    assert!(p.wait(LONG, |p| p.step() >= 2));
+    p.send(Command::InjectPanic);
+    assert!(
+        p.wait(LONG, |p| p.errors().iter().any(|(k, _)| *k == ErrorKind::Panic)),
+        "no panic error event"
+    );
+    assert!(
+        p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)),
+        "training paused"
+    );
+    let (_, message) = p
+        .errors()
+        .into_iter()
+        .find(|(k, _)| *k == ErrorKind::Panic)
+        .expect("panic");
+    assert!(message.contains("injected fault"), "{message}");
+    let s = p.status.clone().expect("status");
+    assert_eq!(s.dataset.as_deref(), Some("tiny strokes"), "the data is kept");
+    // The thread is alive and trains on.
+    let at = p.step();
+    p.send(Command::SetRunning(true));
+    assert!(
+        p.wait(LONG, |p| p.step() >= at + 3),
+        "training did not resume after the panic"
+    );
+}
+
+#[test]
+fn a_nan_loss_is_an_error_event_and_training_pauses() {
+    let wild = OptimizerConfig {
+        kind: OptimizerKind::Sgd,
+        lr: 1e30,
+        momentum: 0.0,
+        ..OptimizerConfig::default()
+    };
+    let mut p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        train: TrainConfig {
+            opt_g: wild,
+            opt_d: wild,
+            ..tiny_train()
+        },
+        ..tiny_options()
+    });
+    assert!(
+        p.wait(LONG, |p| p.errors().iter().any(|(k, _)| *k == ErrorKind::Training)),
+        "no training error with lr 1e30: {:?}",
+        p.status
+    );
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)));
+    let (_, message) = p
+        .errors()
+        .into_iter()
+        .find(|(k, _)| *k == ErrorKind::Training)
+        .expect("error");
+    assert!(message.contains("loss"), "{message}");
+}
+
+#[test]
+fn corrupt_data_is_an_error_and_training_continues_on_the_old_data() {
+    let dir = corrupt_idx_folder();
+    let mut p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        ..tiny_options()
+    });
+    assert!(p.wait(LONG, |p| p.step() >= 2));
+    p.send(Command::LoadData(DataSource::Folder(dir.path().to_path_buf())));
+    assert!(
+        p.wait(LONG, |p| p.errors().iter().any(|(k, _)| *k == ErrorKind::Data)),
+        "no data error"
+    );
+    let (_, message) = p
+        .errors()
+        .into_iter()
+        .find(|(k, _)| *k == ErrorKind::Data)
+        .expect("error");
+    assert!(
+        message.contains("train-images-idx3-ubyte"),
+        "the message names the file: {message}"
+    );
+    let at = p.step();
+    assert!(p.wait(LONG, |p| p.step() >= at + 3), "training stopped");
+    let s = p.status.clone().expect("status");
+    assert!(s.running);
+    assert_eq!(s.dataset.as_deref(), Some("tiny strokes"));
+}
+
+#[test]
+fn checkpoints_save_load_and_autosave_restores_paused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let autosave = dir.path().join("nested").join("autosave.safetensors");
+    let mut p = Probe::spawn(WorkerOptions {
+        autosave_path: Some(autosave.clone()),
+        ..tiny_options()
+    });
+    p.ready();
+    for _ in 0..3 {
+        p.send(Command::Step(StepKind::Iteration));
+    }
+    assert!(p.wait(LONG, |p| p.step() == 3));
+
+    // An explicit save, then a corrupt file refused with an error naming it.
+    let manual = dir.path().join("manual.safetensors");
+    p.send(Command::SaveCheckpoint(manual.clone()));
+    assert!(p.wait(LONG, |p| {
+        p.events
+            .iter()
+            .any(|e| matches!(e, Event::Saved { autosave: false, .. }))
+    }));
+    assert!(manual.is_file());
+    let bad = dir.path().join("bad.safetensors");
+    std::fs::write(&bad, b"garbage").expect("write");
+    p.send(Command::LoadCheckpoint(bad));
+    assert!(p.wait(LONG, |p| {
+        p.errors()
+            .iter()
+            .any(|(k, m)| *k == ErrorKind::Checkpoint && m.contains("bad.safetensors"))
+    }));
+    assert_eq!(p.step(), 3, "the run is kept");
+
+    // Exit autosaves.
+    drop(p);
+    assert!(autosave.is_file(), "no autosave on exit");
+
+    // A new worker restores it, paused, at the same step.
+    let mut q = Probe::spawn(WorkerOptions {
+        restore_from: Some(autosave.clone()),
+        start_running: false,
+        ..tiny_options()
+    });
+    q.ready();
+    assert!(q.events.iter().any(|e| matches!(
+        e,
+        Event::RunStarted {
+            origin: RunOrigin::Restored(_),
+            step: 3,
+            ..
+        }
+    )));
+    let s = q.status.clone().expect("status");
+    assert_eq!((s.step, s.running), (3, false));
+
+    // Loading the manual checkpoint into a running worker pauses it at that step.
+    q.send(Command::SetRunning(true));
+    assert!(q.wait(LONG, |q| q.step() >= 5));
+    q.send(Command::LoadCheckpoint(manual));
+    assert!(q.wait(LONG, |q| {
+        q.status
+            .as_ref()
+            .is_some_and(|s| s.run == 2 && s.step == 3 && !s.running)
+    }));
+}
+
+#[test]
+fn a_missing_restore_file_starts_fresh_with_an_error() {
+    let mut p = Probe::spawn(WorkerOptions {
+        restore_from: Some(Path::new("/nonexistent/latent-lab/autosave.safetensors").to_path_buf()),
+        ..tiny_options()
+    });
+    p.ready();
+    assert!(p.errors().iter().any(|(k, _)| *k == ErrorKind::Checkpoint));
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::RunStarted {
+            origin: RunOrigin::Fresh,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn the_speed_cap_limits_steps_per_second() {
+    let mut p = Probe::spawn(WorkerOptions {
+        start_running: true,
+        speed: Speed {
+            full_speed: false,
+            steps_per_sec: 5.0,
+        },
+        ..tiny_options()
+    });
+    assert!(p.wait(LONG, |p| p.step() >= 1));
+    let (at, t) = (p.step(), Instant::now());
+    std::thread::sleep(Duration::from_millis(1200));
+    p.pump();
+    let rate = (p.step() - at) as f32 / t.elapsed().as_secs_f32();
+    assert!(rate <= 6.5, "capped at 5 steps/s but ran {rate:.1}");
+    assert!(rate >= 2.0, "capped at 5 steps/s but ran only {rate:.1}");
+}
