@@ -93,6 +93,8 @@ impl Charts {
 }
 
 /// Adds a series to a plot: a thin raw line and a thick smoothed one, as the settings say.
+/// The smoothed line goes in first: a legend entry takes the colour of the first item
+/// of its name, and the raw line is faded when both show.
 fn add_series<'a>(
     plot_ui: &mut egui_plot::PlotUi<'a>,
     name: &str,
@@ -100,6 +102,9 @@ fn add_series<'a>(
     raw: Option<&'a [PlotPoint]>,
     smooth: Option<&'a [PlotPoint]>,
 ) {
+    if let Some(smooth) = smooth {
+        plot_ui.line(Line::new(name, PlotPoints::Borrowed(smooth)).color(color).width(2.0));
+    }
     if let Some(raw) = raw {
         let alpha = if smooth.is_some() { 0.35 } else { 1.0 };
         plot_ui.line(
@@ -107,9 +112,6 @@ fn add_series<'a>(
                 .color(color.gamma_multiply(alpha))
                 .width(1.0),
         );
-    }
-    if let Some(smooth) = smooth {
-        plot_ui.line(Line::new(name, PlotPoints::Borrowed(smooth)).color(color).width(2.0));
     }
 }
 
