@@ -6,9 +6,16 @@
 //! of page faults per step. Keeping large buffers in the heap was measured at
 //! about 2.3× more MLP GAN steps/s on a 2-core machine (see PERF-NOTES).
 
+/// Set to `default` to keep glibc's allocator settings (for comparisons).
+pub const ALLOC_ENV: &str = "LATENT_LAB_MALLOC";
+
 /// Keeps large allocations in the heap instead of mapping and unmapping them
-/// each step. Call once at start-up; a no-op on non-glibc targets.
+/// each step. Call once at start-up; a no-op on non-glibc targets or when
+/// [`ALLOC_ENV`] is `default`.
 pub fn tune_allocator() {
+    if std::env::var(ALLOC_ENV).is_ok_and(|v| v == "default") {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallopt only changes allocator parameters; any value is accepted or rejected.

@@ -126,6 +126,10 @@ impl Optimizer {
             let Some(g) = grads.get(s.var.as_tensor()) else {
                 continue;
             };
+            // candle builds a variable's gradient from the layer's input, so the gradient
+            // still references that step's forward graph. The state below outlives the
+            // step: keeping the graph would chain every step's activations together.
+            let g = &g.detach();
             match c.kind {
                 OptimizerKind::Adam => {
                     let m = ((&s.m * c.beta1)? + (g * (1.0 - c.beta1))?)?;
