@@ -201,7 +201,10 @@ fn bias_act(y: &mut [f32], bias: &[f32], p: usize, act: Activation) {
 }
 
 /// Checks the square kernel and returns `(batch, c, h, w, k)` and the output channels.
-fn dims(l1: &Layout, l2: &Layout, transposed: bool) -> Result<((usize, usize, usize, usize), usize, usize)> {
+/// `(batch, channels, height, width)` of an NCHW tensor.
+type Nchw = (usize, usize, usize, usize);
+
+fn dims(l1: &Layout, l2: &Layout, transposed: bool) -> Result<(Nchw, usize, usize)> {
     let (b, c, h, w) = l1.shape().dims4()?;
     let (w0, w1, kh, kw) = l2.shape().dims4()?;
     let (cin, cout) = if transposed { (w0, w1) } else { (w1, w0) };
@@ -298,7 +301,7 @@ impl Conv2dAct {
         }
     }
 
-    fn geometry(&self, (_, c, h, w): (usize, usize, usize, usize), k: usize) -> Result<Geometry> {
+    fn geometry(&self, (_, c, h, w): Nchw, k: usize) -> Result<Geometry> {
         let (s, p) = (self.stride.max(1), self.padding);
         if h + 2 * p < k || w + 2 * p < k {
             candle_core::bail!("conv2d: kernel {k} larger than the padded input {h}×{w}");
@@ -405,7 +408,7 @@ pub struct ConvTranspose2dAct {
 
 impl ConvTranspose2dAct {
     /// The output image as the geometry's image; the input as its grid.
-    fn geometry(&self, (_, _, h, w): (usize, usize, usize, usize), cout: usize, k: usize) -> Result<Geometry> {
+    fn geometry(&self, (_, _, h, w): Nchw, cout: usize, k: usize) -> Result<Geometry> {
         let (s, p) = (self.stride.max(1), self.padding);
         let oh = (h.max(1) - 1) * s + k;
         let ow = (w.max(1) - 1) * s + k;

@@ -90,7 +90,7 @@ impl InplaceOp1 for FusedAdam<'_> {
         let step = (c.lr / (1.0 - c.beta1.powi(c.t))) as f32;
         let inv_sqrt_bc2 = (1.0 / (1.0 - c.beta2.powi(c.t)).sqrt()) as f32;
         let eps = c.eps as f32;
-        let kernel = |(((w, g), m), v): (((&mut [f32], &[f32]), &mut [f32]), &mut [f32])| {
+        let kernel = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
             for i in 0..w.len() {
                 let gi = g[i];
                 let mi = b1 * m[i] + one_b1 * gi;
@@ -106,9 +106,9 @@ impl InplaceOp1 for FusedAdam<'_> {
                 .zip(g.par_chunks(CHUNK))
                 .zip(m.par_chunks_mut(CHUNK))
                 .zip(v.par_chunks_mut(CHUNK))
-                .for_each(kernel);
+                .for_each(|(((w, g), m), v)| kernel(w, g, m, v));
         } else {
-            kernel((((w, g), &mut **m), &mut **v));
+            kernel(w, g, m, v);
         }
         Ok(())
     }
