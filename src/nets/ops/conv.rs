@@ -99,9 +99,12 @@ fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
                 let Some(iy) = g.y_at(oy, ky) else {
                     continue; // already zero
                 };
-                let src = &plane[iy * g.w..][..g.w];
-                for (ox, d) in dst.iter_mut().enumerate().take(hi).skip(lo) {
-                    *d = src[ox * s + kx - g.padding];
+                if lo < hi {
+                    // ix = ox·s + kx − p for ox in lo..hi, all inside the row.
+                    let src = &plane[iy * g.w + lo * s + kx - g.padding..][..(hi - lo - 1) * s + 1];
+                    for (d, &v) in dst[lo..hi].iter_mut().zip(src.iter().step_by(s)) {
+                        *d = v;
+                    }
                 }
             }
         }
@@ -128,10 +131,12 @@ fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
                 let Some(iy) = g.y_at(oy, ky) else {
                     continue;
                 };
-                let src = &row[oy * g.ow..][..g.ow];
-                let dst = &mut plane[iy * g.w..][..g.w];
-                for (ox, &v) in src.iter().enumerate().take(hi).skip(lo) {
-                    dst[ox * s + kx - g.padding] += v;
+                if lo < hi {
+                    let src = &row[oy * g.ow + lo..oy * g.ow + hi];
+                    let dst = &mut plane[iy * g.w + lo * s + kx - g.padding..][..(hi - lo - 1) * s + 1];
+                    for (d, &v) in dst.iter_mut().step_by(s).zip(src) {
+                        *d += v;
+                    }
                 }
             }
         }
