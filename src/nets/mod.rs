@@ -8,6 +8,7 @@
 pub mod dcgan;
 pub mod init;
 pub mod mlp;
+pub mod ops;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
@@ -87,12 +88,44 @@ pub trait Generator: Send + Sync {
     /// `z` is `(B, latent_dim)`; returns `(B, 1, 28, 28)` in [-1, 1].
     /// `train` selects batch statistics (training) or running statistics (inference).
     fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor>;
+
+    /// The same output with the weights as constants: no gradient reaches them, and none is
+    /// prepared (the discriminator step's fake batch). Batch-norm running statistics still update.
+    fn forward_frozen(&self, z: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(self.forward_t(z, train)?.detach())
+    }
 }
 
 /// Scores images: high logits mean "real".
 pub trait Discriminator: Send + Sync {
     /// `x` is `(B, 1, 28, 28)` in [-1, 1]; returns logits of shape `(B,)`.
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor>;
+
+    /// The same logits with the weights as constants: gradients flow to `x` only (the
+    /// generator step, which never updates D, so D's weight gradients would be thrown away).
+    fn forward_frozen(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_t(x, train)
+    }
+
+    /// Whether each sample's logit depends on that sample alone (no batch norm in training
+    /// mode), so real and fake batches may go through as one concatenated batch.
+    fn batch_independent(&self) -> bool {
+        false
+    }
+}
+
+/// A layer's weight and bias, as constants (sharing storage, no copy) when `frozen`.
+/// A layer without a bias gets zeros.
+pub(crate) fn params(w: &Tensor, b: Option<&Tensor>, frozen: bool) -> Result<(Tensor, Tensor)> {
+    let b = match b {
+        Some(b) => b.clone(),
+        None => Tensor::zeros(w.dim(0)?, w.dtype(), w.device())?,
+    };
+    Ok(if frozen {
+        (w.detach(), b.detach())
+    } else {
+        (w.clone(), b)
+    })
 }
 
 /// A generator and a discriminator, each with its own variables.

@@ -1,9 +1,15 @@
 //! Optimizers with state that can be saved and restored, so that a resumed run
 //! continues exactly where it stopped: Adam (the default) and SGD with momentum
 //! (the original paper's choice). Both follow PyTorch's update rules.
+//!
+//! On the CPU the moments live in plain vectors and each parameter is updated by
+//! one fused in-place pass ([`crate::nets::ops::optim`]): no tensor is allocated per
+//! step. On other devices the same rules run as candle tensor ops.
 
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{DType, Result, Tensor, Var};
+
+use crate::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
 use serde::{Deserialize, Serialize};
 
 /// Which update rule.
@@ -62,14 +68,37 @@ impl Default for OptimizerConfig {
     }
 }
 
+/// Adam's moments (or SGD's momentum buffer in `m`, with `v` unused).
+enum Moments {
+    /// On the CPU: plain vectors, updated in place by the fused kernels.
+    Host { m: Vec<f32>, v: Vec<f32> },
+    /// On another device: tensors, updated with candle's ops.
+    Device { m: Tensor, v: Tensor },
+}
+
+impl Moments {
+    fn zeros(var: &Var) -> Result<Self> {
+        if var.device().is_cpu() && var.dtype() == DType::F32 {
+            let n = var.elem_count();
+            Ok(Moments::Host {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+            })
+        } else {
+            Ok(Moments::Device {
+                m: var.zeros_like()?,
+                v: var.zeros_like()?,
+            })
+        }
+    }
+}
+
 /// One parameter and its optimizer state.
 struct Slot {
     name: String,
     var: Var,
-    /// Adam's first moment, or SGD's momentum buffer.
-    m: Tensor,
-    /// Adam's second moment (zeros for SGD).
-    v: Tensor,
+    /// First moment / momentum buffer, and second moment.
+    state: Moments,
 }
 
 /// An optimizer over a fixed list of named variables.
@@ -86,9 +115,8 @@ impl Optimizer {
         let slots = vars
             .into_iter()
             .map(|(name, var)| {
-                let m = var.zeros_like()?;
-                let v = var.zeros_like()?;
-                Ok(Slot { name, var, m, v })
+                let state = Moments::zeros(&var)?;
+                Ok(Slot { name, var, state })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { config, slots, t: 0 })
@@ -103,8 +131,7 @@ impl Optimizer {
     pub fn set_config(&mut self, config: OptimizerConfig) -> Result<()> {
         if config.kind != self.config.kind {
             for s in &mut self.slots {
-                s.m = s.m.zeros_like()?;
-                s.v = s.v.zeros_like()?;
+                s.state = Moments::zeros(&s.var)?;
             }
             self.t = 0;
         }
@@ -127,29 +154,42 @@ impl Optimizer {
                 continue;
             };
             // candle builds a variable's gradient from the layer's input, so the gradient
-            // still references that step's forward graph. The state below outlives the
-            // step: keeping the graph would chain every step's activations together.
+            // still references that step's forward graph. State kept across steps (the
+            // device moments below) must not hold it: it would chain every step's activations.
             let g = &g.detach();
-            match c.kind {
-                OptimizerKind::Adam => {
-                    let m = ((&s.m * c.beta1)? + (g * (1.0 - c.beta1))?)?;
-                    let v = ((&s.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+            match (&mut s.state, c.kind) {
+                (Moments::Host { m, v }, OptimizerKind::Adam) => {
+                    let step = AdamStep {
+                        lr: c.lr,
+                        beta1: c.beta1,
+                        beta2: c.beta2,
+                        eps: c.eps,
+                        t,
+                    };
+                    adam_cpu(s.var.as_tensor(), g, m, v, step)?;
+                }
+                (Moments::Host { m, .. }, OptimizerKind::Sgd) => {
+                    sgd_cpu(s.var.as_tensor(), g, m, c.lr, c.momentum, self.t == 1)?;
+                }
+                (Moments::Device { m, v }, OptimizerKind::Adam) => {
+                    let m_new = ((&*m * c.beta1)? + (g * (1.0 - c.beta1))?)?;
+                    let v_new = ((&*v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
                     let bc1 = 1.0 - c.beta1.powi(t);
                     let bc2 = 1.0 - c.beta2.powi(t);
-                    let denom = ((v.sqrt()? / bc2.sqrt())? + c.eps)?;
-                    let update = ((&m / denom)? * (c.lr / bc1))?;
+                    let denom = ((v_new.sqrt()? / bc2.sqrt())? + c.eps)?;
+                    let update = ((&m_new / denom)? * (c.lr / bc1))?;
                     s.var.set(&s.var.as_tensor().sub(&update)?)?;
-                    s.m = m;
-                    s.v = v;
+                    *m = m_new;
+                    *v = v_new;
                 }
-                OptimizerKind::Sgd => {
-                    let m = if self.t == 1 {
+                (Moments::Device { m, .. }, OptimizerKind::Sgd) => {
+                    let m_new = if self.t == 1 {
                         g.clone()
                     } else {
-                        ((&s.m * c.momentum)? + g)?
+                        ((&*m * c.momentum)? + g)?
                     };
-                    s.var.set(&s.var.as_tensor().sub(&(&m * c.lr)?)?)?;
-                    s.m = m;
+                    s.var.set(&s.var.as_tensor().sub(&(&m_new * c.lr)?)?)?;
+                    *m = m_new;
                 }
             }
         }
@@ -160,8 +200,20 @@ impl Optimizer {
     pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::with_capacity(self.slots.len() * 2);
         for s in &self.slots {
-            out.push((format!("m.{}", s.name), s.m.clone()));
-            out.push((format!("v.{}", s.name), s.v.clone()));
+            let (m, v) = match &s.state {
+                Moments::Host { m, v } => {
+                    let dims = s.var.dims();
+                    let host = |x: &[f32]| Tensor::from_slice(x, dims, &candle_core::Device::Cpu);
+                    match (host(m), host(v)) {
+                        (Ok(m), Ok(v)) => (m, v),
+                        // Lengths always match the variable's shape; never reached.
+                        _ => continue,
+                    }
+                }
+                Moments::Device { m, v } => (m.clone(), v.clone()),
+            };
+            out.push((format!("m.{}", s.name), m));
+            out.push((format!("v.{}", s.name), v));
         }
         out
     }
@@ -195,8 +247,13 @@ impl Optimizer {
                     s.var.dims()
                 );
             }
-            s.m = m;
-            s.v = v;
+            s.state = match s.state {
+                Moments::Host { .. } => Moments::Host {
+                    m: m.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?,
+                    v: v.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?,
+                },
+                Moments::Device { .. } => Moments::Device { m, v },
+            };
         }
         self.t = t;
         Ok(())

@@ -235,9 +235,16 @@ impl Trainer {
     pub fn d_step(&mut self) -> Result<DStep, TrainError> {
         let real = self.real_batch()?;
         let z = self.latent_batch()?;
-        let fake = self.gan.g.forward_t(&z, true)?.detach();
-        let real_logits = self.gan.d.forward_t(&real, true)?;
-        let fake_logits = self.gan.d.forward_t(&fake, true)?;
+        // G's weights as constants: no graph is kept for a batch D only reads.
+        let fake = self.gan.g.forward_frozen(&z, true)?;
+        let (real_logits, fake_logits) = if self.gan.d.batch_independent() {
+            // One pass over [real; fake]: same logits, half the layer calls.
+            let b = real.dim(0)?;
+            let logits = self.gan.d.forward_t(&Tensor::cat(&[&real, &fake], 0)?, true)?;
+            (logits.narrow(0, 0, b)?, logits.narrow(0, b, b)?)
+        } else {
+            (self.gan.d.forward_t(&real, true)?, self.gan.d.forward_t(&fake, true)?)
+        };
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
         let d_loss = loss.to_scalar::<f32>()?;
         self.check_finite("discriminator loss", d_loss)?;
@@ -257,7 +264,8 @@ impl Trainer {
     pub fn g_step(&mut self) -> Result<GStep, TrainError> {
         let z = self.latent_batch()?;
         let fake = self.gan.g.forward_t(&z, true)?;
-        let fake_logits = self.gan.d.forward_t(&fake, true)?;
+        // D's weights as constants: the gradient flows through D to G's weights only.
+        let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.config.g_loss)?;
         let g_loss = loss.to_scalar::<f32>()?;
         self.check_finite("generator loss", g_loss)?;

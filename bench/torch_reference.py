@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `latent-lab bench`: the same two GANs, trained the same way, on the CPU.
+
+What is the same as the Rust trainer (src/nets, src/train):
+- MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
+  LeakyReLU(0.2), a logit. nn.Linear's default init (U(+-1/sqrt(fan_in)) for weight and bias).
+- DCGAN: G z -> linear 128*7*7 -> BN -> ReLU -> convT 4x4/2 (128->64) -> BN -> ReLU -> convT 4x4/2 (64->1)
+  -> tanh; D conv 4x4/2 (1->64) -> LeakyReLU(0.2) -> conv 4x4/2 (64->128) -> BN -> LeakyReLU(0.2)
+  -> linear 6272 -> 1. Weights N(0, 0.02), biases 0, BN scale N(1, 0.02), shift 0. BN in training mode
+  (batch statistics, running statistics updated with momentum 0.1, eps 1e-5).
+- One iteration of Algorithm 1 with k = 1: a D update on a real batch (MNIST digits scaled to [-1, 1],
+  indices drawn at random) and a detached fake batch, BCE on logits, then a G update with the
+  non-saturating loss -log D(G(z)). Adam lr 2e-4, betas (0.5, 0.999), eps 1e-8, for both networks.
+- D's per-sample probabilities sigmoid(logits) are copied out each step, as the Rust trainer reports them.
+
+Idiomatic PyTorch: real and fake go through D as two calls (so BN sees separate batches, like the Rust
+trainer), and the G step computes D's parameter gradients too (loss.backward() does, then they are
+zeroed at the next D step); this is what usual PyTorch GAN code does. torch.set_num_threads(n).
+
+Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LATENT = 100
+HERE = os.path.dirname(os.path.abspath(__file__))
+MNIST = os.path.join(HERE, "..", "assets", "mnist", "train-images-idx3-ubyte.gz")
+
+
+def load_mnist():
+    with gzip.open(MNIST, "rb") as f:
+        raw = f.read()
+    n = int.from_bytes(raw[4:8], "big")
+    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, 1, 28, 28)
+    return torch.from_numpy(pixels.astype(np.float32) * (2.0 / 255.0) - 1.0)
+
+
+class MlpG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(LATENT, 256), nn.Linear(256, 512)
+        self.fc3, self.fc4 = nn.Linear(512, 1024), nn.Linear(1024, 784)
+
+    def forward(self, z):
+        h = F.leaky_relu(self.fc1(z), 0.2)
+        h = F.leaky_relu(self.fc2(h), 0.2)
+        h = F.leaky_relu(self.fc3(h), 0.2)
+        return torch.tanh(self.fc4(h)).view(-1, 1, 28, 28)
+
+
+class MlpD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.fc1(x.flatten(1)), 0.2)
+        h = F.leaky_relu(self.fc2(h), 0.2)
+        return self.fc3(h).squeeze(1)
+
+
+class DcganG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(LATENT, 128 * 7 * 7)
+        self.bn0 = nn.BatchNorm2d(128)
+        self.up1 = nn.ConvTranspose2d(128, 64, 4, 2, 1)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.up2 = nn.ConvTranspose2d(64, 1, 4, 2, 1)
+
+    def forward(self, z):
+        h = F.relu(self.bn0(self.fc(z).view(-1, 128, 7, 7)))
+        h = F.relu(self.bn1(self.up1(h)))
+        return torch.tanh(self.up2(h))
+
+
+class DcganD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
+        self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
+        self.bn2 = nn.BatchNorm2d(128)
+        self.fc = nn.Linear(128 * 7 * 7, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.conv1(x), 0.2)
+        h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2)
+        return self.fc(h.flatten(1)).squeeze(1)
+
+
+def dcgan_init(m):
+    # The DCGAN paper's scheme, as src/nets/init.rs applies it.
+    for name, p in m.named_parameters():
+        with torch.no_grad():
+            if name.endswith("bias"):
+                p.zero_()
+            elif name.split(".")[0].startswith("bn"):
+                p.normal_(1.0, 0.02)
+            else:
+                p.normal_(0.0, 0.02)
+
+
+def build(model):
+    if model == "mlp-gan":
+        return MlpG(), MlpD()
+    g, d = DcganG(), DcganD()
+    dcgan_init(g)
+    dcgan_init(d)
+    return g, d
+
+
+def bench(model, batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    g, d = build(model)
+    g.train()
+    d.train()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+    n = data.shape[0]
+
+    def step():
+        # D update: raise D on real, lower it on a detached fake batch.
+        real = data[torch.randint(0, n, (batch,), generator=gen)]
+        z = torch.randn(batch, LATENT, generator=gen)
+        fake = g(z).detach()
+        real_logits = d(real)
+        fake_logits = d(fake)
+        d_loss = F.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        d_real = torch.sigmoid(real_logits.detach()).tolist()
+        d_fake = torch.sigmoid(fake_logits.detach()).tolist()
+        # G update: the non-saturating loss -log D(G(z)).
+        z = torch.randn(batch, LATENT, generator=gen)
+        logits = d(g(z))
+        g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        return d_loss.item(), g_loss.item(), d_real, d_fake
+
+    warm = time.perf_counter()
+    steps = 0
+    while steps < 3 or time.perf_counter() - warm < 0.5:
+        step()
+        steps += 1
+    start = time.perf_counter()
+    steps = 0
+    while steps < 3 or time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", action="append", choices=["mlp-gan", "dcgan"])
+    ap.add_argument("--batch", action="append", type=int)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    a = ap.parse_args()
+    data = load_mnist()
+    gen = torch.Generator().manual_seed(0)
+    for model in a.model or ["mlp-gan", "dcgan"]:
+        for batch in a.batch or [64, 128]:
+            sps = bench(model, batch, a.threads, a.seconds, data, gen)
+            print(
+                json.dumps(
+                    {
+                        "model": model,
+                        "batch": batch,
+                        "threads": torch.get_num_threads(),
+                        "steps_per_s": round(sps, 2),
+                        "torch": torch.__version__,
+                    }
+                ),
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+//! Training-mode batch norm over NCHW with its activation, as one op:
+//! `y = act(γ·(x − μ)/√(σ² + ε) + β)` with μ, σ² the biased per-channel batch statistics
+//! (over samples and positions), exactly what candle's `BatchNorm::forward_train` computes.
+//!
+//! Backward (the standard batch-norm gradient, through μ and σ²): with `x̂ = (x − μ)/√(σ² + ε)`
+//! and `g` the gradient after the activation's derivative,
+//! `dβ = Σ g`, `dγ = Σ g·x̂`, `dx = γ/√(σ² + ε) · (g − dβ/n − x̂·dγ/n)`.
+//! Per-channel sums run per channel in a fixed order (deterministic in parallel).
+//! The batch statistics are handed back so the caller can update the running statistics
+//! the way candle does ([`update_running_stats`]).
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
+use rayon::prelude::*;
+
+use super::{Activation, all_cpu_f32, cpu_tensor, scratch, slice_of, wants_grad, with_data};
+
+/// Per-channel batch statistics of one forward pass.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchStats {
+    /// Mean per channel.
+    pub mean: Vec<f32>,
+    /// Biased variance per channel (divided by `count`).
+    pub var: Vec<f32>,
+    /// Values per channel: samples × positions.
+    pub count: usize,
+}
+
+/// Batch norm in training mode followed by `act`; returns the output and the batch statistics.
+pub fn batch_norm_act_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+    act: Activation,
+) -> Result<(Tensor, BatchStats)> {
+    if all_cpu_f32(&[x, gamma, beta]) {
+        let stats = Arc::new(Mutex::new(BatchStats::default()));
+        let y = x.apply_op3(
+            gamma,
+            beta,
+            BatchNormAct {
+                eps,
+                act,
+                stats: stats.clone(),
+            },
+        )?;
+        let s = stats
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("batch-norm statistics lock poisoned".into()))?
+            .clone();
+        Ok((y, s))
+    } else {
+        reference(x, gamma, beta, eps, act)
+    }
+}
+
+/// The same with candle's ops (the reference the tests compare against, and the path on other devices).
+pub fn reference(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64, act: Activation) -> Result<(Tensor, BatchStats)> {
+    let c = x.dim(1)?;
+    let xt = x.transpose(0, 1)?.flatten_from(1)?.contiguous()?;
+    let mean = xt.mean_keepdim(1)?;
+    let centred = xt.broadcast_sub(&mean)?;
+    let var = centred.sqr()?.mean_keepdim(1)?;
+    let xhat = centred.broadcast_div(&(&var + eps)?.sqrt()?)?;
+    let y = xhat
+        .broadcast_mul(&gamma.reshape((c, 1))?)?
+        .broadcast_add(&beta.reshape((c, 1))?)?;
+    let mut dims = x.dims().to_vec();
+    dims.swap(0, 1);
+    let y = act.candle(&y.reshape(dims)?.transpose(0, 1)?)?;
+    let stats = BatchStats {
+        mean: mean.flatten_all()?.to_vec1()?,
+        var: var.flatten_all()?.to_vec1()?,
+        count: xt.dim(1)?,
+    };
+    Ok((y, stats))
+}
+
+/// candle's running-statistics update: `r ← (1 − m)·r + m·μ` and `v ← (1 − m)·v + m·n/(n − 1)·σ²`.
+pub fn update_running_stats(
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    stats: &BatchStats,
+    momentum: f64,
+) -> Result<()> {
+    let n = stats.count as f64;
+    let var_weight = momentum * n / (n - 1.0).max(1.0);
+    let blend = |running: &Tensor, batch: &[f32], w: f64| -> Result<()> {
+        let old = running.flatten_all()?.to_vec1::<f32>()?;
+        let keep = (1.0 - momentum) as f32;
+        let w = w as f32;
+        let new: Vec<f32> = old.iter().zip(batch).map(|(&r, &b)| r * keep + b * w).collect();
+        Var::from_tensor(running)?.set(&Tensor::from_vec(new, running.shape(), running.device())?)
+    };
+    blend(running_mean, &stats.mean, momentum)?;
+    blend(running_var, &stats.var, var_weight)
+}
+
+/// The fused op (see the module docs).
+#[derive(Debug)]
+pub struct BatchNormAct {
+    eps: f64,
+    act: Activation,
+    stats: Arc<Mutex<BatchStats>>,
+}
+
+/// Sum with eight fixed lanes (vectorisable, same order every time).
+fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    let mut acc = [0.0f32; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += f(v);
+        }
+    }
+    let mut s: f64 = acc.iter().map(|&a| f64::from(a)).sum();
+    for &v in rest {
+        s += f64::from(f(v));
+    }
+    s
+}
+
+/// Per channel, Σ over samples of `f` applied to each of that channel's planes (fixed order).
+fn per_channel(c: usize, batch: usize, p: usize, f: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f64> {
+    (0..c)
+        .into_par_iter()
+        .map(|ch| (0..batch).map(|b| f(ch, (b * c + ch) * p)).sum())
+        .collect()
+}
+
+impl CustomOp3 for BatchNormAct {
+    fn name(&self) -> &'static str {
+        "batch-norm-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dims = l1.shape().dims();
+        if dims.len() < 2 || l2.shape().dims1()? != dims[1] || l3.shape().dims1()? != dims[1] {
+            candle_core::bail!(
+                "batch-norm: input {:?}, γ {:?}, β {:?} do not fit",
+                l1.shape(),
+                l2.shape(),
+                l3.shape()
+            );
+        }
+        let (batch, c) = (dims[0], dims[1]);
+        let p: usize = dims[2..].iter().product();
+        let n = batch * p;
+        let (x, gamma, beta) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let nf = n.max(1) as f64;
+        let mean: Vec<f32> = per_channel(c, batch, p, |_, s| lane_sum(&x[s..s + p], |v| v))
+            .into_iter()
+            .map(|s| (s / nf) as f32)
+            .collect();
+        let var: Vec<f32> = per_channel(c, batch, p, |ch, s| {
+            let m = mean[ch];
+            lane_sum(&x[s..s + p], |v| (v - m) * (v - m))
+        })
+        .into_iter()
+        .map(|s| (s / nf) as f32)
+        .collect();
+        let scale: Vec<f32> = (0..c)
+            .map(|ch| gamma[ch] / (f64::from(var[ch]) + self.eps).sqrt() as f32)
+            .collect();
+        let shift: Vec<f32> = (0..c).map(|ch| beta[ch] - mean[ch] * scale[ch]).collect();
+        let mut y = scratch(x.len());
+        let act = self.act;
+        if c * p > 0 {
+            y.par_chunks_mut(c * p).zip(x.par_chunks(c * p)).for_each(|(ys, xs)| {
+                for (ch, (yp, xp)) in ys.chunks_mut(p).zip(xs.chunks(p)).enumerate() {
+                    let (a, b) = (scale[ch], shift[ch]);
+                    yp.iter_mut().zip(xp).for_each(|(y, &x)| *y = x * a + b);
+                    act.apply(yp);
+                }
+            });
+        }
+        if let Ok(mut s) = self.stats.lock() {
+            *s = BatchStats { mean, var, count: n };
+        }
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let stats = self
+            .stats
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("batch-norm statistics lock poisoned".into()))?
+            .clone();
+        let dims = x.dims();
+        let (batch, c) = (dims[0], dims[1]);
+        let p: usize = dims[2..].iter().product();
+        let n = (batch * p).max(1) as f64;
+        let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
+        let act = self.act;
+        if act != Activation::Identity {
+            with_data(res, |y| {
+                gy.par_chunks_mut(16 * 1024)
+                    .zip(y.par_chunks(16 * 1024))
+                    .for_each(|(g, y)| act.backward_from_output(y, g));
+                Ok(())
+            })?;
+        }
+        let gamma_v = gamma.to_vec1::<f32>()?;
+        let invstd: Vec<f32> = stats
+            .var
+            .iter()
+            .map(|&v| (1.0 / (f64::from(v) + self.eps).sqrt()) as f32)
+            .collect();
+        let (dgamma, dbeta, gx) = with_data(x, |xs| {
+            let dbeta = per_channel(c, batch, p, |_, s| lane_sum(&gy[s..s + p], |v| v));
+            let dgamma = per_channel(c, batch, p, |ch, s| {
+                let (m, is) = (stats.mean[ch], invstd[ch]);
+                let mut acc = 0.0f64;
+                let mut lanes = [0.0f32; 8];
+                for (i, (&g, &x)) in gy[s..s + p].iter().zip(&xs[s..s + p]).enumerate() {
+                    lanes[i % 8] += g * ((x - m) * is);
+                }
+                for l in lanes {
+                    acc += f64::from(l);
+                }
+                acc
+            });
+            let gx = if wants_grad(x) {
+                let a: Vec<f32> = (0..c).map(|ch| gamma_v[ch] * invstd[ch]).collect();
+                let db: Vec<f32> = dbeta.iter().map(|&d| (d / n) as f32).collect();
+                let dg: Vec<f32> = dgamma.iter().map(|&d| (d / n) as f32).collect();
+                let mut gx = scratch(xs.len());
+                if c * p > 0 {
+                    gx.par_chunks_mut(c * p)
+                        .zip(xs.par_chunks(c * p))
+                        .zip(gy.par_chunks(c * p))
+                        .for_each(|((gxs, xs), gys)| {
+                            for ch in 0..c {
+                                let r = ch * p..(ch + 1) * p;
+                                let (m, is) = (stats.mean[ch], invstd[ch]);
+                                for ((o, &x), &g) in gxs[r.clone()].iter_mut().zip(&xs[r.clone()]).zip(&gys[r]) {
+                                    *o = a[ch] * (g - db[ch] - (x - m) * is * dg[ch]);
+                                }
+                            }
+                        });
+                }
+                Some(gx)
+            } else {
+                None
+            };
+            Ok((dgamma, dbeta, gx))
+        })?;
+        let gx = gx.map(|g| cpu_tensor(g, x.shape().clone())).transpose()?;
+        let gg = if wants_grad(gamma) {
+            Some(cpu_tensor(dgamma.iter().map(|&d| d as f32).collect(), c)?)
+        } else {
+            None
+        };
+        let gb = if wants_grad(beta) {
+            Some(cpu_tensor(dbeta.iter().map(|&d| d as f32).collect(), c)?)
+        } else {
+            None
+        };
+        Ok((gx, gg, gb))
+    }
+}

@@ -1,0 +1,503 @@
+//! 2-D convolution and transposed convolution (square kernels, NCHW) as
+//! im2col / col2im plus one matrix product for the whole batch, with the bias and
+//! the following activation fused in.
+//!
+//! The im2col matrix is channel-major: one row per patch element `(c, ky, kx)`, one
+//! column per output position of every sample (`C·k·k × B·Ho·Wo`), so that a whole
+//! batch is one matrix product and the copies in and out of NCHW move whole planes.
+//! A convolution is `Y = W · im2col(x)` (`O × C·k·k` times `C·k·k × B·Ho·Wo`); a transposed
+//! convolution is its adjoint, `y = col2im(Wᵀ · x)`. Backward passes reuse the same two
+//! pieces: the convolution's input gradient is a col2im, the transposed convolution's an
+//! im2col, and each weight gradient is one matrix product over the whole batch. candle's
+//! CPU transposed convolution (a direct loop) was most of a DCGAN step's time.
+//!
+//! im2col runs in parallel over rows, col2im over samples (each writes only its own
+//! part, and every pixel sums its contributions in a fixed order); sums over the batch
+//! (bias gradients) run per channel in a fixed order.
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::{Activation, Mat, all_cpu_f32, cpu_tensor, matmul_new, scratch, slice_of, swap01, wants_grad, with_data};
+
+/// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
+/// giving a grid of `oh × ow` positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Channels of the image.
+    pub c: usize,
+    /// Image height.
+    pub h: usize,
+    /// Image width.
+    pub w: usize,
+    /// Kernel side.
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub padding: usize,
+    /// Grid height.
+    pub oh: usize,
+    /// Grid width.
+    pub ow: usize,
+}
+
+impl Geometry {
+    /// Positions in the grid.
+    pub fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Length of one im2col row: `c·k·k`.
+    pub fn patch(&self) -> usize {
+        self.c * self.k * self.k
+    }
+    /// Pixels of the image, all channels.
+    pub fn image(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// For kernel column `kx`, the grid columns `lo..hi` whose input column lies inside the image.
+    #[inline]
+    fn x_range(&self, kx: usize) -> (usize, usize) {
+        let (s, p) = (self.stride, self.padding);
+        // ix = ox·s + kx − p must satisfy 0 ≤ ix < w.
+        let lo = if kx >= p { 0 } else { (p - kx).div_ceil(s) };
+        let hi = if self.w + p > kx {
+            ((self.w + p - kx - 1) / s + 1).min(self.ow)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    }
+
+    /// The input row for grid row `oy` and kernel row `ky`, if inside the image.
+    #[inline]
+    fn y_at(&self, oy: usize, ky: usize) -> Option<usize> {
+        (oy * self.stride + ky)
+            .checked_sub(self.padding)
+            .filter(|&iy| iy < self.h)
+    }
+}
+
+/// im2col of a whole batch `x (B, c, h, w)` into `c·k·k × B·positions`, rows in parallel.
+fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
+    let (np, k, s) = (g.positions(), g.k, g.stride);
+    let bp = batch * np;
+    let mut cols = scratch(g.patch() * bp);
+    if bp == 0 {
+        return cols;
+    }
+    cols.par_chunks_mut(bp).enumerate().for_each(|(r, row)| {
+        let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
+        let (lo, hi) = g.x_range(kx);
+        for b in 0..batch {
+            let plane = &x[(b * g.c + ci) * g.h * g.w..][..g.h * g.w];
+            for oy in 0..g.oh {
+                let dst = &mut row[b * np + oy * g.ow..][..g.ow];
+                let Some(iy) = g.y_at(oy, ky) else {
+                    continue; // already zero
+                };
+                if lo < hi {
+                    // ix = ox·s + kx − p for ox in lo..hi, all inside the row.
+                    let src = &plane[iy * g.w + lo * s + kx - g.padding..][..(hi - lo - 1) * s + 1];
+                    for (d, &v) in dst[lo..hi].iter_mut().zip(src.iter().step_by(s)) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+    });
+    cols
+}
+
+/// The adjoint of [`im2col_batch`]: `c·k·k × B·positions` back onto `(B, c, h, w)`, adding
+/// overlapping contributions in a fixed order; samples in parallel.
+fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
+    let (np, k, s) = (g.positions(), g.k, g.stride);
+    let bp = batch * np;
+    let mut img = scratch(batch * g.image());
+    if g.image() == 0 {
+        return img;
+    }
+    img.par_chunks_mut(g.image()).enumerate().for_each(|(b, sample)| {
+        for r in 0..g.patch() {
+            let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
+            let (lo, hi) = g.x_range(kx);
+            let row = &cols[r * bp + b * np..][..np];
+            let plane = &mut sample[ci * g.h * g.w..][..g.h * g.w];
+            for oy in 0..g.oh {
+                let Some(iy) = g.y_at(oy, ky) else {
+                    continue;
+                };
+                if lo < hi {
+                    let src = &row[oy * g.ow + lo..oy * g.ow + hi];
+                    let dst = &mut plane[iy * g.w + lo * s + kx - g.padding..][..(hi - lo - 1) * s + 1];
+                    for (d, &v) in dst.iter_mut().step_by(s).zip(src) {
+                        *d += v;
+                    }
+                }
+            }
+        }
+    });
+    img
+}
+
+/// Multiplies an NCHW gradient by the activation's derivative (read from the output `y`).
+fn act_backward(act: Activation, grad: &Tensor, y: &Tensor) -> Result<Vec<f32>> {
+    let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
+    if act != Activation::Identity {
+        with_data(y, |y| {
+            gy.par_chunks_mut(16 * 1024)
+                .zip(y.par_chunks(16 * 1024))
+                .for_each(|(g, y)| act.backward_from_output(y, g));
+            Ok(())
+        })?;
+    }
+    Ok(gy)
+}
+
+/// Σ over samples and positions of an NCHW gradient, per channel (fixed order).
+fn channel_sums(gy: &[f32], batch: usize, c: usize, p: usize) -> Vec<f32> {
+    (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let mut s = 0.0f32;
+            for b in 0..batch {
+                let start = (b * c + ch) * p;
+                s += gy[start..start + p].iter().sum::<f32>();
+            }
+            s
+        })
+        .collect()
+}
+
+/// `(O, B·P)` → NCHW `(B, O, P)` with the bias added and the activation applied, per sample in parallel.
+fn to_nchw_bias_act(src: &[f32], batch: usize, bias: &[f32], p: usize, act: Activation) -> Vec<f32> {
+    let o = bias.len();
+    let mut y = scratch(batch * o * p);
+    if o * p == 0 {
+        return y;
+    }
+    y.par_chunks_mut(o * p).enumerate().for_each(|(b, sample)| {
+        for (ch, plane) in sample.chunks_mut(p).enumerate() {
+            let s = &src[(ch * batch + b) * p..][..p];
+            let bias = bias[ch];
+            plane.iter_mut().zip(s).for_each(|(d, &v)| *d = v + bias);
+            act.apply(plane);
+        }
+    });
+    y
+}
+
+/// Adds the per-channel bias to NCHW data and applies the activation, per sample in parallel.
+fn bias_act(y: &mut [f32], bias: &[f32], p: usize, act: Activation) {
+    let c = bias.len();
+    if c * p == 0 {
+        return;
+    }
+    y.par_chunks_mut(c * p).for_each(|sample| {
+        for (plane, &b) in sample.chunks_mut(p).zip(bias) {
+            plane.iter_mut().for_each(|v| *v += b);
+            act.apply(plane);
+        }
+    });
+}
+
+/// Checks the square kernel and returns `(batch, c, h, w, k)` and the output channels.
+/// `(batch, channels, height, width)` of an NCHW tensor.
+type Nchw = (usize, usize, usize, usize);
+
+fn dims(l1: &Layout, l2: &Layout, transposed: bool) -> Result<(Nchw, usize, usize)> {
+    let (b, c, h, w) = l1.shape().dims4()?;
+    let (w0, w1, kh, kw) = l2.shape().dims4()?;
+    let (cin, cout) = if transposed { (w0, w1) } else { (w1, w0) };
+    if cin != c || kh != kw {
+        candle_core::bail!(
+            "conv: input {:?} and kernel {:?} do not fit (square kernels only)",
+            l1.shape(),
+            l2.shape()
+        );
+    }
+    Ok(((b, c, h, w), cout, kh))
+}
+
+/// Convolution with bias and activation: `act(conv2d(x, W) + b)`, `x (B, C, H, W)`, `W (O, C, k, k)`.
+pub fn conv2d_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+) -> Result<Tensor> {
+    if all_cpu_f32(&[x, w, b]) {
+        let keep = wants_grad(w);
+        x.apply_op3(w, b, Conv2dAct::new(stride, padding, act, keep))
+    } else {
+        conv2d_reference(x, w, b, stride, padding, act)
+    }
+}
+
+/// The same with candle's ops (the reference the tests compare against).
+pub fn conv2d_reference(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+) -> Result<Tensor> {
+    let y = x.conv2d(w, padding, stride, 1, 1)?;
+    act.candle(&y.broadcast_add(&b.reshape((1, (), 1, 1))?)?)
+}
+
+/// Transposed convolution with bias and activation, `x (B, Cin, H, W)`, `W (Cin, Cout, k, k)`,
+/// output side `(H − 1)·stride − 2·padding + k`.
+pub fn conv_transpose2d_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+) -> Result<Tensor> {
+    if all_cpu_f32(&[x, w, b]) {
+        x.apply_op3(w, b, ConvTranspose2dAct { stride, padding, act })
+    } else {
+        conv_transpose2d_reference(x, w, b, stride, padding, act)
+    }
+}
+
+/// The same with candle's ops (the reference the tests compare against).
+pub fn conv_transpose2d_reference(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+) -> Result<Tensor> {
+    let y = x.conv_transpose2d(w, padding, 0, stride, 1)?;
+    act.candle(&y.broadcast_add(&b.reshape((1, (), 1, 1))?)?)
+}
+
+/// The fused convolution (see the module docs). Keeps the forward pass's im2col
+/// rows for the weight gradient when asked to.
+#[derive(Debug)]
+pub struct Conv2dAct {
+    stride: usize,
+    padding: usize,
+    act: Activation,
+    keep_cols: bool,
+    cols: Mutex<Option<Vec<f32>>>,
+}
+
+impl Conv2dAct {
+    /// A convolution op; `keep_cols` saves the im2col rows for the backward pass.
+    pub fn new(stride: usize, padding: usize, act: Activation, keep_cols: bool) -> Self {
+        Self {
+            stride,
+            padding,
+            act,
+            keep_cols,
+            cols: Mutex::new(None),
+        }
+    }
+
+    fn geometry(&self, (_, c, h, w): Nchw, k: usize) -> Result<Geometry> {
+        let (s, p) = (self.stride.max(1), self.padding);
+        if h + 2 * p < k || w + 2 * p < k {
+            candle_core::bail!("conv2d: kernel {k} larger than the padded input {h}×{w}");
+        }
+        Ok(Geometry {
+            c,
+            h,
+            w,
+            k,
+            stride: s,
+            padding: p,
+            oh: (h + 2 * p - k) / s + 1,
+            ow: (w + 2 * p - k) / s + 1,
+        })
+    }
+}
+
+impl CustomOp3 for Conv2dAct {
+    fn name(&self) -> &'static str {
+        "conv2d-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (xd, o, k) = dims(l1, l2, false)?;
+        if l3.shape().dims1()? != o {
+            candle_core::bail!("conv2d: bias {:?} for {o} channels", l3.shape());
+        }
+        let g = self.geometry(xd, k)?;
+        let batch = xd.0;
+        let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let cols = im2col_batch(g, &x, batch);
+        let np = g.positions();
+        let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
+        let y = to_nchw_bias_act(&rows, batch, &bias, np, self.act);
+        if self.keep_cols
+            && let Ok(mut slot) = self.cols.lock()
+        {
+            *slot = Some(cols);
+        }
+        Ok((CpuStorage::F32(y), Shape::from((batch, o, g.oh, g.ow))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (batch, c, h, wd) = x.dims4()?;
+        let (o, _, k, _) = w.dims4()?;
+        let g = self.geometry((batch, c, h, wd), k)?;
+        let np = g.positions();
+        let gy = act_backward(self.act, grad, res)?;
+        let gy_cb = swap01(&gy, batch, o, np);
+        let bp = batch * np;
+        let gw = if wants_grad(w) {
+            let saved = self.cols.lock().ok().and_then(|mut s| s.take());
+            let cols = match saved {
+                Some(c) => c,
+                None => with_data(x, |x| Ok(im2col_batch(g, x, batch)))?,
+            };
+            let gw = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
+            Some(cpu_tensor(gw, w.shape().clone())?)
+        } else {
+            None
+        };
+        let gx = if wants_grad(x) {
+            let gcols = with_data(w, |w| {
+                matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
+            })?;
+            Some(cpu_tensor(col2im_batch(g, &gcols, batch), x.shape().clone())?)
+        } else {
+            None
+        };
+        let gb = if wants_grad(b) {
+            Some(cpu_tensor(channel_sums(&gy, batch, o, np), o)?)
+        } else {
+            None
+        };
+        Ok((gx, gw, gb))
+    }
+}
+
+/// The fused transposed convolution (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct ConvTranspose2dAct {
+    /// Stride.
+    pub stride: usize,
+    /// Padding removed from each side of the output.
+    pub padding: usize,
+    /// The activation after the bias.
+    pub act: Activation,
+}
+
+impl ConvTranspose2dAct {
+    /// The output image as the geometry's image; the input as its grid.
+    fn geometry(&self, (_, _, h, w): Nchw, cout: usize, k: usize) -> Result<Geometry> {
+        let (s, p) = (self.stride.max(1), self.padding);
+        let oh = (h.max(1) - 1) * s + k;
+        let ow = (w.max(1) - 1) * s + k;
+        if oh <= 2 * p || ow <= 2 * p {
+            candle_core::bail!("conv_transpose2d: padding {p} removes the whole output");
+        }
+        Ok(Geometry {
+            c: cout,
+            h: oh - 2 * p,
+            w: ow - 2 * p,
+            k,
+            stride: s,
+            padding: p,
+            oh: h,
+            ow: w,
+        })
+    }
+}
+
+impl CustomOp3 for ConvTranspose2dAct {
+    fn name(&self) -> &'static str {
+        "conv-transpose2d-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (xd, cout, k) = dims(l1, l2, true)?;
+        if l3.shape().dims1()? != cout {
+            candle_core::bail!("conv_transpose2d: bias {:?} for {cout} channels", l3.shape());
+        }
+        let g = self.geometry(xd, cout, k)?;
+        let (batch, cin) = (xd.0, xd.1);
+        let np = g.positions();
+        let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let x_cb = swap01(&x, batch, cin, np);
+        let cols = matmul_new(Mat::new(&w, cin, g.patch()).t(), Mat::new(&x_cb, cin, batch * np))?;
+        let mut y = col2im_batch(g, &cols, batch);
+        bias_act(&mut y, &bias, g.h * g.w, self.act);
+        Ok((CpuStorage::F32(y), Shape::from((batch, cout, g.h, g.w))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let xd = x.dims4()?;
+        let (cin, cout, k, _) = w.dims4()?;
+        let g = self.geometry(xd, cout, k)?;
+        let batch = xd.0;
+        let np = g.positions();
+        let gy = act_backward(self.act, grad, res)?;
+        let gcols = im2col_batch(g, &gy, batch);
+        let bp = batch * np;
+        let gx = if wants_grad(x) {
+            let gx_cb = with_data(w, |w| {
+                matmul_new(Mat::new(w, cin, g.patch()), Mat::new(&gcols, g.patch(), bp))
+            })?;
+            Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?)
+        } else {
+            None
+        };
+        let gw = if wants_grad(w) {
+            let x_cb = with_data(x, |x| Ok(swap01(x, batch, cin, np)))?;
+            let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, g.patch(), bp).t())?;
+            Some(cpu_tensor(gw, w.shape().clone())?)
+        } else {
+            None
+        };
+        let gb = if wants_grad(b) {
+            Some(cpu_tensor(channel_sums(&gy, batch, cout, g.h * g.w), cout)?)
+        } else {
+            None
+        };
+        Ok((gx, gw, gb))
+    }
+}

@@ -1,0 +1,124 @@
+//! A fully connected layer with its activation in one op: `y = act(x·Wᵀ + b)`.
+//!
+//! Forward: the bias is written into the output, one matrix product adds `x·Wᵀ`
+//! onto it, the activation runs in place. Backward: the activation's derivative is
+//! read from the saved output, then `dx = dY·W`, `dW = dYᵀ·x` and `db = Σ dY`, each
+//! computed only when that input needs a gradient (so D's weights cost nothing in
+//! the generator's step when they enter as constants, and a data batch gets no gradient).
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::{
+    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
+    with_data,
+};
+
+/// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
+/// Fused on the CPU; candle's own ops elsewhere.
+pub fn linear_act(x: &Tensor, w: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
+    if all_cpu_f32(&[x, w, b]) {
+        x.apply_op3(w, b, LinearAct { act })
+    } else {
+        reference(x, w, b, act)
+    }
+}
+
+/// The same layer with candle's ops (the reference the tests compare against).
+pub fn reference(x: &Tensor, w: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
+    act.candle(&x.matmul(&w.t()?)?.broadcast_add(b)?)
+}
+
+/// The fused op (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct LinearAct {
+    /// The activation after the affine map.
+    pub act: Activation,
+}
+
+impl CustomOp3 for LinearAct {
+    fn name(&self) -> &'static str {
+        "linear-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (batch, k) = l1.shape().dims2()?;
+        let (n, k2) = l2.shape().dims2()?;
+        if k != k2 || l3.shape().dims1()? != n {
+            candle_core::bail!(
+                "linear-act: x {:?}, W {:?}, b {:?} do not fit",
+                l1.shape(),
+                l2.shape(),
+                l3.shape()
+            );
+        }
+        let (x, w, b) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let mut y = scratch(batch * n);
+        for row in y.chunks_mut(n) {
+            row.copy_from_slice(&b);
+        }
+        matmul(&mut y, Mat::new(&x, batch, k), Mat::new(&w, n, k).t(), true)?;
+        let act = self.act;
+        par_chunks_mut(&mut y, |_, c| act.apply(c));
+        Ok((CpuStorage::F32(y), Shape::from((batch, n))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (batch, k) = x.dims2()?;
+        let n = w.dim(0)?;
+        let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
+        let act = self.act;
+        with_data(res, |y| {
+            if act != Activation::Identity {
+                gy.par_chunks_mut(n * 64)
+                    .zip(y.par_chunks(n * 64))
+                    .for_each(|(g, y)| act.backward_from_output(y, g));
+            }
+            Ok(())
+        })?;
+        let gx = if wants_grad(x) {
+            let gx = with_data(w, |w| matmul_new(Mat::new(&gy, batch, n), Mat::new(w, n, k)))?;
+            Some(cpu_tensor(gx, (batch, k))?)
+        } else {
+            None
+        };
+        let gw = if wants_grad(w) {
+            let gw = with_data(x, |x| matmul_new(Mat::new(&gy, batch, n).t(), Mat::new(x, batch, k)))?;
+            Some(cpu_tensor(gw, (n, k))?)
+        } else {
+            None
+        };
+        let gb = if wants_grad(b) {
+            Some(cpu_tensor(column_sums(&gy, batch, n), n)?)
+        } else {
+            None
+        };
+        Ok((gx, gw, gb))
+    }
+}
+
+/// Sums of each column of a `rows × cols` matrix, each in row order (deterministic).
+pub(crate) fn column_sums(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; cols];
+    for r in 0..rows {
+        for (o, &v) in out.iter_mut().zip(&m[r * cols..(r + 1) * cols]) {
+            *o += v;
+        }
+    }
+    out
+}

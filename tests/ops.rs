@@ -1,0 +1,327 @@
+//! Integration tests: every fused op against candle's own ops (the reference), values and
+//! gradients, on random inputs including odd shapes (batch 1, sizes that are not multiples of 8).
+//!
+//! Tolerance: `max |fused − reference| ≤ TOL · max(1, max |reference|)` with `TOL = 1e-4`
+//! (f32; the two sides sum in different orders), 1e-3 for batch-norm input gradients, whose
+//! formula cancels large terms. A wrong index, stride, transpose or derivative is off by O(1).
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{BatchNorm, ModuleT};
+use latent_lab::nets::ops::Activation;
+use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
+use latent_lab::nets::ops::conv::{conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference};
+use latent_lab::nets::ops::linear::{linear_act, reference as linear_reference};
+use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
+use latent_lab::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
+use latent_lab::rng::Rng;
+
+const TOL: f32 = 1e-4;
+const ACTS: [Activation; 4] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu(0.2),
+    Activation::Tanh,
+];
+
+fn var(rng: &mut Rng, dims: &[usize], scale: f32) -> Var {
+    let n = dims.iter().product();
+    let v: Vec<f32> = rng.normal_vec(n).into_iter().map(|x| x * scale).collect();
+    Var::from_vec(v, dims, &Device::Cpu).unwrap()
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
+#[track_caller]
+fn assert_close(what: &str, got: &Tensor, want: &Tensor, tol: f32) {
+    assert_eq!(got.dims(), want.dims(), "{what}: shapes differ");
+    let (g, w) = (values(got), values(want));
+    let scale = w.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+    let worst = g.iter().zip(&w).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= tol * scale, "{what}: max difference {worst} > {tol} × {scale}");
+}
+
+/// Runs `f` on the variables, backpropagates `Σ y·r` for a fixed random `r`, returns y and the gradients.
+fn run(vars: &[&Var], seed: u64, f: impl Fn(&[Tensor]) -> Tensor) -> (Tensor, Vec<Option<Tensor>>) {
+    let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let y = f(&ts);
+    let r = Tensor::from_vec(Rng::new(seed).normal_vec(y.elem_count()), y.shape(), &Device::Cpu).unwrap();
+    let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+    let gs = ts.iter().map(|t| grads.get(t).cloned()).collect();
+    (y, gs)
+}
+
+#[track_caller]
+fn compare(what: &str, vars: &[&Var], fused: impl Fn(&[Tensor]) -> Tensor, reference: impl Fn(&[Tensor]) -> Tensor) {
+    compare_tol(what, vars, fused, reference, TOL, TOL)
+}
+
+#[track_caller]
+fn compare_tol(
+    what: &str,
+    vars: &[&Var],
+    fused: impl Fn(&[Tensor]) -> Tensor,
+    reference: impl Fn(&[Tensor]) -> Tensor,
+    tol: f32,
+    grad_tol: f32,
+) {
+    let (y1, g1) = run(vars, 99, fused);
+    let (y2, g2) = run(vars, 99, reference);
+    assert_close(&format!("{what}: values"), &y1, &y2, tol);
+    for (i, (a, b)) in g1.iter().zip(&g2).enumerate() {
+        let (a, b) = (
+            a.as_ref().expect("fused gradient"),
+            b.as_ref().expect("reference gradient"),
+        );
+        assert_close(&format!("{what}: gradient of input {i}"), a, b, grad_tol);
+    }
+}
+
+#[test]
+fn linear_act_matches_candle_values_and_gradients() {
+    let mut rng = Rng::new(1);
+    for (batch, k, n) in [(1, 3, 5), (7, 13, 9), (64, 100, 256), (2, 784, 1)] {
+        for act in ACTS {
+            let x = var(&mut rng, &[batch, k], 1.0);
+            let w = var(&mut rng, &[n, k], 0.3);
+            let b = var(&mut rng, &[n], 0.3);
+            compare(
+                &format!("linear {batch}×{k}→{n} {act:?}"),
+                &[&x, &w, &b],
+                |t| linear_act(&t[0], &t[1], &t[2], act).unwrap(),
+                |t| linear_reference(&t[0], &t[1], &t[2], act).unwrap(),
+            );
+        }
+    }
+}
+
+#[test]
+fn linear_act_gives_no_gradient_to_constant_weights_and_the_same_input_gradient() {
+    let mut rng = Rng::new(2);
+    let x = var(&mut rng, &[5, 11], 1.0);
+    let w = var(&mut rng, &[6, 11], 0.3);
+    let b = var(&mut rng, &[6], 0.3);
+    let act = Activation::LeakyRelu(0.2);
+    let frozen = linear_act(x.as_tensor(), &w.as_tensor().detach(), &b.as_tensor().detach(), act).unwrap();
+    let grads = frozen.sum_all().unwrap().backward().unwrap();
+    assert!(grads.get(w.as_tensor()).is_none() && grads.get(b.as_tensor()).is_none());
+    let live = linear_reference(x.as_tensor(), w.as_tensor(), b.as_tensor(), act).unwrap();
+    let want = live.sum_all().unwrap().backward().unwrap();
+    assert_close(
+        "input gradient with constant weights",
+        grads.get(x.as_tensor()).unwrap(),
+        want.get(x.as_tensor()).unwrap(),
+        TOL,
+    );
+}
+
+#[test]
+fn conv2d_act_matches_candle_values_and_gradients() {
+    let mut rng = Rng::new(3);
+    // (batch, channels in, side, channels out, kernel, stride, padding)
+    for (batch, c, side, o, k, s, p) in [
+        (1, 1, 28, 64, 4, 2, 1),
+        (3, 64, 14, 128, 4, 2, 1),
+        (2, 3, 9, 5, 3, 1, 0),
+        (1, 5, 7, 3, 3, 2, 2),
+    ] {
+        for act in [Activation::Identity, Activation::LeakyRelu(0.2)] {
+            let x = var(&mut rng, &[batch, c, side, side], 1.0);
+            let w = var(&mut rng, &[o, c, k, k], 0.2);
+            let b = var(&mut rng, &[o], 0.2);
+            compare(
+                &format!("conv2d {batch}×{c}×{side}² → {o}, k{k} s{s} p{p} {act:?}"),
+                &[&x, &w, &b],
+                |t| conv2d_act(&t[0], &t[1], &t[2], s, p, act).unwrap(),
+                |t| conv2d_reference(&t[0], &t[1], &t[2], s, p, act).unwrap(),
+            );
+        }
+    }
+}
+
+#[test]
+fn conv_transpose2d_act_matches_candle_values_and_gradients() {
+    let mut rng = Rng::new(4);
+    for (batch, c, side, o, k, s, p) in [
+        (2, 128, 7, 64, 4, 2, 1),
+        (1, 64, 14, 1, 4, 2, 1),
+        (3, 5, 3, 7, 3, 1, 0),
+        (1, 3, 5, 2, 3, 2, 1),
+    ] {
+        for act in [Activation::Identity, Activation::Tanh, Activation::Relu] {
+            let x = var(&mut rng, &[batch, c, side, side], 1.0);
+            let w = var(&mut rng, &[c, o, k, k], 0.2);
+            let b = var(&mut rng, &[o], 0.2);
+            compare(
+                &format!("conv_transpose2d {batch}×{c}×{side}² → {o}, k{k} s{s} p{p} {act:?}"),
+                &[&x, &w, &b],
+                |t| conv_transpose2d_act(&t[0], &t[1], &t[2], s, p, act).unwrap(),
+                |t| conv_transpose2d_reference(&t[0], &t[1], &t[2], s, p, act).unwrap(),
+            );
+        }
+    }
+}
+
+#[test]
+fn batch_norm_act_matches_candle_values_gradients_and_running_statistics() {
+    let mut rng = Rng::new(5);
+    for dims in [
+        vec![3, 5, 4, 4],
+        vec![2, 7, 3],
+        vec![5, 6],
+        vec![1, 3, 3, 5],
+        vec![16, 64, 14, 14],
+    ] {
+        for act in [Activation::Identity, Activation::Relu, Activation::LeakyRelu(0.2)] {
+            let c = dims[1];
+            let x = var(&mut rng, &dims, 2.0);
+            let gamma = var(&mut rng, &[c], 0.5);
+            let beta = var(&mut rng, &[c], 0.5);
+            compare_tol(
+                &format!("batch norm {dims:?} {act:?}"),
+                &[&x, &gamma, &beta],
+                |t| batch_norm_act_train(&t[0], &t[1], &t[2], 1e-5, act).unwrap().0,
+                |t| {
+                    let bn = BatchNorm::new(
+                        c,
+                        Tensor::zeros(c, candle_core::DType::F32, &Device::Cpu).unwrap(),
+                        Tensor::ones(c, candle_core::DType::F32, &Device::Cpu).unwrap(),
+                        t[1].clone(),
+                        t[2].clone(),
+                        1e-5,
+                    )
+                    .unwrap();
+                    act.candle(&bn.forward_t(&t[0], true).unwrap()).unwrap()
+                },
+                TOL,
+                1e-3,
+            );
+            // Running statistics: candle's BatchNorm (momentum 0.1) against ours, twice in a row.
+            let start = Tensor::from_vec(rng.normal_vec(c), c, &Device::Cpu).unwrap();
+            let bn = BatchNorm::new_with_momentum(
+                c,
+                Var::from_tensor(&start).unwrap().as_tensor().clone(),
+                Var::from_tensor(&start.abs().unwrap()).unwrap().as_tensor().clone(),
+                gamma.as_tensor().clone(),
+                beta.as_tensor().clone(),
+                1e-5,
+                0.1,
+            )
+            .unwrap();
+            let (rm, rv) = (
+                Var::from_tensor(&start).unwrap(),
+                Var::from_tensor(&start.abs().unwrap()).unwrap(),
+            );
+            for _ in 0..2 {
+                bn.forward_t(x.as_tensor(), true).unwrap();
+                let (_, stats) =
+                    batch_norm_act_train(x.as_tensor(), gamma.as_tensor(), beta.as_tensor(), 1e-5, act).unwrap();
+                update_running_stats(rm.as_tensor(), rv.as_tensor(), &stats, 0.1).unwrap();
+            }
+            assert_close("running mean", rm.as_tensor(), bn.running_mean(), TOL);
+            assert_close("running variance", rv.as_tensor(), bn.running_var(), TOL);
+        }
+    }
+}
+
+#[test]
+fn softplus_mean_matches_candle_values_and_gradients_even_for_huge_logits() {
+    let mut rng = Rng::new(6);
+    for n in [1, 7, 64, 129] {
+        for sign in [1.0, -1.0] {
+            let l = var(&mut rng, &[n], 5.0);
+            compare(
+                &format!("softplus mean n={n} sign={sign}"),
+                &[&l],
+                |t| softplus_mean(&t[0], sign).unwrap(),
+                |t| softplus_reference(&t[0], sign).unwrap(),
+            );
+        }
+    }
+    let huge = Var::from_vec(vec![-80.0f32, 80.0, 0.0], 3, &Device::Cpu).unwrap();
+    let y = softplus_mean(huge.as_tensor(), 1.0).unwrap();
+    let v = y.to_scalar::<f32>().unwrap();
+    assert!((v - (80.0 + std::f32::consts::LN_2) / 3.0).abs() < 1e-4, "{v}");
+    let g = values(y.backward().unwrap().get(huge.as_tensor()).unwrap());
+    assert!(g.iter().all(|x| x.is_finite()), "{g:?}");
+}
+
+/// PyTorch's Adam written with candle's ops (the update the trainer used before the fused kernel).
+fn adam_reference(w: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor, c: AdamStep) -> (Tensor, Tensor, Tensor) {
+    let m = ((m * c.beta1).unwrap() + (g * (1.0 - c.beta1)).unwrap()).unwrap();
+    let v = ((v * c.beta2).unwrap() + (g.sqr().unwrap() * (1.0 - c.beta2)).unwrap()).unwrap();
+    let bc1 = 1.0 - c.beta1.powi(c.t);
+    let bc2 = 1.0 - c.beta2.powi(c.t);
+    let denom = ((v.sqrt().unwrap() / bc2.sqrt()).unwrap() + c.eps).unwrap();
+    let update = ((&m / denom).unwrap() * (c.lr / bc1)).unwrap();
+    ((w - update).unwrap(), m, v)
+}
+
+#[test]
+fn fused_adam_and_sgd_match_the_candle_update_in_place() {
+    let mut rng = Rng::new(7);
+    for n in [1, 13, 100_003] {
+        let w = var(&mut rng, &[n], 1.0);
+        let (mut m, mut v) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut want = (
+            w.as_tensor().copy().unwrap(),
+            w.zeros_like().unwrap(),
+            w.zeros_like().unwrap(),
+        );
+        for t in 1..=3 {
+            let g = Tensor::from_vec(rng.normal_vec(n), n, &Device::Cpu).unwrap();
+            let c = AdamStep {
+                lr: 1e-2,
+                beta1: 0.5,
+                beta2: 0.999,
+                eps: 1e-8,
+                t,
+            };
+            adam_cpu(w.as_tensor(), &g, &mut m, &mut v, c).unwrap();
+            want = adam_reference(&want.0, &g, &want.1, &want.2, c);
+            assert_close(&format!("adam weights n={n} t={t}"), w.as_tensor(), &want.0, 1e-5);
+            assert_close(
+                &format!("adam m n={n}"),
+                &Tensor::new(m.as_slice(), &Device::Cpu).unwrap(),
+                &want.1,
+                1e-6,
+            );
+            assert_close(
+                &format!("adam v n={n}"),
+                &Tensor::new(v.as_slice(), &Device::Cpu).unwrap(),
+                &want.2,
+                1e-6,
+            );
+        }
+        let w0 = w.as_tensor().copy().unwrap();
+        let mut buf = vec![0.0f32; n];
+        let g1 = Tensor::from_vec(rng.normal_vec(n), n, &Device::Cpu).unwrap();
+        let g2 = Tensor::from_vec(rng.normal_vec(n), n, &Device::Cpu).unwrap();
+        sgd_cpu(w.as_tensor(), &g1, &mut buf, 0.1, 0.9, true).unwrap();
+        sgd_cpu(w.as_tensor(), &g2, &mut buf, 0.1, 0.9, false).unwrap();
+        // PyTorch: buf1 = g1, buf2 = 0.9·g1 + g2, w = w0 − 0.1·(buf1 + buf2).
+        let buf2 = ((&g1 * 0.9).unwrap() + &g2).unwrap();
+        let want_w = (w0 - ((&g1 + &buf2).unwrap() * 0.1).unwrap()).unwrap();
+        assert_close(&format!("sgd weights n={n}"), w.as_tensor(), &want_w, 1e-5);
+    }
+}
+
+#[test]
+fn fused_ops_give_identical_bits_when_run_twice() {
+    let mut rng = Rng::new(8);
+    let x = var(&mut rng, &[9, 64, 14, 14], 1.0);
+    let w = var(&mut rng, &[128, 64, 4, 4], 0.1);
+    let b = var(&mut rng, &[128], 0.1);
+    let once = || {
+        let (y, g) = run(&[&x, &w, &b], 3, |t| {
+            conv2d_act(&t[0], &t[1], &t[2], 2, 1, Activation::LeakyRelu(0.2)).unwrap()
+        });
+        let mut all = values(&y);
+        for g in g.into_iter().flatten() {
+            all.extend(values(&g));
+        }
+        all.into_iter().map(f32::to_bits).collect::<Vec<_>>()
+    };
+    assert_eq!(once(), once());
+}
