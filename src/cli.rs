@@ -16,6 +16,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::{self, Dataset};
 use crate::export;
+use crate::latent::recipe::{Recipe, parse_z_text};
+use crate::latent::{Model, pretrained};
 use crate::nets::{GanConfig, ModelKind};
 use crate::rng::Rng;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
@@ -37,6 +39,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Write generated digits from a checkpoint as 28×28 PNGs plus grid.png.
     Sample(SampleArgs),
+    /// Walk from one z to another (linear and spherical): strips as PNG, animations as GIF.
+    Interpolate(InterpolateArgs),
     /// Measure training steps/s and decode latency; prints one JSON object.
     Bench(BenchArgs),
 }
@@ -44,45 +48,47 @@ pub enum Command {
 /// Options of `latent-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family: mlp-gan or dcgan.
-    #[arg(long, default_value = "mlp-gan")]
-    pub model: ModelKind,
+    /// Model family: mlp-gan (default) or dcgan. With --resume, the checkpoint's
+    /// model is used (and must match this, if given).
+    #[arg(long)]
+    pub model: Option<ModelKind>,
     /// A folder of IDX files or images; default: the embedded MNIST.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Iterations of Algorithm 1 to run (in total, counting a resumed run's steps).
     #[arg(long, default_value_t = 5000)]
     pub steps: u64,
-    /// Seed of the weights, batches and z.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of the weights, batches and z (default 0; a resumed run keeps its own).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Checkpoint to write.
     #[arg(long, default_value = "latent-lab.safetensors")]
     pub out: PathBuf,
-    /// Continue from this checkpoint instead of starting afresh.
+    /// Continue from this checkpoint instead of starting afresh: its model, seed and
+    /// hyperparameters carry on, except those given here.
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    /// Size of the latent vector z.
-    #[arg(long, default_value_t = 100)]
-    pub latent: usize,
-    /// Batch size.
-    #[arg(long, default_value_t = 64)]
-    pub batch: usize,
-    /// Discriminator updates per generator update.
-    #[arg(long, default_value_t = 1)]
-    pub k: usize,
-    /// Generator loss: non-saturating or minimax.
-    #[arg(long, default_value = "non-saturating", value_parser = parse_g_loss)]
-    pub g_loss: GeneratorLoss,
-    /// Optimizer for both networks: adam or sgd.
-    #[arg(long, default_value = "adam", value_parser = parse_optimizer)]
-    pub optimizer: OptimizerKind,
-    /// Generator learning rate.
-    #[arg(long, default_value_t = 2e-4)]
-    pub lr_g: f64,
-    /// Discriminator learning rate.
-    #[arg(long, default_value_t = 2e-4)]
-    pub lr_d: f64,
+    /// Size of the latent vector z (default 100).
+    #[arg(long)]
+    pub latent: Option<usize>,
+    /// Batch size (default 64).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Discriminator updates per generator update (default 1).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Generator loss: non-saturating (default) or minimax.
+    #[arg(long, value_parser = parse_g_loss)]
+    pub g_loss: Option<GeneratorLoss>,
+    /// Optimizer for both networks: adam (default) or sgd.
+    #[arg(long, value_parser = parse_optimizer)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Generator learning rate (default 2e-4).
+    #[arg(long)]
+    pub lr_g: Option<f64>,
+    /// Discriminator learning rate (default 2e-4).
+    #[arg(long)]
+    pub lr_d: Option<f64>,
     /// Also save a checkpoint every N steps (0: only at the end).
     #[arg(long, default_value_t = 0)]
     pub save_every: u64,
@@ -97,19 +103,58 @@ pub struct TrainArgs {
     pub f16: bool,
 }
 
+/// Which model to decode with: a checkpoint file or a shipped model.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ModelChoice {
+    /// A checkpoint to decode with.
+    #[arg(long, conflicts_with = "pretrained")]
+    pub checkpoint: Option<PathBuf>,
+    /// A shipped model instead of a checkpoint: mlp-gan, dcgan or dcgan-z2.
+    #[arg(long)]
+    pub pretrained: Option<String>,
+}
+
 /// Options of `latent-lab sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// The checkpoint to sample from.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
-    /// How many digits.
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// How many digits (ignored with --z).
     #[arg(long, default_value_t = 64)]
     pub count: usize,
-    /// Seed of the latent vectors.
+    /// Seed of the latent vectors (the explorer's seed gives the same z).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Latent vectors to decode: recipes copied from the explorer (one per line) or
+    /// plain numbers (one vector per line). A recipe of a shipped model needs no
+    /// --checkpoint or --pretrained.
+    #[arg(long)]
+    pub z: Option<PathBuf>,
     /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Options of `latent-lab interpolate`.
+#[derive(Debug, Args)]
+pub struct InterpolateArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Seed of the start A (the explorer's "seed" z).
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// Seed of the end B.
+    #[arg(long, default_value_t = 2)]
+    pub to: u64,
+    /// A and B from a file instead (two recipes or two lines of numbers).
+    #[arg(long)]
+    pub z: Option<PathBuf>,
+    /// Frames per path, both ends included.
+    #[arg(long, default_value_t = 10)]
+    pub frames: usize,
+    /// Output folder: interpolation.png (linear strip over spherical), linear.gif, spherical.gif.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -126,9 +171,13 @@ pub struct BenchArgs {
     /// Batch sizes to measure.
     #[arg(long, default_values_t = [64, 128])]
     pub batch: Vec<usize>,
-    /// Compute threads (default: all cores).
+    /// Compute threads (default: all cores; with --ui, what the window uses).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Measure the window instead, headless: UI frame time while training, and the
+    /// explorer's decode + upload latency while a slider is dragged during training.
+    #[arg(long)]
+    pub ui: bool,
 }
 
 fn parse_g_loss(s: &str) -> Result<GeneratorLoss, String> {
@@ -153,6 +202,7 @@ pub fn main() -> ExitCode {
         None => crate::ui::run(),
         Some(Command::Train(a)) => train(&a),
         Some(Command::Sample(a)) => sample(&a).map(|_| ()),
+        Some(Command::Interpolate(a)) => interpolate(&a).map(|_| ()),
         Some(Command::Bench(a)) => bench(&a).map(|json| println!("{json}")),
     };
     match result {
@@ -204,16 +254,37 @@ pub fn device_name(device: &Device) -> &'static str {
     }
 }
 
-/// The fixed latent vectors used for sample grids: `n` vectors from `seed`.
-pub fn fixed_z(n: usize, latent_dim: usize, seed: u64) -> Vec<f32> {
-    Rng::derive(seed, "fixed-z").normal_vec(n * latent_dim)
-}
-
 fn metrics_line(m: &StepMetrics) -> String {
     format!(
         "D loss {:.3}  G loss {:.3}  D(x) {:.3}  D(G(z)) {:.3}",
         m.d_loss, m.g_loss, m.d_real_mean, m.d_fake_mean
     )
+}
+
+impl TrainArgs {
+    /// `config` with the hyperparameters given on the command line put in.
+    pub fn apply_to(&self, mut config: TrainConfig) -> TrainConfig {
+        if let Some(b) = self.batch {
+            config.batch_size = b;
+        }
+        if let Some(k) = self.k {
+            config.k = k;
+        }
+        if let Some(g) = self.g_loss {
+            config.g_loss = g;
+        }
+        if let Some(o) = self.optimizer {
+            config.opt_g.kind = o;
+            config.opt_d.kind = o;
+        }
+        if let Some(lr) = self.lr_g {
+            config.opt_g.lr = lr;
+        }
+        if let Some(lr) = self.lr_d {
+            config.opt_d.lr = lr;
+        }
+        config
+    }
 }
 
 /// `latent-lab train`.
@@ -224,29 +295,34 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     let mut trainer = match &a.resume {
         Some(path) => {
             let ck = Checkpoint::load(path)?;
-            let mut t = ck.into_trainer(Some(a.model), data.clone(), &device)?;
-            let mut cfg = t.config();
-            cfg.opt_g.lr = a.lr_g;
-            cfg.opt_d.lr = a.lr_d;
+            if let Some(l) = a.latent.filter(|&l| l != ck.meta.model.latent_dim) {
+                bail!(
+                    "{}: the checkpoint's latent size is {}, not {l}; a resumed run keeps its architecture",
+                    path.display(),
+                    ck.meta.model.latent_dim
+                );
+            }
+            if let Some(seed) = a.seed.filter(|&s| s != ck.meta.train.seed) {
+                bail!(
+                    "{}: the run was started with seed {}, not {seed}; a resumed run continues its own random stream",
+                    path.display(),
+                    ck.meta.train.seed
+                );
+            }
+            let mut t = ck.into_trainer(a.model, data.clone(), &device)?;
+            let cfg = a.apply_to(t.config());
             t.set_config(cfg)?;
             t
         }
         None => {
             let model = GanConfig {
-                kind: a.model,
-                latent_dim: a.latent,
+                kind: a.model.unwrap_or(ModelKind::MlpGan),
+                latent_dim: a.latent.unwrap_or(GanConfig::default().latent_dim),
             };
-            let mut cfg = TrainConfig {
-                batch_size: a.batch,
-                k: a.k,
-                g_loss: a.g_loss,
-                seed: a.seed,
+            let cfg = a.apply_to(TrainConfig {
+                seed: a.seed.unwrap_or(0),
                 ..TrainConfig::default()
-            };
-            cfg.opt_g.kind = a.optimizer;
-            cfg.opt_d.kind = a.optimizer;
-            cfg.opt_g.lr = a.lr_g;
-            cfg.opt_d.lr = a.lr_d;
+            });
             Trainer::new(model, cfg, data.clone(), &device)?
         }
     };
@@ -317,7 +393,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         a.out.display()
     );
     if let Some(grid_path) = &a.grid {
-        let z = fixed_z(64, trainer.gan().config.latent_dim, 0);
+        let z = crate::latent::grid_z(64, trainer.gan().config.latent_dim, trainer.config().seed);
         let images = trainer.generate_u8(&z)?;
         export::save_png(&export::upscale(&export::grid(&images, 28, 8, 2), 2), grid_path)?;
         eprintln!("wrote {}", grid_path.display());
@@ -330,33 +406,158 @@ pub fn train(a: &TrainArgs) -> Result<()> {
 
 /// `latent-lab sample`; returns the paths written.
 pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
-    if a.count == 0 {
-        bail!("--count must be at least 1");
-    }
     let device = default_device();
-    let ck = Checkpoint::load(&a.checkpoint)?;
-    let g = ck.generator(None, &device)?;
-    let z = Rng::derive(a.seed, "sample").normal_vec(a.count * g.config.latent_dim);
-    let images = g.decode_to_u8(&z)?;
+    let z_file = ZFile::read(a.z.as_deref())?;
+    let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
+    let l = model.latent_dim();
+    let z = match &z_file {
+        Some(f) => f.z_for(&model)?,
+        None => {
+            if a.count == 0 {
+                bail!("--count must be at least 1");
+            }
+            crate::latent::random_z(a.count, l, a.seed)
+        }
+    };
+    let count = z.len() / l;
+    let images = model.decode(&z)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the folder", a.out.display()))?;
-    let mut written = Vec::with_capacity(a.count + 1);
-    for i in 0..a.count {
+    let mut written = Vec::with_capacity(count + 1);
+    for (i, px) in images.chunks(784).enumerate() {
         let path = a.out.join(format!("sample-{i:04}.png"));
-        export::save_png(&export::to_image(&images[i * 784..(i + 1) * 784], 28), &path)?;
+        export::save_png(&export::to_image(px, 28), &path)?;
         written.push(path);
     }
-    let cols = (a.count as f64).sqrt().ceil() as usize;
+    let cols = (count as f64).sqrt().ceil() as usize;
     let grid_path = a.out.join("grid.png");
     export::save_png(&export::grid(&images, 28, cols, 2), &grid_path)?;
     written.push(grid_path);
     eprintln!(
-        "wrote {} samples and grid.png to {} ({} at step {})",
-        a.count,
+        "wrote {count} samples and grid.png to {} ({}, {} at step {})",
         a.out.display(),
-        g.config.kind,
-        ck.meta.step
+        model.name,
+        model.config().kind,
+        model.step
     );
     Ok(written)
+}
+
+impl ModelChoice {
+    /// The model chosen; with neither option, the shipped model `recipe` names.
+    pub fn load(&self, recipe: Option<&Recipe>, device: &Device) -> Result<Model> {
+        Ok(match (&self.checkpoint, &self.pretrained) {
+            (Some(path), _) => Model::open(path, device)?,
+            (None, Some(id)) => find_pretrained(id)?.load(device)?,
+            (None, None) => match recipe.and_then(|r| pretrained::from_source(&r.source)) {
+                Some(p) => p.load(device)?,
+                None => bail!("say which model to use: --checkpoint FILE or --pretrained ID"),
+            },
+        })
+    }
+}
+
+/// A z file: its text and its first recipe, if it has one (a file of plain numbers has none).
+struct ZFile {
+    path: PathBuf,
+    text: String,
+    recipe: Option<Recipe>,
+}
+
+impl ZFile {
+    /// Reads `path`, if given.
+    fn read(path: Option<&Path>) -> Result<Option<Self>> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let recipe = text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with('{'))
+            .map(|l| Recipe::parse(l).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())))
+            .transpose()?;
+        Ok(Some(Self {
+            path: path.to_path_buf(),
+            text,
+            recipe,
+        }))
+    }
+
+    /// The latent vectors for `model` (flat), refusing a recipe of another model.
+    fn z_for(&self, model: &Model) -> Result<Vec<f32>> {
+        let at = |e: String| anyhow::anyhow!("{}: {e}", self.path.display());
+        if let Some(r) = &self.recipe {
+            r.check_model(model.config()).map_err(|e| at(e.to_string()))?;
+        }
+        parse_z_text(&self.text, model.latent_dim()).map_err(at)
+    }
+}
+
+/// `latent-lab interpolate`; returns the paths written.
+pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
+    let device = default_device();
+    let z_file = ZFile::read(a.z.as_deref())?;
+    let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
+    let l = model.latent_dim();
+    let (za, zb) = match &z_file {
+        Some(f) => {
+            let z = f.z_for(&model)?;
+            if z.len() != 2 * l {
+                bail!(
+                    "{}: needs exactly two latent vectors (A and B), found {}",
+                    f.path.display(),
+                    z.len() / l
+                );
+            }
+            (z[..l].to_vec(), z[l..].to_vec())
+        }
+        None => (
+            crate::latent::random_z(1, l, a.from),
+            crate::latent::random_z(1, l, a.to),
+        ),
+    };
+    if !(2..=256).contains(&a.frames) {
+        bail!("--frames must be between 2 and 256");
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the folder", a.out.display()))?;
+    let mut strips = Vec::new();
+    let mut written = Vec::new();
+    for how in crate::latent::Interpolation::ALL {
+        let z = crate::latent::path(&za, &zb, a.frames, how);
+        let images = model.decode(&z)?;
+        let name = match how {
+            crate::latent::Interpolation::Linear => "linear",
+            crate::latent::Interpolation::Spherical => "spherical",
+        };
+        let gif = a.out.join(format!("{name}.gif"));
+        export::save_ping_pong_gif(&images, 8, crate::ui::FRAME_MS, &gif)?;
+        if let Some(scores) = model.score(&z)? {
+            let s: Vec<String> = scores.iter().map(|s| format!("{s:.2}")).collect();
+            eprintln!("{name}: D's score per frame: {}", s.join(" "));
+        }
+        written.push(gif);
+        strips.push(images);
+    }
+    let png = a.out.join("interpolation.png");
+    let refs: Vec<&[u8]> = strips.iter().map(Vec::as_slice).collect();
+    export::save_strips_png(&refs, &png)?;
+    written.push(png);
+    eprintln!(
+        "wrote interpolation.png, linear.gif and spherical.gif to {} ({} frames, {} at step {})",
+        a.out.display(),
+        a.frames,
+        model.name,
+        model.step
+    );
+    Ok(written)
+}
+
+/// The shipped model `id`, or an error listing the ones there are.
+fn find_pretrained(id: &str) -> Result<&'static pretrained::Pretrained> {
+    pretrained::find(id).ok_or_else(|| {
+        let ids: Vec<&str> = pretrained::ALL.iter().map(|p| p.id).collect();
+        anyhow::anyhow!("no shipped model '{id}' (there are: {})", ids.join(", "))
+    })
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -364,8 +565,56 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// `latent-lab bench --ui`: the window's frame times and the explorer's latency, as JSON.
+fn bench_ui(a: &BenchArgs) -> Result<serde_json::Value> {
+    crate::worker::configure_trainer_threads(a.threads);
+    let round = |x: f32| (f64::from(x) * 1000.0).round() / 1000.0;
+    let mut runs = Vec::new();
+    // The training screen while each model trains, then the explorer's sliders on each
+    // shipped model while an MLP GAN trains.
+    let targets = ModelKind::ALL.into_iter().map(|k| (k, None)).chain(
+        pretrained::ALL
+            .iter()
+            .map(|p| (ModelKind::MlpGan, Some(p.id.to_string()))),
+    );
+    for (kind, explore) in targets {
+        let opts = crate::ui::BenchOptions {
+            seconds: a.seconds as f32,
+            model: kind,
+            explore: explore.clone(),
+            ..Default::default()
+        };
+        let r = crate::ui::bench_frames_with(&opts)?;
+        match &explore {
+            Some(id) => eprintln!("explore {id} while {kind} trains: {r}"),
+            None => eprintln!("training screen, {kind} training: {r}"),
+        }
+        let mut v = serde_json::json!({
+            "screen": if explore.is_some() { "explore (sliders)" } else { "train" },
+            "training": kind.id(),
+            "frame_p50_ms": round(r.frame.p50_ms),
+            "frame_p95_ms": round(r.frame.p95_ms),
+            "frame_max_ms": round(r.frame.max_ms),
+            "frames": r.frames,
+            "training_steps_per_s": round(r.steps_per_sec),
+        });
+        if let (Some(id), Some(d)) = (&explore, r.decode) {
+            v["model"] = serde_json::json!(id);
+            v["decode_upload_p50_ms"] = serde_json::json!(round(d.p50_ms));
+            v["decode_upload_p95_ms"] = serde_json::json!(round(d.p95_ms));
+            v["slider_changes"] = serde_json::json!(d.count);
+        }
+        runs.push(v);
+    }
+    let device = default_device();
+    Ok(serde_json::json!({ "machine": machine_info(&device), "ui": runs }))
+}
+
 /// `latent-lab bench`: returns the JSON report.
 pub fn bench(a: &BenchArgs) -> Result<serde_json::Value> {
+    if a.ui {
+        return bench_ui(a);
+    }
     set_compute_threads(a.threads);
     let device = default_device();
     let data = Arc::new(data::embedded_mnist()?);

@@ -9,6 +9,8 @@
 //! - [`train`]: the trainer — losses, optimizers, metrics, checkpoints. No egui.
 //! - [`worker`]: the training thread and its typed `Command` / `Event` messages.
 //! - [`ui`]: the eframe app, one file per panel.
+//! - [`latent`]: the latent space without UI — interpolation, arithmetic, recipes,
+//!   principal directions, the latent plane, and a thread for the heavier work.
 //! - [`export`]: grids, PNG and GIF files.
 //! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
 //! - [`rng`]: the seeded random number generator everything deterministic uses.
@@ -16,6 +18,7 @@
 pub mod cli;
 pub mod data;
 pub mod export;
+pub mod latent;
 pub mod nets;
 pub mod rng;
 pub mod train;

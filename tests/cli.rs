@@ -149,3 +149,155 @@ fn ctrl_c_saves_a_checkpoint_then_exits() {
     let meta = latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
     assert!(meta.step > 0 && meta.step < 1_000_000, "step {}", meta.step);
 }
+
+#[test]
+fn sample_decodes_a_z_file_of_plain_numbers_with_a_shipped_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let z_file = dir.path().join("z.txt");
+    std::fs::write(&z_file, "# two points of the 2-D latent plane\n0.5 -1.25\n-2, 2\n").unwrap();
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["sample", "--pretrained", "dcgan-z2", "--z"])
+        .arg(&z_file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let model = latent_lab::latent::pretrained::find("dcgan-z2")
+        .unwrap()
+        .load(&candle_core::Device::Cpu)
+        .unwrap();
+    let expected = model.decode(&[0.5, -1.25, -2.0, 2.0]).unwrap();
+    for (i, want) in expected.chunks(784).enumerate() {
+        let got = image::open(out.join(format!("sample-{i:04}.png")))
+            .unwrap()
+            .to_luma8()
+            .into_raw();
+        assert_eq!(got, want, "sample {i}");
+    }
+    assert!(!out.join("sample-0002.png").exists(), "one PNG per line of z");
+}
+
+#[test]
+fn sample_refuses_z_of_the_wrong_size_or_for_another_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let z_file = dir.path().join("z.txt");
+    std::fs::write(&z_file, "1 2 3\n").unwrap();
+    let o = bin()
+        .args(["sample", "--pretrained", "dcgan-z2", "--out"])
+        .arg(dir.path().join("a"))
+        .arg("--z")
+        .arg(&z_file)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("z.txt") && err.contains("latent size is 2"), "{err}");
+
+    let recipe = latent_lab::latent::recipe::Recipe::new(
+        latent_lab::nets::GanConfig {
+            kind: ModelKind::Dcgan,
+            latent_dim: 100,
+        },
+        "pretrained:dcgan",
+        0,
+        None,
+        vec![0.0; 100],
+    );
+    std::fs::write(&z_file, recipe.to_text()).unwrap();
+    let o = bin()
+        .args(["sample", "--pretrained", "mlp-gan", "--out"])
+        .arg(dir.path().join("b"))
+        .arg("--z")
+        .arg(&z_file)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("z.txt") && err.contains("DCGAN") && err.contains("MLP GAN"),
+        "{err}"
+    );
+}
+
+#[test]
+fn interpolate_writes_strips_and_there_and_back_animations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("walk");
+    let o = bin()
+        .args([
+            "interpolate",
+            "--pretrained",
+            "mlp-gan",
+            "--from",
+            "3",
+            "--to",
+            "4",
+            "--frames",
+            "6",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let strips = image::open(out.join("interpolation.png")).unwrap();
+    // Two rows of six 28×28 frames, 2 px apart, enlarged 4×.
+    assert_eq!(
+        (strips.width(), strips.height()),
+        (4 * (6 * 28 + 7 * 2), 4 * (2 * 28 + 3 * 2))
+    );
+    for name in ["linear.gif", "spherical.gif"] {
+        let file = std::io::BufReader::new(std::fs::File::open(out.join(name)).unwrap());
+        let decoder = image::codecs::gif::GifDecoder::new(file).unwrap();
+        let frames = image::AnimationDecoder::into_frames(decoder).collect_frames().unwrap();
+        assert_eq!(frames.len(), 10, "{name}: 6 frames there and 4 back");
+    }
+    let err = bin()
+        .args(["interpolate", "--pretrained", "nope", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&err.stderr)
+            .contains("no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2)")
+    );
+}
+
+#[test]
+fn resuming_keeps_the_runs_model_and_hyperparameters_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("run.safetensors");
+    let run = |args: &[&str]| {
+        let o = bin().arg("train").args(args).arg("--out").arg(&ck).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let meta = || latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
+    let (ok, err) = run(&[
+        "--model", "dcgan", "--latent", "3", "--batch", "4", "--lr-d", "5e-5", "--steps", "1", "--seed", "9",
+    ]);
+    assert!(ok, "{err}");
+    // No --model, no --lr-d: the checkpoint's DCGAN and its D learning rate carry on.
+    let path = ck.to_str().unwrap();
+    let (ok, err) = run(&["--resume", path, "--steps", "2"]);
+    assert!(ok, "{err}");
+    let m = meta();
+    assert_eq!((m.step, m.model.kind, m.model.latent_dim), (2, ModelKind::Dcgan, 3));
+    assert_eq!((m.train.opt_d.lr, m.train.batch_size, m.train.seed), (5e-5, 4, 9));
+    // A new learning rate given on resume takes over.
+    let (ok, err) = run(&["--resume", path, "--steps", "3", "--lr-g", "1e-3"]);
+    assert!(ok, "{err}");
+    assert_eq!((meta().train.opt_g.lr, meta().train.opt_d.lr), (1e-3, 5e-5));
+    // Contradicting the checkpoint's architecture or seed is refused, naming the file.
+    let (ok, err) = run(&["--resume", path, "--steps", "4", "--latent", "5"]);
+    assert!(
+        !ok && err.contains("run.safetensors") && err.contains("latent size is 3"),
+        "{err}"
+    );
+    let (ok, err) = run(&["--resume", path, "--steps", "4", "--seed", "1"]);
+    assert!(!ok && err.contains("seed 9"), "{err}");
+    let (ok, err) = run(&["--resume", path, "--steps", "4", "--model", "mlp-gan"]);
+    assert!(!ok && err.contains("dcgan") && err.contains("mlp-gan"), "{err}");
+    assert_eq!(meta().step, 3, "refused runs leave the checkpoint alone");
+}

@@ -3,6 +3,7 @@
 mod checkpoint;
 mod cli;
 mod data;
+mod explore;
 mod ops;
 mod train;
 mod ui;

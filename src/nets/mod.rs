@@ -189,6 +189,11 @@ impl Gan {
         GeneratorSnapshot::copy_from(self.config, &self.g_vars, &self.device)
     }
 
+    /// The discriminator alone, as an independent copy of the current weights.
+    pub fn snapshot_discriminator(&self) -> Result<DiscriminatorSnapshot> {
+        DiscriminatorSnapshot::copy_from(self.config, &self.d_vars, &self.device)
+    }
+
     /// Generates images for the latent vectors `z` (`(B, latent_dim)`), inference mode.
     pub fn generate(&self, z: &Tensor) -> Result<Tensor> {
         self.g.forward_t(z, false)
@@ -243,6 +248,40 @@ impl GeneratorSnapshot {
         let n = z.len() / self.config.latent_dim;
         let zt = Tensor::from_slice(z, (n, self.config.latent_dim), &self.device)?;
         images_to_u8(&self.decode(&zt)?)
+    }
+}
+
+/// A frozen copy of a discriminator: scores images without touching the training run.
+pub struct DiscriminatorSnapshot {
+    /// The architecture.
+    pub config: GanConfig,
+    d: Box<dyn Discriminator>,
+    vars: VarMap,
+}
+
+impl DiscriminatorSnapshot {
+    /// Deep-copies the discriminator variables in `d_vars` into a new network.
+    pub fn copy_from(config: GanConfig, d_vars: &VarMap, device: &Device) -> Result<Self> {
+        let vars = VarMap::new();
+        let g_dummy = VarMap::new();
+        let (_, d) = build(
+            config,
+            VarBuilder::from_varmap(&g_dummy, DType::F32, device),
+            VarBuilder::from_varmap(&vars, DType::F32, device),
+        )?;
+        copy_vars(d_vars, &vars)?;
+        Ok(Self { config, d, vars })
+    }
+
+    /// The variables of this discriminator, by name.
+    pub fn vars(&self) -> &VarMap {
+        &self.vars
+    }
+
+    /// D's probability "real" for each image of `images` (`(B, 1, 28, 28)` in [-1, 1]), inference mode.
+    pub fn probabilities(&self, images: &Tensor) -> Result<Vec<f32>> {
+        let logits: Vec<f32> = self.d.forward_t(images, false)?.to_vec1()?;
+        Ok(logits.into_iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect())
     }
 }
 

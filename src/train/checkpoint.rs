@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::trainer::{TrainConfig, TrainError, Trainer};
 use crate::data::Dataset;
-use crate::nets::{Gan, GanConfig, GeneratorSnapshot, ModelKind, sorted_vars};
+use crate::nets::{DiscriminatorSnapshot, Gan, GanConfig, GeneratorSnapshot, ModelKind, sorted_vars};
 use crate::rng::Rng;
 
 /// The value of `format` in every Latent Lab checkpoint.
@@ -374,6 +374,23 @@ impl Checkpoint {
             path: self.path.clone(),
             source,
         })
+    }
+
+    /// Both networks, frozen, for exploring: the generator and the discriminator.
+    pub fn snapshots(
+        &self,
+        expect: Option<ModelKind>,
+        device: &Device,
+    ) -> Result<(GeneratorSnapshot, DiscriminatorSnapshot), CheckpointError> {
+        let gan = self.build_gan(expect, device)?;
+        let candle = |source| CheckpointError::Candle {
+            path: self.path.clone(),
+            source,
+        };
+        Ok((
+            gan.snapshot_generator().map_err(candle)?,
+            gan.snapshot_discriminator().map_err(candle)?,
+        ))
     }
 
     /// A trainer that continues this run exactly: weights, optimizer state, counters, random stream.

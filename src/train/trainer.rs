@@ -13,7 +13,7 @@ use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
 use super::metrics::{DStep, GStep, StepMetrics};
 use super::optim::{Optimizer, OptimizerConfig};
 use crate::data::{DataError, Dataset};
-use crate::nets::{Gan, GanConfig, GeneratorSnapshot, images_to_u8, is_trainable, sorted_vars};
+use crate::nets::{DiscriminatorSnapshot, Gan, GanConfig, GeneratorSnapshot, images_to_u8, is_trainable, sorted_vars};
 use crate::rng::Rng;
 
 /// Training hyperparameters. All but `seed` may change between steps.
@@ -321,6 +321,11 @@ impl Trainer {
     /// An independent copy of the generator, for decoding while training goes on.
     pub fn snapshot_generator(&self) -> Result<GeneratorSnapshot, TrainError> {
         Ok(self.gan.snapshot_generator()?)
+    }
+
+    /// An independent copy of the discriminator, for scoring while training goes on.
+    pub fn snapshot_discriminator(&self) -> Result<DiscriminatorSnapshot, TrainError> {
+        Ok(self.gan.snapshot_discriminator()?)
     }
 }
 

@@ -19,9 +19,10 @@ use crate::worker::{
 
 use super::charts::Charts;
 use super::debug::FrameStats;
+use super::explorer::{Explorer, Pick};
 use super::histogram::HistogramPanel;
 use super::samples::SamplesPanel;
-use super::settings::{STORAGE_KEY, Settings, ThemeChoice};
+use super::settings::{STORAGE_KEY, Settings, ThemeChoice, View};
 
 /// Longest the UI spends draining worker events in one frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(3);
@@ -68,8 +69,10 @@ pub struct App {
     pub(super) frame_stats: FrameStats,
     pub(super) generator: Option<GeneratorFrame>,
     pub(super) autosave_path: Option<PathBuf>,
-    pub(super) applied_look: Option<(ThemeChoice, f32)>,
+    pub(super) applied_look: Option<(ThemeChoice, f32, bool)>,
+    pub(super) fonts_installed: bool,
     pub(super) exports: super::samples::Exports,
+    pub(super) explorer: Explorer,
 }
 
 impl App {
@@ -96,7 +99,7 @@ impl App {
             ..WorkerOptions::default()
         };
         let ctx = cc.egui_ctx.clone();
-        let repaint: RepaintFn = Box::new(move || ctx.request_repaint());
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
         Self::with_options(settings, options, repaint, autosave_path)
     }
 
@@ -104,9 +107,11 @@ impl App {
     pub fn with_options(
         settings: Settings,
         options: WorkerOptions,
-        repaint: RepaintFn,
+        repaint: Arc<dyn Fn() + Send + Sync>,
         autosave_path: Option<PathBuf>,
     ) -> Self {
+        let explorer_repaint = repaint.clone();
+        let (explorer, explorer_error) = Explorer::new(settings.explore.clone(), Box::new(move || explorer_repaint()));
         let mut app = Self {
             settings,
             worker: None,
@@ -127,9 +132,15 @@ impl App {
             generator: None,
             autosave_path,
             applied_look: None,
+            fonts_installed: false,
             exports: Default::default(),
+            explorer,
         };
-        match WorkerHandle::spawn(options, repaint) {
+        if let Some(e) = explorer_error {
+            app.push_banner(ErrorKind::Training, e);
+        }
+        let worker_repaint: RepaintFn = Box::new(move || repaint());
+        match WorkerHandle::spawn(options, worker_repaint) {
             Ok(w) => app.worker = Some(w),
             Err(e) => app.push_banner(ErrorKind::Training, format!("cannot start the training thread: {e}")),
         }
@@ -146,7 +157,7 @@ impl App {
             preloaded: Some(data),
             ..WorkerOptions::default()
         };
-        Self::with_options(settings, options, Box::new(|| {}), None)
+        Self::with_options(settings, options, Arc::new(|| {}), None)
     }
 
     /// The worker's latest reported state.
@@ -359,24 +370,44 @@ impl App {
 
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar_ui(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
-        egui::Panel::left("controls")
-            .resizable(true)
-            .default_size(290.0)
-            .size_range(240.0..=420.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    self.controls_ui(ui);
-                    ui.separator();
-                    self.data_ui(ui);
+        match self.settings.view {
+            View::Train => {
+                egui::Panel::left("controls")
+                    .resizable(true)
+                    .default_size(290.0)
+                    .size_range(240.0..=420.0)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical().show(ui, |ui| {
+                            self.controls_ui(ui);
+                            if !self.settings.presenter {
+                                ui.separator();
+                                self.data_ui(ui);
+                            }
+                        });
+                    });
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.banners_ui(ui);
+                    self.central_ui(ui);
                 });
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.banners_ui(ui);
-            self.central_ui(ui);
-        });
+            }
+            View::Explore => {
+                egui::Panel::left("explore_controls")
+                    .resizable(true)
+                    .default_size(290.0)
+                    .size_range(240.0..=420.0)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.explore_side_ui(ui));
+                    });
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.banners_ui(ui);
+                    self.explore_central_ui(ui);
+                });
+                self.take_explorer_messages();
+            }
+        }
         self.confirm_ui(ui.ctx());
         self.drop_overlay_ui(ui.ctx());
-        if self.settings.show_debug {
+        if self.settings.show_debug && !self.settings.presenter {
             self.debug_ui(ui.ctx());
         }
         self.flush_commands();
@@ -405,22 +436,64 @@ impl App {
         });
     }
 
+    /// Moves the explorer's errors into the banner and its notices into the status bar.
+    fn take_explorer_messages(&mut self) {
+        for e in std::mem::take(&mut self.explorer.errors) {
+            self.push_banner(ErrorKind::Data, e);
+        }
+        if let Some(n) = std::mem::take(&mut self.explorer.notices).pop() {
+            self.notify(n);
+        }
+    }
+
+    /// The explorer's state.
+    pub fn explorer(&self) -> &Explorer {
+        &self.explorer
+    }
+
+    /// The explorer's state, to drive it (tests, the training grid's "edit this one").
+    pub fn explorer_mut(&mut self) -> &mut Explorer {
+        &mut self.explorer
+    }
+
+    /// Opens the explorer on the live run at `pick` (a click on the training grid).
+    pub fn edit_in_explorer(&mut self, pick: Pick) {
+        let live = self.generator.clone();
+        self.explorer.open_live(pick, live.as_ref());
+        self.explorer.target = super::explorer::Target::Sliders;
+        self.settings.view = View::Explore;
+    }
+
     fn apply_look(&mut self, ctx: &egui::Context) {
-        let look = (self.settings.theme, self.settings.zoom);
+        super::i18n::set_lang(self.settings.lang);
+        if !self.fonts_installed {
+            super::i18n::fonts::install(ctx);
+            self.fonts_installed = true;
+        }
+        let look = (self.settings.theme, self.settings.zoom, self.settings.presenter);
         if self.applied_look != Some(look) {
             ctx.set_theme(self.settings.theme.egui());
-            ctx.set_zoom_factor(self.settings.zoom.clamp(0.75, 2.5));
+            super::presenter::apply(ctx, self.settings.theme, self.settings.presenter);
+            let zoom = if self.settings.presenter {
+                self.settings.zoom.max(super::presenter::ZOOM)
+            } else {
+                self.settings.zoom
+            };
+            ctx.set_zoom_factor(zoom.clamp(0.75, 2.5));
             self.applied_look = Some(look);
         }
     }
 
-    /// Space toggles play/pause (unless a text field has the keyboard).
+    /// Space toggles play/pause, F5 presenter mode (unless a text field has the keyboard).
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space)) {
             self.toggle_running();
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F5)) {
+            self.settings.presenter = !self.settings.presenter;
         }
     }
 
@@ -553,6 +626,7 @@ impl eframe::App for App {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.explore = self.explorer.settings.clone();
         eframe::set_value(storage, STORAGE_KEY, &self.settings);
     }
 

@@ -17,7 +17,8 @@ use crate::worker::{Speed, WorkerOptions};
 
 use super::app::App;
 use super::debug::{Percentiles, percentiles};
-use super::settings::Settings;
+use super::explorer::{ExploreSettings, Source, Tool};
+use super::settings::{Settings, View};
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -32,6 +33,9 @@ pub struct BenchOptions {
     pub fps: f32,
     /// Window size in points.
     pub size: [f32; 2],
+    /// Show the explorer's sliders on this shipped model instead of the training
+    /// screen, and move one slider every frame (a drag), while training goes on.
+    pub explore: Option<String>,
 }
 
 impl Default for BenchOptions {
@@ -42,6 +46,7 @@ impl Default for BenchOptions {
             batch_size: 64,
             fps: 60.0,
             size: [1280.0, 720.0],
+            explore: None,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct BenchReport {
     pub trainer_threads: usize,
     /// Points per chart series at the end.
     pub chart_points: usize,
+    /// With `explore`: decode + texture upload of the large image per slider change.
+    pub decode: Option<Percentiles>,
 }
 
 impl std::fmt::Display for BenchReport {
@@ -80,7 +87,15 @@ impl std::fmt::Display for BenchReport {
             self.device,
             self.trainer_threads,
             self.chart_points
-        )
+        )?;
+        if let Some(d) = &self.decode {
+            write!(
+                f,
+                "; explorer decode + upload: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} slider changes",
+                d.p50_ms, d.p95_ms, d.max_ms, d.count
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -112,6 +127,19 @@ pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             full_speed: true,
             ..Speed::default()
         },
+        view: if opts.explore.is_some() {
+            View::Explore
+        } else {
+            View::Train
+        },
+        explore: ExploreSettings {
+            source: opts
+                .explore
+                .as_ref()
+                .map_or_else(Source::default, |id| Source::Pretrained(id.clone())),
+            tool: Tool::Sliders,
+            ..ExploreSettings::default()
+        },
         ..Settings::default()
     };
     let options = WorkerOptions {
@@ -122,7 +150,7 @@ pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         start_running: true,
         ..WorkerOptions::default()
     };
-    let mut app = App::with_options(settings, options, Box::new(|| {}), None);
+    let mut app = App::with_options(settings, options, Arc::new(|| {}), None);
     let ctx = egui::Context::default();
     let frame_dt = Duration::from_secs_f32(1.0 / opts.fps.max(1.0));
     let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(opts.size[0], opts.size[1]));
@@ -157,7 +185,14 @@ pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let start_step = app.status().map_or(0, |s| s.step);
     let started = Instant::now();
     let mut times = Vec::new();
+    app.explorer_mut().latency_ms_mut().clear();
+    let mut drag = 0.0_f32;
     while started.elapsed().as_secs_f32() < opts.seconds {
+        if opts.explore.is_some() && !app.explorer().z.is_empty() {
+            // A drag: slider 0 moves a little every frame.
+            drag += 0.05;
+            app.explorer_mut().z[0] = 3.0 * drag.sin();
+        }
         times.push(frame(&mut app).as_secs_f32() * 1000.0);
     }
     let wall = started.elapsed().as_secs_f32();
@@ -170,6 +205,7 @@ pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         device: status.map(|s| s.device).unwrap_or_default(),
         trainer_threads: candle_core::utils::get_num_threads(),
         chart_points: app.chart_points(),
+        decode: opts.explore.as_ref().map(|_| app.explorer().latency()),
     };
     app.shutdown();
     Ok(report)

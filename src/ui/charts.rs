@@ -101,16 +101,17 @@ fn add_series<'a>(
     color: Color32,
     raw: Option<&'a [PlotPoint]>,
     smooth: Option<&'a [PlotPoint]>,
+    width: f32,
 ) {
     if let Some(smooth) = smooth {
-        plot_ui.line(Line::new(name, PlotPoints::Borrowed(smooth)).color(color).width(2.0));
+        plot_ui.line(Line::new(name, PlotPoints::Borrowed(smooth)).color(color).width(width));
     }
     if let Some(raw) = raw {
         let alpha = if smooth.is_some() { 0.35 } else { 1.0 };
         plot_ui.line(
             Line::new(name, PlotPoints::Borrowed(raw))
                 .color(color.gamma_multiply(alpha))
-                .width(1.0),
+                .width(width / 2.0),
         );
     }
 }
@@ -130,6 +131,7 @@ impl App {
         );
         self.charts.d_loss.refresh(window);
         self.charts.g_loss.refresh(window);
+        let width = super::presenter::line_width(self.settings.presenter);
         let Charts { d_loss, g_loss, .. } = &self.charts;
         let d_smooth = show_smooth.then_some(d_loss.smooth.as_slice());
         let g_smooth = show_smooth.then_some(g_loss.smooth.as_slice());
@@ -142,8 +144,8 @@ impl App {
             .link_cursor(egui::Id::unique("step_axis"), [true, false])
             .allow_scroll(false)
             .show(ui, |plot_ui| {
-                add_series(plot_ui, "D loss", D_LOSS_COLOR, d_raw, d_smooth);
-                add_series(plot_ui, "G loss", G_LOSS_COLOR, g_raw, g_smooth);
+                add_series(plot_ui, "D loss", D_LOSS_COLOR, d_raw, d_smooth, width);
+                add_series(plot_ui, "G loss", G_LOSS_COLOR, g_raw, g_smooth, width);
             });
     }
 
@@ -160,6 +162,7 @@ impl App {
         );
         self.charts.d_real.refresh(window);
         self.charts.d_fake.refresh(window);
+        let width = super::presenter::line_width(self.settings.presenter);
         let Charts { d_real, d_fake, .. } = &self.charts;
         let r_smooth = show_smooth.then_some(d_real.smooth.as_slice());
         let f_smooth = show_smooth.then_some(d_fake.smooth.as_slice());
@@ -179,8 +182,8 @@ impl App {
                         .color(Color32::GRAY)
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
-                add_series(plot_ui, "mean D(x)", REAL_COLOR, r_raw, r_smooth);
-                add_series(plot_ui, "mean D(G(z))", FAKE_COLOR, f_raw, f_smooth);
+                add_series(plot_ui, "mean D(x)", REAL_COLOR, r_raw, r_smooth, width);
+                add_series(plot_ui, "mean D(G(z))", FAKE_COLOR, f_raw, f_smooth, width);
             });
     }
 }

@@ -16,6 +16,10 @@ impl App {
         self.run_controls_ui(ui);
         ui.separator();
         self.speed_ui(ui);
+        if self.settings.presenter {
+            // Presenter mode shows the game, not the knobs.
+            return;
+        }
         ui.separator();
         self.model_ui(ui);
         ui.separator();

@@ -1,11 +1,14 @@
 //! The top bar: the File menu (open data, save and open checkpoints, export),
-//! the View menu (text size for projectors, debug panel) and the theme toggle.
+//! the View menu (text size for projectors, debug panel), the switch between the
+//! training screen and the explorer, and the theme toggle.
 
 use eframe::egui;
 
 use crate::worker::DataSource;
 
 use super::app::App;
+use super::i18n::{Lang, tr};
+use super::settings::View;
 
 impl App {
     /// Menu bar and theme toggle.
@@ -64,7 +67,21 @@ impl App {
                 );
                 ui.checkbox(&mut self.settings.autosave, "Autosave (takes effect on restart)");
                 ui.checkbox(&mut self.settings.show_debug, "Debug panel");
+                ui.separator();
+                ui.checkbox(&mut self.settings.presenter, tr("Presenter mode (F5)"))
+                    .on_hover_text(tr("Large type, high contrast, advanced controls hidden"));
+                ui.horizontal(|ui| {
+                    ui.label(tr("Language"));
+                    for lang in Lang::ALL {
+                        ui.selectable_value(&mut self.settings.lang, lang, lang.native_name());
+                    }
+                });
             });
+            ui.separator();
+            ui.selectable_value(&mut self.settings.view, View::Train, "Train")
+                .on_hover_text("Watch the GAN learn");
+            ui.selectable_value(&mut self.settings.view, View::Explore, "Explore")
+                .on_hover_text("Drag sliders over z, interpolate, do arithmetic, map the latent plane");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let next = self.settings.theme.toggled();
                 let label = match next {
@@ -77,6 +94,18 @@ impl App {
                     .clicked()
                 {
                     self.settings.theme = next;
+                }
+                // The other language, named in itself, so anyone can find the way back.
+                let other = match self.settings.lang {
+                    Lang::En => Lang::Ko,
+                    Lang::Ko => Lang::En,
+                };
+                if ui
+                    .button(other.native_name())
+                    .on_hover_text(tr("Switch the language of the window"))
+                    .clicked()
+                {
+                    self.settings.lang = other;
                 }
                 ui.strong("Latent Lab");
             });

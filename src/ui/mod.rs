@@ -12,15 +12,22 @@
 use eframe::egui;
 
 mod app;
+mod arithmetic;
 mod bench;
 mod charts;
 mod checkpoints;
 mod controls;
 mod data;
 mod debug;
+mod explorer;
 mod histogram;
 pub mod history;
+pub mod i18n;
+mod interpolation;
+mod latent;
+mod latent_map;
 mod menu;
+mod presenter;
 mod samples;
 mod settings;
 mod status_bar;
@@ -30,9 +37,11 @@ pub use bench::{BenchOptions, BenchReport, bench_frames, bench_frames_with};
 pub use charts::{Charts, Series};
 pub use checkpoints::{AUTOSAVE_FILE, DATA_DIR_ENV, autosave_path, data_dir};
 pub use debug::{FrameStats, Percentiles, percentiles};
+pub use explorer::{Basis, ExploreSettings, Explorer, Pick, Source, Target, Tool};
 pub use histogram::{BINS, Binned, HistogramPanel, bin};
+pub use interpolation::{FRAME_MS, ping_pong};
 pub use samples::{SamplesPanel, grid_image, save_grid_png, save_time_lapse_gif};
-pub use settings::{STORAGE_KEY, Settings, ThemeChoice};
+pub use settings::{STORAGE_KEY, Settings, ThemeChoice, View};
 pub use status_bar::format_elapsed;
 
 /// Opens the window (1280×720, "Latent Lab", glow renderer) on the embedded MNIST

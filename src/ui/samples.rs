@@ -34,6 +34,8 @@ pub struct SamplesPanel {
     pub scrub: Option<usize>,
     texture: Option<egui::TextureHandle>,
     texture_for: Option<(u64, usize)>,
+    /// The latent vectors of the grid (the same for every grid of a run).
+    pub z: Option<Arc<[f32]>>,
 }
 
 impl Default for SamplesPanel {
@@ -43,6 +45,7 @@ impl Default for SamplesPanel {
             scrub: None,
             texture: None,
             texture_for: None,
+            z: None,
         }
     }
 }
@@ -50,6 +53,7 @@ impl Default for SamplesPanel {
 impl SamplesPanel {
     /// Adds the newest grid.
     pub fn push(&mut self, grid: SampleGrid) {
+        self.z = Some(grid.z);
         self.timeline.push(grid.step, Arc::from(grid.pixels));
         if let Some(i) = self.scrub {
             self.scrub = Some(i.min(self.timeline.len().saturating_sub(1)));
@@ -81,9 +85,14 @@ pub fn grid_image(pixels: &[u8]) -> image::GrayImage {
     export::grid(pixels, SIDE, GRID_COLS, GRID_PAD)
 }
 
-/// An egui image of a grid.
-fn color_image(img: &image::GrayImage) -> egui::ColorImage {
+/// An egui image of a grayscale image.
+pub(super) fn color_image(img: &image::GrayImage) -> egui::ColorImage {
     egui::ColorImage::from_gray([img.width() as usize, img.height() as usize], img.as_raw())
+}
+
+/// An egui image of one `side`×`side` grayscale image given as bytes.
+pub(super) fn gray_image(px: &[u8], side: usize) -> egui::ColorImage {
+    egui::ColorImage::from_gray([side, side], &px[..(side * side).min(px.len())])
 }
 
 /// Uploads `image` into `slot`: the first time with `load_texture`, then with `TextureHandle::set`.
@@ -151,12 +160,31 @@ impl App {
                     None => "Generated (waiting for the model)".to_string(),
                 };
                 ui.strong(caption);
-                image_or_placeholder(ui, self.samples.texture.as_ref().filter(|_| shown.is_some()), side);
+                let resp = image_or_placeholder(
+                    ui,
+                    self.samples.texture.as_ref().filter(|_| shown.is_some()),
+                    side,
+                    "Generated digits",
+                );
+                if let Some(i) = super::latent::grid_cell(&resp, GRID_COLS)
+                    && resp.clicked()
+                    && let Some(z) = self.samples.z.clone()
+                {
+                    let l = z.len() / crate::worker::SAMPLE_COUNT;
+                    if let Some(zi) = z.get(i * l..(i + 1) * l) {
+                        self.edit_in_explorer(super::explorer::Pick {
+                            z: zi.to_vec(),
+                            label: format!("training sample {i}"),
+                            seed: None,
+                        });
+                    }
+                }
+                resp.on_hover_text("Click a digit to edit it in the explorer (with the latest weights)");
             });
             ui.add_space(gap);
             ui.vertical(|ui| {
                 ui.strong("Real digits");
-                image_or_placeholder(ui, real_tex.as_ref(), side);
+                image_or_placeholder(ui, real_tex.as_ref(), side, "Real digits");
             });
         });
         ui.horizontal(|ui| {
@@ -290,16 +318,12 @@ impl App {
     }
 }
 
-/// Shows a texture as a `side`×`side` square, or an empty frame of that size.
-fn image_or_placeholder(ui: &mut egui::Ui, texture: Option<&egui::TextureHandle>, side: f32) {
-    let size = egui::vec2(side, side);
-    match texture {
-        Some(t) => {
-            ui.add(egui::Image::new((t.id(), size)).fit_to_exact_size(size));
-        }
-        None => {
-            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-        }
-    }
+/// Shows a texture as a `side`×`side` square (clickable), or an empty frame of that size.
+fn image_or_placeholder(
+    ui: &mut egui::Ui,
+    texture: Option<&egui::TextureHandle>,
+    side: f32,
+    label: &str,
+) -> egui::Response {
+    super::latent::image_slot(ui, texture, side, label)
 }

@@ -1,6 +1,6 @@
 //! What the window remembers between sessions (through eframe's storage): theme,
-//! text size, the hyperparameters in the editor, speed, the last dataset, and
-//! chart options. Every field has a default, so older or partial files still load.
+//! text size, language, presenter mode, the hyperparameters in the editor, speed,
+//! the last dataset, chart options and the explorer's choices. Every field has a default, so older or partial files still load.
 
 use eframe::egui;
 
@@ -67,6 +67,24 @@ pub struct Settings {
     pub show_debug: bool,
     /// Save the run every few minutes and on exit, and restore it on start.
     pub autosave: bool,
+    /// The screen shown: training or the latent explorer.
+    pub view: View,
+    /// The explorer's choices.
+    pub explore: super::explorer::ExploreSettings,
+    /// Presenter mode: large type, high contrast, advanced controls hidden (F5).
+    pub presenter: bool,
+    /// The language of the window.
+    pub lang: super::i18n::Lang,
+}
+
+/// The window's two screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum View {
+    /// Watch the GAN learn.
+    #[default]
+    Train,
+    /// Explore a generator's latent space.
+    Explore,
 }
 
 impl Default for Settings {
@@ -83,6 +101,10 @@ impl Default for Settings {
             smoothing_steps: 50.0,
             show_debug: false,
             autosave: true,
+            view: View::default(),
+            explore: Default::default(),
+            presenter: false,
+            lang: Default::default(),
         }
     }
 }

@@ -6,6 +6,10 @@
 //! contention with the UI two threads collapse (see PERF-NOTES): the trainer must
 //! leave a core to the window. [`configure_trainer_threads`] sets that variable
 //! once, at start-up, to the number [`trainer_threads`] chooses.
+//!
+//! candle's CPU convolutions run on rayon's pools: the trainer (and any other
+//! background thread doing tensor work) runs inside a [`compute_pool`] of its own,
+//! which leaves the global pool to the window's own small decodes.
 
 use candle_core::Device;
 
@@ -61,4 +65,17 @@ pub fn default_device() -> (Device, String) {
         format!("{n} threads")
     };
     (Device::Cpu, format!("CPU ({threads})"))
+}
+
+/// A private rayon pool of `threads` named threads for a background thread's tensor
+/// work (`pool.install(..)`), so it never queues behind — or holds up — the work of
+/// other threads on rayon's global pool. `None` if the pool cannot be built (the
+/// caller then runs on the global pool).
+pub fn compute_pool(name: &str, threads: usize) -> Option<rayon::ThreadPool> {
+    let name = name.to_string();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(move |i| format!("{name}-{i}"))
+        .build()
+        .ok()
 }

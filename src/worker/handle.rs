@@ -90,9 +90,15 @@ impl WorkerHandle {
         let slots = Arc::new(Slots::default());
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker::new(options, cmd_rx, ev_tx, slots.clone(), stop.clone(), repaint);
+        // The trainer's parallel kernels run on a pool of their own: on rayon's global
+        // pool, the window's own small decodes would queue behind a training batch.
+        let pool = super::compute_pool("trainer-compute", super::trainer_threads());
         let thread = std::thread::Builder::new()
             .name("trainer".into())
-            .spawn(move || worker.run())?;
+            .spawn(move || match pool {
+                Some(pool) => pool.install(|| worker.run()),
+                None => worker.run(),
+            })?;
         Ok(Self {
             commands: cmd_tx,
             events: ev_rx,

@@ -23,10 +23,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::nets::{GanConfig, GeneratorSnapshot};
+use crate::nets::{DiscriminatorSnapshot, GanConfig, GeneratorSnapshot};
 use crate::train::TrainConfig;
 
-pub use device::{configure_trainer_threads, default_device, trainer_threads};
+pub use device::{compute_pool, configure_trainer_threads, default_device, trainer_threads};
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 
 /// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
@@ -267,6 +267,8 @@ pub struct SampleGrid {
     pub g_updates: u64,
     /// [`SAMPLE_COUNT`] 28×28 images, 784 bytes each.
     pub pixels: Vec<u8>,
+    /// The latent vectors they were decoded from (`latent_dim` each, flat).
+    pub z: Arc<[f32]>,
 }
 
 /// D's probabilities on the most recent real and fake batches (heavy: latest wins).
@@ -282,7 +284,7 @@ pub struct DOutputs {
     pub fake: Vec<f32>,
 }
 
-/// An independent copy of the generator for the latent tools (heavy: latest wins).
+/// Independent copies of the generator and the discriminator for the latent tools (heavy: latest wins).
 #[derive(Clone)]
 pub struct GeneratorFrame {
     /// The run.
@@ -291,6 +293,8 @@ pub struct GeneratorFrame {
     pub step: u64,
     /// The frozen generator.
     pub generator: Arc<GeneratorSnapshot>,
+    /// The discriminator at the same moment (scores along an interpolation).
+    pub discriminator: Arc<DiscriminatorSnapshot>,
 }
 
 impl std::fmt::Debug for GeneratorFrame {

@@ -23,7 +23,6 @@ use super::{
 };
 use crate::data::{DataError, Dataset};
 use crate::nets::GanConfig;
-use crate::rng::Rng;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
 use crate::train::{TrainConfig, TrainError, Trainer};
 
@@ -75,7 +74,7 @@ pub(crate) struct Worker {
 
     recent_real: VecDeque<Vec<f32>>,
     recent_fake: VecDeque<Vec<f32>>,
-    sample_z: Vec<f32>,
+    sample_z: Arc<[f32]>,
     samples_key: Option<(u64, u64)>,
     last_sample_at: Option<Instant>,
     last_generator_at: Option<Instant>,
@@ -126,7 +125,7 @@ impl Worker {
             next_step_at: now,
             recent_real: VecDeque::new(),
             recent_fake: VecDeque::new(),
-            sample_z: Vec::new(),
+            sample_z: Arc::from(Vec::new()),
             samples_key: None,
             last_sample_at: None,
             last_generator_at: None,
@@ -425,7 +424,7 @@ impl Worker {
         self.run += 1;
         self.recent_real.clear();
         self.recent_fake.clear();
-        self.sample_z = Rng::derive(self.train.seed, "samples").normal_vec(SAMPLE_COUNT * self.model.latent_dim);
+        self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, self.model.latent_dim, self.train.seed).into();
         self.samples_key = None;
         self.elapsed = Duration::ZERO;
         if self.running {
@@ -647,6 +646,7 @@ impl Worker {
             step,
             g_updates,
             pixels,
+            z: self.sample_z.clone(),
         });
         self.samples_key = Some(key);
         self.last_sample_at = Some(now);
@@ -654,12 +654,15 @@ impl Worker {
             .last_generator_at
             .is_none_or(|last| now.saturating_duration_since(last) >= GENERATOR_EVERY);
         if (force || generator_due)
-            && let Some(g) = self.guarded("copying the generator", |t| t.snapshot_generator())
+            && let Some((g, d)) = self.guarded("copying the networks", |t| {
+                Ok((t.snapshot_generator()?, t.snapshot_discriminator()?))
+            })
         {
             self.slots.generator.put(GeneratorFrame {
                 run: self.run,
                 step,
                 generator: Arc::new(g),
+                discriminator: Arc::new(d),
             });
             self.last_generator_at = Some(now);
         }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Rebuilds the pretrained models in models/ with Latent Lab's own headless trainer.
+# Each run is a plain `latent-lab train` from seed 0 on the embedded MNIST with the
+# default hyperparameters (Adam 2e-4, β1 0.5, batch 64, k 1, non-saturating G loss),
+# then a weights-only f16 copy (no optimizer state) for shipping.
+#
+#   scripts/make_models.sh [RUN_DIR]     (default RUN_DIR: target/model-runs)
+#
+# Training is deterministic for a seed on one machine; another CPU may round
+# differently and end with slightly different (equally good) weights.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-target/model-runs}
+mkdir -p "$runs"
+cargo build --release --locked
+bin=target/release/latent-lab
+
+train() { # name model latent steps
+  local name=$1 model=$2 latent=$3 steps=$4
+  local ck="$runs/$name.safetensors"
+  local start=$SECONDS
+  "$bin" train --model "$model" --latent "$latent" --seed 0 --steps "$steps" \
+    --out "$ck" --grid "$runs/$name-grid.png"
+  # Same step count as the checkpoint: no training, just the f16 weights-only copy.
+  "$bin" train --resume "$ck" --steps "$steps" --f16 --out "models/$name.safetensors"
+  echo "$name: $steps steps in $((SECONDS - start)) s"
+}
+
+train mlp-gan mlp-gan 100 15000
+train dcgan dcgan 100 2000
+train dcgan-z2 dcgan 2 Z2_STEPS

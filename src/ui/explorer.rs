@@ -1,0 +1,814 @@
+//! The latent explorer: which model is explored (the live run's latest snapshot,
+//! a shipped pretrained model, or a checkpoint file), the current z and its large
+//! decoded image, the grid of samples to pick from, recipes, and the plumbing to
+//! the background job thread. The tools live in their own files: sliders
+//! ([`super::latent`]), interpolation, arithmetic and the latent map.
+//!
+//! The large image is decoded on the UI thread, in the frame that changed z,
+//! against a frozen copy of the generator — it never waits for a training step.
+//! Everything heavier (the pick grid, principal directions, sensitivity bars,
+//! strips, the latent plane) goes to [`JobRunner`] and shows when it is ready.
+
+use eframe::egui;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::latent::directions::Directions;
+use crate::latent::jobs::{Job, JobKind, JobOutput, JobResult, JobRunner, StripPath};
+use crate::latent::manifold::Plane;
+use crate::latent::recipe::Recipe;
+use crate::latent::{Interpolation, Model, PIXELS, pretrained, random_z};
+use crate::worker::GeneratorFrame;
+
+use super::debug::{Percentiles, percentiles};
+use super::samples::{grid_image, set_texture};
+
+/// Samples in the pick grid (8×8).
+pub const PICK_COUNT: usize = 64;
+/// Decode timings remembered for the latency readout.
+const LATENCY_WINDOW: usize = 240;
+/// Principal directions computed per model.
+pub const DIRECTION_COUNT: usize = 10;
+/// Random z decoded to find the principal directions.
+pub const DIRECTION_SAMPLES: usize = 2000;
+
+/// Where the explored model comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// The live training run (its latest snapshot, refreshed every few seconds while it trains).
+    Live,
+    /// A model shipped in `models/` (by id).
+    Pretrained(String),
+    /// A checkpoint file.
+    File(PathBuf),
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::Pretrained(pretrained::ALL[0].id.to_string())
+    }
+}
+
+/// The explorer's tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Tool {
+    /// One slider per dimension of z, or per principal direction.
+    #[default]
+    Sliders,
+    /// A to B, linear and spherical.
+    Interpolate,
+    /// A − B + C.
+    Arithmetic,
+    /// The latent plane decoded as a grid.
+    Map,
+}
+
+impl Tool {
+    /// All tools, in display order.
+    pub const ALL: [Tool; 4] = [Tool::Sliders, Tool::Interpolate, Tool::Arithmetic, Tool::Map];
+
+    /// Its name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tool::Sliders => "Sliders",
+            Tool::Interpolate => "Interpolate",
+            Tool::Arithmetic => "Arithmetic",
+            Tool::Map => "Latent map",
+        }
+    }
+}
+
+/// What the sliders move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Basis {
+    /// One slider per dimension of z.
+    #[default]
+    Raw,
+    /// One slider per principal direction.
+    Principal,
+}
+
+/// Where a click in the pick grid goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The sliders' z ("edit this one").
+    Sliders,
+    /// Interpolation start.
+    A,
+    /// Interpolation end.
+    B,
+    /// Arithmetic operand 0, 1 or 2 (A − B + C).
+    Operand(usize),
+}
+
+/// A latent vector chosen for a tool, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pick {
+    /// The vector.
+    pub z: Vec<f32>,
+    /// Where it came from ("sample 12 of seed 3", "the sliders").
+    pub label: String,
+    /// The seed, if drawn from one.
+    pub seed: Option<u64>,
+}
+
+/// What the explorer remembers between sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExploreSettings {
+    /// The model source.
+    pub source: Source,
+    /// The tool shown.
+    pub tool: Tool,
+    /// What the sliders move.
+    pub basis: Basis,
+    /// Seed of the pick grid.
+    pub grid_seed: u64,
+    /// Frames per interpolation path.
+    pub frames: usize,
+    /// Cells per side of the latent map.
+    pub map_side: usize,
+    /// The latent map spans ±this.
+    pub map_extent: f32,
+}
+
+impl Default for ExploreSettings {
+    fn default() -> Self {
+        Self {
+            source: Source::default(),
+            tool: Tool::default(),
+            basis: Basis::default(),
+            grid_seed: 0,
+            frames: 10,
+            map_side: 15,
+            map_extent: 3.0,
+        }
+    }
+}
+
+/// A texture with the key of what it shows (re-uploaded only when the key changes).
+pub(super) struct Tex<K> {
+    pub texture: Option<egui::TextureHandle>,
+    pub key: Option<K>,
+}
+
+impl<K> Default for Tex<K> {
+    fn default() -> Self {
+        Self {
+            texture: None,
+            key: None,
+        }
+    }
+}
+
+impl<K: PartialEq> Tex<K> {
+    /// Uploads `make()` under `name` unless the texture already shows `key`.
+    pub fn show(&mut self, ctx: &egui::Context, name: &str, key: K, make: impl FnOnce() -> egui::ColorImage) {
+        if self.key.as_ref() != Some(&key) {
+            set_texture(ctx, &mut self.texture, name, make());
+            self.key = Some(key);
+        }
+    }
+}
+
+/// The explorer's state.
+pub struct Explorer {
+    /// Remembered choices.
+    pub settings: ExploreSettings,
+    /// The model explored, once loaded.
+    pub model: Option<Model>,
+    /// Bumped whenever `model` changes (new weights), to invalidate what was computed from it.
+    pub(super) model_key: u64,
+    loaded: Vec<(Source, Model)>,
+    shown: Option<Source>,
+    live_key: Option<(u64, u64)>,
+    /// The current latent vector.
+    pub z: Vec<f32>,
+    /// The seed `z` was drawn from, if it was.
+    pub z_seed: Option<u64>,
+    /// `z` decoded (784 bytes), with the key and z it was decoded from.
+    pub(super) image: Option<(u64, Vec<f32>, Vec<u8>)>,
+    pub(super) image_tex: Tex<(u64, Vec<f32>)>,
+    /// Decode + texture-upload times of the large image, in ms.
+    pub(super) latency_ms: VecDeque<f32>,
+    /// The pick grid: its z, and its images once decoded.
+    pub(super) grid_z: Vec<f32>,
+    pub(super) grid_images: Option<(u64, Vec<u8>)>,
+    pub(super) grid_tex: Tex<u64>,
+    grid_for: Option<(u64, u64)>,
+    /// Where a click in the pick grid goes.
+    pub target: Target,
+    /// The principal directions of the current model (and the model key they belong to).
+    pub(super) directions: Option<(u64, Directions)>,
+    pub(super) directions_pending: bool,
+    /// Sensitivity per dimension at `.1`.
+    pub(super) sensitivity: Option<(u64, Vec<f32>, Vec<f32>)>,
+    requested_sensitivity: Option<(u64, Vec<f32>)>,
+    /// Interpolation ends.
+    pub a: Option<Pick>,
+    /// Interpolation end.
+    pub b: Option<Pick>,
+    pub(super) strip: Option<(StripKey, Vec<StripPath>)>,
+    pub(super) strip_tex: [Tex<StripKey>; 2],
+    pub(super) strip_requested: Option<StripKey>,
+    /// Which path the large frame follows.
+    pub show_path: Interpolation,
+    /// Whether the strip animates.
+    pub playing: bool,
+    pub(super) anim_frame: usize,
+    pub(super) anim_started: Option<f64>,
+    /// Arithmetic operands A, B, C.
+    pub operands: [Option<Pick>; 3],
+    pub(super) arith_tex: Tex<(u64, Vec<f32>)>,
+    pub(super) arith_image: Option<(u64, Vec<f32>, Vec<u8>)>,
+    /// The latent plane and its images.
+    pub(super) plane: Option<(u64, Plane, Vec<u8>)>,
+    pub(super) plane_requested: Option<(u64, Plane)>,
+    /// Bumped when a new plane arrives (the map texture's key).
+    pub(super) plane_version: u64,
+    pub(super) plane_tex: Tex<u64>,
+    /// The large frame of the interpolation tool.
+    pub(super) frame_tex: Tex<(Interpolation, usize, Option<StripKey>)>,
+    /// Thumbnails of A, B and the operands.
+    pub(super) slot_tex: HashMap<usize, Tex<(u64, Vec<f32>)>>,
+    /// Whether a tool other than the sliders needs the principal directions.
+    directions_wanted: bool,
+    seed_counter: u64,
+    jobs: Option<JobRunner>,
+    next_job: u64,
+    pending: HashMap<JobKind, u64>,
+    /// The text in the recipe box.
+    pub recipe_text: String,
+    /// Errors to show in the banner (taken by the app).
+    pub errors: Vec<String>,
+    /// Passing messages for the status bar (taken by the app).
+    pub notices: Vec<String>,
+    /// A latent vector to open once the live run's first snapshot arrives.
+    pending_live_z: Option<Pick>,
+}
+
+/// What a strip was computed from.
+pub(super) type StripKey = (u64, Vec<f32>, Vec<f32>, usize);
+
+impl Explorer {
+    /// A fresh explorer; `repaint` wakes the UI when a background job finishes.
+    pub fn new(settings: ExploreSettings, repaint: Box<dyn Fn() + Send + Sync>) -> (Self, Option<String>) {
+        let (jobs, err) = match JobRunner::spawn(repaint) {
+            Ok(j) => (Some(j), None),
+            Err(e) => (
+                None,
+                Some(format!("cannot start the explorer's background thread: {e}")),
+            ),
+        };
+        let ex = Self {
+            settings,
+            model: None,
+            model_key: 0,
+            loaded: Vec::new(),
+            shown: None,
+            live_key: None,
+            z: Vec::new(),
+            z_seed: None,
+            image: None,
+            image_tex: Tex::default(),
+            latency_ms: VecDeque::new(),
+            grid_z: Vec::new(),
+            grid_images: None,
+            grid_tex: Tex::default(),
+            grid_for: None,
+            target: Target::Sliders,
+            directions: None,
+            directions_pending: false,
+            sensitivity: None,
+            requested_sensitivity: None,
+            a: None,
+            b: None,
+            strip: None,
+            strip_tex: Default::default(),
+            strip_requested: None,
+            show_path: Interpolation::Spherical,
+            playing: true,
+            anim_frame: 0,
+            anim_started: None,
+            operands: [None, None, None],
+            arith_tex: Tex::default(),
+            arith_image: None,
+            plane: None,
+            plane_requested: None,
+            plane_version: 0,
+            plane_tex: Tex::default(),
+            frame_tex: Tex::default(),
+            slot_tex: HashMap::new(),
+            directions_wanted: false,
+            seed_counter: 1000,
+            jobs,
+            next_job: 0,
+            pending: HashMap::new(),
+            recipe_text: String::new(),
+            errors: Vec::new(),
+            notices: Vec::new(),
+            pending_live_z: None,
+        };
+        (ex, err)
+    }
+
+    /// Latent size of the model explored (0 before one is loaded).
+    pub fn latent_dim(&self) -> usize {
+        self.model.as_ref().map_or(0, Model::latent_dim)
+    }
+
+    /// The large image (784 bytes), once decoded for the current z.
+    pub fn image(&self) -> Option<&[u8]> {
+        match (&self.image, &self.model) {
+            (Some((key, z, px)), Some(_)) if *key == self.model_key && *z == self.z => Some(px),
+            _ => None,
+        }
+    }
+
+    /// Decode + upload latency of the large image.
+    pub fn latency(&self) -> Percentiles {
+        percentiles(self.latency_ms.iter().copied())
+    }
+
+    /// The latency record (cleared by benchmarks before they measure).
+    pub fn latency_ms_mut(&mut self) -> &mut VecDeque<f32> {
+        &mut self.latency_ms
+    }
+
+    /// The principal directions, once computed for the current model.
+    pub fn directions(&self) -> Option<&Directions> {
+        self.directions.as_ref().map(|(_, d)| d)
+    }
+
+    /// The pick grid's images, once decoded for the current model.
+    pub fn grid_images(&self) -> Option<&[u8]> {
+        self.grid_images
+            .as_ref()
+            .filter(|(k, _)| *k == self.model_key)
+            .map(|(_, px)| px.as_slice())
+    }
+
+    /// The interpolation paths, once computed for the current A, B and frame count.
+    pub fn strip(&self) -> Option<&[StripPath]> {
+        let key = self.strip_key()?;
+        self.strip
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, s)| s.as_slice())
+    }
+
+    pub(super) fn strip_key(&self) -> Option<StripKey> {
+        Some((
+            self.model_key,
+            self.a.as_ref()?.z.clone(),
+            self.b.as_ref()?.z.clone(),
+            self.settings.frames.clamp(2, 32),
+        ))
+    }
+
+    /// Sets z (e.g. from a grid click, a recipe, the map).
+    pub fn set_z(&mut self, z: Vec<f32>, seed: Option<u64>) {
+        if z.len() == self.latent_dim() {
+            self.z = z;
+            self.z_seed = seed;
+        }
+    }
+
+    /// The recipe of the current image.
+    pub fn recipe(&self) -> Option<Recipe> {
+        let m = self.model.as_ref()?;
+        Some(Recipe::new(
+            m.config(),
+            m.source.clone(),
+            m.step,
+            self.z_seed,
+            self.z.clone(),
+        ))
+    }
+
+    /// Switches to `source`, loading it if needed. The live run needs its frame.
+    pub fn set_source(&mut self, source: Source, live: Option<&GeneratorFrame>) {
+        self.settings.source = source;
+        self.refresh_model(live);
+    }
+
+    /// Opens the live run at `pick` (the training window's "edit this one").
+    pub fn open_live(&mut self, pick: Pick, live: Option<&GeneratorFrame>) {
+        self.set_source(Source::Live, live);
+        self.settings.tool = Tool::Sliders;
+        if self.model.as_ref().is_some_and(|m| m.latent_dim() == pick.z.len()) {
+            self.set_z(pick.z, pick.seed);
+        } else {
+            self.pending_live_z = Some(pick);
+        }
+    }
+
+    /// Loads (or picks up) the model of the current source; called every frame.
+    pub fn refresh_model(&mut self, live: Option<&GeneratorFrame>) {
+        let source = self.settings.source.clone();
+        let model = if source == Source::Live {
+            let Some(frame) = live else {
+                return;
+            };
+            let key = (frame.run, frame.step);
+            if self.shown.as_ref() == Some(&Source::Live) && self.live_key == Some(key) {
+                return;
+            }
+            self.live_key = Some(key);
+            Model {
+                name: "Live run".into(),
+                source: "live run".into(),
+                step: frame.step,
+                generator: frame.generator.clone(),
+                discriminator: Some(frame.discriminator.clone()),
+            }
+        } else {
+            if self.shown.as_ref() == Some(&source) {
+                return;
+            }
+            match self.load(&source) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.errors.push(e);
+                    // Go back to what was shown (or the first shipped model) rather than show nothing.
+                    self.settings.source = self.shown.clone().unwrap_or_default();
+                    if self.settings.source != source {
+                        self.refresh_model(live);
+                    }
+                    return;
+                }
+            }
+        };
+        self.shown = Some(source);
+        self.install(model);
+    }
+
+    fn load(&mut self, source: &Source) -> Result<Model, String> {
+        if let Some((_, m)) = self.loaded.iter().find(|(s, _)| s == source) {
+            return Ok(m.clone());
+        }
+        let device = candle_core::Device::Cpu;
+        let model = match source {
+            Source::Live => return Err("the live run has no snapshot yet".into()),
+            Source::Pretrained(id) => pretrained::find(id)
+                .ok_or_else(|| format!("there is no shipped model '{id}'"))?
+                .load(&device)
+                .map_err(|e| e.to_string())?,
+            Source::File(path) => Model::open(path, &device).map_err(|e| e.to_string())?,
+        };
+        self.loaded.push((source.clone(), model.clone()));
+        Ok(model)
+    }
+
+    /// Makes `model` the explored one, keeping z if it fits.
+    fn install(&mut self, model: Model) {
+        let same_shape = self.model.as_ref().is_some_and(|m| m.config() == model.config());
+        self.model_key += 1;
+        let l = model.latent_dim();
+        self.model = Some(model);
+        if !same_shape {
+            self.directions = None;
+            self.sensitivity = None;
+            self.a = None;
+            self.b = None;
+            self.operands = [None, None, None];
+            self.plane = None;
+            self.grid_for = None;
+            self.z = random_z(1, l, self.settings.grid_seed);
+            self.z_seed = Some(self.settings.grid_seed);
+        } else if self.settings.source != Source::Live {
+            // Other weights of the same shape: directions no longer apply. (The live run's
+            // snapshots change a little every few seconds; its directions are refreshed on request.)
+            self.directions = None;
+        }
+        if let Some(p) = self.pending_live_z.take() {
+            if p.z.len() == l && self.settings.source == Source::Live {
+                self.set_z(p.z, p.seed);
+            } else {
+                self.pending_live_z = Some(p);
+            }
+        }
+    }
+
+    /// Opens a checkpoint file as a model to explore (read afresh, even if opened before).
+    pub fn open_file(&mut self, path: PathBuf, live: Option<&GeneratorFrame>) {
+        let source = Source::File(path);
+        self.loaded.retain(|(s, _)| *s != source);
+        if self.shown.as_ref() == Some(&source) {
+            self.shown = None;
+        }
+        self.set_source(source, live);
+    }
+
+    /// Sources to offer in the model menu: the live run, the shipped models, files opened.
+    pub fn sources(&self) -> Vec<(Source, String)> {
+        let mut out = vec![(Source::Live, "Live run".to_string())];
+        out.extend(
+            pretrained::ALL
+                .iter()
+                .map(|p| (Source::Pretrained(p.id.to_string()), p.label.to_string())),
+        );
+        for (s, m) in &self.loaded {
+            if let Source::File(_) = s {
+                out.push((s.clone(), m.name.clone()));
+            }
+        }
+        if let Source::File(p) = &self.settings.source
+            && !out.iter().any(|(s, _)| s == &self.settings.source)
+        {
+            out.push((self.settings.source.clone(), p.display().to_string()));
+        }
+        out
+    }
+
+    /// Applies a pasted recipe: switches to its shipped model if it names one, then sets z.
+    pub fn apply_recipe(&mut self, text: &str, live: Option<&GeneratorFrame>) -> Result<(), String> {
+        let r = Recipe::parse(text).map_err(|e| e.to_string())?;
+        if let Some(p) = pretrained::from_source(&r.source)
+            && self.settings.source != Source::Pretrained(p.id.to_string())
+        {
+            self.set_source(Source::Pretrained(p.id.to_string()), live);
+        }
+        let m = self.model.as_ref().ok_or("no model is loaded yet")?;
+        r.check_model(m.config()).map_err(|e| e.to_string())?;
+        if r.source != m.source || r.step != m.step {
+            self.notices.push(format!(
+                "This recipe was made with {} at step {}; the model shown is {} at step {}, so the image may differ.",
+                r.source, r.step, m.source, m.step
+            ));
+        }
+        self.set_z(r.z, r.seed);
+        self.settings.tool = Tool::Sliders;
+        Ok(())
+    }
+
+    /// Decodes z if it changed (on this thread, timed) and uploads the large image.
+    pub(super) fn ensure_image(&mut self, ctx: &egui::Context) {
+        let Some(model) = &self.model else {
+            return;
+        };
+        let fresh = matches!(&self.image, Some((k, z, _)) if *k == self.model_key && *z == self.z);
+        if !fresh {
+            let start = Instant::now();
+            match model.decode(&self.z) {
+                Ok(px) => {
+                    let img = super::samples::gray_image(&px, 28);
+                    set_texture(ctx, &mut self.image_tex.texture, "explore_image", img);
+                    self.image_tex.key = Some((self.model_key, self.z.clone()));
+                    self.image = Some((self.model_key, self.z.clone(), px));
+                    if self.latency_ms.len() >= LATENCY_WINDOW {
+                        self.latency_ms.pop_front();
+                    }
+                    self.latency_ms.push_back(start.elapsed().as_secs_f32() * 1000.0);
+                }
+                Err(e) => {
+                    self.errors.push(format!("cannot decode: {e}"));
+                    self.image = Some((self.model_key, self.z.clone(), vec![0; PIXELS]));
+                }
+            }
+        }
+    }
+
+    /// Queues a background job (the newest of each kind wins).
+    pub(super) fn submit(&mut self, job: Job) {
+        let Some(jobs) = &self.jobs else {
+            return;
+        };
+        self.next_job += 1;
+        self.pending.insert(job.kind(), self.next_job);
+        jobs.submit(self.next_job, job);
+    }
+
+    /// Takes finished jobs and asks for what is missing; called every frame.
+    pub(super) fn update(&mut self, live: Option<&GeneratorFrame>) {
+        self.refresh_model(live);
+        while let Some(r) = self.jobs.as_ref().and_then(JobRunner::try_recv) {
+            self.take_result(r);
+        }
+        let Some(model) = self.model.clone() else {
+            return;
+        };
+        let l = model.latent_dim();
+        if self.z.len() != l {
+            self.z = random_z(1, l, self.settings.grid_seed);
+        }
+        // The pick grid.
+        let grid_key = (self.model_key, self.settings.grid_seed);
+        if self.grid_for != Some(grid_key) {
+            self.grid_for = Some(grid_key);
+            self.grid_z = random_z(PICK_COUNT, l, self.settings.grid_seed);
+            self.submit(Job::Decode {
+                model: model.clone(),
+                z: self.grid_z.clone(),
+            });
+        }
+        // Principal directions, when the sliders show them.
+        let directions_needed = self.settings.basis == Basis::Principal || std::mem::take(&mut self.directions_wanted);
+        if directions_needed && self.directions.is_none() && !self.directions_pending {
+            self.directions_pending = true;
+            self.submit(Job::Directions {
+                model: model.clone(),
+                samples: DIRECTION_SAMPLES,
+                k: DIRECTION_COUNT,
+                seed: 0,
+            });
+        }
+        // Sensitivity bars at the current z.
+        if self.settings.tool == Tool::Sliders
+            && self.settings.basis == Basis::Raw
+            && !matches!(&self.sensitivity, Some((k, z, _)) if *k == self.model_key && *z == self.z)
+            && self.requested_sensitivity != Some((self.model_key, self.z.clone()))
+        {
+            self.requested_sensitivity = Some((self.model_key, self.z.clone()));
+            self.submit(Job::Sensitivity {
+                model: model.clone(),
+                z: self.z.clone(),
+            });
+        }
+        // Interpolation strips.
+        if self.settings.tool == Tool::Interpolate
+            && let Some(key) = self.strip_key()
+            && self.strip.as_ref().is_none_or(|(k, _)| *k != key)
+            && self.strip_requested.as_ref() != Some(&key)
+        {
+            self.strip_requested = Some(key.clone());
+            self.submit(Job::Strip {
+                model: model.clone(),
+                a: key.1.clone(),
+                b: key.2.clone(),
+                frames: key.3,
+            });
+        }
+        // The latent plane.
+        if self.settings.tool == Tool::Map
+            && let Some(plane) = self.wanted_plane()
+        {
+            let key = (self.model_key, plane.clone());
+            let have = self
+                .plane
+                .as_ref()
+                .is_some_and(|(k, p, _)| *k == key.0 && p.approx_eq(&key.1));
+            let asked = self
+                .plane_requested
+                .as_ref()
+                .is_some_and(|(k, p)| *k == key.0 && p.approx_eq(&key.1));
+            if !have && !asked {
+                self.plane_requested = Some(key);
+                self.submit(Job::Plane { model, plane });
+            }
+        }
+    }
+
+    fn take_result(&mut self, r: JobResult) {
+        if self.pending.get(&r.kind) != Some(&r.key) {
+            return; // an older job's answer
+        }
+        self.pending.remove(&r.kind);
+        let output = match r.output {
+            Ok(o) => o,
+            Err(e) => {
+                self.errors.push(format!("explorer: {e}"));
+                if r.kind == JobKind::Directions {
+                    self.directions_pending = false;
+                }
+                return;
+            }
+        };
+        match (r.kind, output) {
+            (JobKind::Decode, JobOutput::Images(px)) => {
+                if let Some((k, _)) = self.grid_for {
+                    self.grid_images = Some((k, px));
+                }
+            }
+            (JobKind::Directions, JobOutput::Directions(d)) => {
+                self.directions_pending = false;
+                self.directions = Some((self.model_key, d));
+            }
+            (JobKind::Sensitivity, JobOutput::Sensitivity(s)) => {
+                if let Some((k, z)) = self.requested_sensitivity.take() {
+                    self.sensitivity = Some((k, z, s));
+                }
+            }
+            (JobKind::Strip, JobOutput::Strip(paths)) => {
+                if let Some(key) = self.strip_requested.take() {
+                    self.strip = Some((key, paths));
+                }
+            }
+            (JobKind::Plane, JobOutput::Images(px)) => {
+                if let Some((k, p)) = self.plane_requested.take() {
+                    self.plane = Some((k, p, px));
+                    self.plane_version += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The plane the latent map should show: the whole plane for a 2-D z, otherwise the
+    /// plane through z along the two strongest principal directions (once known).
+    pub(super) fn wanted_plane(&self) -> Option<Plane> {
+        let l = self.latent_dim();
+        let side = self.settings.map_side.clamp(5, 31);
+        let extent = self.settings.map_extent.clamp(0.5, 6.0);
+        if l == 2 {
+            return Some(Plane::latent_2d(side, extent));
+        }
+        let d = self.directions()?;
+        let (u, v) = (d.dirs.first()?, d.dirs.get(1)?);
+        // Centre on z's part outside the plane, so the cell at (a, b) of z itself lies on it.
+        let (a, b) = (dot(u, &self.z), dot(v, &self.z));
+        let base: Vec<f32> = self
+            .z
+            .iter()
+            .zip(u.iter().zip(v))
+            .map(|(&z, (&u, &v))| z - a * u - b * v)
+            .collect();
+        Some(Plane {
+            base,
+            u: u.clone(),
+            v: v.clone(),
+            side,
+            extent,
+        })
+    }
+
+    /// The pick for the grid cell `i`.
+    pub(super) fn grid_pick(&self, i: usize) -> Option<Pick> {
+        let l = self.latent_dim();
+        let z = self.grid_z.get(i * l..(i + 1) * l)?.to_vec();
+        Some(Pick {
+            z,
+            label: format!("sample {i} of seed {}", self.settings.grid_seed),
+            seed: (i == 0).then_some(self.settings.grid_seed),
+        })
+    }
+
+    /// Puts a pick where the current target says.
+    pub(super) fn place(&mut self, pick: Pick) {
+        match self.target {
+            Target::Sliders => self.set_z(pick.z, pick.seed),
+            Target::A => {
+                self.a = Some(pick);
+                self.target = Target::B;
+            }
+            Target::B => {
+                self.b = Some(pick);
+                self.target = Target::A;
+            }
+            Target::Operand(i) => {
+                if let Some(slot) = self.operands.get_mut(i) {
+                    *slot = Some(pick);
+                }
+                self.target = Target::Operand((i + 1) % 3);
+            }
+        }
+    }
+
+    /// Asks for the principal directions (computed in the background if missing).
+    pub fn want_directions(&mut self) {
+        self.directions_wanted = true;
+    }
+
+    /// A fresh seed for "a random z" buttons.
+    pub fn next_seed(&mut self) -> u64 {
+        self.seed_counter += 1;
+        self.seed_counter
+    }
+
+    /// The latent map's images, once decoded for the plane the map shows now.
+    pub fn map_images(&self) -> Option<&[u8]> {
+        self.plane_images(&self.wanted_plane()?)
+    }
+
+    /// The latent plane's images, if computed for (nearly) this plane.
+    pub fn plane_images(&self, plane: &Plane) -> Option<&[u8]> {
+        self.plane
+            .as_ref()
+            .filter(|(k, p, _)| *k == self.model_key && p.approx_eq(plane))
+            .map(|(_, _, px)| px.as_slice())
+    }
+
+    /// The current z as a pick.
+    pub fn sliders_pick(&self) -> Pick {
+        Pick {
+            z: self.z.clone(),
+            label: "the sliders".into(),
+            seed: self.z_seed,
+        }
+    }
+}
+
+/// `a · b` as `f32`.
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum::<f64>() as f32
+}
+
+/// The pick grid as an egui image.
+pub(super) fn grid_color_image(px: &[u8]) -> egui::ColorImage {
+    let img = grid_image(px);
+    super::samples::color_image(&img)
+}

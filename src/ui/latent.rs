@@ -1,0 +1,432 @@
+//! The explorer's side panel (model, tool, the grid to pick from, recipes) and
+//! the sliders tool: one slider per dimension of z (with a sensitivity bar) or
+//! per principal direction, beside the large decoded image, which follows every
+//! drag in the same frame.
+
+use eframe::egui;
+
+use crate::latent::random_z;
+
+use super::app::App;
+use super::explorer::{Basis, DIRECTION_COUNT, DIRECTION_SAMPLES, Explorer, Source, Target, Tool};
+use super::samples::GRID_COLS;
+
+/// Slider range for z (about ±3 standard deviations).
+pub const Z_RANGE: f32 = 3.0;
+
+impl App {
+    /// The explorer's left-hand panel.
+    pub(super) fn explore_side_ui(&mut self, ui: &mut egui::Ui) {
+        let live = self.generator.clone();
+        let ex = &mut self.explorer;
+        ui.heading("Explore");
+        // The model.
+        let sources = ex.sources();
+        let current = sources
+            .iter()
+            .find(|(s, _)| *s == ex.settings.source)
+            .map_or_else(|| "…".to_string(), |(_, l)| l.clone());
+        let mut chosen = None;
+        ui.horizontal(|ui| {
+            let l = ui.label("Model");
+            egui::ComboBox::from_id_salt("explore_source")
+                .selected_text(current)
+                .width(190.0)
+                .show_ui(ui, |ui| {
+                    for (s, label) in &sources {
+                        let label = match (s, &live) {
+                            (Source::Live, Some(f)) => format!("{label} (step {})", f.step),
+                            (Source::Live, None) => format!("{label} (no snapshot yet)"),
+                            _ => label.clone(),
+                        };
+                        if ui.selectable_label(*s == ex.settings.source, label).clicked() {
+                            chosen = Some(s.clone());
+                        }
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        if let Some(s) = chosen {
+            if s == Source::Live && live.is_none() {
+                ex.notices
+                    .push("The live run has no snapshot yet: press Play in Train, or take a step.".into());
+            }
+            ex.set_source(s, live.as_ref());
+        }
+        if ui
+            .button("Open checkpoint…")
+            .on_hover_text("Explore the generator of a .safetensors checkpoint")
+            .clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .set_title("Open a checkpoint to explore")
+                .add_filter("Latent Lab checkpoint", &["safetensors"])
+                .pick_file()
+        {
+            ex.open_file(path, live.as_ref());
+        }
+        match &ex.model {
+            Some(m) => {
+                ui.weak(format!(
+                    "{} · latent size {} · step {}",
+                    m.config().kind.label(),
+                    m.latent_dim(),
+                    m.step
+                ));
+            }
+            None => {
+                ui.weak("Loading…");
+            }
+        }
+        ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            for t in Tool::ALL {
+                ui.selectable_value(&mut ex.settings.tool, t, t.label());
+            }
+        });
+        ui.separator();
+        pick_grid_ui(ui, ex);
+        ui.separator();
+        recipe_ui(ui, ex, live.as_ref());
+    }
+
+    /// The explorer's central area: the current tool.
+    pub(super) fn explore_central_ui(&mut self, ui: &mut egui::Ui) {
+        let live = self.generator.clone();
+        self.explorer.update(live.as_ref());
+        if self.explorer.model.is_none() {
+            ui.centered_and_justified(|ui| {
+                ui.spinner();
+            });
+            return;
+        }
+        match self.explorer.settings.tool {
+            Tool::Sliders => sliders_ui(ui, &mut self.explorer),
+            Tool::Interpolate => super::interpolation::interpolation_ui(ui, &mut self.explorer),
+            Tool::Arithmetic => super::arithmetic::arithmetic_ui(ui, &mut self.explorer),
+            Tool::Map => super::latent_map::latent_map_ui(ui, &mut self.explorer),
+        }
+    }
+}
+
+/// What a click in the grid does, in words.
+fn target_label(t: Target) -> &'static str {
+    match t {
+        Target::Sliders => "edit it with the sliders",
+        Target::A => "make it A",
+        Target::B => "make it B",
+        Target::Operand(0) => "make it A",
+        Target::Operand(1) => "make it B",
+        Target::Operand(_) => "make it C",
+    }
+}
+
+/// The 8×8 grid of samples; a click puts one where the current tool wants it.
+fn pick_grid_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    ui.strong("Samples");
+    ui.weak(format!("Click one to {}.", target_label(ex.target)));
+    let side = ui.available_width().min(260.0);
+    let ctx = ui.ctx().clone();
+    let key = ex.model_key;
+    let images = ex.grid_images().map(<[u8]>::to_vec);
+    match images {
+        Some(px) => {
+            ex.grid_tex
+                .show(&ctx, "explore_grid", key, || super::explorer::grid_color_image(&px));
+            if let Some(tex) = &ex.grid_tex.texture {
+                let resp = ui.add(
+                    egui::Image::new((tex.id(), egui::vec2(side, side)))
+                        .fit_to_exact_size(egui::vec2(side, side))
+                        .alt_text("Samples to pick from")
+                        .sense(egui::Sense::click()),
+                );
+                if let Some(i) = grid_cell(&resp, GRID_COLS)
+                    && resp.clicked()
+                    && let Some(pick) = ex.grid_pick(i)
+                {
+                    ex.place(pick);
+                }
+                resp.on_hover_text(format!("Click a digit to {}", target_label(ex.target)));
+            }
+        }
+        None => {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+            ui.put(rect, egui::Spinner::new());
+        }
+    }
+    ui.horizontal(|ui| {
+        let l = ui.label("Seed");
+        ui.add(egui::DragValue::new(&mut ex.settings.grid_seed).speed(1.0))
+            .labelled_by(l.id);
+        if ui.button("New samples").clicked() {
+            ex.settings.grid_seed = ex.settings.grid_seed.wrapping_add(1);
+        }
+    });
+}
+
+/// The cell of a grid image under the pointer (for clicks and hovers).
+pub(super) fn grid_cell(resp: &egui::Response, cols: usize) -> Option<usize> {
+    let pos = resp.interact_pointer_pos().or(resp.hover_pos())?;
+    let rel = (pos - resp.rect.min) / resp.rect.size();
+    if !(0.0..1.0).contains(&rel.x) || !(0.0..1.0).contains(&rel.y) {
+        return None;
+    }
+    let rows = cols; // square grids
+    Some((rel.y * rows as f32) as usize * cols + (rel.x * cols as f32) as usize)
+}
+
+/// Copy the current recipe; paste one to reproduce its image.
+fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::GeneratorFrame>) {
+    ui.strong("Recipe");
+    ui.weak("Model, step, seed and z of the image shown: paste it back, or give it to `latent-lab sample --z`.");
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(ex.model.is_some(), egui::Button::new("Copy recipe"))
+            .clicked()
+            && let Some(r) = ex.recipe()
+        {
+            ui.ctx().copy_text(r.to_text());
+            ex.recipe_text = r.to_text();
+            ex.notices.push("Recipe copied to the clipboard".into());
+        }
+        if ui
+            .button("Apply")
+            .on_hover_text("Reproduce the pasted recipe")
+            .clicked()
+        {
+            let text = ex.recipe_text.clone();
+            if let Err(e) = ex.apply_recipe(&text, live) {
+                ex.errors.push(e);
+            }
+        }
+    });
+    let l = ui.label("Paste a recipe:");
+    let resp = ui
+        .add(
+            egui::TextEdit::singleline(&mut ex.recipe_text)
+                .hint_text("{\"format\":\"latent-lab-recipe\", …}")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id);
+    if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+        let text = ex.recipe_text.clone();
+        if let Err(e) = ex.apply_recipe(&text, live) {
+            ex.errors.push(e);
+        }
+    }
+}
+
+/// A square image of `side`, or a placeholder while it is missing; returns its response.
+/// `label` names it for screen readers (and tests).
+pub(super) fn image_slot(
+    ui: &mut egui::Ui,
+    texture: Option<&egui::TextureHandle>,
+    side: f32,
+    label: &str,
+) -> egui::Response {
+    let size = egui::vec2(side, side);
+    let (rect, resp) = ui.allocate_exact_size(size, egui::Sense::click());
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, label));
+    paint_image(ui, rect, texture);
+    resp
+}
+
+/// Paints a texture into `rect` (or a placeholder).
+pub(super) fn paint_image(ui: &egui::Ui, rect: egui::Rect, texture: Option<&egui::TextureHandle>) {
+    match texture {
+        Some(t) => {
+            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+            ui.painter().image(t.id(), rect, uv, egui::Color32::WHITE);
+        }
+        None => {
+            ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        }
+    }
+}
+
+/// The sliders tool.
+fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    let avail = ui.available_size();
+    let side = (avail.y - 130.0).min(avail.x * 0.45).clamp(140.0, 560.0);
+    ui.horizontal_top(|ui| {
+        // Reserve the image's place now; paint it after the sliders so a drag shows this frame.
+        let mut image_rect = egui::Rect::NOTHING;
+        ui.vertical(|ui| {
+            ui.set_width(side);
+            let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Decoded image"));
+            image_rect = rect;
+            image_buttons_ui(ui, ex);
+            let lat = ex.latency();
+            if lat.count > 0 {
+                let changes = if lat.count == 1 { "change" } else { "changes" };
+                ui.weak(format!(
+                    "Decode + upload: {:.2} ms (median), {:.2} ms (95th percentile) over {} {changes}",
+                    lat.p50_ms, lat.p95_ms, lat.count
+                ));
+            }
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut ex.settings.basis, Basis::Raw, "Each dimension of z");
+                ui.selectable_value(&mut ex.settings.basis, Basis::Principal, "Principal directions");
+            });
+            let before = ex.z.clone();
+            match ex.settings.basis {
+                Basis::Raw => raw_sliders_ui(ui, ex),
+                Basis::Principal => principal_sliders_ui(ui, ex),
+            }
+            if ex.z != before {
+                ex.z_seed = None; // dragged: no longer the seed's z
+            }
+        });
+        ex.ensure_image(ui.ctx());
+        paint_image(ui, image_rect, ex.image_tex.texture.as_ref());
+    });
+}
+
+/// Randomize, zero, export, and hand-overs to the other tools.
+fn image_buttons_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    let l = ex.latent_dim();
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Randomize")
+            .on_hover_text("A new z from the next seed")
+            .clicked()
+        {
+            let seed = ex.z_seed.map_or(ex.settings.grid_seed, |s| s.wrapping_add(1));
+            ex.set_z(random_z(1, l, seed), Some(seed));
+        }
+        if ui.button("Zero").on_hover_text("Set every slider to 0").clicked() {
+            ex.set_z(vec![0.0; l], None);
+        }
+        if ui.button("Export PNG…").clicked() {
+            export_image_dialog(ex);
+        }
+        if ui
+            .button("Interpolate from here")
+            .on_hover_text("Make this z the start A of an interpolation")
+            .clicked()
+        {
+            ex.a = Some(ex.sliders_pick());
+            ex.target = Target::B;
+            ex.settings.tool = Tool::Interpolate;
+        }
+    });
+}
+
+fn export_image_dialog(ex: &mut Explorer) {
+    let Some(px) = ex.image().map(<[u8]>::to_vec) else {
+        return;
+    };
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Export the image as PNG")
+        .add_filter("PNG image", &["png"])
+        .set_file_name("latent.png")
+        .save_file()
+    else {
+        return;
+    };
+    let img = crate::export::upscale(&crate::export::to_image(&px, 28), 10);
+    match crate::export::save_png(&img, &path) {
+        Ok(()) => ex.notices.push(format!("Saved {}", path.display())),
+        Err(e) => ex.errors.push(format!("cannot export: {e}")),
+    }
+}
+
+/// One slider per dimension of z, with a bar for how much the image changes along it.
+fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    let sens = ex
+        .sensitivity
+        .as_ref()
+        .filter(|(k, _, _)| *k == ex.model_key)
+        .map(|(_, _, s)| s.clone());
+    let max_sens = sens
+        .as_ref()
+        .map_or(0.0, |s| s.iter().copied().fold(0.0_f32, f32::max))
+        .max(1e-6);
+    ui.weak("Drag a slider. The bar beside it: how much the image changes per unit of that dimension, here.");
+    let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+    let l = ex.z.len();
+    let bar_w = 70.0;
+    egui::ScrollArea::vertical()
+        .id_salt("raw_sliders")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_h, l, |ui, rows| {
+            // Bar first (fixed width), then the slider, so bars line up whatever the label.
+            ui.spacing_mut().slider_width = (ui.available_width() - bar_w - 140.0).clamp(100.0, 420.0);
+            for i in rows {
+                ui.horizontal(|ui| {
+                    let (rect, resp) = ui.allocate_exact_size(egui::vec2(bar_w, 8.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+                    if let Some(s) = &sens {
+                        let frac = (s[i] / max_sens).clamp(0.0, 1.0);
+                        let bar = egui::Rect::from_min_size(rect.min, egui::vec2(bar_w * frac, rect.height()));
+                        ui.painter().rect_filled(bar, 2.0, ui.visuals().selection.bg_fill);
+                        resp.on_hover_text(format!("RMS pixel change per unit of z {i}: {:.3}", s[i]));
+                    }
+                    ui.add(
+                        egui::Slider::new(&mut ex.z[i], -Z_RANGE..=Z_RANGE)
+                            .text(format!("z {i}"))
+                            .max_decimals(2)
+                            .clamping(egui::SliderClamping::Never),
+                    );
+                });
+            }
+        });
+}
+
+/// One slider per principal direction (the z-coordinate along it).
+fn principal_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    let Some(dirs) = ex.directions().cloned() else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Finding the {DIRECTION_COUNT} strongest directions from {DIRECTION_SAMPLES} samples…"
+            ));
+        });
+        return;
+    };
+    ui.weak(
+        "Principal components of the generated images, mapped back to z (GANSpace). \
+         Each changes the image along one of its main modes of variation.",
+    );
+    let mut coords = dirs.coordinates(&ex.z);
+    egui::ScrollArea::vertical()
+        .id_salt("pc_sliders")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.spacing_mut().slider_width = (ui.available_width() - 260.0).clamp(100.0, 420.0);
+            for (j, c) in coords.iter_mut().enumerate() {
+                let share = dirs.explained.get(j).copied().unwrap_or(0.0) * 100.0;
+                let resp = ui
+                    .add(
+                        egui::Slider::new(c, -Z_RANGE..=Z_RANGE)
+                            .text(format!("Direction {} ({share:.1}% of variance)", j + 1))
+                            .max_decimals(2)
+                            .clamping(egui::SliderClamping::Never),
+                    )
+                    .on_hover_text("Moves z along this direction only");
+                if resp.changed() {
+                    dirs.set_coordinate(&mut ex.z, j, *c);
+                    ex.z_seed = None;
+                }
+            }
+            if ui
+                .button("Recompute")
+                .on_hover_text("Find the directions again for the model as it is now")
+                .clicked()
+            {
+                ex.forget_directions();
+            }
+        });
+}
+
+impl Explorer {
+    /// Drops the principal directions so they are computed again.
+    pub fn forget_directions(&mut self) {
+        self.directions = None;
+    }
+}
