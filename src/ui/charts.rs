@@ -6,7 +6,7 @@
 use eframe::egui;
 
 use egui::Color32;
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoint, PlotPoints};
+use egui_plot::{ColorConflictHandling, HLine, Legend, Line, Plot, PlotPoint, PlotPoints};
 
 use crate::worker::StepPoint;
 
@@ -92,9 +92,15 @@ impl Charts {
     }
 }
 
+/// A legend whose entry for a raw + smoothed pair shows the smoothed line's colour
+/// (egui_plot greys out an entry whose items differ in colour unless told otherwise).
+fn series_legend() -> Legend {
+    Legend::default().color_conflict_handling(ColorConflictHandling::PickFirst)
+}
+
 /// Adds a series to a plot: a thin raw line and a thick smoothed one, as the settings say.
-/// The smoothed line goes in first: a legend entry takes the colour of the first item
-/// of its name, and the raw line is faded when both show.
+/// The smoothed line goes in first: the legend entry takes the colour of the first item
+/// of its name ([`series_legend`]), and the raw line is faded when both show.
 fn add_series<'a>(
     plot_ui: &mut egui_plot::PlotUi<'a>,
     name: &str,
@@ -138,7 +144,7 @@ impl App {
         let d_raw = show_raw.then_some(d_loss.raw.points());
         let g_raw = show_raw.then_some(g_loss.raw.points());
         Plot::new("loss_plot")
-            .legend(Legend::default())
+            .legend(series_legend())
             .x_axis_label("step")
             .link_axis(egui::Id::unique("step_axis"), [true, false])
             .link_cursor(egui::Id::unique("step_axis"), [true, false])
@@ -169,7 +175,7 @@ impl App {
         let r_raw = show_raw.then_some(d_real.raw.points());
         let f_raw = show_raw.then_some(d_fake.raw.points());
         Plot::new("d_plot")
-            .legend(Legend::default())
+            .legend(series_legend())
             .x_axis_label("step")
             .include_y(0.0)
             .include_y(1.0)

@@ -4,7 +4,4 @@
 //! characters, rebuild the font subset: `scripts/subset_korean_font.py`.
 
 /// (English, Korean) pairs.
-pub const KO: &[(&str, &str)] = &[
-    ("Play", "재생"),
-    ("Pause", "일시 정지"),
-];
+pub const KO: &[(&str, &str)] = &[("Play", "재생"), ("Pause", "일시 정지")];

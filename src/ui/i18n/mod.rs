@@ -118,7 +118,10 @@ mod tests {
 
     #[test]
     fn fill_and_placeholders() {
-        assert_eq!(fill("Step {step} of {n}", &[("step", &3), ("n", &"ten")]), "Step 3 of ten");
+        assert_eq!(
+            fill("Step {step} of {n}", &[("step", &3), ("n", &"ten")]),
+            "Step 3 of ten"
+        );
         assert_eq!(placeholders("{b} and {a}, {b}"), vec!["a", "b", "b"]);
         assert!(placeholders("none").is_empty());
     }
