@@ -27,5 +27,5 @@ train() { # name model latent steps
 }
 
 train mlp-gan mlp-gan 100 15000
-train dcgan dcgan 100 2000
-train dcgan-z2 dcgan 2 Z2_STEPS
+train dcgan dcgan 100 3000
+train dcgan-z2 dcgan 2 3000

@@ -385,13 +385,20 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     } else {
         "finished"
     };
-    eprintln!(
-        "{how} step {} after {done} steps in {secs:.1} s ({:.1} steps/s); {}; saved {}",
-        trainer.step(),
-        done as f64 / secs.max(1e-9),
-        last.as_ref().map(metrics_line).unwrap_or_default(),
-        a.out.display()
-    );
+    match &last {
+        Some(m) => eprintln!(
+            "{how} step {} after {done} steps in {secs:.1} s ({:.1} steps/s); {}; saved {}",
+            trainer.step(),
+            done as f64 / secs.max(1e-9),
+            metrics_line(m),
+            a.out.display()
+        ),
+        None => eprintln!(
+            "already at step {}: nothing to train; saved {}",
+            trainer.step(),
+            a.out.display()
+        ),
+    }
     if let Some(grid_path) = &a.grid {
         let z = crate::latent::grid_z(64, trainer.gan().config.latent_dim, trainer.config().seed);
         let images = trainer.generate_u8(&z)?;

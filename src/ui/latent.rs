@@ -205,6 +205,9 @@ fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::
     let resp = ui
         .add(
             egui::TextEdit::singleline(&mut ex.recipe_text)
+                // A stable id: the panel above grows when background jobs finish, and an
+                // automatic id would change with it and drop the keyboard focus mid-typing.
+                .id_salt("recipe_text")
                 .hint_text("{\"format\":\"latent-lab-recipe\", …}")
                 .desired_width(f32::INFINITY),
         )
