@@ -260,8 +260,7 @@ fn interpolate_writes_strips_and_there_and_back_animations() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&err.stderr)
-            .contains("no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2)")
+        String::from_utf8_lossy(&err.stderr).contains("no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2)")
     );
 }
 
