@@ -154,7 +154,8 @@ impl App {
     pub(super) fn d_chart_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong(tr("Discriminator outputs"));
-            ui.weak(tr("(both tend to 0.5 as G learns)"));
+            // Cut short (full text on hover) where the chart is narrow, e.g. in presenter mode.
+            ui.add(egui::Label::new(egui::RichText::new(tr("(both tend to 0.5 as G learns)")).weak()).truncate());
         });
         let (show_raw, show_smooth, window) = (
             self.settings.show_raw,

@@ -59,10 +59,7 @@ pub const KO: &[(&str, &str)] = &[
     ("D loss", "D 손실"),
     ("G loss", "G 손실"),
     ("Discriminator outputs", "판별자 출력"),
-    (
-        "(both tend to 0.5 as G learns)",
-        "(G가 학습할수록 둘 다 0.5에 가까워짐)",
-    ),
+    ("(both tend to 0.5 as G learns)", "(G가 배울수록 둘 다 0.5로 수렴)"),
     ("mean D(x)", "평균 D(x)"),
     ("mean D(G(z))", "평균 D(G(z))"),
     // src/ui/checkpoints.rs
