@@ -195,7 +195,7 @@ pub const KO: &[(&str, &str)] = &[
     ("fake", "가짜"),
     (
         "step {step}: mean D(x) {real}, mean D(G(z)) {fake} ({n_real} + {n_fake} images)",
-        "스텝 {step}: 평균 D(x) {real}, 평균 D(G(z)) {fake} (이미지 {n_real} + {n_fake}장)",
+        "스텝 {step}: 평균 D(x) {real}, 평균 D(G(z)) {fake} ({n_real}+{n_fake}장)",
     ),
     ("no verdicts yet", "아직 판정 없음"),
     ("D(·): probability \"real\"", "D(·): \"진짜\"일 확률"),
