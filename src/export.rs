@@ -116,6 +116,26 @@ pub fn save_gif(frames: &[GrayImage], delay_ms: u32, path: &Path) -> Result<(), 
     Ok(())
 }
 
+/// Writes interpolation paths as strips one under the other (`frames` images of
+/// 28×28 per path, 784 bytes each), enlarged 4×.
+pub fn save_strips_png(paths: &[&[u8]], path: &Path) -> Result<(), ExportError> {
+    let frames = paths.first().map_or(0, |p| p.len() / 784).max(1);
+    let all: Vec<u8> = paths.iter().flat_map(|p| p.iter().copied()).collect();
+    save_png(&upscale(&grid(&all, 28, frames, 2), 4), path)
+}
+
+/// Writes 28×28 frames (784 bytes each) as a looping GIF that goes there and back
+/// (0, 1, …, n−1, n−2, …, 1), enlarged `scale`×, `delay_ms` per frame.
+pub fn save_ping_pong_gif(images: &[u8], scale: u32, delay_ms: u32, path: &Path) -> Result<(), ExportError> {
+    let n = images.len() / 784;
+    let order: Vec<usize> = (0..n).chain((1..n.saturating_sub(1)).rev()).collect();
+    let frames: Vec<GrayImage> = order
+        .into_iter()
+        .map(|i| upscale(&to_image(&images[i * 784..(i + 1) * 784], 28), scale))
+        .collect();
+    save_gif(&frames, delay_ms, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,24 +160,4 @@ mod tests {
         assert_eq!(big.get_pixel(5, 0).0[0], 255);
         assert_eq!(big.get_pixel(2, 5).0[0], 128);
     }
-}
-
-/// Writes interpolation paths as strips one under the other (`frames` images of
-/// 28×28 per path, 784 bytes each), enlarged 4×.
-pub fn save_strips_png(paths: &[&[u8]], path: &Path) -> Result<(), ExportError> {
-    let frames = paths.first().map_or(0, |p| p.len() / 784).max(1);
-    let all: Vec<u8> = paths.iter().flat_map(|p| p.iter().copied()).collect();
-    save_png(&upscale(&grid(&all, 28, frames, 2), 4), path)
-}
-
-/// Writes 28×28 frames (784 bytes each) as a looping GIF that goes there and back
-/// (0, 1, …, n−1, n−2, …, 1), enlarged `scale`×, `delay_ms` per frame.
-pub fn save_ping_pong_gif(images: &[u8], scale: u32, delay_ms: u32, path: &Path) -> Result<(), ExportError> {
-    let n = images.len() / 784;
-    let order: Vec<usize> = (0..n).chain((1..n.saturating_sub(1)).rev()).collect();
-    let frames: Vec<GrayImage> = order
-        .into_iter()
-        .map(|i| upscale(&to_image(&images[i * 784..(i + 1) * 784], 28), scale))
-        .collect();
-    save_gif(&frames, delay_ms, path)
 }

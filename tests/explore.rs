@@ -184,6 +184,10 @@ fn recipes_round_trip_through_the_window_and_refuse_other_models() {
     );
 
     // Pasting the first recipe into the recipe box and pressing Apply brings it back.
+    // (Wait for the new model's pick grid first: when it replaces the spinner, the
+    // widgets above the recipe box change and the box's focus would be lost.)
+    assert!(wait(&mut h, |a| a.explorer().grid_images().is_some()));
+    h.step();
     h.get_by_label("Paste a recipe:").focus();
     h.get_by_label("Paste a recipe:").type_text(&original.to_text());
     h.step();

@@ -4,6 +4,7 @@ mod checkpoint;
 mod cli;
 mod data;
 mod explore;
+mod i18n;
 mod ops;
 mod train;
 mod ui;

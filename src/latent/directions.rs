@@ -50,7 +50,7 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
 pub fn principal_directions(model: &Model, samples: usize, k: usize, seed: u64) -> candle_core::Result<Directions> {
     let l = model.latent_dim();
     let n = samples.max(8);
-    let k = k.min(l).min(PIXELS).max(1);
+    let k = k.min(l).clamp(1, PIXELS);
     let z = random_z(n, l, seed ^ 0x6a09_e667);
     // Decode in chunks to keep memory flat.
     let mut y = Vec::with_capacity(n * PIXELS);

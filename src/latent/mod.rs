@@ -94,7 +94,7 @@ impl Model {
 }
 
 fn check_len(len: usize, latent_dim: usize) -> candle_core::Result<()> {
-    if latent_dim == 0 || len % latent_dim != 0 {
+    if latent_dim == 0 || !len.is_multiple_of(latent_dim) {
         candle_core::bail!("{len} latent values are not a whole number of vectors of size {latent_dim}");
     }
     Ok(())

@@ -21,8 +21,10 @@ use super::charts::Charts;
 use super::debug::FrameStats;
 use super::explorer::{Explorer, Pick};
 use super::histogram::HistogramPanel;
+use super::i18n::tr;
 use super::samples::SamplesPanel;
 use super::settings::{STORAGE_KEY, Settings, ThemeChoice, View};
+use crate::tr;
 
 /// Longest the UI spends draining worker events in one frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(3);
@@ -79,10 +81,13 @@ impl App {
     /// The window's app: settings from eframe's storage, the previous run restored
     /// (paused) from the autosave in the platform data folder if there is one.
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
-        let settings: Settings = cc
+        let mut settings: Settings = cc
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
+        if let Some(lang) = super::i18n::lang_from_env() {
+            settings.lang = lang;
+        }
         let autosave_path = if settings.autosave {
             super::checkpoints::autosave_path()
         } else {
@@ -142,7 +147,10 @@ impl App {
         let worker_repaint: RepaintFn = Box::new(move || repaint());
         match WorkerHandle::spawn(options, worker_repaint) {
             Ok(w) => app.worker = Some(w),
-            Err(e) => app.push_banner(ErrorKind::Training, format!("cannot start the training thread: {e}")),
+            Err(e) => app.push_banner(
+                ErrorKind::Training,
+                tr!("cannot start the training thread: {error}", error = e),
+            ),
         }
         app
     }
@@ -229,7 +237,7 @@ impl App {
                 }
                 Err(crate::worker::SendError::Stopped(_)) => {
                     self.pending.clear();
-                    self.push_banner(ErrorKind::Training, "the training thread has stopped".into());
+                    self.push_banner(ErrorKind::Training, tr("the training thread has stopped").into());
                     break;
                 }
             }
@@ -324,10 +332,14 @@ impl App {
                 match origin {
                     RunOrigin::Fresh => {}
                     RunOrigin::Restored(_) => {
-                        self.notify(format!("Restored the last run at step {step} (paused)"));
+                        self.notify(tr!("Restored the last run at step {step} (paused)", step = step));
                     }
                     RunOrigin::Loaded(path) => {
-                        self.notify(format!("Opened {} at step {step} (paused)", path.display()));
+                        self.notify(tr!(
+                            "Opened {path} at step {step} (paused)",
+                            path = path.display(),
+                            step = step
+                        ));
                     }
                 }
             }
@@ -345,15 +357,19 @@ impl App {
                 if let Some(src) = &info.data_source {
                     self.settings.data = src.clone();
                 }
-                self.notify(format!("Training on {} ({} images)", info.name, info.count));
+                self.notify(tr!(
+                    "Training on {name} ({count} images)",
+                    name = info.name,
+                    count = info.count
+                ));
                 self.data_info = Some(info);
                 self.data_texture_for = None;
             }
             Event::Saved { path, autosave } => {
                 if autosave {
-                    self.notify(format!("Autosaved to {}", path.display()));
+                    self.notify(tr!("Autosaved to {path}", path = path.display()));
                 } else {
-                    self.notify(format!("Saved {}", path.display()));
+                    self.notify(tr!("Saved {path}", path = path.display()));
                 }
             }
             Event::Error(e) => self.push_banner(e.kind, e.message),
@@ -531,7 +547,7 @@ impl App {
         painter.text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
-            "Drop a dataset folder (IDX or images) or a checkpoint",
+            tr("Drop a dataset folder (IDX or images) or a checkpoint"),
             egui::FontId::proportional(24.0),
             egui::Color32::WHITE,
         );
@@ -550,7 +566,7 @@ impl App {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
                         ui.push_id(i, |ui| {
-                            if ui.button("Dismiss").clicked() {
+                            if ui.button(tr("Dismiss")).clicked() {
                                 dismiss = Some(i);
                             }
                         });
@@ -581,20 +597,21 @@ impl App {
         let mut answer = None;
         let modal = egui::Modal::new(egui::Id::unique("confirm_reset")).show(ctx, |ui| {
             ui.set_max_width(420.0);
-            ui.heading("Reset training?");
-            ui.label(format!(
-                "This starts a new {} (latent size {}, seed {}) from fresh weights. \
+            ui.heading(tr("Reset training?"));
+            ui.label(tr!(
+                "This starts a new {model} (latent size {size}, seed {seed}) from fresh weights. \
                  The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
-                self.settings.model.kind.label(),
-                self.settings.model.latent_dim,
-                self.settings.train.seed,
+                model = self.settings.model.kind.label(),
+                size = self.settings.model.latent_dim,
+                seed = self.settings.train.seed,
+                step = step,
             ));
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                if ui.button("Reset run").clicked() {
+                if ui.button(tr("Reset run")).clicked() {
                     answer = Some(true);
                 }
-                if ui.button("Cancel").clicked() {
+                if ui.button(tr("Cancel")).clicked() {
                     answer = Some(false);
                 }
             });

@@ -6,9 +6,11 @@ use eframe::egui;
 use crate::latent::arithmetic;
 
 use super::explorer::{Explorer, Target, Tool};
+use super::i18n::tr;
 use super::interpolation::slot_texture;
 use super::latent::image_slot;
 use super::samples::gray_image;
+use crate::tr;
 
 const NAMES: [&str; 3] = ["A", "B", "C"];
 
@@ -17,7 +19,9 @@ pub(super) fn arithmetic_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     if !matches!(ex.target, Target::Operand(_)) {
         ex.target = Target::Operand(0);
     }
-    ui.label("Click a slot (or its Pick button), then a digit in the grid on the left. The result is A − B + C.");
+    ui.label(tr(
+        "Click a slot (or its Pick button), then a digit in the grid on the left. The result is A − B + C.",
+    ));
     ui.add_space(6.0);
     let side = (ui.available_width() / 6.5).clamp(80.0, 180.0);
     ui.horizontal(|ui| {
@@ -51,12 +55,12 @@ fn operand_ui(ui: &mut egui::Ui, ex: &mut Explorer, i: usize, side: f32) {
         if resp.clicked() {
             ex.target = Target::Operand(i);
         }
-        ui.weak(pick.as_ref().map_or("not chosen", |p| p.label.as_str()));
+        ui.weak(pick.as_ref().map_or(tr("not chosen"), |p| p.label.as_str()));
         ui.horizontal(|ui| {
-            if ui.button("Pick").clicked() {
+            if ui.button(tr("Pick")).clicked() {
                 ex.target = Target::Operand(i);
             }
-            if ui.button("From sliders").clicked() {
+            if ui.button(tr("From sliders")).clicked() {
                 ex.operands[i] = Some(ex.sliders_pick());
             }
         });
@@ -76,7 +80,7 @@ fn result_ui(ui: &mut egui::Ui, ex: &mut Explorer, side: f32) {
         ui.strong("A − B + C");
         let Some(z) = result_z(ex) else {
             image_slot(ui, None, side, "A − B + C");
-            ui.weak("Choose A, B and C");
+            ui.weak(tr("Choose A, B and C"));
             return;
         };
         let key = (ex.model_key, z.clone());
@@ -90,13 +94,13 @@ fn result_ui(ui: &mut egui::Ui, ex: &mut Explorer, side: f32) {
                         .show(&ctx, "arith_result", key.clone(), || gray_image(&px, 28));
                     ex.arith_image = Some((key.0, z.clone(), px));
                 }
-                Err(e) => ex.errors.push(format!("cannot decode: {e}")),
+                Err(e) => ex.errors.push(tr!("cannot decode: {error}", error = e)),
             }
         }
         image_slot(ui, ex.arith_tex.texture.as_ref(), side, "A − B + C");
         if ui
-            .button("Edit with the sliders")
-            .on_hover_text("Open the result in the sliders tool")
+            .button(tr("Edit with the sliders"))
+            .on_hover_text(tr("Open the result in the sliders tool"))
             .clicked()
         {
             ex.set_z(z, None);

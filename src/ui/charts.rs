@@ -12,6 +12,7 @@ use crate::worker::StepPoint;
 
 use super::app::App;
 use super::history::History;
+use super::i18n::tr;
 
 /// Colour of everything about real images (D(x)).
 pub const REAL_COLOR: Color32 = Color32::from_rgb(52, 120, 230);
@@ -126,9 +127,9 @@ impl App {
     /// D loss and G loss over steps.
     pub(super) fn loss_chart_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.strong("Losses");
-            ui.checkbox(&mut self.settings.show_raw, "Raw");
-            ui.checkbox(&mut self.settings.show_smoothed, "Smoothed");
+            ui.strong(tr("Losses"));
+            ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
+            ui.checkbox(&mut self.settings.show_smoothed, tr("Smoothed"));
         });
         let (show_raw, show_smooth, window) = (
             self.settings.show_raw,
@@ -145,21 +146,22 @@ impl App {
         let g_raw = show_raw.then_some(g_loss.raw.points());
         Plot::new("loss_plot")
             .legend(series_legend())
-            .x_axis_label("step")
+            .x_axis_label(tr("step"))
             .link_axis(egui::Id::unique("step_axis"), [true, false])
             .link_cursor(egui::Id::unique("step_axis"), [true, false])
             .allow_scroll(false)
             .show(ui, |plot_ui| {
-                add_series(plot_ui, "D loss", D_LOSS_COLOR, d_raw, d_smooth, width);
-                add_series(plot_ui, "G loss", G_LOSS_COLOR, g_raw, g_smooth, width);
+                add_series(plot_ui, tr("D loss"), D_LOSS_COLOR, d_raw, d_smooth, width);
+                add_series(plot_ui, tr("G loss"), G_LOSS_COLOR, g_raw, g_smooth, width);
             });
     }
 
     /// Mean D(x) and mean D(G(z)) over steps, with the 0.5 line.
     pub(super) fn d_chart_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.strong("Discriminator outputs");
-            ui.weak("(both tend to 0.5 as G learns)");
+            ui.strong(tr("Discriminator outputs"));
+            // Cut short (full text on hover) where the chart is narrow, e.g. in presenter mode.
+            ui.add(egui::Label::new(egui::RichText::new(tr("(both tend to 0.5 as G learns)")).weak()).truncate());
         });
         let (show_raw, show_smooth, window) = (
             self.settings.show_raw,
@@ -176,7 +178,7 @@ impl App {
         let f_raw = show_raw.then_some(d_fake.raw.points());
         Plot::new("d_plot")
             .legend(series_legend())
-            .x_axis_label("step")
+            .x_axis_label(tr("step"))
             .include_y(0.0)
             .include_y(1.0)
             .link_axis(egui::Id::unique("step_axis"), [true, false])
@@ -188,8 +190,8 @@ impl App {
                         .color(Color32::GRAY)
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
-                add_series(plot_ui, "mean D(x)", REAL_COLOR, r_raw, r_smooth, width);
-                add_series(plot_ui, "mean D(G(z))", FAKE_COLOR, f_raw, f_smooth, width);
+                add_series(plot_ui, tr("mean D(x)"), REAL_COLOR, r_raw, r_smooth, width);
+                add_series(plot_ui, tr("mean D(G(z))"), FAKE_COLOR, f_raw, f_smooth, width);
             });
     }
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::worker::Command;
 
 use super::app::App;
+use super::i18n::tr;
 
 /// Environment variable that overrides the data folder.
 pub const DATA_DIR_ENV: &str = "LATENT_LAB_DATA_DIR";
@@ -38,8 +39,8 @@ impl App {
         let step = self.status.as_ref().map_or(0, |s| s.step);
         let kind = self.status.as_ref().map_or("gan", |s| s.model.kind.id());
         if let Some(path) = rfd::FileDialog::new()
-            .set_title("Save checkpoint")
-            .add_filter("Latent Lab checkpoint", &["safetensors"])
+            .set_title(tr("Save checkpoint"))
+            .add_filter(tr("Latent Lab checkpoint"), &["safetensors"])
             .set_file_name(format!("{kind}-step{step}.safetensors"))
             .save_file()
         {
@@ -50,8 +51,8 @@ impl App {
     /// Asks for a checkpoint, then has the worker load it (paused).
     pub(super) fn open_checkpoint_dialog(&mut self) {
         if let Some(path) = rfd::FileDialog::new()
-            .set_title("Open checkpoint")
-            .add_filter("Latent Lab checkpoint", &["safetensors"])
+            .set_title(tr("Open checkpoint"))
+            .add_filter(tr("Latent Lab checkpoint"), &["safetensors"])
             .pick_file()
         {
             self.send(Command::LoadCheckpoint(path));

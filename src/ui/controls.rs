@@ -9,6 +9,8 @@ use crate::train::{GeneratorLoss, OptimizerConfig, OptimizerKind};
 use crate::worker::{Command, Speed, StepKind};
 
 use super::app::{App, Confirm};
+use super::i18n::tr;
+use crate::tr;
 
 impl App {
     /// The whole left-hand control panel.
@@ -27,56 +29,60 @@ impl App {
     }
 
     fn run_controls_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Training");
+        ui.heading(tr("Training"));
         let ready = self.status.as_ref().is_some_and(|s| s.ready);
         let running = self.status.as_ref().is_some_and(|s| s.running);
         ui.horizontal(|ui| {
-            let label = if running { "Pause" } else { "Play" };
+            let label = if running { tr("Pause") } else { tr("Play") };
             let play = ui
                 .add_enabled(ready, egui::Button::new(label).min_size(egui::vec2(72.0, 28.0)))
-                .on_hover_text("Start or pause training (Space)");
+                .on_hover_text(tr("Start or pause training (Space)"));
             if play.clicked() {
                 self.send(Command::SetRunning(!running));
             }
             if ui
-                .add_enabled(ready, egui::Button::new("Reset…"))
-                .on_hover_text("Start again from fresh weights (asks first)")
+                .add_enabled(ready, egui::Button::new(tr("Reset…")))
+                .on_hover_text(tr("Start again from fresh weights (asks first)"))
                 .clicked()
             {
                 self.confirm = Some(Confirm::Reset);
             }
         });
         ui.horizontal(|ui| {
-            ui.label("Single step:");
+            ui.label(tr("Single step:"));
             if ui
-                .add_enabled(ready, egui::Button::new("Step"))
-                .on_hover_text("One iteration of Algorithm 1: k discriminator updates, then one generator update")
+                .add_enabled(ready, egui::Button::new(tr("Step")))
+                .on_hover_text(tr(
+                    "One iteration of Algorithm 1: k discriminator updates, then one generator update",
+                ))
                 .clicked()
             {
                 self.send(Command::Step(StepKind::Iteration));
             }
             if ui
-                .add_enabled(ready, egui::Button::new("Step D"))
-                .on_hover_text("One discriminator update")
+                .add_enabled(ready, egui::Button::new(tr("Step D")))
+                .on_hover_text(tr("One discriminator update"))
                 .clicked()
             {
                 self.send(Command::Step(StepKind::Discriminator));
             }
             if ui
-                .add_enabled(ready, egui::Button::new("Step G"))
-                .on_hover_text("One generator update")
+                .add_enabled(ready, egui::Button::new(tr("Step G")))
+                .on_hover_text(tr("One generator update"))
                 .clicked()
             {
                 self.send(Command::Step(StepKind::Generator));
             }
         });
         if let Some(s) = &self.status {
-            ui.label(format!(
-                "Step {} · {} D updates · {} G updates",
-                s.step, s.d_updates, s.g_updates
+            ui.label(tr!(
+                "Step {step} · {d} D updates · {g} G updates",
+                step = s.step,
+                d = s.d_updates,
+                g = s.g_updates
             ));
         } else {
-            ui.label("Starting…");
+            ui.label(tr("Starting…"));
         }
         if let Some(u) = &self.last_update {
             let who = match u.kind {
@@ -84,10 +90,16 @@ impl App {
                 StepKind::Generator => "G",
                 StepKind::Iteration => "D+G",
             };
-            let real = u.d_real_mean.map(|r| format!(", mean D(x) {r:.3}")).unwrap_or_default();
-            ui.weak(format!(
-                "Last {who} update: loss {:.4}{real}, mean D(G(z)) {:.3}",
-                u.loss, u.d_fake_mean
+            let real = u
+                .d_real_mean
+                .map(|r| tr!(", mean D(x) {value}", value = format!("{r:.3}")))
+                .unwrap_or_default();
+            ui.weak(tr!(
+                "Last {who} update: loss {loss}{real}, mean D(G(z)) {fake}",
+                who = who,
+                loss = format!("{:.4}", u.loss),
+                real = real,
+                fake = format!("{:.3}", u.d_fake_mean)
             ));
         }
     }
@@ -95,8 +107,8 @@ impl App {
     fn speed_ui(&mut self, ui: &mut egui::Ui) {
         let mut speed = self.settings.speed;
         ui.horizontal(|ui| {
-            ui.label("Speed");
-            ui.checkbox(&mut speed.full_speed, "Full speed");
+            ui.label(tr("Speed"));
+            ui.checkbox(&mut speed.full_speed, tr("Full speed"));
         });
         ui.add_enabled(
             !speed.full_speed,
@@ -106,7 +118,7 @@ impl App {
             )
             .logarithmic(true)
             .max_decimals(1)
-            .text("steps/s"),
+            .text(tr("steps/s")),
         );
         if speed != self.settings.speed {
             self.settings.speed = speed;
@@ -115,14 +127,14 @@ impl App {
     }
 
     fn model_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Model");
+        ui.heading(tr("Model"));
         let mut model = self.settings.model;
         let mut seed = self.settings.train.seed;
         egui::Grid::new("model_grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let l = ui.label("Model");
+                let l = ui.label(tr("Model"));
                 egui::ComboBox::from_id_salt("model_kind")
                     .selected_text(model.kind.label())
                     .show_ui(ui, |ui| {
@@ -133,11 +145,11 @@ impl App {
                     .response
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label("Latent size");
+                let l = ui.label(tr("Latent size"));
                 ui.add(egui::DragValue::new(&mut model.latent_dim).range(1..=512).speed(1.0))
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label("Seed");
+                let l = ui.label(tr("Seed"));
                 ui.add(egui::DragValue::new(&mut seed).speed(1.0)).labelled_by(l.id);
                 ui.end_row();
             });
@@ -148,18 +160,18 @@ impl App {
             && (s.model != model || s.train.seed != seed)
         {
             ui.label(
-                egui::RichText::new(format!(
-                    "This change needs a reset: training restarts from fresh weights (now at step {}).",
-                    s.step
+                egui::RichText::new(tr!(
+                    "This change needs a reset: training restarts from fresh weights (now at step {step}).",
+                    step = s.step
                 ))
                 .color(ui.visuals().warn_fg_color),
             );
             let (current_model, current_seed) = (s.model, s.train.seed);
             ui.horizontal(|ui| {
-                if ui.button("Apply and reset…").clicked() {
+                if ui.button(tr("Apply and reset…")).clicked() {
                     self.confirm = Some(Confirm::Reset);
                 }
-                if ui.button("Revert").clicked() {
+                if ui.button(tr("Revert")).clicked() {
                     self.settings.model = current_model;
                     self.settings.train.seed = current_seed;
                 }
@@ -168,14 +180,14 @@ impl App {
     }
 
     fn hyperparameters_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Hyperparameters");
-        ui.weak("Applied at once; the weights are kept.");
+        ui.heading(tr("Hyperparameters"));
+        ui.weak(tr("Applied at once; the weights are kept."));
         let mut t = self.settings.train;
         egui::Grid::new("hyper_grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let l = ui.label("Generator loss");
+                let l = ui.label(tr("Generator loss"));
                 egui::ComboBox::from_id_salt("g_loss")
                     .selected_text(g_loss_label(t.g_loss))
                     .show_ui(ui, |ui| {
@@ -184,16 +196,16 @@ impl App {
                         }
                     })
                     .response
-                    .on_hover_text(
+                    .on_hover_text(tr(
                         "Minimax: minimise log(1 − D(G(z))), saturates early. Non-saturating: minimise −log D(G(z)).",
-                    )
+                    ))
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label("Batch size");
+                let l = ui.label(tr("Batch size"));
                 ui.add(egui::DragValue::new(&mut t.batch_size).range(2..=512).speed(1.0))
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label("k (D steps per G step)");
+                let l = ui.label(tr("k (D steps per G step)"));
                 ui.add(egui::DragValue::new(&mut t.k).range(1..=10).speed(0.05))
                     .labelled_by(l.id);
                 ui.end_row();
@@ -208,7 +220,7 @@ impl App {
             let mut applied = s.train;
             applied.seed = t.seed;
             if s.ready && applied != t {
-                ui.weak("Sending to the trainer…");
+                ui.weak(tr("Sending to the trainer…"));
             }
         }
     }
@@ -216,7 +228,7 @@ impl App {
 
 /// Optimizer and learning rate of one network, as two grid rows.
 fn optimizer_rows(ui: &mut egui::Ui, who: &str, o: &mut OptimizerConfig) {
-    let l = ui.label(format!("{who} optimizer"));
+    let l = ui.label(tr!("{who} optimizer", who = who));
     egui::ComboBox::from_id_salt(format!("opt_{who}"))
         .selected_text(optimizer_label(o.kind))
         .show_ui(ui, |ui| {
@@ -227,7 +239,7 @@ fn optimizer_rows(ui: &mut egui::Ui, who: &str, o: &mut OptimizerConfig) {
         .response
         .labelled_by(l.id);
     ui.end_row();
-    let l = ui.label(format!("{who} learning rate"));
+    let l = ui.label(tr!("{who} learning rate", who = who));
     ui.add(
         egui::DragValue::new(&mut o.lr)
             .range(1e-6..=1.0)
@@ -242,8 +254,8 @@ fn optimizer_rows(ui: &mut egui::Ui, who: &str, o: &mut OptimizerConfig) {
 /// The name of a generator loss in the menu.
 pub(super) fn g_loss_label(g: GeneratorLoss) -> &'static str {
     match g {
-        GeneratorLoss::NonSaturating => "Non-saturating",
-        GeneratorLoss::Minimax => "Minimax",
+        GeneratorLoss::NonSaturating => tr("Non-saturating"),
+        GeneratorLoss::Minimax => tr("Minimax"),
     }
 }
 
@@ -251,6 +263,6 @@ pub(super) fn g_loss_label(g: GeneratorLoss) -> &'static str {
 pub(super) fn optimizer_label(k: OptimizerKind) -> &'static str {
     match k {
         OptimizerKind::Adam => "Adam",
-        OptimizerKind::Sgd => "SGD (momentum)",
+        OptimizerKind::Sgd => tr("SGD (momentum)"),
     }
 }

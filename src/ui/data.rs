@@ -9,18 +9,20 @@ use crate::data::format_count;
 use crate::worker::DataSource;
 
 use super::app::App;
+use super::i18n::tr;
+use crate::tr;
 
 impl App {
     /// Dataset summary, preview and open buttons.
     pub(super) fn data_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Data");
+        ui.heading(tr("Data"));
         match &self.data_info {
             Some(info) => {
                 ui.label(egui::RichText::new(&info.name).strong());
-                ui.weak(format!(
-                    "{} images of 28×28 · {}",
-                    format_count(info.count as u64),
-                    info.source
+                ui.weak(tr!(
+                    "{count} images of 28×28 · {source}",
+                    count = format_count(info.count as u64),
+                    source = info.source
                 ));
                 if !info.class_counts.is_empty() {
                     egui::Grid::new("class_counts")
@@ -38,13 +40,13 @@ impl App {
                 }
             }
             None => {
-                ui.weak("No data loaded yet.");
+                ui.weak(tr("No data loaded yet."));
             }
         }
         if let Some(src) = self.status.as_ref().and_then(|s| s.loading.clone()) {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!("Loading {src}…"));
+                ui.label(tr!("Loading {src}…", src = src));
             });
         }
         if let Some(tex) = &self.data_texture {
@@ -53,17 +55,17 @@ impl App {
         }
         ui.horizontal_wrapped(|ui| {
             if ui
-                .button("Open folder…")
-                .on_hover_text(
+                .button(tr("Open folder…"))
+                .on_hover_text(tr(
                     "A folder of IDX files (raw or .gz) or of 28×28 images; you can also drop it on the window",
-                )
+                ))
                 .clicked()
             {
                 self.open_data_dialog();
             }
             if ui
-                .button("Embedded MNIST")
-                .on_hover_text("The 10,000 digits built into the app")
+                .button(tr("Embedded MNIST"))
+                .on_hover_text(tr("The 10,000 digits built into the app"))
                 .clicked()
             {
                 self.open_data(DataSource::Embedded);
@@ -74,7 +76,7 @@ impl App {
     /// Asks for a dataset folder, then loads it in the background.
     pub(super) fn open_data_dialog(&mut self) {
         if let Some(dir) = rfd::FileDialog::new()
-            .set_title("Open a dataset folder (IDX files or images)")
+            .set_title(tr("Open a dataset folder (IDX files or images)"))
             .pick_folder()
         {
             self.open_data(DataSource::Folder(dir));

@@ -11,6 +11,8 @@ use std::time::Duration;
 use crate::worker::Command;
 
 use super::app::App;
+use super::i18n::tr;
+use crate::tr;
 
 /// Frames remembered for the statistics.
 const WINDOW: usize = 300;
@@ -80,7 +82,7 @@ impl App {
     /// A floating window with the frame-time readout.
     pub(super) fn debug_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.settings.show_debug;
-        egui::Window::new("Debug")
+        egui::Window::new(tr("Debug"))
             .open(&mut open)
             .default_pos([900.0, 80.0])
             .resizable(false)
@@ -88,40 +90,42 @@ impl App {
                 let b = self.frame_stats.build();
                 let i = self.frame_stats.interval();
                 egui::Grid::new("debug_grid").num_columns(2).show(ui, |ui| {
-                    ui.label("UI build time");
+                    ui.label(tr("UI build time"));
                     ui.monospace(format!(
                         "p50 {:5.2} ms  p95 {:5.2} ms  max {:5.2} ms",
                         b.p50_ms, b.p95_ms, b.max_ms
                     ));
                     ui.end_row();
-                    ui.label("Frame interval");
-                    ui.monospace(format!(
-                        "p50 {:5.1} ms  p95 {:5.1} ms  ({} frames)",
-                        i.p50_ms, i.p95_ms, i.count
+                    ui.label(tr("Frame interval"));
+                    ui.monospace(tr!(
+                        "p50 {p50} ms  p95 {p95} ms  ({n} frames)",
+                        p50 = format!("{:5.1}", i.p50_ms),
+                        p95 = format!("{:5.1}", i.p95_ms),
+                        n = i.count
                     ));
                     ui.end_row();
-                    ui.label("Chart points per series");
+                    ui.label(tr("Chart points per series"));
                     ui.monospace(self.charts.len().to_string());
                     ui.end_row();
-                    ui.label("Stored histograms / grids");
+                    ui.label(tr("Stored histograms / grids"));
                     ui.monospace(format!(
                         "{} / {}",
                         self.histogram.timeline.len(),
                         self.samples.timeline.len()
                     ));
                     ui.end_row();
-                    ui.label("Trainer threads");
+                    ui.label(tr("Trainer threads"));
                     ui.monospace(crate::worker::trainer_threads().to_string());
                     ui.end_row();
-                    ui.label("Commands waiting");
+                    ui.label(tr("Commands waiting"));
                     ui.monospace(self.pending.len().to_string());
                     ui.end_row();
                 });
                 if ui
-                    .button("Simulate a trainer crash")
-                    .on_hover_text(
+                    .button(tr("Simulate a trainer crash"))
+                    .on_hover_text(tr(
                         "Panics inside the trainer: the error banner shows, training pauses, the app stays up",
-                    )
+                    ))
                     .clicked()
                 {
                     self.send(Command::InjectPanic);

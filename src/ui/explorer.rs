@@ -25,7 +25,9 @@ use crate::latent::{Interpolation, Model, PIXELS, pretrained, random_z};
 use crate::worker::GeneratorFrame;
 
 use super::debug::{Percentiles, percentiles};
+use super::i18n::tr;
 use super::samples::{grid_image, set_texture};
+use crate::tr;
 
 /// Samples in the pick grid (8×8).
 pub const PICK_COUNT: usize = 64;
@@ -74,10 +76,10 @@ impl Tool {
     /// Its name on screen.
     pub fn label(self) -> &'static str {
         match self {
-            Tool::Sliders => "Sliders",
-            Tool::Interpolate => "Interpolate",
-            Tool::Arithmetic => "Arithmetic",
-            Tool::Map => "Latent map",
+            Tool::Sliders => tr("Sliders"),
+            Tool::Interpolate => tr("Interpolate"),
+            Tool::Arithmetic => tr("Arithmetic"),
+            Tool::Map => tr("Latent map"),
         }
     }
 }
@@ -261,7 +263,7 @@ impl Explorer {
             Ok(j) => (Some(j), None),
             Err(e) => (
                 None,
-                Some(format!("cannot start the explorer's background thread: {e}")),
+                Some(tr!("cannot start the explorer's background thread: {error}", error = e)),
             ),
         };
         let ex = Self {
@@ -420,7 +422,7 @@ impl Explorer {
             }
             self.live_key = Some(key);
             Model {
-                name: "Live run".into(),
+                name: tr("Live run").into(),
                 source: "live run".into(),
                 step: frame.step,
                 generator: frame.generator.clone(),
@@ -453,9 +455,9 @@ impl Explorer {
         }
         let device = candle_core::Device::Cpu;
         let model = match source {
-            Source::Live => return Err("the live run has no snapshot yet".into()),
+            Source::Live => return Err(tr("the live run has no snapshot yet").into()),
             Source::Pretrained(id) => pretrained::find(id)
-                .ok_or_else(|| format!("there is no shipped model '{id}'"))?
+                .ok_or_else(|| tr!("there is no shipped model '{id}'", id = id))?
                 .load(&device)
                 .map_err(|e| e.to_string())?,
             Source::File(path) => Model::open(path, &device).map_err(|e| e.to_string())?,
@@ -506,11 +508,11 @@ impl Explorer {
 
     /// Sources to offer in the model menu: the live run, the shipped models, files opened.
     pub fn sources(&self) -> Vec<(Source, String)> {
-        let mut out = vec![(Source::Live, "Live run".to_string())];
+        let mut out = vec![(Source::Live, tr("Live run").to_string())];
         out.extend(
             pretrained::ALL
                 .iter()
-                .map(|p| (Source::Pretrained(p.id.to_string()), p.label.to_string())),
+                .map(|p| (Source::Pretrained(p.id.to_string()), pretrained_label(p).to_string())),
         );
         for (s, m) in &self.loaded {
             if let Source::File(_) = s {
@@ -533,12 +535,15 @@ impl Explorer {
         {
             self.set_source(Source::Pretrained(p.id.to_string()), live);
         }
-        let m = self.model.as_ref().ok_or("no model is loaded yet")?;
+        let m = self.model.as_ref().ok_or(tr("no model is loaded yet"))?;
         r.check_model(m.config()).map_err(|e| e.to_string())?;
         if r.source != m.source || r.step != m.step {
-            self.notices.push(format!(
-                "This recipe was made with {} at step {}; the model shown is {} at step {}, so the image may differ.",
-                r.source, r.step, m.source, m.step
+            self.notices.push(tr!(
+                "This recipe was made with {source} at step {step}; the model shown is {shown} at step {shown_step}, so the image may differ.",
+                source = r.source,
+                step = r.step,
+                shown = m.source,
+                shown_step = m.step
             ));
         }
         self.set_z(r.z, r.seed);
@@ -566,7 +571,7 @@ impl Explorer {
                     self.latency_ms.push_back(start.elapsed().as_secs_f32() * 1000.0);
                 }
                 Err(e) => {
-                    self.errors.push(format!("cannot decode: {e}"));
+                    self.errors.push(tr!("cannot decode: {error}", error = e));
                     self.image = Some((self.model_key, self.z.clone(), vec![0; PIXELS]));
                 }
             }
@@ -671,7 +676,7 @@ impl Explorer {
         let output = match r.output {
             Ok(o) => o,
             Err(e) => {
-                self.errors.push(format!("explorer: {e}"));
+                self.errors.push(tr!("explorer: {error}", error = e));
                 if r.kind == JobKind::Directions {
                     self.directions_pending = false;
                 }
@@ -742,7 +747,7 @@ impl Explorer {
         let z = self.grid_z.get(i * l..(i + 1) * l)?.to_vec();
         Some(Pick {
             z,
-            label: format!("sample {i} of seed {}", self.settings.grid_seed),
+            label: tr!("sample {i} of seed {seed}", i = i, seed = self.settings.grid_seed),
             seed: (i == 0).then_some(self.settings.grid_seed),
         })
     }
@@ -796,9 +801,19 @@ impl Explorer {
     pub fn sliders_pick(&self) -> Pick {
         Pick {
             z: self.z.clone(),
-            label: "the sliders".into(),
+            label: tr("the sliders").into(),
             seed: self.z_seed,
         }
+    }
+}
+
+/// The name of a shipped model in the current language.
+pub(super) fn pretrained_label(p: &pretrained::Pretrained) -> &'static str {
+    match p.id {
+        "mlp-gan" => tr("Pretrained MLP GAN"),
+        "dcgan" => tr("Pretrained DCGAN"),
+        "dcgan-z2" => tr("Pretrained DCGAN, 2-D z"),
+        _ => p.label,
     }
 }
 

@@ -12,6 +12,8 @@ use crate::worker::DOutputs;
 use super::app::App;
 use super::charts::{FAKE_COLOR, REAL_COLOR};
 use super::history::Timeline;
+use super::i18n::tr;
+use crate::tr;
 
 /// Bins over [0, 1].
 pub const BINS: usize = 25;
@@ -106,20 +108,24 @@ impl App {
     /// The two overlaid histograms, the 0.5 line, and the history slider.
     pub(super) fn histogram_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.strong("D's verdicts");
-            ui.colored_label(REAL_COLOR, "real");
-            ui.colored_label(FAKE_COLOR, "fake");
+            ui.strong(tr("D's verdicts"));
+            ui.colored_label(REAL_COLOR, tr("real"));
+            ui.colored_label(FAKE_COLOR, tr("fake"));
         });
         let panel = &mut self.histogram;
         let len = panel.timeline.len();
         let shown = panel.scrub.unwrap_or(len.saturating_sub(1));
         let entry = panel.timeline.get(shown);
         let caption = match entry {
-            Some((step, b)) => format!(
-                "step {step}: mean D(x) {:.2}, mean D(G(z)) {:.2} ({} + {} images)",
-                b.real_mean, b.fake_mean, b.counts.0, b.counts.1
+            Some((step, b)) => tr!(
+                "step {step}: mean D(x) {real}, mean D(G(z)) {fake} ({n_real} + {n_fake} images)",
+                step = step,
+                real = format!("{:.2}", b.real_mean),
+                fake = format!("{:.2}", b.fake_mean),
+                n_real = b.counts.0,
+                n_fake = b.counts.1
             ),
-            None => "no verdicts yet".to_string(),
+            None => tr("no verdicts yet").to_string(),
         };
         ui.weak(caption);
         let slider_h = 2.0 * ui.spacing().interact_size.y + 8.0;
@@ -139,7 +145,7 @@ impl App {
         Plot::new("d_histogram")
             .height(plot_h)
             .legend(Legend::default())
-            .x_axis_label("D(·): probability \"real\"")
+            .x_axis_label(tr("D(·): probability \"real\""))
             .include_x(0.0)
             .include_x(1.0)
             .include_y(0.0)
@@ -148,8 +154,8 @@ impl App {
             .allow_zoom(false)
             .allow_scroll(false)
             .show(ui, |plot_ui| {
-                plot_ui.bar_chart(BarChart::new("real", real).color(REAL_COLOR.gamma_multiply(0.7)));
-                plot_ui.bar_chart(BarChart::new("fake", fake).color(FAKE_COLOR.gamma_multiply(0.7)));
+                plot_ui.bar_chart(BarChart::new(tr("real"), real).color(REAL_COLOR.gamma_multiply(0.7)));
+                plot_ui.bar_chart(BarChart::new(tr("fake"), fake).color(FAKE_COLOR.gamma_multiply(0.7)));
                 plot_ui.vline(
                     VLine::new("0.5", 0.5)
                         .color(egui::Color32::GRAY)
@@ -163,12 +169,12 @@ impl App {
                 len > 1,
                 egui::Slider::new(&mut idx, 0..=max)
                     .show_value(false)
-                    .text("Verdict history"),
+                    .text(tr("Verdict history")),
             );
             if slider.changed() {
                 panel.scrub = if idx >= max { None } else { Some(idx) };
             }
-            if panel.scrub.is_some() && ui.button("Live").clicked() {
+            if panel.scrub.is_some() && ui.button(tr("Live")).clicked() {
                 panel.scrub = None;
             }
         });

@@ -13,8 +13,10 @@ use crate::latent::{Interpolation, random_z};
 
 use super::charts::{FAKE_COLOR, REAL_COLOR};
 use super::explorer::{Explorer, Pick, Target, Tex};
+use super::i18n::tr;
 use super::latent::{image_slot, paint_image};
 use super::samples::gray_image;
+use crate::tr;
 
 /// Milliseconds each frame of the animation shows (in the window and in exported GIFs).
 pub const FRAME_MS: u32 = 120;
@@ -23,8 +25,8 @@ const FRAME_S: f64 = FRAME_MS as f64 / 1000.0;
 /// The name of a path on screen.
 pub(super) fn path_label(how: Interpolation) -> &'static str {
     match how {
-        Interpolation::Linear => "Linear",
-        Interpolation::Spherical => "Spherical (slerp)",
+        Interpolation::Linear => tr("Linear"),
+        Interpolation::Spherical => tr("Spherical (slerp)"),
     }
 }
 
@@ -53,10 +55,10 @@ pub(super) fn interpolation_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         end_ui(ui, ex, Target::B);
         ui.add_space(12.0);
         ui.vertical(|ui| {
-            ui.add(egui::Slider::new(&mut ex.settings.frames, 3..=24).text("frames"));
+            ui.add(egui::Slider::new(&mut ex.settings.frames, 3..=24).text(tr("frames")));
             ui.horizontal(|ui| {
-                let label = if ex.playing { "Pause" } else { "Play" };
-                if ui.button(label).on_hover_text("Animate back and forth").clicked() {
+                let label = if ex.playing { tr("Pause") } else { tr("Play") };
+                if ui.button(label).on_hover_text(tr("Animate back and forth")).clicked() {
                     ex.playing = !ex.playing;
                 }
                 for how in Interpolation::ALL {
@@ -66,13 +68,13 @@ pub(super) fn interpolation_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
             ui.horizontal(|ui| {
                 let ready = ex.strip().is_some();
                 if ui
-                    .add_enabled(ready, egui::Button::new("Export strips as PNG…"))
+                    .add_enabled(ready, egui::Button::new(tr("Export strips as PNG…")))
                     .clicked()
                 {
                     export_strip_png(ex);
                 }
                 if ui
-                    .add_enabled(ready, egui::Button::new("Export animation as GIF…"))
+                    .add_enabled(ready, egui::Button::new(tr("Export animation as GIF…")))
                     .clicked()
                 {
                     export_strip_gif(ex);
@@ -83,11 +85,13 @@ pub(super) fn interpolation_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     ui.separator();
     let Some(paths) = ex.strip().map(<[StripPath]>::to_vec) else {
         if ex.a.is_none() || ex.b.is_none() {
-            ui.label("Choose A and B: click a slot's \"Pick\" button, then a digit in the grid on the left.");
+            ui.label(tr(
+                "Choose A and B: click a slot's \"Pick\" button, then a digit in the grid on the left.",
+            ));
         } else {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Decoding the paths…");
+                ui.label(tr("Decoding the paths…"));
             });
         }
         return;
@@ -152,14 +156,22 @@ pub(super) fn interpolation_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
             t.show(&ctx, "strip_frame", (shown.how, frame, key.clone()), || {
                 gray_image(px, 28)
             });
-            image_slot(ui, t.texture.as_ref(), big, "Interpolated frame");
+            image_slot(ui, t.texture.as_ref(), big, tr("Interpolated frame"));
             ex.frame_tex = t;
             let score = shown
                 .scores
                 .as_ref()
                 .and_then(|s| s.get(frame))
-                .map_or_else(String::new, |s| format!(", D says {:.0}% real", s * 100.0));
-            ui.label(format!("{}: frame {} of {n}{score}", path_label(shown.how), frame + 1));
+                .map_or_else(String::new, |s| {
+                    tr!(", D says {percent}% real", percent = format!("{:.0}", s * 100.0))
+                });
+            ui.label(tr!(
+                "{path}: frame {frame} of {n}{score}",
+                path = path_label(shown.how),
+                frame = frame + 1,
+                n = n,
+                score = score
+            ));
         });
     });
 }
@@ -183,19 +195,23 @@ fn end_ui(ui: &mut egui::Ui, ex: &mut Explorer, which: Target) {
         if resp.clicked() {
             ex.target = which;
         }
-        ui.weak(pick.as_ref().map_or("not chosen", |p| p.label.as_str()));
+        ui.weak(pick.as_ref().map_or(tr("not chosen"), |p| p.label.as_str()));
         ui.horizontal(|ui| {
             if ui
-                .button("Pick")
-                .on_hover_text("Then click a digit in the grid on the left")
+                .button(tr("Pick"))
+                .on_hover_text(tr("Then click a digit in the grid on the left"))
                 .clicked()
             {
                 ex.target = which;
             }
-            if ui.button("From sliders").clicked() {
+            if ui.button(tr("From sliders")).clicked() {
                 set_end(ex, which, ex.sliders_pick());
             }
-            if ui.button("Seed").on_hover_text("A random z from a new seed").clicked() {
+            if ui
+                .button(tr("Seed"))
+                .on_hover_text(tr("A random z from a new seed"))
+                .clicked()
+            {
                 let seed = ex.next_seed();
                 let z = random_z(1, ex.latent_dim(), seed);
                 set_end(
@@ -203,7 +219,7 @@ fn end_ui(ui: &mut egui::Ui, ex: &mut Explorer, which: Target) {
                     which,
                     Pick {
                         z,
-                        label: format!("seed {seed}"),
+                        label: tr!("seed {seed}", seed = seed),
                         seed: Some(seed),
                     },
                 );
@@ -234,7 +250,7 @@ pub(super) fn slot_texture(
         match model.decode(&pick.z) {
             Ok(px) => tex.show(ctx, &format!("slot_{}", slot_id(slot)), key, || gray_image(&px, 28)),
             Err(e) => {
-                ex.errors.push(format!("cannot decode: {e}"));
+                ex.errors.push(tr!("cannot decode: {error}", error = e));
                 return None;
             }
         }
@@ -254,10 +270,10 @@ fn slot_id(t: Target) -> usize {
 /// D's score for each frame of both paths.
 fn scores_plot_ui(ui: &mut egui::Ui, paths: &[StripPath], frame: usize) {
     if paths.iter().all(|p| p.scores.is_none()) {
-        ui.weak("This model has no discriminator to score the frames.");
+        ui.weak(tr("This model has no discriminator to score the frames."));
         return;
     }
-    ui.strong("D's score for each frame (probability \"real\")");
+    ui.strong(tr("D's score for each frame (probability \"real\")"));
     let lines: Vec<(Interpolation, Vec<[f64; 2]>)> = paths
         .iter()
         .filter_map(|p| {
@@ -276,7 +292,7 @@ fn scores_plot_ui(ui: &mut egui::Ui, paths: &[StripPath], frame: usize) {
         .legend(Legend::default())
         .include_y(0.0)
         .include_y(1.0)
-        .x_axis_label("frame")
+        .x_axis_label(tr("frame"))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -288,7 +304,7 @@ fn scores_plot_ui(ui: &mut egui::Ui, paths: &[StripPath], frame: usize) {
                         .width(2.0),
                 );
             }
-            plot_ui.vline(VLine::new("frame", (frame + 1) as f64).color(egui::Color32::GRAY));
+            plot_ui.vline(VLine::new(tr("frame"), (frame + 1) as f64).color(egui::Color32::GRAY));
         });
 }
 
@@ -297,8 +313,8 @@ fn export_strip_png(ex: &mut Explorer) {
         return;
     };
     let Some(path) = rfd::FileDialog::new()
-        .set_title("Export the strips as PNG")
-        .add_filter("PNG image", &["png"])
+        .set_title(tr("Export the strips as PNG"))
+        .add_filter(tr("PNG image"), &["png"])
         .set_file_name("interpolation.png")
         .save_file()
     else {
@@ -306,8 +322,8 @@ fn export_strip_png(ex: &mut Explorer) {
     };
     let strips: Vec<&[u8]> = paths.iter().map(|p| p.images.as_slice()).collect();
     match export::save_strips_png(&strips, &path) {
-        Ok(()) => ex.notices.push(format!("Saved {}", path.display())),
-        Err(e) => ex.errors.push(format!("cannot export: {e}")),
+        Ok(()) => ex.notices.push(tr!("Saved {path}", path = path.display())),
+        Err(e) => ex.errors.push(tr!("cannot export: {error}", error = e)),
     }
 }
 
@@ -319,16 +335,16 @@ fn export_strip_gif(ex: &mut Explorer) {
         return;
     };
     let Some(path) = rfd::FileDialog::new()
-        .set_title("Export the animation as GIF")
-        .add_filter("GIF animation", &["gif"])
+        .set_title(tr("Export the animation as GIF"))
+        .add_filter(tr("GIF animation"), &["gif"])
         .set_file_name("interpolation.gif")
         .save_file()
     else {
         return;
     };
     match export::save_ping_pong_gif(&shown.images, 8, FRAME_MS, &path) {
-        Ok(()) => ex.notices.push(format!("Saved {}", path.display())),
-        Err(e) => ex.errors.push(format!("cannot export: {e}")),
+        Ok(()) => ex.notices.push(tr!("Saved {path}", path = path.display())),
+        Err(e) => ex.errors.push(tr!("cannot export: {error}", error = e)),
     }
 }
 

@@ -9,7 +9,9 @@ use crate::latent::random_z;
 
 use super::app::App;
 use super::explorer::{Basis, DIRECTION_COUNT, DIRECTION_SAMPLES, Explorer, Source, Target, Tool};
+use super::i18n::tr;
 use super::samples::GRID_COLS;
+use crate::tr;
 
 /// Slider range for z (about ±3 standard deviations).
 pub const Z_RANGE: f32 = 3.0;
@@ -19,7 +21,7 @@ impl App {
     pub(super) fn explore_side_ui(&mut self, ui: &mut egui::Ui) {
         let live = self.generator.clone();
         let ex = &mut self.explorer;
-        ui.heading("Explore");
+        ui.heading(tr("Explore"));
         // The model.
         let sources = ex.sources();
         let current = sources
@@ -28,15 +30,15 @@ impl App {
             .map_or_else(|| "…".to_string(), |(_, l)| l.clone());
         let mut chosen = None;
         ui.horizontal(|ui| {
-            let l = ui.label("Model");
+            let l = ui.label(tr("Model"));
             egui::ComboBox::from_id_salt("explore_source")
                 .selected_text(current)
                 .width(190.0)
                 .show_ui(ui, |ui| {
                     for (s, label) in &sources {
                         let label = match (s, &live) {
-                            (Source::Live, Some(f)) => format!("{label} (step {})", f.step),
-                            (Source::Live, None) => format!("{label} (no snapshot yet)"),
+                            (Source::Live, Some(f)) => tr!("{label} (step {step})", label = label, step = f.step),
+                            (Source::Live, None) => tr!("{label} (no snapshot yet)", label = label),
                             _ => label.clone(),
                         };
                         if ui.selectable_label(*s == ex.settings.source, label).clicked() {
@@ -50,32 +52,32 @@ impl App {
         if let Some(s) = chosen {
             if s == Source::Live && live.is_none() {
                 ex.notices
-                    .push("The live run has no snapshot yet: press Play in Train, or take a step.".into());
+                    .push(tr("The live run has no snapshot yet: press Play in Train, or take a step.").into());
             }
             ex.set_source(s, live.as_ref());
         }
         if ui
-            .button("Open checkpoint…")
-            .on_hover_text("Explore the generator of a .safetensors checkpoint")
+            .button(tr("Open checkpoint…"))
+            .on_hover_text(tr("Explore the generator of a .safetensors checkpoint"))
             .clicked()
             && let Some(path) = rfd::FileDialog::new()
-                .set_title("Open a checkpoint to explore")
-                .add_filter("Latent Lab checkpoint", &["safetensors"])
+                .set_title(tr("Open a checkpoint to explore"))
+                .add_filter(tr("Latent Lab checkpoint"), &["safetensors"])
                 .pick_file()
         {
             ex.open_file(path, live.as_ref());
         }
         match &ex.model {
             Some(m) => {
-                ui.weak(format!(
-                    "{} · latent size {} · step {}",
-                    m.config().kind.label(),
-                    m.latent_dim(),
-                    m.step
+                ui.weak(tr!(
+                    "{model} · latent size {size} · step {step}",
+                    model = m.config().kind.label(),
+                    size = m.latent_dim(),
+                    step = m.step
                 ));
             }
             None => {
-                ui.weak("Loading…");
+                ui.weak(tr("Loading…"));
             }
         }
         ui.separator();
@@ -112,19 +114,19 @@ impl App {
 /// What a click in the grid does, in words.
 fn target_label(t: Target) -> &'static str {
     match t {
-        Target::Sliders => "edit it with the sliders",
-        Target::A => "make it A",
-        Target::B => "make it B",
-        Target::Operand(0) => "make it A",
-        Target::Operand(1) => "make it B",
-        Target::Operand(_) => "make it C",
+        Target::Sliders => tr("edit it with the sliders"),
+        Target::A => tr("make it A"),
+        Target::B => tr("make it B"),
+        Target::Operand(0) => tr("make it A"),
+        Target::Operand(1) => tr("make it B"),
+        Target::Operand(_) => tr("make it C"),
     }
 }
 
 /// The 8×8 grid of samples; a click puts one where the current tool wants it.
 fn pick_grid_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
-    ui.strong("Samples");
-    ui.weak(format!("Click one to {}.", target_label(ex.target)));
+    ui.strong(tr("Samples"));
+    ui.weak(tr!("Click one to {action}.", action = target_label(ex.target)));
     let side = ui.available_width().min(260.0);
     let ctx = ui.ctx().clone();
     let key = ex.model_key;
@@ -137,7 +139,7 @@ fn pick_grid_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                 let resp = ui.add(
                     egui::Image::new((tex.id(), egui::vec2(side, side)))
                         .fit_to_exact_size(egui::vec2(side, side))
-                        .alt_text("Samples to pick from")
+                        .alt_text(tr("Samples to pick from"))
                         .sense(egui::Sense::click()),
                 );
                 if let Some(i) = grid_cell(&resp, GRID_COLS)
@@ -146,7 +148,7 @@ fn pick_grid_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                 {
                     ex.place(pick);
                 }
-                resp.on_hover_text(format!("Click a digit to {}", target_label(ex.target)));
+                resp.on_hover_text(tr!("Click a digit to {action}", action = target_label(ex.target)));
             }
         }
         None => {
@@ -156,10 +158,10 @@ fn pick_grid_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         }
     }
     ui.horizontal(|ui| {
-        let l = ui.label("Seed");
+        let l = ui.label(tr("Seed"));
         ui.add(egui::DragValue::new(&mut ex.settings.grid_seed).speed(1.0))
             .labelled_by(l.id);
-        if ui.button("New samples").clicked() {
+        if ui.button(tr("New samples")).clicked() {
             ex.settings.grid_seed = ex.settings.grid_seed.wrapping_add(1);
         }
     });
@@ -178,21 +180,23 @@ pub(super) fn grid_cell(resp: &egui::Response, cols: usize) -> Option<usize> {
 
 /// Copy the current recipe; paste one to reproduce its image.
 fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::GeneratorFrame>) {
-    ui.strong("Recipe");
-    ui.weak("Model, step, seed and z of the image shown: paste it back, or give it to `latent-lab sample --z`.");
+    ui.strong(tr("Recipe"));
+    ui.weak(tr(
+        "Model, step, seed and z of the image shown: paste it back, or give it to `latent-lab sample --z`.",
+    ));
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(ex.model.is_some(), egui::Button::new("Copy recipe"))
+            .add_enabled(ex.model.is_some(), egui::Button::new(tr("Copy recipe")))
             .clicked()
             && let Some(r) = ex.recipe()
         {
             ui.ctx().copy_text(r.to_text());
             ex.recipe_text = r.to_text();
-            ex.notices.push("Recipe copied to the clipboard".into());
+            ex.notices.push(tr("Recipe copied to the clipboard").into());
         }
         if ui
-            .button("Apply")
-            .on_hover_text("Reproduce the pasted recipe")
+            .button(tr("Apply"))
+            .on_hover_text(tr("Reproduce the pasted recipe"))
             .clicked()
         {
             let text = ex.recipe_text.clone();
@@ -201,7 +205,7 @@ fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::
             }
         }
     });
-    let l = ui.label("Paste a recipe:");
+    let l = ui.label(tr("Paste a recipe:"));
     let resp = ui
         .add(
             egui::TextEdit::singleline(&mut ex.recipe_text)
@@ -258,23 +262,31 @@ fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         ui.vertical(|ui| {
             ui.set_width(side);
             let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
-            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Decoded image"));
+            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, tr("Decoded image")));
             image_rect = rect;
             image_buttons_ui(ui, ex);
             let lat = ex.latency();
             if lat.count > 0 {
-                let changes = if lat.count == 1 { "change" } else { "changes" };
-                ui.weak(format!(
-                    "Decode + upload: {:.2} ms (median), {:.2} ms (95th percentile) over {} {changes}",
-                    lat.p50_ms, lat.p95_ms, lat.count
+                let text = if lat.count == 1 {
+                    tr("Decode + upload: {p50} ms (median), {p95} ms (95th percentile) over {n} change")
+                } else {
+                    tr("Decode + upload: {p50} ms (median), {p95} ms (95th percentile) over {n} changes")
+                };
+                ui.weak(super::i18n::fill(
+                    text,
+                    &[
+                        ("p50", &format!("{:.2}", lat.p50_ms)),
+                        ("p95", &format!("{:.2}", lat.p95_ms)),
+                        ("n", &lat.count),
+                    ],
                 ));
             }
         });
         ui.separator();
         ui.vertical(|ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut ex.settings.basis, Basis::Raw, "Each dimension of z");
-                ui.selectable_value(&mut ex.settings.basis, Basis::Principal, "Principal directions");
+                ui.selectable_value(&mut ex.settings.basis, Basis::Raw, tr("Each dimension of z"));
+                ui.selectable_value(&mut ex.settings.basis, Basis::Principal, tr("Principal directions"));
             });
             let before = ex.z.clone();
             match ex.settings.basis {
@@ -295,22 +307,26 @@ fn image_buttons_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let l = ex.latent_dim();
     ui.horizontal_wrapped(|ui| {
         if ui
-            .button("Randomize")
-            .on_hover_text("A new z from the next seed")
+            .button(tr("Randomize"))
+            .on_hover_text(tr("A new z from the next seed"))
             .clicked()
         {
             let seed = ex.z_seed.map_or(ex.settings.grid_seed, |s| s.wrapping_add(1));
             ex.set_z(random_z(1, l, seed), Some(seed));
         }
-        if ui.button("Zero").on_hover_text("Set every slider to 0").clicked() {
+        if ui
+            .button(tr("Zero"))
+            .on_hover_text(tr("Set every slider to 0"))
+            .clicked()
+        {
             ex.set_z(vec![0.0; l], None);
         }
-        if ui.button("Export PNG…").clicked() {
+        if ui.button(tr("Export PNG…")).clicked() {
             export_image_dialog(ex);
         }
         if ui
-            .button("Interpolate from here")
-            .on_hover_text("Make this z the start A of an interpolation")
+            .button(tr("Interpolate from here"))
+            .on_hover_text(tr("Make this z the start A of an interpolation"))
             .clicked()
         {
             ex.a = Some(ex.sliders_pick());
@@ -325,8 +341,8 @@ fn export_image_dialog(ex: &mut Explorer) {
         return;
     };
     let Some(path) = rfd::FileDialog::new()
-        .set_title("Export the image as PNG")
-        .add_filter("PNG image", &["png"])
+        .set_title(tr("Export the image as PNG"))
+        .add_filter(tr("PNG image"), &["png"])
         .set_file_name("latent.png")
         .save_file()
     else {
@@ -334,8 +350,8 @@ fn export_image_dialog(ex: &mut Explorer) {
     };
     let img = crate::export::upscale(&crate::export::to_image(&px, 28), 10);
     match crate::export::save_png(&img, &path) {
-        Ok(()) => ex.notices.push(format!("Saved {}", path.display())),
-        Err(e) => ex.errors.push(format!("cannot export: {e}")),
+        Ok(()) => ex.notices.push(tr!("Saved {path}", path = path.display())),
+        Err(e) => ex.errors.push(tr!("cannot export: {error}", error = e)),
     }
 }
 
@@ -350,7 +366,9 @@ fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         .as_ref()
         .map_or(0.0, |s| s.iter().copied().fold(0.0_f32, f32::max))
         .max(1e-6);
-    ui.weak("Drag a slider. The bar beside it: how much the image changes per unit of that dimension, here.");
+    ui.weak(tr(
+        "Drag a slider. The bar beside it: how much the image changes per unit of that dimension, here.",
+    ));
     let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
     let l = ex.z.len();
     let bar_w = 70.0;
@@ -368,7 +386,11 @@ fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                         let frac = (s[i] / max_sens).clamp(0.0, 1.0);
                         let bar = egui::Rect::from_min_size(rect.min, egui::vec2(bar_w * frac, rect.height()));
                         ui.painter().rect_filled(bar, 2.0, ui.visuals().selection.bg_fill);
-                        resp.on_hover_text(format!("RMS pixel change per unit of z {i}: {:.3}", s[i]));
+                        resp.on_hover_text(tr!(
+                            "RMS pixel change per unit of z {i}: {value}",
+                            i = i,
+                            value = format!("{:.3}", s[i])
+                        ));
                     }
                     ui.add(
                         egui::Slider::new(&mut ex.z[i], -Z_RANGE..=Z_RANGE)
@@ -386,16 +408,18 @@ fn principal_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let Some(dirs) = ex.directions().cloned() else {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label(format!(
-                "Finding the {DIRECTION_COUNT} strongest directions from {DIRECTION_SAMPLES} samples…"
+            ui.label(tr!(
+                "Finding the {k} strongest directions from {n} samples…",
+                k = DIRECTION_COUNT,
+                n = DIRECTION_SAMPLES
             ));
         });
         return;
     };
-    ui.weak(
+    ui.weak(tr(
         "Principal components of the generated images, mapped back to z (GANSpace). \
          Each changes the image along one of its main modes of variation.",
-    );
+    ));
     let mut coords = dirs.coordinates(&ex.z);
     egui::ScrollArea::vertical()
         .id_salt("pc_sliders")
@@ -407,19 +431,23 @@ fn principal_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                 let resp = ui
                     .add(
                         egui::Slider::new(c, -Z_RANGE..=Z_RANGE)
-                            .text(format!("Direction {} ({share:.1}% of variance)", j + 1))
+                            .text(tr!(
+                                "Direction {n} ({share}% of variance)",
+                                n = j + 1,
+                                share = format!("{share:.1}")
+                            ))
                             .max_decimals(2)
                             .clamping(egui::SliderClamping::Never),
                     )
-                    .on_hover_text("Moves z along this direction only");
+                    .on_hover_text(tr("Moves z along this direction only"));
                 if resp.changed() {
                     dirs.set_coordinate(&mut ex.z, j, *c);
                     ex.z_seed = None;
                 }
             }
             if ui
-                .button("Recompute")
-                .on_hover_text("Find the directions again for the model as it is now")
+                .button(tr("Recompute"))
+                .on_hover_text(tr("Find the directions again for the model as it is now"))
                 .clicked()
             {
                 ex.forget_directions();

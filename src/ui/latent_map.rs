@@ -6,27 +6,31 @@
 use eframe::egui;
 
 use super::explorer::Explorer;
+use super::i18n::tr;
 use super::latent::paint_image;
+use crate::tr;
 
 /// The latent map tool.
 pub(super) fn latent_map_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let l = ex.latent_dim();
     if l == 2 {
-        ui.label("The whole latent plane: z 0 runs left to right, z 1 bottom to top. Click to move z there.");
+        ui.label(tr(
+            "The whole latent plane: z 0 runs left to right, z 1 bottom to top. Click to move z there.",
+        ));
     } else {
-        ui.label(
+        ui.label(tr(
             "The plane through the current z along its two strongest principal directions \
              (the map of a 2-D model shows the whole latent space). Click to move z there.",
-        );
+        ));
     }
     ui.horizontal(|ui| {
-        ui.add(egui::Slider::new(&mut ex.settings.map_side, 5..=31).text("cells per side"));
-        ui.add(egui::Slider::new(&mut ex.settings.map_extent, 0.5..=6.0).text("extent (±)"));
+        ui.add(egui::Slider::new(&mut ex.settings.map_side, 5..=31).text(tr("cells per side")));
+        ui.add(egui::Slider::new(&mut ex.settings.map_extent, 0.5..=6.0).text(tr("extent (±)")));
     });
     let Some(plane) = ex.wanted_plane() else {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label("Finding the principal directions…");
+            ui.label(tr("Finding the principal directions…"));
         });
         ex.want_directions();
         return;
@@ -37,7 +41,7 @@ pub(super) fn latent_map_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let big = (avail.x - side_px - 30.0).clamp(100.0, 320.0);
     ui.horizontal_top(|ui| {
         let (rect, resp) = ui.allocate_exact_size(egui::vec2(side_px, side_px), egui::Sense::click());
-        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Map of the latent plane"));
+        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, tr("Map of the latent plane")));
         match &ready {
             Some(px) => {
                 let ctx = ui.ctx().clone();
@@ -82,8 +86,12 @@ pub(super) fn latent_map_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         }
         ui.vertical(|ui| {
             ex.ensure_image(ui.ctx());
-            super::latent::image_slot(ui, ex.image_tex.texture.as_ref(), big, "Decoded image");
-            ui.label(format!("at ({a:.2}, {b:.2}) on the plane"));
+            super::latent::image_slot(ui, ex.image_tex.texture.as_ref(), big, tr("Decoded image"));
+            ui.label(tr!(
+                "at ({a}, {b}) on the plane",
+                a = format!("{a:.2}"),
+                b = format!("{b:.2}")
+            ));
         });
     });
 }

@@ -14,59 +14,59 @@ impl App {
     /// Menu bar and theme toggle.
     pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui.button("Open data folder…").clicked() {
+            ui.menu_button(tr("File"), |ui| {
+                if ui.button(tr("Open data folder…")).clicked() {
                     ui.close();
                     self.open_data_dialog();
                 }
-                if ui.button("Use embedded MNIST").clicked() {
+                if ui.button(tr("Use embedded MNIST")).clicked() {
                     ui.close();
                     self.open_data(DataSource::Embedded);
                 }
                 ui.separator();
-                if ui.button("Save checkpoint…").clicked() {
+                if ui.button(tr("Save checkpoint…")).clicked() {
                     ui.close();
                     self.save_checkpoint_dialog();
                 }
-                if ui.button("Open checkpoint…").clicked() {
+                if ui.button(tr("Open checkpoint…")).clicked() {
                     ui.close();
                     self.open_checkpoint_dialog();
                 }
                 ui.separator();
-                if ui.button("Export samples as PNG…").clicked() {
+                if ui.button(tr("Export samples as PNG…")).clicked() {
                     ui.close();
                     self.export_png_dialog();
                 }
-                if ui.button("Export time-lapse as GIF…").clicked() {
+                if ui.button(tr("Export time-lapse as GIF…")).clicked() {
                     ui.close();
                     self.export_gif_dialog();
                 }
                 ui.separator();
-                if ui.button("Quit").clicked() {
+                if ui.button(tr("Quit")).clicked() {
                     ui.close();
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
-            ui.menu_button("View", |ui| {
+            ui.menu_button(tr("View"), |ui| {
                 ui.add(
                     egui::Slider::new(&mut self.settings.zoom, 0.75..=2.0)
                         .step_by(0.25)
-                        .text("Text size"),
+                        .text(tr("Text size")),
                 );
-                if ui.button("Projector size (1.5×)").clicked() {
+                if ui.button(tr("Projector size (1.5×)")).clicked() {
                     self.settings.zoom = 1.5;
                 }
-                if ui.button("Normal size").clicked() {
+                if ui.button(tr("Normal size")).clicked() {
                     self.settings.zoom = 1.0;
                 }
                 ui.separator();
                 ui.add(
                     egui::Slider::new(&mut self.settings.smoothing_steps, 1.0..=1000.0)
                         .logarithmic(true)
-                        .text("Smoothing (steps)"),
+                        .text(tr("Smoothing (steps)")),
                 );
-                ui.checkbox(&mut self.settings.autosave, "Autosave (takes effect on restart)");
-                ui.checkbox(&mut self.settings.show_debug, "Debug panel");
+                ui.checkbox(&mut self.settings.autosave, tr("Autosave (takes effect on restart)"));
+                ui.checkbox(&mut self.settings.show_debug, tr("Debug panel"));
                 ui.separator();
                 ui.checkbox(&mut self.settings.presenter, tr("Presenter mode (F5)"))
                     .on_hover_text(tr("Large type, high contrast, advanced controls hidden"));
@@ -78,19 +78,21 @@ impl App {
                 });
             });
             ui.separator();
-            ui.selectable_value(&mut self.settings.view, View::Train, "Train")
-                .on_hover_text("Watch the GAN learn");
-            ui.selectable_value(&mut self.settings.view, View::Explore, "Explore")
-                .on_hover_text("Drag sliders over z, interpolate, do arithmetic, map the latent plane");
+            ui.selectable_value(&mut self.settings.view, View::Train, tr("Train"))
+                .on_hover_text(tr("Watch the GAN learn"));
+            ui.selectable_value(&mut self.settings.view, View::Explore, tr("Explore"))
+                .on_hover_text(tr(
+                    "Drag sliders over z, interpolate, do arithmetic, map the latent plane",
+                ));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let next = self.settings.theme.toggled();
                 let label = match next {
-                    super::settings::ThemeChoice::Light => "Light theme",
-                    super::settings::ThemeChoice::Dark => "Dark theme",
+                    super::settings::ThemeChoice::Light => tr("Light theme"),
+                    super::settings::ThemeChoice::Dark => tr("Dark theme"),
                 };
                 if ui
                     .button(label)
-                    .on_hover_text("Switch between light and dark")
+                    .on_hover_text(tr("Switch between light and dark"))
                     .clicked()
                 {
                     self.settings.theme = next;

@@ -8,6 +8,10 @@
 //! model, hyperparameters), charts, histogram, samples, data, checkpoints, the
 //! menu bar, the status bar and the debug panel (frame times); bounded histories
 //! live in [`history`]. [`bench_frames`] measures frame times headless.
+//!
+//! Every string of the window is English or Korean ([`i18n`]): the menu bar
+//! switches, the settings remember, and `LATENT_LAB_LANG=ko` (or `en`) picks the
+//! language at start.
 
 use eframe::egui;
 

@@ -14,6 +14,8 @@ use crate::worker::{ErrorKind, SampleGrid};
 
 use super::app::App;
 use super::history::Timeline;
+use super::i18n::tr;
+use crate::tr;
 
 /// Sample grids kept for the timeline (each 50 KB).
 pub const TIMELINE_CAP: usize = 240;
@@ -156,15 +158,15 @@ impl App {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 let caption = match step {
-                    Some(s) => format!("Generated, step {s}"),
-                    None => "Generated (waiting for the model)".to_string(),
+                    Some(s) => tr!("Generated, step {step}", step = s),
+                    None => tr("Generated (waiting for the model)").to_string(),
                 };
                 ui.strong(caption);
                 let resp = image_or_placeholder(
                     ui,
                     self.samples.texture.as_ref().filter(|_| shown.is_some()),
                     side,
-                    "Generated digits",
+                    tr("Generated digits"),
                 );
                 if let Some(i) = super::latent::grid_cell(&resp, GRID_COLS)
                     && resp.clicked()
@@ -174,17 +176,17 @@ impl App {
                     if let Some(zi) = z.get(i * l..(i + 1) * l) {
                         self.edit_in_explorer(super::explorer::Pick {
                             z: zi.to_vec(),
-                            label: format!("training sample {i}"),
+                            label: tr!("training sample {i}", i = i),
                             seed: None,
                         });
                     }
                 }
-                resp.on_hover_text("Click a digit to edit it in the explorer (with the latest weights)");
+                resp.on_hover_text(tr("Click a digit to edit it in the explorer (with the latest weights)"));
             });
             ui.add_space(gap);
             ui.vertical(|ui| {
-                ui.strong("Real digits");
-                image_or_placeholder(ui, real_tex.as_ref(), side, "Real digits");
+                ui.strong(tr("Real digits"));
+                image_or_placeholder(ui, real_tex.as_ref(), side, tr("Real digits"));
             });
         });
         ui.horizontal(|ui| {
@@ -195,28 +197,32 @@ impl App {
                 len > 1,
                 egui::Slider::new(&mut idx, 0..=max)
                     .show_value(false)
-                    .text("Sample history"),
+                    .text(tr("Sample history")),
             );
             if slider.changed() {
                 self.samples.scrub = if idx >= max { None } else { Some(idx) };
             }
-            if self.samples.scrub.is_some() && ui.button("Live").clicked() {
+            if self.samples.scrub.is_some() && ui.button(tr("Live")).clicked() {
                 self.samples.scrub = None;
             }
         });
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(shown.is_some(), egui::Button::new("Export PNG…"))
-                .on_hover_text("Save the grid shown as a PNG image")
+                .add_enabled(shown.is_some(), egui::Button::new(tr("Export PNG…")))
+                .on_hover_text(tr("Save the grid shown as a PNG image"))
                 .clicked()
             {
                 self.export_png_dialog();
             }
             let busy = self.exports.gif.is_some();
-            let label = if busy { "Writing GIF…" } else { "Export GIF…" };
+            let label = if busy {
+                tr("Writing GIF…")
+            } else {
+                tr("Export GIF…")
+            };
             if ui
                 .add_enabled(!busy && self.samples.timeline.len() > 1, egui::Button::new(label))
-                .on_hover_text("Save the whole time-lapse of stored grids as an animated GIF")
+                .on_hover_text(tr("Save the whole time-lapse of stored grids as an animated GIF"))
                 .clicked()
             {
                 self.export_gif_dialog();
@@ -243,8 +249,8 @@ impl App {
         };
         let step = self.samples.timeline.get(i).map_or(0, |(s, _)| s);
         let Some(path) = rfd::FileDialog::new()
-            .set_title("Export samples as PNG")
-            .add_filter("PNG image", &["png"])
+            .set_title(tr("Export samples as PNG"))
+            .add_filter(tr("PNG image"), &["png"])
             .set_file_name(format!("samples-step{step}.png"))
             .save_file()
         else {
@@ -259,16 +265,16 @@ impl App {
             return;
         };
         match save_grid_png(px, path) {
-            Ok(()) => self.notify(format!("Saved {}", path.display())),
-            Err(e) => self.push_banner(ErrorKind::Data, format!("cannot export: {e}")),
+            Ok(()) => self.notify(tr!("Saved {path}", path = path.display())),
+            Err(e) => self.push_banner(ErrorKind::Data, tr!("cannot export: {error}", error = e)),
         }
     }
 
     /// Asks where to save the time-lapse, then writes it in the background.
     pub(super) fn export_gif_dialog(&mut self) {
         let Some(path) = rfd::FileDialog::new()
-            .set_title("Export time-lapse as GIF")
-            .add_filter("GIF animation", &["gif"])
+            .set_title(tr("Export time-lapse as GIF"))
+            .add_filter(tr("GIF animation"), &["gif"])
             .set_file_name("time-lapse.gif")
             .save_file()
         else {
@@ -290,7 +296,7 @@ impl App {
         });
         match spawned {
             Ok(_) => self.exports.gif = Some((path, rx)),
-            Err(e) => self.push_banner(ErrorKind::Data, format!("cannot start the GIF export: {e}")),
+            Err(e) => self.push_banner(ErrorKind::Data, tr!("cannot start the GIF export: {error}", error = e)),
         }
     }
 
@@ -302,13 +308,19 @@ impl App {
         let result = match rx.try_recv() {
             Ok(r) => r,
             Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err(format!("{}: the export stopped unexpectedly", path.display())),
+            Err(TryRecvError::Disconnected) => {
+                Err(tr!("{path}: the export stopped unexpectedly", path = path.display()))
+            }
         };
         let path = path.clone();
         self.exports.gif = None;
         match result {
-            Ok(frames) => self.notify(format!("Saved {} ({frames} frames)", path.display())),
-            Err(e) => self.push_banner(ErrorKind::Data, format!("cannot export: {e}")),
+            Ok(frames) => self.notify(tr!(
+                "Saved {path} ({frames} frames)",
+                path = path.display(),
+                frames = frames
+            )),
+            Err(e) => self.push_banner(ErrorKind::Data, tr!("cannot export: {error}", error = e)),
         }
     }
 

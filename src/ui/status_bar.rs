@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::data::format_count;
 
 use super::app::App;
+use super::i18n::tr;
+use crate::tr;
 
 /// `h:mm:ss` (or `m:ss` under an hour).
 pub fn format_elapsed(d: Duration) -> String {
@@ -26,26 +28,30 @@ impl App {
             match &self.status {
                 Some(s) => {
                     let state = if !s.ready {
-                        "Loading"
+                        tr("Loading")
                     } else if s.running {
-                        "Running"
+                        tr("Running")
                     } else {
-                        "Paused"
+                        tr("Paused")
                     };
                     ui.strong(state);
                     ui.separator();
-                    ui.label(format!("Step {}", format_count(s.step)));
+                    ui.label(tr!("Step {step}", step = format_count(s.step)));
                     ui.separator();
-                    ui.label(format!("{:.1} steps/s", s.steps_per_sec));
+                    ui.label(tr!("{rate} steps/s", rate = format!("{:.1}", s.steps_per_sec)));
                     ui.separator();
-                    ui.label(format!("Elapsed {}", format_elapsed(s.elapsed)));
+                    ui.label(tr!("Elapsed {time}", time = format_elapsed(s.elapsed)));
                     ui.separator();
-                    ui.label(format!("Device: {}", s.device));
+                    ui.label(tr!("Device: {device}", device = s.device));
                     ui.separator();
-                    ui.label(format!("{} · latent {}", s.model.kind.label(), s.model.latent_dim));
+                    ui.label(tr!(
+                        "{model} · latent {size}",
+                        model = s.model.kind.label(),
+                        size = s.model.latent_dim
+                    ));
                 }
                 None => {
-                    ui.label("Starting the trainer…");
+                    ui.label(tr("Starting the trainer…"));
                 }
             }
             if let Some((notice, _)) = &self.notice {

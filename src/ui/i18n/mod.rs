@@ -43,6 +43,29 @@ impl Lang {
     }
 }
 
+/// Environment variable that picks the language at start (`en` or `ko`), over the
+/// saved setting: `LATENT_LAB_LANG=ko latent-lab` (screenshots, classrooms).
+pub const LANG_ENV: &str = "LATENT_LAB_LANG";
+
+impl Lang {
+    /// Parses a language code (`en`, `ko`, `ko_KR.UTF-8`, ...; case-insensitive).
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let code = code.trim().to_ascii_lowercase();
+        if code.starts_with("ko") {
+            Some(Lang::Ko)
+        } else if code.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+}
+
+/// The language `$LATENT_LAB_LANG` asks for, if it is set to a known one.
+pub fn lang_from_env() -> Option<Lang> {
+    std::env::var(LANG_ENV).ok().as_deref().and_then(Lang::from_code)
+}
+
 thread_local! {
     static CURRENT: Cell<Lang> = const { Cell::new(Lang::En) };
 }
@@ -132,5 +155,186 @@ mod tests {
         let other = std::thread::spawn(lang).join().unwrap();
         assert_eq!((lang(), other), (Lang::Ko, Lang::En));
         set_lang(Lang::En);
+    }
+
+    #[test]
+    fn language_codes_parse() {
+        assert_eq!(Lang::from_code("ko"), Some(Lang::Ko));
+        assert_eq!(Lang::from_code("ko_KR.UTF-8"), Some(Lang::Ko));
+        assert_eq!(Lang::from_code("EN"), Some(Lang::En));
+        assert_eq!(Lang::from_code("fr"), None);
+    }
+
+    #[test]
+    fn tr_translates_and_fills() {
+        set_lang(Lang::Ko);
+        assert_eq!(tr("Play"), "재생");
+        assert_eq!(crate::tr!("Step {step}", step = 7), "스텝 7");
+        assert_eq!(tr("not a key"), "not a key", "unknown text falls back to English");
+        set_lang(Lang::En);
+        assert_eq!(crate::tr!("Step {step}", step = 7), "Step 7");
+    }
+
+    /// Every `.rs` file under `dir`, recursively (sorted, for stable messages).
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The string literal at the start of `s` (which begins with `"`), unescaped.
+    fn string_literal(s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut chars = s.strip_prefix('"')?.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    '\n' => {
+                        // A line continuation: skip the next line's indentation.
+                        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                            chars.next();
+                        }
+                    }
+                    other => out.push(other),
+                },
+                c => out.push(c),
+            }
+        }
+        None
+    }
+
+    /// Every `tr("…")` and `tr!("…"` key in `source`.
+    fn keys_in(source: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for pat in ["tr(", "tr!("] {
+            for (at, _) in source.match_indices(pat) {
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue; // e.g. `attr(`
+                }
+                let rest = source[at + pat.len()..].trim_start();
+                if rest.starts_with('"')
+                    && let Some(key) = string_literal(rest)
+                {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    /// The keys the UI uses, with the file each was first seen in.
+    fn used_keys() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        let mut out: Vec<(String, String)> = Vec::new();
+        for f in files {
+            if f.starts_with(root.join("i18n")) {
+                continue; // the table itself and these tests
+            }
+            let source = std::fs::read_to_string(&f).unwrap();
+            let name = f
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap()
+                .display()
+                .to_string();
+            for k in keys_in(&source) {
+                if !out.iter().any(|(u, _)| *u == k) {
+                    out.push((k, name.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_scanner_reads_literals_and_macros() {
+        let src = "ui.label(tr(\"A \\\"b\\\"\")); tr!(\n  \"x {n} \\\n   y\", n = 1); attr(\"no\"); tr(name)";
+        assert_eq!(keys_in(src), vec!["A \"b\"".to_string(), "x {n} y".to_string()]);
+    }
+
+    #[test]
+    fn every_key_in_the_ui_has_a_korean_string() {
+        let used = used_keys();
+        assert!(used.len() > 100, "the scan found only {} keys", used.len());
+        let missing: Vec<String> = used
+            .iter()
+            .filter(|(k, _)| korean_of(k).is_none())
+            .map(|(k, file)| format!("{file}: {k:?}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys without Korean (add them to ko.rs):\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_korean_string_is_used_once_and_keeps_its_placeholders() {
+        let used = used_keys();
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (en, ko) in ko::KO {
+            if !seen.insert(*en) {
+                problems.push(format!("twice in ko.rs: {en:?}"));
+            }
+            if !used.iter().any(|(k, _)| k == en) {
+                problems.push(format!("stale (no tr(..) in src/ui uses it): {en:?}"));
+            }
+            if placeholders(en) != placeholders(ko) {
+                problems.push(format!("placeholders differ: {en:?} vs {ko:?}"));
+            }
+            if ko.trim().is_empty() || ko == en {
+                problems.push(format!("not translated: {en:?}"));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn every_korean_string_has_its_glyphs() {
+        use eframe::egui;
+        let ctx = egui::Context::default();
+        let _ = ctx.run_ui(Default::default(), |ui| fonts::install(ui.ctx()));
+        let _ = ctx.run_ui(Default::default(), |_| {});
+        let texts = ko::KO
+            .iter()
+            .map(|(_, k)| *k)
+            .chain(Lang::ALL.iter().map(|l| l.native_name()));
+        let mut missing = std::collections::BTreeSet::new();
+        ctx.fonts_mut(|f| {
+            for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+                let font_id = egui::FontId::new(14.0, family);
+                for text in texts.clone() {
+                    for c in text.chars() {
+                        if !f.has_glyph(&font_id, c) {
+                            missing.insert(c);
+                        }
+                    }
+                }
+            }
+        });
+        assert!(
+            missing.is_empty(),
+            "the embedded font lacks {:?}: run scripts/subset_korean_font.py",
+            missing.iter().collect::<String>()
+        );
+        // And the font is what supplies Hangul (egui's own fonts have none).
+        let from_ours = ctx.fonts_mut(|f| {
+            f.characters(&egui::FontFamily::Proportional)
+                .get(&'학')
+                .is_some_and(|names| names.iter().any(|n| n == "latent-lab-hangul"))
+        });
+        assert!(from_ours, "'학' does not come from the embedded font");
     }
 }
