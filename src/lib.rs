@@ -11,10 +11,12 @@
 //! - [`ui`]: the eframe app, one file per panel.
 //! - [`latent`]: the latent space without UI — interpolation, arithmetic, recipes,
 //!   principal directions, the latent plane, and a thread for the heavier work.
+//! - [`classroom`]: teaching games without UI ("you are the discriminator").
 //! - [`export`]: grids, PNG and GIF files.
 //! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
 //! - [`rng`]: the seeded random number generator everything deterministic uses.
 
+pub mod classroom;
 pub mod cli;
 pub mod data;
 pub mod export;

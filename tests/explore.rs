@@ -437,3 +437,57 @@ fn rms(a: &[u8], b: &[u8]) -> f64 {
         .sum();
     (s / a.len() as f64).sqrt()
 }
+
+#[test]
+fn you_are_the_discriminator_scores_you_and_d_on_the_same_pairs() {
+    use latent_lab::classroom::judge::{Judge, Side, Tally};
+    let mut h = harness(explore_settings("mlp-gan", Tool::Judge));
+    assert!(wait(&mut h, |a| a.explorer().judge.game.pair.is_some()), "no pair came");
+    let pair = h.state().explorer().judge.game.pair.clone().unwrap();
+
+    // The fake is the shipped generator's image of the pair's z, the real one an MNIST
+    // digit, and D scored both.
+    let model = pretrained::find("mlp-gan")
+        .unwrap()
+        .load(&candle_core::Device::Cpu)
+        .unwrap();
+    let mnist = latent_lab::data::embedded_mnist_static().unwrap();
+    assert_eq!(pair.fake, model.decode(&pair.z).unwrap());
+    assert_eq!(pair.real, mnist.image(pair.real_index));
+    let (d_real, d_fake) = (pair.d_real.unwrap(), pair.d_fake.unwrap());
+    assert!((0.0..=1.0).contains(&d_real) && (0.0..=1.0).contains(&d_fake));
+    // The same seed and round always give the same pair.
+    assert_eq!(Judge::make_pair(&model, mnist, 0, 0).unwrap(), pair);
+
+    // Call the real digit fake: the student is wrong, D is scored on the same pair.
+    let real_button = if pair.fake_side == Side::Left { 1 } else { 0 };
+    h.get_all_by_label("This one is fake").nth(real_button).unwrap().click();
+    h.step();
+    h.step();
+    let game = &h.state().explorer().judge.game;
+    assert_eq!(game.student, Tally { right: 0, total: 1 });
+    assert_eq!(
+        game.d,
+        Tally {
+            right: u32::from(d_fake < d_real),
+            total: 1
+        }
+    );
+    h.get_by_label("generated (fake)");
+    h.get_by_label_contains("Fooled: that one was real.");
+
+    // The arrow key answers the next pair; answers count once.
+    h.get_by_label("Next pair").click();
+    h.step();
+    h.step();
+    let second = h.state().explorer().judge.game.pair.clone().unwrap();
+    assert_eq!(second.round, 1);
+    assert_ne!(second.fake, pair.fake);
+    h.key_press(egui::Key::ArrowLeft);
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    let game = &h.state().explorer().judge.game;
+    assert_eq!(game.student.total, 2);
+    assert_eq!(game.student.right, u32::from(second.fake_side == Side::Left));
+}

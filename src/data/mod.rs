@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 
-pub use embedded::embedded_mnist;
+pub use embedded::{embedded_mnist, embedded_mnist_static};
 
 /// Side of the square images the image models take.
 pub const IMAGE_SIDE: usize = 28;

@@ -93,6 +93,23 @@ impl Model {
     }
 }
 
+impl Model {
+    /// D's probability "real" for 28×28 8-bit images laid one after another (0 = black = −1,
+    /// 255 = +1, as the generator's output is rounded), if the model has a discriminator.
+    pub fn score_images(&self, pixels: &[u8]) -> candle_core::Result<Option<Vec<f32>>> {
+        let Some(d) = &self.discriminator else {
+            return Ok(None);
+        };
+        if pixels.is_empty() || !pixels.len().is_multiple_of(PIXELS) {
+            candle_core::bail!("{} bytes are not a whole number of 28×28 images", pixels.len());
+        }
+        let n = pixels.len() / PIXELS;
+        let values: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 127.5 - 1.0).collect();
+        let images = Tensor::from_vec(values, (n, 1, IMAGE_SIDE, IMAGE_SIDE), self.generator.device())?;
+        d.probabilities(&images).map(Some)
+    }
+}
+
 fn check_len(len: usize, latent_dim: usize) -> candle_core::Result<()> {
     if latent_dim == 0 || !len.is_multiple_of(latent_dim) {
         candle_core::bail!("{len} latent values are not a whole number of vectors of size {latent_dim}");

@@ -67,11 +67,19 @@ pub enum Tool {
     Arithmetic,
     /// The latent plane decoded as a grid.
     Map,
+    /// "You are the discriminator": pick the fake of a real and a generated digit.
+    Judge,
 }
 
 impl Tool {
     /// All tools, in display order.
-    pub const ALL: [Tool; 4] = [Tool::Sliders, Tool::Interpolate, Tool::Arithmetic, Tool::Map];
+    pub const ALL: [Tool; 5] = [
+        Tool::Sliders,
+        Tool::Interpolate,
+        Tool::Arithmetic,
+        Tool::Map,
+        Tool::Judge,
+    ];
 
     /// Its name on screen.
     pub fn label(self) -> &'static str {
@@ -80,6 +88,7 @@ impl Tool {
             Tool::Interpolate => tr("Interpolate"),
             Tool::Arithmetic => tr("Arithmetic"),
             Tool::Map => tr("Latent map"),
+            Tool::Judge => tr("You vs D"),
         }
     }
 }
@@ -233,6 +242,8 @@ pub struct Explorer {
     /// Bumped when a new plane arrives (the map texture's key).
     pub(super) plane_version: u64,
     pub(super) plane_tex: Tex<u64>,
+    /// The "You are the discriminator" game.
+    pub judge: super::judge::JudgePanel,
     /// The large frame of the interpolation tool.
     pub(super) frame_tex: Tex<(Interpolation, usize, Option<StripKey>)>,
     /// Thumbnails of A, B and the operands.
@@ -300,6 +311,7 @@ impl Explorer {
             arith_tex: Tex::default(),
             arith_image: None,
             plane: None,
+            judge: Default::default(),
             plane_requested: None,
             plane_version: 0,
             plane_tex: Tex::default(),

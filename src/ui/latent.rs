@@ -107,6 +107,10 @@ impl App {
             Tool::Interpolate => super::interpolation::interpolation_ui(ui, &mut self.explorer),
             Tool::Arithmetic => super::arithmetic::arithmetic_ui(ui, &mut self.explorer),
             Tool::Map => super::latent_map::latent_map_ui(ui, &mut self.explorer),
+            Tool::Judge => {
+                let preview = self.data_info.as_ref().map(|d| d.preview.clone());
+                super::judge::judge_ui(ui, &mut self.explorer, preview.as_deref());
+            }
         }
     }
 }

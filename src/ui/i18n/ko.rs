@@ -412,4 +412,49 @@ pub const KO: &[(&str, &str)] = &[
     ("Device: {device}", "장치: {device}"),
     ("{model} · latent {size}", "{model} · 잠재 {size}"),
     ("Starting the trainer…", "트레이너를 시작하는 중…"),
+    // src/ui/judge.rs, src/ui/explorer.rs
+    ("You vs D", "나 vs 판별자"),
+    ("You are the discriminator", "내가 판별자"),
+    (
+        "One of these is a real digit from the data, the other was drawn by the generator. Which one is fake?",
+        "둘 중 하나는 데이터의 진짜 숫자이고, 다른 하나는 생성자가 그린 것입니다. 어느 쪽이 가짜일까요?",
+    ),
+    ("Left digit", "왼쪽 숫자"),
+    ("Right digit", "오른쪽 숫자"),
+    ("generated (fake)", "생성됨 (가짜)"),
+    (
+        "D(x) = {p}: D's probability that it is real",
+        "D(x) = {p}: 판별자가 진짜라고 볼 확률",
+    ),
+    ("this model has no discriminator", "이 모델에는 판별자가 없습니다"),
+    ("This one is fake", "이것이 가짜"),
+    ("You spotted the fake.", "가짜를 찾아냈습니다."),
+    ("Fooled: that one was real.", "속았습니다: 그것은 진짜였습니다."),
+    (
+        "D spotted it too (it scored the fake lower).",
+        "판별자도 찾아냈습니다 (가짜에 더 낮은 점수를 줬습니다).",
+    ),
+    (
+        "D was fooled on this pair (it scored the fake higher).",
+        "판별자는 이번에 속았습니다 (가짜에 더 높은 점수를 줬습니다).",
+    ),
+    ("Next pair", "다음 쌍"),
+    ("Enter", "Enter 키"),
+    (
+        "Click the fake, or press ← or →.",
+        "가짜를 클릭하거나 ← 또는 → 키를 누르세요.",
+    ),
+    (
+        "You: {right} of {total} right ({pct})",
+        "나: {total}번 중 {right}번 정답 ({pct})",
+    ),
+    (
+        "D on the same pairs: {right} of {total} right ({pct})",
+        "같은 쌍에서 판별자: {total}번 중 {right}번 정답 ({pct})",
+    ),
+    (
+        "Against {model}. Early in training both of you spot every fake; as the generator learns, you both drop toward 50%, a coin toss.",
+        "상대: {model}. 학습 초기에는 둘 다 가짜를 모두 찾아내지만, 생성자가 배울수록 둘 다 동전 던지기와 같은 50%로 내려갑니다.",
+    ),
+    ("Start over", "처음부터"),
 ];
