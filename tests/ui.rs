@@ -262,3 +262,35 @@ fn bench_frame_time_while_training() {
     println!("{report}");
     assert!(report.frames > 100);
 }
+
+#[test]
+fn training_pauses_with_a_caption_when_d_wins() {
+    use latent_lab::classroom::events::GameEvent;
+    // G all but frozen, D fast: D soon scores every fake near 0 and keeps it so.
+    let mut s = settings();
+    s.pause_on_events = true;
+    s.train.opt_g.lr = 1e-9;
+    s.train.opt_d.lr = 2e-3;
+    let mut h = harness(App::new_for_test(tiny_data(), s));
+    assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.ready)));
+    h.get_by_label("Play").click();
+    assert!(
+        wait(&mut h, Duration::from_secs(120), |a| a.game_event().is_some()),
+        "no event after {} steps",
+        step_of(h.state())
+    );
+    let event = h.state().game_event().unwrap();
+    assert!(matches!(event, GameEvent::DWins { steps: 200, .. }), "{event:?}");
+    assert!(wait(&mut h, LONG, |a| !running(a)), "training did not pause");
+    // Paused within a few steps of the event (the UI sees metrics in batches).
+    let at = step_of(h.state());
+    assert!(
+        at >= event.step() && at < event.step() + 200,
+        "paused at {at}, event at {}",
+        event.step()
+    );
+    h.get_by_label_contains("D wins: for 200 steps");
+    h.get_by_label("Continue").click();
+    assert!(wait(&mut h, LONG, |a| step_of(a) > at), "Continue resumes training");
+    assert!(h.state().game_event().is_none(), "the caption is dismissed");
+}

@@ -75,6 +75,9 @@ pub struct App {
     pub(super) fonts_installed: bool,
     pub(super) exports: super::samples::Exports,
     pub(super) explorer: Explorer,
+    pub(super) watch: crate::classroom::events::Watch,
+    /// The latest game event, shown with its caption until dismissed.
+    pub(super) game_event: Option<crate::classroom::events::GameEvent>,
 }
 
 impl App {
@@ -139,6 +142,8 @@ impl App {
             applied_look: None,
             fonts_installed: false,
             exports: Default::default(),
+            watch: Default::default(),
+            game_event: None,
             explorer,
         };
         if let Some(e) = explorer_error {
@@ -277,7 +282,22 @@ impl App {
         self.histogram.clear();
         self.samples.clear();
         self.last_update = None;
+        self.watch.reset();
+        self.game_event = None;
         true
+    }
+
+    /// A game event: shown with its caption, and training paused if the settings ask.
+    fn on_game_event(&mut self, event: crate::classroom::events::GameEvent) {
+        self.game_event = Some(event);
+        if self.settings.pause_on_events {
+            self.send(Command::SetRunning(false));
+        }
+    }
+
+    /// The latest game event, if any.
+    pub fn game_event(&self) -> Option<crate::classroom::events::GameEvent> {
+        self.game_event
     }
 
     /// Takes what the worker sent: events (under a time budget) and the latest heavy payloads.
@@ -297,6 +317,9 @@ impl App {
             if let Some(grid) = samples
                 && self.enter_run(grid.run)
             {
+                if let Some(e) = self.watch.observe_samples(grid.step, &grid.pixels) {
+                    self.on_game_event(e);
+                }
                 self.samples.push(grid);
             }
             if let Some(d) = d_outputs
@@ -346,6 +369,11 @@ impl App {
             Event::Metrics { run, points } => {
                 if self.enter_run(run) {
                     self.charts.extend(&points);
+                    for p in &points {
+                        if let Some(e) = self.watch.observe_step(p) {
+                            self.on_game_event(e);
+                        }
+                    }
                 }
             }
             Event::Update(report) => {
@@ -403,6 +431,7 @@ impl App {
                     });
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.banners_ui(ui);
+                    self.game_event_ui(ui);
                     self.central_ui(ui);
                 });
             }
@@ -586,6 +615,39 @@ impl App {
         }
         if let Some(i) = dismiss {
             self.banners.remove(i);
+        }
+    }
+
+    /// The latest game event's caption, above the charts, until dismissed.
+    fn game_event_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(event) = self.game_event else {
+            return;
+        };
+        let running = self.status.as_ref().is_some_and(|s| s.running);
+        let mut dismiss = false;
+        let accent = ui.visuals().selection.bg_fill;
+        egui::Frame::new()
+            .fill(accent.gamma_multiply(0.25))
+            .stroke(egui::Stroke::new(1.5, accent))
+            .corner_radius(4.0)
+            .inner_margin(8.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    if ui.button(tr("Dismiss")).clicked() {
+                        dismiss = true;
+                    }
+                    if !running && ui.button(tr("Continue")).clicked() {
+                        dismiss = true;
+                        self.send(Command::SetRunning(true));
+                    }
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(super::captions::event_caption(&event)).strong()).wrap(),
+                    );
+                });
+            });
+        if dismiss {
+            self.game_event = None;
         }
     }
 

@@ -18,6 +18,7 @@ use eframe::egui;
 mod app;
 mod arithmetic;
 mod bench;
+mod captions;
 mod charts;
 mod checkpoints;
 mod controls;

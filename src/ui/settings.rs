@@ -75,6 +75,8 @@ pub struct Settings {
     pub presenter: bool,
     /// The language of the window.
     pub lang: super::i18n::Lang,
+    /// Pause training when D wins, the samples collapse, or the game reaches equilibrium.
+    pub pause_on_events: bool,
 }
 
 /// The window's two screens.
@@ -105,6 +107,7 @@ impl Default for Settings {
             explore: Default::default(),
             presenter: false,
             lang: Default::default(),
+            pause_on_events: false,
         }
     }
 }

@@ -457,4 +457,23 @@ pub const KO: &[(&str, &str)] = &[
         "상대: {model}. 학습 초기에는 둘 다 가짜를 모두 찾아내지만, 생성자가 배울수록 둘 다 동전 던지기와 같은 50%로 내려갑니다.",
     ),
     ("Start over", "처음부터"),
+    // src/ui/captions.rs, src/ui/app.rs, src/ui/controls.rs
+    ("Continue", "계속"),
+    ("Pause on events", "사건에서 일시 정지"),
+    (
+        "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5)",
+        "판별자가 완전히 이길 때, 샘플이 몇 가지 모드로 붕괴할 때, 또는 균형에 이를 때(두 평균이 0.5 근처) 설명과 함께 학습을 일시 정지합니다",
+    ),
+    (
+        "Step {step} — D wins: for {steps} steps it has scored the fakes near 0 (mean D(G(z)) {fake}). G gets almost no signal; with the minimax loss its gradient vanishes. Try the non-saturating loss or a lower D learning rate.",
+        "스텝 {step} — 판별자의 승리: {steps} 스텝 동안 가짜에 0에 가까운 점수를 주었습니다 (평균 D(G(z)) {fake}). 생성자는 거의 신호를 받지 못하며, 미니맥스 손실에서는 기울기가 사라집니다. 비포화 손실이나 더 낮은 D 학습률을 시도해 보세요.",
+    ),
+    (
+        "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the other digits.",
+        "스텝 {step} — 모드 붕괴: 샘플들이 서로 매우 비슷해졌습니다 (다양성 {now}, 최고 {peak}). 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 다른 숫자들은 더 이상 그리지 않습니다.",
+    ),
+    (
+        "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
+        "스텝 {step} — 균형: {steps} 스텝 동안 D(x) ≈ {real}, D(G(z)) ≈ {fake}로 둘 다 0.5 근처입니다. 판별자는 추측할 수밖에 없습니다: 이론상 게임의 끝입니다.",
+    ),
 ];

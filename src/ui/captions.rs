@@ -1,0 +1,34 @@
+//! Captions that explain what just happened in the game, in the window's language.
+
+use crate::classroom::events::GameEvent;
+use crate::tr;
+
+/// The caption of a game event: what happened, and why it matters.
+pub fn event_caption(event: &GameEvent) -> String {
+    match *event {
+        GameEvent::DWins { step, steps, d_fake } => tr!(
+            "Step {step} — D wins: for {steps} steps it has scored the fakes near 0 (mean D(G(z)) {fake}). G gets almost no signal; with the minimax loss its gradient vanishes. Try the non-saturating loss or a lower D learning rate.",
+            step = step,
+            steps = steps,
+            fake = format!("{d_fake:.3}")
+        ),
+        GameEvent::ModeCollapse { step, diversity, peak } => tr!(
+            "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the other digits.",
+            step = step,
+            now = format!("{diversity:.1}"),
+            peak = format!("{peak:.1}")
+        ),
+        GameEvent::Equilibrium {
+            step,
+            steps,
+            d_real,
+            d_fake,
+        } => tr!(
+            "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
+            step = step,
+            steps = steps,
+            real = format!("{d_real:.2}"),
+            fake = format!("{d_fake:.2}")
+        ),
+    }
+}
