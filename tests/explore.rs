@@ -6,7 +6,7 @@
 //! weights load and produce digits.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::Harness;
@@ -17,7 +17,7 @@ use latent_lab::latent::{Model, pretrained, random_z};
 use latent_lab::nets::{GanConfig, ModelKind};
 use latent_lab::ui::{App, ExploreSettings, Settings, Source, Tool, View};
 
-use crate::worker::{tiny_data, tiny_model, tiny_train};
+use crate::worker::{tiny_model, tiny_train};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -45,24 +45,11 @@ fn explore_settings(source: &str, tool: Tool) -> Settings {
 }
 
 fn harness(settings: Settings) -> Harness<'static, App> {
-    Harness::builder().with_size(egui::vec2(1280.0, 720.0)).build_ui_state(
-        |ui, app: &mut App| app.root_ui(ui),
-        App::new_for_test(tiny_data(), settings),
-    )
+    crate::window::harness_with(settings)
 }
 
 fn wait(h: &mut Harness<'static, App>, cond: impl Fn(&App) -> bool) -> bool {
-    let deadline = Instant::now() + LONG;
-    loop {
-        h.step();
-        if cond(h.state()) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::window::wait_for(h, LONG, cond)
 }
 
 /// Presses and releases the primary button at `pos`.

@@ -6,7 +6,7 @@
 //! advanced controls and brings them back.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::Harness;
@@ -14,37 +14,18 @@ use egui_kittest::kittest::Queryable;
 use latent_lab::ui::i18n::Lang;
 use latent_lab::ui::{App, ExploreSettings, STORAGE_KEY, Settings, Source, Tool, View};
 
-use crate::worker::{tiny_data, tiny_model, tiny_train};
-
 const LONG: Duration = Duration::from_secs(60);
 
 fn settings() -> Settings {
-    Settings {
-        model: tiny_model(),
-        train: tiny_train(),
-        ..Settings::default()
-    }
+    crate::window::tiny_settings()
 }
 
 fn harness(settings: Settings) -> Harness<'static, App> {
-    Harness::builder().with_size(egui::vec2(1280.0, 720.0)).build_ui_state(
-        |ui, app: &mut App| app.root_ui(ui),
-        App::new_for_test(tiny_data(), settings),
-    )
+    crate::window::harness_with(settings)
 }
 
 fn wait(h: &mut Harness<'static, App>, cond: impl Fn(&App) -> bool) -> bool {
-    let deadline = Instant::now() + LONG;
-    loop {
-        h.step();
-        if cond(h.state()) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::window::wait_for(h, LONG, cond)
 }
 
 fn ready(settings: Settings) -> Harness<'static, App> {

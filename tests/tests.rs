@@ -8,4 +8,5 @@ mod i18n;
 mod ops;
 mod train;
 mod ui;
+mod window;
 mod worker;

@@ -11,41 +11,14 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use latent_lab::ui::{App, Charts, Settings, ThemeChoice};
+use latent_lab::ui::{App, Charts, ThemeChoice};
 use latent_lab::worker::{ErrorKind, StepPoint};
 
-use crate::worker::{corrupt_idx_folder, tiny_data, tiny_model, tiny_train};
+use crate::worker::{corrupt_idx_folder, tiny_data};
 
 const LONG: Duration = Duration::from_secs(30);
 
-fn settings() -> Settings {
-    Settings {
-        model: tiny_model(),
-        train: tiny_train(),
-        ..Settings::default()
-    }
-}
-
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_ui_state(|ui, app: &mut App| app.root_ui(ui), app)
-}
-
-/// Runs frames (the UI repaints continuously while training) until `cond` holds.
-fn wait(h: &mut Harness<'static, App>, timeout: Duration, cond: impl Fn(&App) -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        h.step();
-        if cond(h.state()) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use crate::window::{harness_of as harness, tiny_settings as settings, wait_for as wait};
 
 fn step_of(app: &App) -> u64 {
     app.status().map_or(0, |s| s.step)
