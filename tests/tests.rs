@@ -5,6 +5,7 @@ mod cli;
 mod data;
 mod explore;
 mod ops;
+mod toy;
 mod train;
 mod ui;
 mod worker;
