@@ -29,6 +29,8 @@ const GREEN: egui::Color32 = egui::Color32::from_rgb(40, 160, 70);
 const BLUE: egui::Color32 = egui::Color32::from_rgb(50, 100, 220);
 /// Purple of the optimal discriminator D*.
 const PURPLE: egui::Color32 = egui::Color32::from_rgb(150, 70, 170);
+/// Densities above this are drawn clipped (the plot's y range ends a little above 1).
+const DENSITY_CLIP: f32 = 1.2;
 /// At most this many gradient arrows are drawn in 2-D.
 const MAX_ARROWS: usize = 150;
 
@@ -183,6 +185,12 @@ fn heat_color(d: f32) -> egui::Color32 {
 
 fn dist_label(d: ToyDistribution) -> &'static str {
     tr(d.label())
+}
+
+/// Densities clipped at [`DENSITY_CLIP`]: a collapsed G makes a tall spike that
+/// would squash D's curve.
+fn clip(v: &[f32]) -> Vec<f32> {
+    v.iter().map(|x| x.min(DENSITY_CLIP)).collect()
 }
 
 fn curve(xs: &[f32], ys: &[f32]) -> PlotPoints<'static> {
@@ -352,7 +360,7 @@ impl App {
             .show(ui, |p| {
                 if let Some(prev) = &prev {
                     p.line(Line::new(tr("D(x) before"), curve(&prev.xs, &prev.d_curve)).color(faded(BLUE)));
-                    p.line(Line::new(tr("p_g before"), curve(&prev.xs, &prev.p_g)).color(faded(GREEN)));
+                    p.line(Line::new(tr("p_g before"), curve(&prev.xs, &clip(&prev.p_g))).color(faded(GREEN)));
                 }
                 p.hline(
                     HLine::new("0.5", 0.5)
@@ -365,7 +373,7 @@ impl App {
                         .width(2.0),
                 );
                 p.line(
-                    Line::new(tr("p_g(x) (generator)"), curve(&f.xs, &f.p_g))
+                    Line::new(tr("p_g(x) (generator)"), curve(&f.xs, &clip(&f.p_g)))
                         .color(GREEN)
                         .width(2.0),
                 );
@@ -377,10 +385,10 @@ impl App {
                 );
                 // Goodfellow's figure 1: the z line below, the x line above, G as arrows between.
                 let axis = egui::Color32::GRAY;
-                p.line(Line::new("x", PlotPoints::from(vec![[f64::from(lo), y_x], [f64::from(hi), y_x]])).color(axis));
-                p.line(Line::new("z", PlotPoints::from(vec![[z_pos(-3.0), y_z], [z_pos(3.0), y_z]])).color(axis));
-                p.text(Text::new("x_label", PlotPoint::new(f64::from(lo), y_x + 0.05), "x").color(ink));
-                p.text(Text::new("z_label", PlotPoint::new(z_pos(-3.0), y_z - 0.05), "z").color(ink));
+                p.line(Line::new("", PlotPoints::from(vec![[f64::from(lo), y_x], [f64::from(hi), y_x]])).color(axis));
+                p.line(Line::new("", PlotPoints::from(vec![[z_pos(-3.0), y_z], [z_pos(3.0), y_z]])).color(axis));
+                p.text(Text::new("", PlotPoint::new(f64::from(lo), y_x + 0.05), "x").color(ink));
+                p.text(Text::new("", PlotPoint::new(z_pos(-3.0), y_z - 0.05), "z").color(ink));
                 let origins: Vec<[f64; 2]> = f.z_map.iter().map(|[z, _]| [z_pos(*z), y_z]).collect();
                 let tips: Vec<[f64; 2]> = f.z_map.iter().map(|[_, x]| [f64::from(x.clamp(lo, hi)), y_x]).collect();
                 p.arrows(Arrows::new(tr("x = G(z)"), origins, tips).color(GREEN).tip_length(8.0));
