@@ -6,6 +6,7 @@ mod data;
 mod explore;
 mod i18n;
 mod ops;
+mod toy;
 mod train;
 mod ui;
 mod window;

@@ -1,5 +1,6 @@
 //! Datasets: the MNIST digits embedded in the binary, folders of IDX files
-//! (MNIST, Fashion-MNIST, KMNIST, EMNIST; raw or `.gz`), and folders of images.
+//! (MNIST, Fashion-MNIST, KMNIST, EMNIST; raw or `.gz`), folders of images, and
+//! toy 1-D and 2-D distributions ([`toy`]) for the GAN game.
 //!
 //! Every loader returns a [`Dataset`] of 8-bit grayscale images or a
 //! [`DataError`] that names the file and the fault. Nothing here panics on bad
@@ -8,6 +9,7 @@
 pub mod embedded;
 pub mod idx;
 pub mod image_folder;
+pub mod toy;
 
 use std::path::{Path, PathBuf};
 

@@ -9,6 +9,7 @@ pub mod dcgan;
 pub mod init;
 pub mod mlp;
 pub mod ops;
+pub mod toy;
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};

@@ -1,5 +1,6 @@
 //! The trainer: Goodfellow et al.'s Algorithm 1 (k discriminator steps, then
-//! one generator step), its losses, optimizers, metrics and checkpoints.
+//! one generator step), its losses, optimizers, metrics and checkpoints, and the
+//! small trainer of the toy game on 1-D/2-D data ([`toy`]).
 //!
 //! Nothing under here knows about egui: the same [`Trainer`] runs behind the
 //! window (on the worker thread) and behind `latent-lab train`.
@@ -9,10 +10,12 @@ pub mod checkpoint;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
+pub mod toy;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use loss::GeneratorLoss;
 pub use metrics::{DStep, GStep, StepMetrics};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use toy::{ToyConfig, ToyFrame, ToyTrainer, ToyUpdate};
 pub use trainer::{TrainConfig, TrainError, Trainer};

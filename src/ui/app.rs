@@ -78,6 +78,7 @@ pub struct App {
     pub(super) watch: crate::classroom::events::Watch,
     /// The latest game event, shown with its caption until dismissed.
     pub(super) game_event: Option<crate::classroom::events::GameEvent>,
+    pub(super) game: super::toy::Game,
 }
 
 impl App {
@@ -145,6 +146,7 @@ impl App {
             watch: Default::default(),
             game_event: None,
             explorer,
+            game: Default::default(),
         };
         if let Some(e) = explorer_error {
             app.push_banner(ErrorKind::Training, e);
@@ -408,6 +410,7 @@ impl App {
     pub fn root_ui(&mut self, ui: &mut egui::Ui) {
         let frame_start = Instant::now();
         self.pump();
+        self.game_sync();
         self.apply_look(ui.ctx());
         self.handle_shortcuts(ui.ctx());
         self.handle_dropped_files(ui.ctx());
@@ -448,6 +451,19 @@ impl App {
                     self.explore_central_ui(ui);
                 });
                 self.take_explorer_messages();
+            }
+            View::Game => {
+                egui::Panel::left("game_controls")
+                    .resizable(true)
+                    .default_size(290.0)
+                    .size_range(240.0..=420.0)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.game_side_ui(ui));
+                    });
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.banners_ui(ui);
+                    self.game_central_ui(ui);
+                });
             }
         }
         self.confirm_ui(ui.ctx());

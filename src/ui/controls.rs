@@ -104,7 +104,7 @@ impl App {
         }
     }
 
-    fn speed_ui(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn speed_ui(&mut self, ui: &mut egui::Ui) {
         let mut speed = self.settings.speed;
         ui.horizontal(|ui| {
             ui.label(tr("Speed"));

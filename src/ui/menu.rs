@@ -84,6 +84,8 @@ impl App {
                 .on_hover_text(tr(
                     "Drag sliders over z, interpolate, do arithmetic, map the latent plane",
                 ));
+            ui.selectable_value(&mut self.settings.view, View::Game, tr("Game"))
+                .on_hover_text(tr("Step through Algorithm 1 on toy 1-D and 2-D data"));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let next = self.settings.theme.toggled();
                 let label = match next {

@@ -37,6 +37,7 @@ mod presenter;
 mod samples;
 mod settings;
 mod status_bar;
+mod toy;
 
 pub use app::{App, Banner};
 pub use bench::{BenchOptions, BenchReport, bench_frames, bench_frames_with};
@@ -50,6 +51,7 @@ pub use judge::JudgePanel;
 pub use samples::{SamplesPanel, grid_image, save_grid_png, save_time_lapse_gif};
 pub use settings::{STORAGE_KEY, Settings, ThemeChoice, View};
 pub use status_bar::format_elapsed;
+pub use toy::{Game, caption};
 
 /// Opens the window (1280×720, "Latent Lab", glow renderer) on the embedded MNIST
 /// with an MLP GAN ready, or the previous run restored, paused.

@@ -87,6 +87,8 @@ pub enum View {
     Train,
     /// Explore a generator's latent space.
     Explore,
+    /// Play Algorithm 1 step by step on toy 1-D and 2-D data.
+    Game,
 }
 
 impl Default for Settings {

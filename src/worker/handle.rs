@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::run::Worker;
-use super::{Command, DOutputs, Event, GeneratorFrame, SampleGrid, WorkerOptions};
+use super::{Command, DOutputs, Event, GeneratorFrame, SampleGrid, ToyFrame, WorkerOptions};
 
 /// Called by the worker after it sends something (the UI passes `ctx.request_repaint()`).
 pub type RepaintFn = Box<dyn Fn() + Send + Sync>;
@@ -51,6 +51,7 @@ pub(crate) struct Slots {
     pub samples: Slot<SampleGrid>,
     pub d_outputs: Slot<DOutputs>,
     pub generator: Slot<GeneratorFrame>,
+    pub toy: Slot<ToyFrame>,
 }
 
 /// Why a command was not sent.
@@ -134,6 +135,11 @@ impl WorkerHandle {
     /// The latest generator snapshot not yet taken.
     pub fn take_generator(&self) -> Option<GeneratorFrame> {
         self.slots.generator.take()
+    }
+
+    /// The latest toy-game frame not yet taken.
+    pub fn take_toy(&self) -> Option<ToyFrame> {
+        self.slots.toy.take()
     }
 
     /// Asks the thread to end (it finishes the update in progress, autosaves, and returns).

@@ -8,6 +8,11 @@
 //! here depends on egui. The UI never waits for the worker: it sends with
 //! [`WorkerHandle::send`] (which never blocks) and drains with [`WorkerHandle::try_recv`].
 //!
+//! The same thread also plays the toy game ([`Command::ToyStart`]): a small
+//! [`ToyTrainer`](crate::train::ToyTrainer) on 1-D/2-D data whose [`ToyFrame`]s
+//! (densities, D's curve or heat map, gradient arrows) go through a latest-wins
+//! slot, a few per second at full speed and after every single step.
+//!
 //! Panics and errors inside the trainer become [`Event::Error`]: training pauses,
 //! the weights and the data are kept, and the thread stays up. Dropping the
 //! [`WorkerHandle`] sets the stop flag and joins the thread.
@@ -25,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::nets::{DiscriminatorSnapshot, GanConfig, GeneratorSnapshot};
 use crate::train::TrainConfig;
+pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
 pub use device::{compute_pool, configure_trainer_threads, default_device, trainer_threads};
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
@@ -135,6 +141,14 @@ pub enum Command {
     LoadCheckpoint(PathBuf),
     /// Panics inside the trainer's guard, to exercise the recovery path (tests, debug panel).
     InjectPanic,
+    /// Starts a fresh toy game (paused) on 1-D or 2-D toy data. From then on
+    /// [`Command::SetRunning`], [`Command::Step`] and [`Command::SetSpeed`] drive the
+    /// toy game and the worker publishes [`ToyFrame`]s; the image run is kept, untouched.
+    ToyStart(ToyConfig),
+    /// New toy hyperparameters (k, loss, learning rates) from the next step on, keeping the weights.
+    ToySetConfig(ToyConfig),
+    /// Leaves the toy game (paused): Play and the step buttons drive the image run again.
+    ToyLeave,
 }
 
 /// The scalars of one iteration, for the charts.

@@ -19,12 +19,12 @@ use candle_core::Device;
 use super::handle::{RepaintFn, Slots};
 use super::{
     Command, DOutputs, DataInfo, DataSource, ErrorKind, Event, GeneratorFrame, RunOrigin, SAMPLE_COUNT, SampleGrid,
-    Speed, StepKind, StepPoint, UpdateReport, WorkerError, WorkerOptions, WorkerStatus,
+    Speed, StepKind, StepPoint, ToyConfig, ToyUpdate, UpdateReport, WorkerError, WorkerOptions, WorkerStatus,
 };
 use crate::data::{DataError, Dataset};
 use crate::nets::GanConfig;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
-use crate::train::{TrainConfig, TrainError, Trainer};
+use crate::train::{ToyTrainer, TrainConfig, TrainError, Trainer};
 
 /// Longest the loop sleeps when idle (bounds how late it sees the stop flag or a finished load).
 const IDLE_WAIT: Duration = Duration::from_millis(50);
@@ -36,8 +36,19 @@ const RATE_EVERY: Duration = Duration::from_millis(500);
 const MIN_SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// Time between two generator snapshots while training.
 const GENERATOR_EVERY: Duration = Duration::from_secs(2);
+/// Shortest time between two toy-game frames while training (a few a second).
+const MIN_TOY_EVERY: Duration = Duration::from_millis(150);
 /// Above this many unsent points (a UI that stopped draining), older points are thinned.
 const MAX_PENDING_POINTS: usize = 200_000;
+
+/// The toy game, while it is on.
+struct ToyGame {
+    trainer: ToyTrainer,
+    run: u64,
+    last: Option<ToyUpdate>,
+    changed: bool,
+    published_at: Option<Instant>,
+}
 
 /// A dataset being loaded on a `data-loader` thread.
 struct Loader {
@@ -88,6 +99,9 @@ pub(crate) struct Worker {
     steps_per_sec: f32,
     elapsed: Duration,
     running_since: Option<Instant>,
+
+    toy: Option<ToyGame>,
+    toy_runs: u64,
 }
 
 impl Worker {
@@ -136,6 +150,8 @@ impl Worker {
             steps_per_sec: 0.0,
             elapsed: Duration::ZERO,
             running_since: None,
+            toy: None,
+            toy_runs: 0,
         }
     }
 
@@ -161,11 +177,19 @@ impl Worker {
                 break;
             }
             self.poll_loader();
-            if self.running && self.trainer.is_some() && Instant::now() >= self.next_step_at {
-                self.train_iteration();
+            if self.running && Instant::now() >= self.next_step_at {
+                if self.toy.is_some() {
+                    self.toy_iteration();
+                } else if self.trainer.is_some() {
+                    self.train_iteration();
+                }
             }
             if self.running {
-                self.publish_samples(false);
+                if self.toy.is_some() {
+                    self.publish_toy(false);
+                } else {
+                    self.publish_samples(false);
+                }
             }
             self.tick();
         }
@@ -202,7 +226,7 @@ impl Worker {
     fn wait_time(&self) -> Duration {
         let now = Instant::now();
         let mut wait = IDLE_WAIT;
-        if self.running && self.trainer.is_some() {
+        if self.running && (self.trainer.is_some() || self.toy.is_some()) {
             wait = wait.min(self.next_step_at.saturating_duration_since(now));
         }
         if !self.points.is_empty() || !self.outbox.is_empty() {
@@ -214,6 +238,7 @@ impl Worker {
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::SetRunning(on) => self.set_running(on),
+            Command::Step(kind) if self.toy.is_some() => self.toy_step(kind),
             Command::Step(kind) => self.single_step(kind),
             Command::Reset { model, train } => self.reset(model, train),
             Command::SetTrainConfig(config) => self.set_train_config(config),
@@ -228,6 +253,13 @@ impl Worker {
                 self.save(&path, false);
             }
             Command::LoadCheckpoint(path) => self.load_checkpoint(path),
+            Command::ToyStart(config) => self.toy_start(config),
+            Command::ToySetConfig(config) => self.toy_set_config(config),
+            Command::ToyLeave => {
+                self.set_running(false);
+                self.toy = None;
+                self.push_status();
+            }
             Command::InjectPanic => {
                 let _ = self.guarded("the training step", |_| -> Result<(), TrainError> {
                     panic!("injected fault (a test of the recovery path)")
@@ -260,6 +292,9 @@ impl Worker {
     }
 
     fn step(&self) -> u64 {
+        if let Some(toy) = &self.toy {
+            return toy.trainer.step();
+        }
         self.trainer.as_ref().map_or(0, Trainer::step)
     }
 
@@ -766,7 +801,13 @@ impl Worker {
     /// (which pauses training). `None` without a trainer or on failure.
     fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Trainer) -> Result<T, TrainError>) -> Option<T> {
         let trainer = self.trainer.as_mut()?;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer))) {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer)));
+        self.report(what, result)
+    }
+
+    /// Turns a failed or panicked call into an [`Event::Error`] (pausing training).
+    fn report<T>(&mut self, what: &str, result: std::thread::Result<Result<T, TrainError>>) -> Option<T> {
+        match result {
             Ok(Ok(v)) => Some(v),
             Ok(Err(e)) => {
                 let kind = match e {
@@ -801,6 +842,110 @@ impl Worker {
         }
         self.outbox.push_back(Event::Error(WorkerError { kind, message }));
         self.push_status();
+    }
+}
+
+// ---- the toy game ----------------------------------------------------------------------------
+
+impl Worker {
+    /// Starts a fresh toy game, paused, and publishes its first frame.
+    fn toy_start(&mut self, config: ToyConfig) {
+        self.set_running(false);
+        let device = self.device.clone();
+        match catch("building the toy game", || {
+            ToyTrainer::new(config, &device).map_err(|e| e.to_string())
+        }) {
+            Ok(trainer) => {
+                self.toy_runs += 1;
+                self.toy = Some(ToyGame {
+                    trainer,
+                    run: self.toy_runs,
+                    last: None,
+                    changed: true,
+                    published_at: None,
+                });
+                self.publish_toy(true);
+            }
+            Err(message) => self.fail(ErrorKind::Config, format!("cannot start the toy game: {message}")),
+        }
+        self.push_status();
+    }
+
+    fn toy_set_config(&mut self, config: ToyConfig) {
+        let Some(toy) = self.toy.as_mut() else {
+            return;
+        };
+        if let Err(e) = toy.trainer.set_config(config) {
+            self.fail(ErrorKind::Config, format!("toy hyperparameters refused: {e}"));
+        }
+    }
+
+    /// Runs `f` on the toy trainer under the same guard as the image trainer.
+    fn toy_guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut ToyTrainer) -> Result<T, TrainError>) -> Option<T> {
+        let trainer = &mut self.toy.as_mut()?.trainer;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer)));
+        self.report(what, result)
+    }
+
+    fn toy_record(&mut self, update: ToyUpdate) {
+        if let Some(toy) = self.toy.as_mut() {
+            toy.last = Some(update);
+            toy.changed = true;
+        }
+    }
+
+    /// One iteration of Algorithm 1 on the toy data, at the chosen speed.
+    fn toy_iteration(&mut self) {
+        let started = Instant::now();
+        let Some(update) = self.toy_guarded("the toy training step", ToyTrainer::iteration) else {
+            return;
+        };
+        self.next_step_at = match self.speed.interval() {
+            Some(interval) => started + interval,
+            None => started,
+        };
+        self.toy_record(update);
+    }
+
+    /// Pauses, performs exactly one update of the toy game, and publishes the result.
+    fn toy_step(&mut self, kind: StepKind) {
+        self.set_running(false);
+        let update = match kind {
+            StepKind::Iteration => self.toy_guarded("the toy training step", ToyTrainer::iteration),
+            StepKind::Discriminator => self
+                .toy_guarded("the discriminator update", ToyTrainer::d_step)
+                .map(ToyUpdate::Discriminator),
+            StepKind::Generator => self
+                .toy_guarded("the generator update", ToyTrainer::g_step)
+                .map(ToyUpdate::Generator),
+        };
+        if let Some(update) = update {
+            self.toy_record(update);
+        }
+        self.publish_toy(true);
+        self.push_status();
+        self.flush();
+    }
+
+    /// Computes and publishes a frame if something changed (at most a few a second unless `force`).
+    fn publish_toy(&mut self, force: bool) {
+        let Some(toy) = &self.toy else {
+            return;
+        };
+        let due = toy.published_at.is_none_or(|at| at.elapsed() >= MIN_TOY_EVERY);
+        if !toy.changed || !(force || due) {
+            return;
+        }
+        let (run, last) = (toy.run, toy.last);
+        let Some(frame) = self.toy_guarded("drawing the toy game", |t| t.frame(run, last)) else {
+            return;
+        };
+        if let Some(toy) = self.toy.as_mut() {
+            toy.changed = false;
+            toy.published_at = Some(Instant::now());
+        }
+        self.slots.toy.put(frame);
+        (self.repaint)();
     }
 }
 

@@ -1,0 +1,474 @@
+//! The Game view: Goodfellow et al.'s Algorithm 1 played on toy data, small enough
+//! to see everything at once.
+//!
+//! In 1-D (after the paper's figure 1): the data density (black), the density of
+//! G's samples (green), D(x) (blue), the optimal discriminator
+//! D*(x) = p_data / (p_data + p_g) (dashed), the 0.5 line, and, below, lines from
+//! evenly spaced z to the x = G(z) they map to. In 2-D: real and fake points over
+//! a heat map of D, with an arrow on each fake point for the way the generator's
+//! gradient pushes it. Buttons step through the algorithm one update at a time;
+//! after each a caption says, with the measured numbers, what just happened and
+//! why, and the previous D curve (1-D) stays on the plot, faded.
+//!
+//! All numbers come from the worker as [`ToyFrame`]s; this file only draws them
+//! and sends [`Command`]s.
+
+use eframe::egui;
+use egui_plot::{Arrows, HLine, Legend, Line, LineStyle, Plot, PlotImage, PlotPoint, PlotPoints, Points, Text};
+
+use super::app::App;
+use super::i18n::tr;
+use super::settings::View;
+use crate::data::toy::ToyDistribution;
+use crate::train::GeneratorLoss;
+use crate::worker::{Command, StepKind, ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
+
+/// Green of the generator (its density and samples).
+const GREEN: egui::Color32 = egui::Color32::from_rgb(40, 160, 70);
+/// Blue of the discriminator.
+const BLUE: egui::Color32 = egui::Color32::from_rgb(50, 100, 220);
+/// Purple of the optimal discriminator D*.
+const PURPLE: egui::Color32 = egui::Color32::from_rgb(150, 70, 170);
+/// Densities above this are drawn clipped (the plot's y range ends a little above 1).
+const DENSITY_CLIP: f32 = 1.2;
+/// At most this many gradient arrows are drawn in 2-D.
+const MAX_ARROWS: usize = 150;
+
+/// The game view's state: its hyperparameters and the latest frames from the worker.
+#[derive(Default)]
+pub struct Game {
+    /// Whether the worker is in toy mode (this view asked for it).
+    active: bool,
+    /// The hyperparameters of the current game.
+    config: ToyConfig,
+    /// The latest frame.
+    frame: Option<ToyFrame>,
+    /// The frame before it (same game), drawn faded.
+    prev: Option<ToyFrame>,
+    /// The heat map's texture (loaded once, then updated).
+    heat_texture: Option<egui::TextureHandle>,
+}
+
+impl std::fmt::Debug for Game {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Game")
+            .field("active", &self.active)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Game {
+    fn push(&mut self, frame: ToyFrame) {
+        if let Some(old) = self.frame.take()
+            && old.run == frame.run
+            && old.dist == frame.dist
+        {
+            self.prev = Some(old);
+        } else {
+            self.prev = None;
+        }
+        self.frame = Some(frame);
+    }
+
+    /// The latest toy frame, if any (tests).
+    pub fn frame(&self) -> Option<&ToyFrame> {
+        self.frame.as_ref()
+    }
+
+    /// The caption for the latest update, in the current language.
+    pub fn caption(&self) -> Option<String> {
+        self.frame.as_ref().and_then(|f| f.last.as_ref()).map(caption)
+    }
+}
+
+fn f2(x: f32) -> String {
+    format!("{x:.2}")
+}
+
+fn d_sentences(d: &ToyDReport) -> Vec<String> {
+    let mut out = Vec::new();
+    out.push(if d.real_after >= d.real_before {
+        crate::tr!(
+            "D raised its score on real data ({before} → {after}).",
+            before = f2(d.real_before),
+            after = f2(d.real_after)
+        )
+    } else {
+        crate::tr!(
+            "D's score on real data fell ({before} → {after}).",
+            before = f2(d.real_before),
+            after = f2(d.real_after)
+        )
+    });
+    out.push(if d.fake_after <= d.fake_before {
+        crate::tr!(
+            "It lowered its score on fakes ({before} → {after}).",
+            before = f2(d.fake_before),
+            after = f2(d.fake_after)
+        )
+    } else {
+        crate::tr!(
+            "Its score on fakes rose ({before} → {after}).",
+            before = f2(d.fake_before),
+            after = f2(d.fake_after)
+        )
+    });
+    out
+}
+
+fn g_sentence(g: &ToyGReport) -> String {
+    if g.fake_after >= g.fake_before {
+        crate::tr!(
+            "G moved its samples up D's slope: mean D(G(z)) {before} → {after} (they moved {moved} on average).",
+            before = f2(g.fake_before),
+            after = f2(g.fake_after),
+            moved = format!("{:.3}", g.moved)
+        )
+    } else {
+        crate::tr!(
+            "G's step overshot: mean D(G(z)) fell {before} → {after} (samples moved {moved} on average).",
+            before = f2(g.fake_before),
+            after = f2(g.fake_after),
+            moved = format!("{:.3}", g.moved)
+        )
+    }
+}
+
+/// What an update did and why, from its measured numbers.
+pub fn caption(update: &ToyUpdate) -> String {
+    let mut parts = Vec::new();
+    match update {
+        ToyUpdate::Discriminator(d) => {
+            parts.push(tr("Discriminator step:").to_string());
+            parts.extend(d_sentences(d));
+            parts.push(
+                tr("Why: D climbs log D(x) + log(1 − D(G(z))) on a fresh real batch and fake batch; G stays frozen.")
+                    .to_string(),
+            );
+            if (d.real_after - 0.5).abs() < 0.05 && (d.fake_after - 0.5).abs() < 0.05 {
+                parts.push(tr("D is near 0.5 on both: it can no longer tell real from fake.").to_string());
+            }
+        }
+        ToyUpdate::Generator(g) => {
+            parts.push(tr("Generator step:").to_string());
+            parts.push(g_sentence(g));
+            parts.push(
+                tr("Why: G follows D's gradient through its samples toward where D says \"real\"; D stays frozen.")
+                    .to_string(),
+            );
+        }
+        ToyUpdate::Iteration { k, d, g } => {
+            parts.push(crate::tr!(
+                "Iteration of Algorithm 1: {k} discriminator step(s), then one generator step.",
+                k = k
+            ));
+            parts.extend(d_sentences(d));
+            parts.push(g_sentence(g));
+        }
+    }
+    parts.join(" ")
+}
+
+/// D's verdict as a colour: orange for "fake" (0), white at 0.5, blue for "real" (1).
+fn heat_color(d: f32) -> egui::Color32 {
+    let fake = egui::Color32::from_rgb(235, 140, 60);
+    let mid = egui::Color32::from_rgb(245, 245, 245);
+    let real = egui::Color32::from_rgb(80, 130, 235);
+    let d = if d.is_finite() { d.clamp(0.0, 1.0) } else { 0.5 };
+    if d < 0.5 {
+        fake.lerp_to_gamma(mid, d * 2.0)
+    } else {
+        mid.lerp_to_gamma(real, (d - 0.5) * 2.0)
+    }
+}
+
+/// The distribution's name in the window's language (literal keys, so the
+/// translation test sees them).
+fn dist_label(d: ToyDistribution) -> &'static str {
+    match d {
+        ToyDistribution::Gaussian1d => tr("1-D Gaussian"),
+        ToyDistribution::Mixture1d => tr("1-D mixture of two Gaussians"),
+        ToyDistribution::Ring2d => tr("2-D ring of 8 Gaussians"),
+        ToyDistribution::Moons2d => tr("2-D two moons"),
+        ToyDistribution::Spiral2d => tr("2-D spiral"),
+    }
+}
+
+/// Densities clipped at [`DENSITY_CLIP`]: a collapsed G makes a tall spike that
+/// would squash D's curve.
+fn clip(v: &[f32]) -> Vec<f32> {
+    v.iter().map(|x| x.min(DENSITY_CLIP)).collect()
+}
+
+fn curve(xs: &[f32], ys: &[f32]) -> PlotPoints<'static> {
+    xs.iter()
+        .zip(ys)
+        .filter(|(_, y)| y.is_finite())
+        .map(|(&x, &y)| [f64::from(x), f64::from(y)])
+        .collect()
+}
+
+impl App {
+    /// Puts the worker into the toy game while the Game view shows (and back out
+    /// when another view does), and takes the latest toy frame.
+    pub(super) fn game_sync(&mut self) {
+        let want = self.settings.view == View::Game;
+        if want && !self.game.active {
+            self.game.active = true;
+            self.game.frame = None;
+            self.game.prev = None;
+            let config = self.game.config;
+            self.send(Command::ToyStart(config));
+        } else if !want && self.game.active {
+            self.game.active = false;
+            self.send(Command::ToyLeave);
+        }
+        if let Some(frame) = self.worker.as_ref().and_then(|w| w.take_toy()) {
+            self.game.push(frame);
+        }
+    }
+
+    /// The game view's state (tests).
+    pub fn game(&self) -> &Game {
+        &self.game
+    }
+
+    /// The left panel of the Game view: data, play and step buttons, k, the loss, speed.
+    pub(super) fn game_side_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading(tr("The GAN game"));
+        ui.label(tr(
+            "Algorithm 1 on toy data: k discriminator steps, then one generator step. Step through it or press Play.",
+        ));
+        ui.separator();
+        let mut config = self.game.config;
+        egui::ComboBox::from_label(tr("Data"))
+            .selected_text(dist_label(config.dist))
+            .show_ui(ui, |ui| {
+                for d in ToyDistribution::ALL {
+                    ui.selectable_value(&mut config.dist, d, dist_label(d));
+                }
+            });
+        ui.horizontal(|ui| {
+            let l = ui.label(tr("Seed"));
+            ui.add(egui::DragValue::new(&mut config.seed).speed(1.0))
+                .labelled_by(l.id);
+        });
+        let restart = config.dist != self.game.config.dist || config.seed != self.game.config.seed;
+        if ui.button(tr("New game")).clicked() || restart {
+            self.game.config = config;
+            self.game.frame = None;
+            self.game.prev = None;
+            self.send(Command::ToyStart(config));
+        }
+        ui.separator();
+        let running = self.status.as_ref().is_some_and(|s| s.running);
+        let play = if running { tr("Pause") } else { tr("Play") };
+        if ui.button(play).clicked() {
+            self.send(Command::SetRunning(!running));
+        }
+        if ui
+            .button(tr("Discriminator step"))
+            .on_hover_text(tr("One update of D on a real and a fake batch"))
+            .clicked()
+        {
+            self.send(Command::Step(StepKind::Discriminator));
+        }
+        if ui
+            .button(tr("Generator step"))
+            .on_hover_text(tr("One update of G through D's gradient"))
+            .clicked()
+        {
+            self.send(Command::Step(StepKind::Generator));
+        }
+        if ui
+            .button(tr("Full iteration"))
+            .on_hover_text(tr("k discriminator steps, then one generator step"))
+            .clicked()
+        {
+            self.send(Command::Step(StepKind::Iteration));
+        }
+        let mut changed = config;
+        ui.horizontal(|ui| {
+            let l = ui.label(tr("k (D steps per G step)"));
+            ui.add(egui::DragValue::new(&mut changed.k).range(1..=10).speed(0.05))
+                .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            ui.label(tr("Generator loss"));
+            ui.selectable_value(&mut changed.g_loss, GeneratorLoss::NonSaturating, tr("non-saturating"));
+            ui.selectable_value(&mut changed.g_loss, GeneratorLoss::Minimax, tr("minimax"));
+        });
+        if changed.k != self.game.config.k || changed.g_loss != self.game.config.g_loss {
+            self.game.config.k = changed.k;
+            self.game.config.g_loss = changed.g_loss;
+            let c = self.game.config;
+            self.send(Command::ToySetConfig(c));
+        }
+        ui.separator();
+        self.speed_ui(ui);
+    }
+
+    /// The central part of the Game view: caption, numbers and the plot.
+    pub(super) fn game_central_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(frame) = self.game.frame.clone() else {
+            ui.label(tr("Starting the game…"));
+            return;
+        };
+        match self.game.caption() {
+            Some(text) => {
+                ui.label(egui::RichText::new(text).strong());
+            }
+            None => {
+                ui.label(tr(
+                    "Press \"Discriminator step\" or \"Generator step\" to see one update of Algorithm 1.",
+                ));
+            }
+        }
+        let mut stats = crate::tr!(
+            "Iteration {step} · D updates {d} · G updates {g}",
+            step = frame.step,
+            d = frame.d_updates,
+            g = frame.g_updates
+        );
+        if let (Some((m, s)), Some(gm), Some(gs)) = (frame.dist.moments(), frame.g_mean.first(), frame.g_std.first()) {
+            stats.push_str(" · ");
+            stats.push_str(&crate::tr!(
+                "G's samples: mean {gm}, std {gs} (data: {m}, {s})",
+                gm = f2(*gm),
+                gs = f2(*gs),
+                m = f2(m),
+                s = f2(s)
+            ));
+        }
+        ui.label(stats);
+        if frame.dist.dim() == 1 {
+            self.game_1d_ui(ui, &frame);
+        } else {
+            self.game_2d_ui(ui, &frame);
+        }
+    }
+
+    fn game_1d_ui(&mut self, ui: &mut egui::Ui, f: &ToyFrame) {
+        let ink = ui.visuals().text_color();
+        let faded = |c: egui::Color32| c.gamma_multiply(0.3);
+        let (lo, hi) = f.range;
+        // The z axis (below) is drawn on the x axis's scale: z = ±3 spans the plotted range.
+        let z_scale = (hi - lo) / 6.0;
+        let z_pos = |z: f32| f64::from((lo + hi) / 2.0 + z * z_scale);
+        let (y_x, y_z) = (-0.12, -0.55);
+        let prev = self.game.prev.clone();
+        Plot::new("game_1d")
+            .legend(Legend::default())
+            .include_y(-0.7)
+            .include_y(1.05)
+            .include_x(lo)
+            .include_x(hi)
+            .allow_scroll(false)
+            .show(ui, |p| {
+                if let Some(prev) = &prev {
+                    p.line(Line::new(tr("D(x) before"), curve(&prev.xs, &prev.d_curve)).color(faded(BLUE)));
+                    p.line(Line::new(tr("p_g before"), curve(&prev.xs, &clip(&prev.p_g))).color(faded(GREEN)));
+                }
+                p.hline(
+                    HLine::new("0.5", 0.5)
+                        .color(egui::Color32::GRAY)
+                        .style(LineStyle::Dotted { spacing: 6.0 }),
+                );
+                p.line(Line::new("p_data(x)", curve(&f.xs, &f.p_data)).color(ink).width(2.0));
+                p.line(
+                    Line::new(tr("p_g(x) (generator)"), curve(&f.xs, &clip(&f.p_g)))
+                        .color(GREEN)
+                        .width(2.0),
+                );
+                p.line(Line::new("D(x)", curve(&f.xs, &f.d_curve)).color(BLUE).width(2.0));
+                p.line(
+                    Line::new("D*(x) = p_data / (p_data + p_g)", curve(&f.xs, &f.d_star))
+                        .color(PURPLE)
+                        .style(LineStyle::dashed_loose()),
+                );
+                // Goodfellow's figure 1: the z line below, the x line above, G as arrows between.
+                let axis = egui::Color32::GRAY;
+                p.line(Line::new("", PlotPoints::from(vec![[f64::from(lo), y_x], [f64::from(hi), y_x]])).color(axis));
+                p.line(Line::new("", PlotPoints::from(vec![[z_pos(-3.0), y_z], [z_pos(3.0), y_z]])).color(axis));
+                p.text(Text::new("", PlotPoint::new(f64::from(lo), y_x + 0.05), "x").color(ink));
+                p.text(Text::new("", PlotPoint::new(z_pos(-3.0), y_z - 0.05), "z").color(ink));
+                let origins: Vec<[f64; 2]> = f.z_map.iter().map(|[z, _]| [z_pos(*z), y_z]).collect();
+                let tips: Vec<[f64; 2]> = f.z_map.iter().map(|[_, x]| [f64::from(x.clamp(lo, hi)), y_x]).collect();
+                p.arrows(Arrows::new("x = G(z)", origins, tips).color(GREEN).tip_length(8.0));
+                let fakes: Vec<[f64; 2]> = f.fake.iter().take(300).map(|&x| [f64::from(x), y_x]).collect();
+                p.points(Points::new(tr("G's samples"), fakes).color(faded(GREEN)).radius(2.0));
+            });
+    }
+
+    fn game_2d_ui(&mut self, ui: &mut egui::Ui, f: &ToyFrame) {
+        let side = (f.heat.len() as f64).sqrt() as usize;
+        let image = if side > 0 {
+            let mut img = egui::ColorImage::filled([side, side], egui::Color32::WHITE);
+            for r in 0..side {
+                for c in 0..side {
+                    // Row 0 of the grid is the bottom; row 0 of an image is the top.
+                    img.pixels[(side - 1 - r) * side + c] = heat_color(f.heat[r * side + c]);
+                }
+            }
+            Some(img)
+        } else {
+            None
+        };
+        let texture = image.map(|img| {
+            if let Some(t) = self.game.heat_texture.as_mut() {
+                t.set(img, egui::TextureOptions::LINEAR);
+                t.id()
+            } else {
+                let t = ui.ctx().load_texture("game_heat", img, egui::TextureOptions::LINEAR);
+                let id = t.id();
+                self.game.heat_texture = Some(t);
+                id
+            }
+        });
+        let ink = ui.visuals().text_color();
+        let (lo, hi) = f.range;
+        let span = f64::from(hi - lo);
+        let pairs =
+            |v: &[f32]| -> Vec<[f64; 2]> { v.chunks_exact(2).map(|p| [f64::from(p[0]), f64::from(p[1])]).collect() };
+        let real = pairs(&f.real);
+        let fake = pairs(&f.fake);
+        let push = pairs(&f.arrows);
+        let longest = push.iter().map(|[x, y]| (x * x + y * y).sqrt()).fold(0.0f64, f64::max);
+        let scale = if longest > 0.0 { 0.08 * span / longest } else { 0.0 };
+        let n_arrows = fake.len().min(push.len()).min(MAX_ARROWS);
+        let tips: Vec<[f64; 2]> = fake
+            .iter()
+            .zip(&push)
+            .take(n_arrows)
+            .map(|(o, g)| [o[0] + g[0] * scale, o[1] + g[1] * scale])
+            .collect();
+        let origins: Vec<[f64; 2]> = fake.iter().take(n_arrows).copied().collect();
+        Plot::new("game_2d")
+            .legend(Legend::default())
+            .data_aspect(1.0)
+            .include_x(lo)
+            .include_x(hi)
+            .include_y(lo)
+            .include_y(hi)
+            .allow_scroll(false)
+            .show(ui, |p| {
+                if let Some(id) = texture {
+                    let mid = f64::from(lo + hi) / 2.0;
+                    p.image(PlotImage::new(
+                        tr("D(x) (blue: real, orange: fake)"),
+                        id,
+                        PlotPoint::new(mid, mid),
+                        egui::vec2(span as f32, span as f32),
+                    ));
+                }
+                p.points(Points::new(tr("data"), real).color(ink).radius(1.5));
+                p.points(Points::new(tr("G's samples"), fake).color(GREEN).radius(2.0));
+                p.arrows(
+                    Arrows::new(tr("G's push (−∂L_G/∂x)"), origins, tips)
+                        .color(egui::Color32::from_rgb(20, 110, 40))
+                        .tip_length(5.0),
+                );
+            });
+    }
+}
