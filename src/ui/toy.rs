@@ -209,6 +209,27 @@ fn curve(xs: &[f32], ys: &[f32]) -> PlotPoints<'static> {
         .collect()
 }
 
+/// D*'s curve where it means something: where the data or the generator has some
+/// density (elsewhere it is 0/0, and the kernel estimate's tails make it noise), as
+/// separate pieces.
+fn d_star_pieces(f: &ToyFrame) -> Vec<PlotPoints<'static>> {
+    const MIN_DENSITY: f32 = 0.01;
+    let mut pieces = Vec::new();
+    let mut piece: Vec<[f64; 2]> = Vec::new();
+    for i in 0..f.xs.len().min(f.d_star.len()) {
+        let mass = f.p_data.get(i).copied().unwrap_or(0.0) + f.p_g.get(i).copied().unwrap_or(0.0);
+        if mass > MIN_DENSITY && f.d_star[i].is_finite() {
+            piece.push([f64::from(f.xs[i]), f64::from(f.d_star[i])]);
+        } else if !piece.is_empty() {
+            pieces.push(PlotPoints::from(std::mem::take(&mut piece)));
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(PlotPoints::from(piece));
+    }
+    pieces
+}
+
 impl App {
     /// Puts the worker into the toy game while the Game view shows (and back out
     /// when another view does), and takes the latest toy frame.
@@ -359,7 +380,7 @@ impl App {
         let (y_x, y_z) = (-0.12, -0.55);
         let prev = self.game.prev.clone();
         Plot::new("game_1d")
-            .legend(Legend::default())
+            .legend(Legend::default().color_conflict_handling(egui_plot::ColorConflictHandling::PickFirst))
             .include_y(-0.7)
             .include_y(1.05)
             .include_x(lo)
@@ -382,11 +403,13 @@ impl App {
                         .width(2.0),
                 );
                 p.line(Line::new("D(x)", curve(&f.xs, &f.d_curve)).color(BLUE).width(2.0));
-                p.line(
-                    Line::new("D*(x) = p_data / (p_data + p_g)", curve(&f.xs, &f.d_star))
-                        .color(PURPLE)
-                        .style(LineStyle::dashed_loose()),
-                );
+                for piece in d_star_pieces(f) {
+                    p.line(
+                        Line::new("D*(x) = p_data / (p_data + p_g)", piece)
+                            .color(PURPLE)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
                 // Goodfellow's figure 1: the z line below, the x line above, G as arrows between.
                 let axis = egui::Color32::GRAY;
                 p.line(Line::new("", PlotPoints::from(vec![[f64::from(lo), y_x], [f64::from(hi), y_x]])).color(axis));
