@@ -271,17 +271,7 @@ fn the_generator_push_points_up_ds_slope() {
 }
 
 fn wait(h: &mut Harness<'static, App>, cond: impl Fn(&App) -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        h.step();
-        if cond(h.state()) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::window::wait_for(h, Duration::from_secs(60), cond)
 }
 
 #[test]
@@ -335,5 +325,44 @@ fn the_game_view_explains_a_discriminator_step() {
     assert!(
         h.query_by_label_contains("Generator step:").is_some(),
         "the caption follows the G step"
+    );
+}
+
+#[test]
+fn the_game_pauses_at_equilibrium_with_a_caption() {
+    use latent_lab::classroom::events::GameEvent;
+    let settings = Settings {
+        model: tiny_model(),
+        train: tiny_train(),
+        view: View::Game,
+        pause_on_events: true,
+        ..Settings::default()
+    };
+    let mut h = crate::window::harness_with(settings);
+    assert!(wait(&mut h, |a| a.game().frame().is_some()), "no frame");
+    h.get_by_label("Play").click();
+    let paused_at_event =
+        |a: &App| a.game().frame().is_some_and(|f| f.event.is_some()) && a.status().is_some_and(|s| !s.running);
+    assert!(
+        crate::window::wait_for(&mut h, Duration::from_secs(180), paused_at_event),
+        "no event and pause; last frame at {:?}",
+        h.state().game().frame().map(|f| f.step)
+    );
+    let frame = h.state().game().frame().unwrap().clone();
+    let Some(GameEvent::Equilibrium {
+        step, d_real, d_fake, ..
+    }) = frame.event
+    else {
+        panic!("expected equilibrium on a 1-D Gaussian, got {:?}", frame.event);
+    };
+    assert!(
+        (d_real - 0.5).abs() <= 0.05 && (d_fake - 0.5).abs() <= 0.05,
+        "{d_real} {d_fake}"
+    );
+    assert_eq!(frame.step, step, "the game stopped at the event's iteration");
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("equilibrium: for 300 steps").is_some(),
+        "the caption is on screen"
     );
 }

@@ -185,7 +185,12 @@ impl Watch {
 
     /// Takes a new sample grid (28×28 images one after another) decoded at `step`.
     pub fn observe_samples(&mut self, step: u64, pixels: &[u8]) -> Option<GameEvent> {
-        let d = diversity(pixels, 28 * 28);
+        self.observe_diversity(step, diversity(pixels, 28 * 28))
+    }
+
+    /// Takes the variety `d` of the generator's samples at `step` (see [`diversity`],
+    /// [`point_diversity`]).
+    pub fn observe_diversity(&mut self, step: u64, d: f32) -> Option<GameEvent> {
         self.peak_diversity = self.peak_diversity.max(d);
         if step < self.config.collapse_after_step || self.peak_diversity <= 0.0 {
             return None;
@@ -227,6 +232,31 @@ pub fn diversity(pixels: &[u8], image_len: usize) -> f32 {
                     let d = (f64::from(a) - f64::from(b)) / 255.0;
                     d * d
                 })
+                .sum();
+            total += d2.sqrt();
+        }
+    }
+    (total / (n * (n - 1) / 2) as f64) as f32
+}
+
+/// The variety of a set of points of `dim` coordinates each (flat): the mean Euclidean
+/// distance between all pairs of the first `max_points`.
+pub fn point_diversity(points: &[f32], dim: usize, max_points: usize) -> f32 {
+    if dim == 0 {
+        return 0.0;
+    }
+    let n = (points.len() / dim).min(max_points);
+    if n < 2 {
+        return 0.0;
+    }
+    let p = |i: usize| &points[i * dim..(i + 1) * dim];
+    let mut total = 0.0f64;
+    for i in 0..n {
+        for j in i + 1..n {
+            let d2: f64 = p(i)
+                .iter()
+                .zip(p(j))
+                .map(|(&a, &b)| f64::from(a - b) * f64::from(a - b))
                 .sum();
             total += d2.sqrt();
         }
@@ -295,6 +325,15 @@ mod tests {
             let fake = 0.28 + 0.2 * (rng.uniform() as f32 - 0.5);
             assert_eq!(w.observe_step(&point(s, real, fake)), None, "step {s}");
         }
+    }
+
+    #[test]
+    fn point_diversity_measures_spread() {
+        assert_eq!(point_diversity(&[1.0, 1.0, 1.0], 1, 100), 0.0);
+        // Pairs (0,3), (0,4), (3,4): distances 3, 4... in 2-D: (0,0), (3,0), (0,4) → 3, 4, 5.
+        let d = point_diversity(&[0.0, 0.0, 3.0, 0.0, 0.0, 4.0], 2, 100);
+        assert!((d - 4.0).abs() < 1e-6, "{d}");
+        assert_eq!(point_diversity(&[0.0, 0.0, 3.0, 0.0, 0.0, 4.0], 2, 2), 3.0);
     }
 
     #[test]

@@ -188,6 +188,8 @@ pub struct ToyFrame {
     pub g_std: Vec<f32>,
     /// The update that led here, if the last thing done was an update.
     pub last: Option<ToyUpdate>,
+    /// The latest game event of this game (D wins, collapse, equilibrium), if any.
+    pub event: Option<crate::classroom::events::GameEvent>,
 }
 
 /// The toy GAN, its optimizers and its random stream.

@@ -13,7 +13,7 @@ pub fn event_caption(event: &GameEvent) -> String {
             fake = format!("{d_fake:.3}")
         ),
         GameEvent::ModeCollapse { step, diversity, peak } => tr!(
-            "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the other digits.",
+            "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the rest of the data.",
             step = step,
             now = format!("{diversity:.1}"),
             peak = format!("{peak:.1}")

@@ -124,10 +124,16 @@ impl App {
             self.settings.speed = speed;
             self.send(Command::SetSpeed(speed));
         }
-        ui.checkbox(&mut self.settings.pause_on_events, tr("Pause on events"))
+        if ui
+            .checkbox(&mut self.settings.pause_on_events, tr("Pause on events"))
             .on_hover_text(tr(
                 "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5)",
-            ));
+            ))
+            .changed()
+        {
+            let on = self.settings.pause_on_events;
+            self.send(Command::SetPauseOnEvents(on));
+        }
     }
 
     fn model_ui(&mut self, ui: &mut egui::Ui) {

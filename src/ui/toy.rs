@@ -240,6 +240,8 @@ impl App {
             self.game.frame = None;
             self.game.prev = None;
             let config = self.game.config;
+            let pause = self.settings.pause_on_events;
+            self.send(Command::SetPauseOnEvents(pause));
             self.send(Command::ToyStart(config));
         } else if !want && self.game.active {
             self.game.active = false;
@@ -336,6 +338,20 @@ impl App {
             ui.label(tr("Starting the game…"));
             return;
         };
+        if let Some(event) = &frame.event {
+            let accent = ui.visuals().selection.bg_fill;
+            egui::Frame::new()
+                .fill(accent.gamma_multiply(0.25))
+                .stroke(egui::Stroke::new(1.5, accent))
+                .corner_radius(4.0)
+                .inner_margin(6.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(super::captions::event_caption(event)).strong()).wrap(),
+                    );
+                });
+        }
         match self.game.caption() {
             Some(text) => {
                 ui.label(egui::RichText::new(text).strong());

@@ -149,6 +149,9 @@ pub enum Command {
     ToySetConfig(ToyConfig),
     /// Leaves the toy game (paused): Play and the step buttons drive the image run again.
     ToyLeave,
+    /// Pause the toy game when it reaches a game event (D wins, collapse, equilibrium;
+    /// see [`crate::classroom::events`]). The window watches the image run itself.
+    SetPauseOnEvents(bool),
 }
 
 /// The scalars of one iteration, for the charts.

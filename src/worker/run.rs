@@ -6,6 +6,7 @@
 //! call into the trainer goes through [`Worker::guarded`], which turns a panic or a
 //! [`TrainError`] into an [`Event::Error`] and pauses training, keeping the run.
 
+use crate::classroom::events::{GameEvent, Watch, WatchConfig, point_diversity};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -48,7 +49,14 @@ struct ToyGame {
     last: Option<ToyUpdate>,
     changed: bool,
     published_at: Option<Instant>,
+    /// Watches the game for D winning, collapse and equilibrium.
+    watch: Watch,
+    /// The latest event of this game.
+    event: Option<GameEvent>,
 }
+
+/// Samples of G that the toy game's collapse check compares (all pairs).
+const TOY_DIVERSITY_POINTS: usize = 300;
 
 /// A dataset being loaded on a `data-loader` thread.
 struct Loader {
@@ -102,6 +110,8 @@ pub(crate) struct Worker {
 
     toy: Option<ToyGame>,
     toy_runs: u64,
+    /// Pause the toy game when it reaches a game event.
+    pause_on_events: bool,
 }
 
 impl Worker {
@@ -152,6 +162,7 @@ impl Worker {
             running_since: None,
             toy: None,
             toy_runs: 0,
+            pause_on_events: false,
         }
     }
 
@@ -255,6 +266,7 @@ impl Worker {
             Command::LoadCheckpoint(path) => self.load_checkpoint(path),
             Command::ToyStart(config) => self.toy_start(config),
             Command::ToySetConfig(config) => self.toy_set_config(config),
+            Command::SetPauseOnEvents(on) => self.pause_on_events = on,
             Command::ToyLeave => {
                 self.set_running(false);
                 self.toy = None;
@@ -286,7 +298,11 @@ impl Worker {
                 self.elapsed += now - since;
             }
             self.steps_per_sec = 0.0;
-            self.publish_samples(true);
+            if self.toy.is_some() {
+                self.publish_toy(true);
+            } else {
+                self.publish_samples(true);
+            }
         }
         self.push_status();
     }
@@ -860,6 +876,13 @@ impl Worker {
                 self.toy = Some(ToyGame {
                     trainer,
                     run: self.toy_runs,
+                    // Toy D's never get far ahead (the data is simple), so "D told them
+                    // apart once" needs a smaller gap than on images.
+                    watch: Watch::new(WatchConfig {
+                        separated_gap: 0.1,
+                        ..WatchConfig::default()
+                    }),
+                    event: None,
                     last: None,
                     changed: true,
                     published_at: None,
@@ -888,9 +911,33 @@ impl Worker {
     }
 
     fn toy_record(&mut self, update: ToyUpdate) {
+        let Some(toy) = self.toy.as_mut() else {
+            return;
+        };
+        toy.last = Some(update);
+        toy.changed = true;
+        // Each iteration's D means (measured before its D update) feed the event watch.
+        if let ToyUpdate::Iteration { d, .. } = update {
+            let point = StepPoint {
+                step: toy.trainer.step(),
+                d_real_mean: d.real_before,
+                d_fake_mean: d.fake_before,
+                ..StepPoint::default()
+            };
+            if let Some(event) = toy.watch.observe_step(&point) {
+                self.toy_event(event);
+            }
+        }
+    }
+
+    /// A game event in the toy game: kept for the frames, and a pause if asked for.
+    fn toy_event(&mut self, event: GameEvent) {
         if let Some(toy) = self.toy.as_mut() {
-            toy.last = Some(update);
+            toy.event = Some(event);
             toy.changed = true;
+        }
+        if self.pause_on_events && self.running {
+            self.set_running(false);
         }
     }
 
@@ -937,12 +984,21 @@ impl Worker {
             return;
         }
         let (run, last) = (toy.run, toy.last);
-        let Some(frame) = self.toy_guarded("drawing the toy game", |t| t.frame(run, last)) else {
+        let Some(mut frame) = self.toy_guarded("drawing the toy game", |t| t.frame(run, last)) else {
             return;
         };
+        let variety = point_diversity(&frame.fake, frame.dist.dim(), TOY_DIVERSITY_POINTS);
+        let collapse = self
+            .toy
+            .as_mut()
+            .and_then(|toy| toy.watch.observe_diversity(frame.step, variety));
+        if let Some(event) = collapse {
+            self.toy_event(event);
+        }
         if let Some(toy) = self.toy.as_mut() {
             toy.changed = false;
             toy.published_at = Some(Instant::now());
+            frame.event = toy.event;
         }
         self.slots.toy.put(frame);
         (self.repaint)();

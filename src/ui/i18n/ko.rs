@@ -469,8 +469,8 @@ pub const KO: &[(&str, &str)] = &[
         "스텝 {step} — 판별자의 승리: {steps} 스텝 동안 가짜에 0에 가까운 점수를 주었습니다 (평균 D(G(z)) {fake}). 생성자는 거의 신호를 받지 못하며, 미니맥스 손실에서는 기울기가 사라집니다. 비포화 손실이나 더 낮은 D 학습률을 시도해 보세요.",
     ),
     (
-        "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the other digits.",
-        "스텝 {step} — 모드 붕괴: 샘플들이 서로 매우 비슷해졌습니다 (다양성 {now}, 최고 {peak}). 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 다른 숫자들은 더 이상 그리지 않습니다.",
+        "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the rest of the data.",
+        "스텝 {step} — 모드 붕괴: 샘플들이 서로 매우 비슷해졌습니다 (다양성 {now}, 최고 {peak}). 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
     ),
     (
         "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
