@@ -207,6 +207,8 @@ fn toy_sampling_is_deterministic_and_each_distribution_has_its_shape() {
                 assert!(on_arcs > 0.99, "moons: {on_arcs} of the points near the arcs");
                 assert!(near[0].abs_diff(near[1]) < n / 20, "moons: arcs get {near:?}");
             }
+            // Not in ALL: it needs points (see the drawn-points test).
+            ToyDistribution::Drawn => unreachable!("ALL lists only distributions that need no input"),
             ToyDistribution::Spiral2d => {
                 let radii: Vec<f32> = a.chunks_exact(2).map(|p| p[0].hypot(p[1])).collect();
                 let rmax = radii.iter().fold(0.0f32, |x, &y| x.max(y));
@@ -364,5 +366,47 @@ fn the_game_pauses_at_equilibrium_with_a_caption() {
     assert!(
         h.query_by_label_contains("equilibrium: for 300 steps").is_some(),
         "the caption is on screen"
+    );
+}
+
+#[test]
+fn drawn_points_are_the_data_the_game_trains_on() {
+    use latent_lab::data::toy::{DRAWN_STD, sample_drawn};
+    let points = [1.0f32, 1.0, -2.0, 0.5];
+    let near = |p: &[f32]| {
+        points
+            .chunks_exact(2)
+            .map(|q| (p[0] - q[0]).hypot(p[1] - q[1]))
+            .fold(f32::INFINITY, f32::min)
+    };
+    // Every sample sits within a few σ of a drawn point, and both points are used.
+    let s = sample_drawn(&points, &mut Rng::new(1), 2000);
+    assert!(s.chunks_exact(2).all(|p| near(p) < 6.0 * DRAWN_STD));
+    let first = s.chunks_exact(2).filter(|p| p[0] > 0.0).count();
+    assert!((800..1200).contains(&first), "{first} of 2000 near the first point");
+    assert!(sample_drawn(&[], &mut Rng::new(1), 3).iter().all(|&v| v == 0.0));
+
+    // The trainer's view shows them, and training pulls G's samples toward them.
+    let config = ToyConfig {
+        dist: ToyDistribution::Drawn,
+        ..ToyConfig::default()
+    };
+    let mut t = ToyTrainer::new(config, &Device::Cpu).unwrap();
+    t.set_drawn(std::sync::Arc::from(points.to_vec()));
+    let frame = t.frame(1, None).unwrap();
+    assert!(frame.real.chunks_exact(2).all(|p| near(p) < 6.0 * DRAWN_STD));
+    let mean_distance = |t: &ToyTrainer| {
+        let f = t.frame(1, None).unwrap();
+        let d: f32 = f.fake.chunks_exact(2).map(near).sum();
+        d / (f.fake.len() / 2) as f32
+    };
+    let before = mean_distance(&t);
+    for _ in 0..1500 {
+        t.iteration().unwrap();
+    }
+    let after = mean_distance(&t);
+    assert!(
+        after < 0.5 * before && after < 0.5,
+        "G's samples from the drawn points: {before} → {after}"
     );
 }

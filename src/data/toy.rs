@@ -38,6 +38,9 @@ pub enum ToyDistribution {
     Moons2d,
     /// 2-D: a two-armed spiral with a little noise.
     Spiral2d,
+    /// 2-D: points the user draws (see [`sample_drawn`]); not in [`ToyDistribution::ALL`],
+    /// which lists the distributions that need no input.
+    Drawn,
 }
 
 impl ToyDistribution {
@@ -66,6 +69,7 @@ impl ToyDistribution {
             ToyDistribution::Ring2d => "2-D ring of 8 Gaussians",
             ToyDistribution::Moons2d => "2-D two moons",
             ToyDistribution::Spiral2d => "2-D spiral",
+            ToyDistribution::Drawn => "2-D points you draw",
         }
     }
 
@@ -77,10 +81,12 @@ impl ToyDistribution {
             ToyDistribution::Ring2d => (-3.0, 3.0),
             ToyDistribution::Moons2d => (-2.5, 2.5),
             ToyDistribution::Spiral2d => (-3.0, 3.0),
+            ToyDistribution::Drawn => (-3.0, 3.0),
         }
     }
 
-    /// One sample (`dim()` values) from `rng`.
+    /// One sample (`dim()` values) from `rng`. [`ToyDistribution::Drawn`] knows no
+    /// points here and gives the origin: sample it with [`sample_drawn`].
     pub fn sample_one(self, rng: &mut Rng, out: &mut Vec<f32>) {
         let n = |rng: &mut Rng| rng.normal() as f32;
         match self {
@@ -114,6 +120,7 @@ impl ToyDistribution {
                 out.push(sign * r * t.cos() + 0.06 * n(rng));
                 out.push(sign * r * t.sin() + 0.06 * n(rng));
             }
+            ToyDistribution::Drawn => out.extend([0.0, 0.0]),
         }
     }
 
@@ -149,6 +156,26 @@ impl ToyDistribution {
             _ => None,
         }
     }
+}
+
+/// Spread of the little Gaussian around each drawn point.
+pub const DRAWN_STD: f32 = 0.08;
+
+/// `n` samples of the distribution of drawn 2-D `points` (flat `x, y` pairs): each a
+/// randomly chosen point plus N(0, [`DRAWN_STD`]²) noise. No points: the origin.
+pub fn sample_drawn(points: &[f32], rng: &mut Rng, n: usize) -> Vec<f32> {
+    let count = points.len() / 2;
+    let mut out = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        if count == 0 {
+            out.extend([0.0, 0.0]);
+            continue;
+        }
+        let i = rng.below(count);
+        out.push(points[2 * i] + DRAWN_STD * rng.normal() as f32);
+        out.push(points[2 * i + 1] + DRAWN_STD * rng.normal() as f32);
+    }
+    out
 }
 
 /// The normal density N(mean, std²) at `x`.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
 use super::optim::{Optimizer, OptimizerConfig};
 use super::trainer::{TrainError, sigmoid_vec};
-use crate::data::toy::{ToyDistribution, kde};
+use crate::data::toy::{ToyDistribution, kde, sample_drawn};
 use crate::nets::toy::ToyGan;
 use crate::nets::{is_trainable, sorted_vars};
 use crate::rng::Rng;
@@ -204,6 +204,8 @@ pub struct ToyTrainer {
     g_updates: u64,
     view_z: Vec<f32>,
     view_real: Vec<f32>,
+    /// The points of [`ToyDistribution::Drawn`] (flat `x, y` pairs).
+    drawn: std::sync::Arc<[f32]>,
 }
 
 impl std::fmt::Debug for ToyTrainer {
@@ -271,7 +273,26 @@ impl ToyTrainer {
             g_updates: 0,
             view_z,
             view_real,
+            drawn: std::sync::Arc::from(Vec::new()),
         })
+    }
+
+    /// `n` samples of the data: the distribution's, or the drawn points'.
+    fn sample_data(&self, rng: &mut Rng, n: usize) -> Vec<f32> {
+        match self.config.dist {
+            ToyDistribution::Drawn => sample_drawn(&self.drawn, rng, n),
+            d => d.sample(rng, n),
+        }
+    }
+
+    /// The points [`ToyDistribution::Drawn`] trains on (flat `x, y` pairs; an odd
+    /// last value is ignored). The view's data points follow them.
+    pub fn set_drawn(&mut self, points: std::sync::Arc<[f32]>) {
+        self.drawn = points;
+        if self.config.dist == ToyDistribution::Drawn {
+            let mut view = Rng::derive(self.config.seed, "toy.view.drawn");
+            self.view_real = sample_drawn(&self.drawn, &mut view, VIEW_POINTS_2D);
+        }
     }
 
     /// The networks.
@@ -331,7 +352,9 @@ impl ToyTrainer {
 
     /// One discriminator update: raise D on a real batch, lower it on a fake batch.
     pub fn d_step(&mut self) -> Result<ToyDReport, TrainError> {
-        let real = self.config.dist.sample(&mut self.rng, self.config.batch_size);
+        let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
+        let real = self.sample_data(&mut rng, self.config.batch_size);
+        self.rng = rng;
         let real = self.points(real)?;
         let z = self.latent_batch()?;
         // G's output as a constant: this update reads G but never changes it.

@@ -47,6 +47,8 @@ pub struct Game {
     prev: Option<ToyFrame>,
     /// The heat map's texture (loaded once, then updated).
     heat_texture: Option<egui::TextureHandle>,
+    /// The points drawn for [`ToyDistribution::Drawn`] (flat `x, y` pairs).
+    drawn: Vec<f32>,
 }
 
 impl std::fmt::Debug for Game {
@@ -192,6 +194,7 @@ fn dist_label(d: ToyDistribution) -> &'static str {
         ToyDistribution::Ring2d => tr("2-D ring of 8 Gaussians"),
         ToyDistribution::Moons2d => tr("2-D two moons"),
         ToyDistribution::Spiral2d => tr("2-D spiral"),
+        ToyDistribution::Drawn => tr("2-D points you draw"),
     }
 }
 
@@ -252,6 +255,13 @@ impl App {
         }
     }
 
+    /// Adds a drawn data point (what a click in the 2-D plot does; tests).
+    pub fn add_drawn_point(&mut self, x: f32, y: f32) {
+        self.game.drawn.extend([x, y]);
+        let points: std::sync::Arc<[f32]> = std::sync::Arc::from(self.game.drawn.clone());
+        self.send(Command::ToySetDrawn(points));
+    }
+
     /// The game view's state (tests).
     pub fn game(&self) -> &Game {
         &self.game
@@ -268,7 +278,7 @@ impl App {
         egui::ComboBox::from_label(tr("Data"))
             .selected_text(dist_label(config.dist))
             .show_ui(ui, |ui| {
-                for d in ToyDistribution::ALL {
+                for d in ToyDistribution::ALL.into_iter().chain([ToyDistribution::Drawn]) {
                     ui.selectable_value(&mut config.dist, d, dist_label(d));
                 }
             });
@@ -483,7 +493,21 @@ impl App {
             .map(|(o, g)| [o[0] + g[0] * scale, o[1] + g[1] * scale])
             .collect();
         let origins: Vec<[f64; 2]> = fake.iter().take(n_arrows).copied().collect();
-        Plot::new("game_2d")
+        let drawing = f.dist == ToyDistribution::Drawn;
+        if drawing {
+            ui.horizontal(|ui| {
+                ui.label(crate::tr!(
+                    "Click in the plot to add data points ({n} so far); the game trains on them.",
+                    n = self.game.drawn.len() / 2
+                ));
+                if ui.button(tr("Clear points")).clicked() {
+                    self.game.drawn.clear();
+                    let points: std::sync::Arc<[f32]> = std::sync::Arc::from(Vec::new());
+                    self.send(Command::ToySetDrawn(points));
+                }
+            });
+        }
+        let plot = Plot::new("game_2d")
             .legend(Legend::default())
             .data_aspect(1.0)
             .include_x(lo)
@@ -509,5 +533,14 @@ impl App {
                         .tip_length(5.0),
                 );
             });
+        if drawing
+            && plot.response.clicked()
+            && let Some(pos) = plot.response.interact_pointer_pos()
+        {
+            let at = plot.transform.value_from_position(pos);
+            self.game.drawn.extend([at.x as f32, at.y as f32]);
+            let points: std::sync::Arc<[f32]> = std::sync::Arc::from(self.game.drawn.clone());
+            self.send(Command::ToySetDrawn(points));
+        }
     }
 }

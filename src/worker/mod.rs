@@ -152,6 +152,9 @@ pub enum Command {
     /// Pause the toy game when it reaches a game event (D wins, collapse, equilibrium;
     /// see [`crate::classroom::events`]). The window watches the image run itself.
     SetPauseOnEvents(bool),
+    /// The points of the drawn 2-D toy distribution (flat `x, y` pairs), kept for
+    /// later games too.
+    ToySetDrawn(Arc<[f32]>),
 }
 
 /// The scalars of one iteration, for the charts.

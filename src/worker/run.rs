@@ -112,6 +112,8 @@ pub(crate) struct Worker {
     toy_runs: u64,
     /// Pause the toy game when it reaches a game event.
     pause_on_events: bool,
+    /// The points of the drawn toy distribution.
+    toy_drawn: Arc<[f32]>,
 }
 
 impl Worker {
@@ -163,6 +165,7 @@ impl Worker {
             toy: None,
             toy_runs: 0,
             pause_on_events: false,
+            toy_drawn: Arc::from(Vec::new()),
         }
     }
 
@@ -267,6 +270,14 @@ impl Worker {
             Command::ToyStart(config) => self.toy_start(config),
             Command::ToySetConfig(config) => self.toy_set_config(config),
             Command::SetPauseOnEvents(on) => self.pause_on_events = on,
+            Command::ToySetDrawn(points) => {
+                self.toy_drawn = points.clone();
+                if let Some(toy) = self.toy.as_mut() {
+                    toy.trainer.set_drawn(points);
+                    toy.changed = true;
+                }
+                self.publish_toy(true);
+            }
             Command::ToyLeave => {
                 self.set_running(false);
                 self.toy = None;
@@ -871,7 +882,8 @@ impl Worker {
         match catch("building the toy game", || {
             ToyTrainer::new(config, &device).map_err(|e| e.to_string())
         }) {
-            Ok(trainer) => {
+            Ok(mut trainer) => {
+                trainer.set_drawn(self.toy_drawn.clone());
                 self.toy_runs += 1;
                 self.toy = Some(ToyGame {
                     trainer,

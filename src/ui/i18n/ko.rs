@@ -572,4 +572,11 @@ pub const KO: &[(&str, &str)] = &[
     ("2-D ring of 8 Gaussians", "2차원 가우스 8개의 고리"),
     ("2-D two moons", "2차원 두 개의 초승달"),
     ("2-D spiral", "2차원 나선"),
+    // src/ui/toy.rs: drawn points
+    ("2-D points you draw", "2차원 직접 그린 점"),
+    (
+        "Click in the plot to add data points ({n} so far); the game trains on them.",
+        "그래프를 클릭해 데이터 점을 추가하세요 (지금까지 {n}개). 게임은 이 점들로 학습합니다.",
+    ),
+    ("Clear points", "점 지우기"),
 ];
