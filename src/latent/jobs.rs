@@ -214,6 +214,7 @@ impl JobRunner {
         // A compute pool of its own, so the window's decodes never wait behind a job.
         let pool = crate::worker::compute_pool("latent-jobs-compute", 1);
         let thread = std::thread::Builder::new().name("latent-jobs".into()).spawn(move || {
+            crate::worker::lower_this_threads_priority();
             let work = move || serve(job_rx, res_tx, repaint);
             match pool {
                 Some(pool) => pool.install(work),

@@ -76,6 +76,18 @@ pub fn compute_pool(name: &str, threads: usize) -> Option<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(move |i| format!("{name}-{i}"))
+        .start_handler(|_| lower_this_threads_priority())
         .build()
         .ok()
+}
+
+/// Background work yields the CPU to the window: lowers the calling thread's scheduling
+/// priority (Linux: the thread's nice value, +10). Where that is not possible it does
+/// nothing; the work still runs, only the window may stutter under load.
+pub fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread (who = 0) only changes its nice value.
+    unsafe {
+        let _ = libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }

@@ -32,7 +32,9 @@ use crate::nets::{DiscriminatorSnapshot, GanConfig, GeneratorSnapshot};
 use crate::train::TrainConfig;
 pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
-pub use device::{compute_pool, configure_trainer_threads, default_device, trainer_threads};
+pub use device::{
+    compute_pool, configure_trainer_threads, default_device, lower_this_threads_priority, trainer_threads,
+};
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 
 /// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
