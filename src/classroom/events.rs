@@ -217,26 +217,17 @@ pub fn diversity(pixels: &[u8], image_len: usize) -> f32 {
     if image_len == 0 {
         return 0.0;
     }
-    let n = pixels.len() / image_len;
-    if n < 2 {
-        return 0.0;
-    }
     let img = |i: usize| &pixels[i * image_len..(i + 1) * image_len];
-    let mut total = 0.0f64;
-    for i in 0..n {
-        for j in i + 1..n {
-            let d2: f64 = img(i)
-                .iter()
-                .zip(img(j))
-                .map(|(&a, &b)| {
-                    let d = (f64::from(a) - f64::from(b)) / 255.0;
-                    d * d
-                })
-                .sum();
-            total += d2.sqrt();
-        }
-    }
-    (total / (n * (n - 1) / 2) as f64) as f32
+    mean_pairwise_distance(pixels.len() / image_len, |i, j| {
+        img(i)
+            .iter()
+            .zip(img(j))
+            .map(|(&a, &b)| {
+                let d = (f64::from(a) - f64::from(b)) / 255.0;
+                d * d
+            })
+            .sum()
+    })
 }
 
 /// The variety of a set of points of `dim` coordinates each (flat): the mean Euclidean
@@ -245,20 +236,24 @@ pub fn point_diversity(points: &[f32], dim: usize, max_points: usize) -> f32 {
     if dim == 0 {
         return 0.0;
     }
-    let n = (points.len() / dim).min(max_points);
+    let p = |i: usize| &points[i * dim..(i + 1) * dim];
+    mean_pairwise_distance((points.len() / dim).min(max_points), |i, j| {
+        p(i).iter()
+            .zip(p(j))
+            .map(|(&a, &b)| f64::from(a - b) * f64::from(a - b))
+            .sum()
+    })
+}
+
+/// The mean of √`squared_distance(i, j)` over all pairs `i < j` of `n` items (0 for fewer than two).
+fn mean_pairwise_distance(n: usize, squared_distance: impl Fn(usize, usize) -> f64) -> f32 {
     if n < 2 {
         return 0.0;
     }
-    let p = |i: usize| &points[i * dim..(i + 1) * dim];
     let mut total = 0.0f64;
     for i in 0..n {
         for j in i + 1..n {
-            let d2: f64 = p(i)
-                .iter()
-                .zip(p(j))
-                .map(|(&a, &b)| f64::from(a - b) * f64::from(a - b))
-                .sum();
-            total += d2.sqrt();
+            total += squared_distance(i, j).sqrt();
         }
     }
     (total / (n * (n - 1) / 2) as f64) as f32

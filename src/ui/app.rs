@@ -641,27 +641,18 @@ impl App {
         };
         let running = self.status.as_ref().is_some_and(|s| s.running);
         let mut dismiss = false;
-        let accent = ui.visuals().selection.bg_fill;
-        egui::Frame::new()
-            .fill(accent.gamma_multiply(0.25))
-            .stroke(egui::Stroke::new(1.5, accent))
-            .corner_radius(4.0)
-            .inner_margin(8.0)
-            .show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    if ui.button(tr("Dismiss")).clicked() {
-                        dismiss = true;
-                    }
-                    if !running && ui.button(tr("Continue")).clicked() {
-                        dismiss = true;
-                        self.send(Command::SetRunning(true));
-                    }
-                    ui.add(
-                        egui::Label::new(egui::RichText::new(super::captions::event_caption(&event)).strong()).wrap(),
-                    );
-                });
+        super::captions::event_frame(ui, |ui| {
+            ui.horizontal(|ui| {
+                if ui.button(tr("Dismiss")).clicked() {
+                    dismiss = true;
+                }
+                if !running && ui.button(tr("Continue")).clicked() {
+                    dismiss = true;
+                    self.send(Command::SetRunning(true));
+                }
+                ui.add(egui::Label::new(egui::RichText::new(super::captions::event_caption(&event)).strong()).wrap());
             });
+        });
         if dismiss {
             self.game_event = None;
         }

@@ -1,7 +1,23 @@
 //! Captions that explain what just happened in the game, in the window's language.
 
+use eframe::egui;
+
 use crate::classroom::events::GameEvent;
 use crate::tr;
+
+/// The frame a game event's caption sits in: the accent colour, full width.
+pub fn event_frame(ui: &mut egui::Ui, add_contents: impl FnOnce(&mut egui::Ui)) {
+    let accent = ui.visuals().selection.bg_fill;
+    egui::Frame::new()
+        .fill(accent.gamma_multiply(0.25))
+        .stroke(egui::Stroke::new(1.5, accent))
+        .corner_radius(4.0)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add_contents(ui);
+        });
+}
 
 /// The caption of a game event: what happened, and why it matters.
 pub fn event_caption(event: &GameEvent) -> String {

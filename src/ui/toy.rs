@@ -349,18 +349,9 @@ impl App {
             return;
         };
         if let Some(event) = &frame.event {
-            let accent = ui.visuals().selection.bg_fill;
-            egui::Frame::new()
-                .fill(accent.gamma_multiply(0.25))
-                .stroke(egui::Stroke::new(1.5, accent))
-                .corner_radius(4.0)
-                .inner_margin(6.0)
-                .show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.add(
-                        egui::Label::new(egui::RichText::new(super::captions::event_caption(event)).strong()).wrap(),
-                    );
-                });
+            super::captions::event_frame(ui, |ui| {
+                ui.add(egui::Label::new(egui::RichText::new(super::captions::event_caption(event)).strong()).wrap());
+            });
         }
         match self.game.caption() {
             Some(text) => {
