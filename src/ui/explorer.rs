@@ -55,6 +55,9 @@ impl Default for Source {
     }
 }
 
+/// How long z must rest before the sensitivity bars are recomputed.
+pub const SENSITIVITY_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// The explorer's tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Tool {
@@ -219,6 +222,11 @@ pub struct Explorer {
     /// Sensitivity per dimension at `.1`.
     pub(super) sensitivity: Option<(u64, Vec<f32>, Vec<f32>)>,
     requested_sensitivity: Option<(u64, Vec<f32>)>,
+    /// The z the sensitivity bars wait for, and since when it has not changed: the bars
+    /// are recomputed once z rests for [`SENSITIVITY_SETTLE`], not on every frame of a
+    /// drag (each recomputation decodes 2 × latent size images, which on a 2-core
+    /// machine would compete with the drag's own decodes).
+    sensitivity_settle: Option<(Vec<f32>, std::time::Instant)>,
     /// Interpolation ends.
     pub a: Option<Pick>,
     /// Interpolation end.
@@ -298,6 +306,7 @@ impl Explorer {
             directions_pending: false,
             sensitivity: None,
             requested_sensitivity: None,
+            sensitivity_settle: None,
             a: None,
             b: None,
             strip: None,
@@ -590,6 +599,27 @@ impl Explorer {
         }
     }
 
+    /// Whether z has stayed the same for [`SENSITIVITY_SETTLE`] (see `sensitivity_settle`).
+    fn z_has_settled(&mut self) -> bool {
+        match &self.sensitivity_settle {
+            Some((z, since)) if *z == self.z => since.elapsed() >= SENSITIVITY_SETTLE,
+            _ => {
+                self.sensitivity_settle = Some((self.z.clone(), std::time::Instant::now()));
+                false
+            }
+        }
+    }
+
+    /// Whether the sensitivity bars are waiting for z to settle (the window repaints
+    /// shortly so they come without further input).
+    pub(super) fn sensitivity_settling(&self) -> bool {
+        self.sensitivity_settle.as_ref().is_some_and(|(z, since)| {
+            *z == self.z
+                && since.elapsed() < SENSITIVITY_SETTLE
+                && !matches!(&self.sensitivity, Some((k, sz, _)) if *k == self.model_key && *sz == self.z)
+        })
+    }
+
     /// Queues a background job (the newest of each kind wins).
     pub(super) fn submit(&mut self, job: Job) {
         let Some(jobs) = &self.jobs else {
@@ -639,6 +669,7 @@ impl Explorer {
             && self.settings.basis == Basis::Raw
             && !matches!(&self.sensitivity, Some((k, z, _)) if *k == self.model_key && *z == self.z)
             && self.requested_sensitivity != Some((self.model_key, self.z.clone()))
+            && self.z_has_settled()
         {
             self.requested_sensitivity = Some((self.model_key, self.z.clone()));
             self.submit(Job::Sensitivity {

@@ -96,6 +96,9 @@ impl App {
     pub(super) fn explore_central_ui(&mut self, ui: &mut egui::Ui) {
         let live = self.generator.clone();
         self.explorer.update(live.as_ref());
+        if self.explorer.sensitivity_settling() {
+            ui.ctx().request_repaint_after(super::explorer::SENSITIVITY_SETTLE);
+        }
         if self.explorer.model.is_none() {
             ui.centered_and_justified(|ui| {
                 ui.spinner();
