@@ -76,21 +76,7 @@ impl ToyConfig {
 
     /// Checks the values make sense.
     pub fn validate(&self) -> Result<(), TrainError> {
-        if self.batch_size < 2 {
-            return Err(TrainError::Config(format!(
-                "batch size {} is too small: at least 2",
-                self.batch_size
-            )));
-        }
-        if self.k == 0 {
-            return Err(TrainError::Config("k must be at least 1".into()));
-        }
-        for (who, lr) in [("generator", self.lr_g), ("discriminator", self.lr_d)] {
-            if !(lr.is_finite() && lr > 0.0) {
-                return Err(TrainError::Config(format!("{who} learning rate {lr} must be positive")));
-            }
-        }
-        Ok(())
+        super::trainer::check_schedule(self.batch_size, "", self.k, [self.lr_g, self.lr_d])
     }
 
     fn optimizer(lr: f64) -> OptimizerConfig {

@@ -50,25 +50,32 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Checks the values make sense for `model`.
     pub fn validate(&self) -> Result<(), TrainError> {
-        if self.batch_size < 2 {
-            return Err(TrainError::Config(format!(
-                "batch size {} is too small: at least 2 (batch norm needs two samples)",
-                self.batch_size
-            )));
-        }
-        if self.k == 0 {
-            return Err(TrainError::Config("k must be at least 1".into()));
-        }
-        for (who, o) in [("generator", self.opt_g), ("discriminator", self.opt_d)] {
-            if !(o.lr.is_finite() && o.lr > 0.0) {
-                return Err(TrainError::Config(format!(
-                    "{who} learning rate {} must be positive",
-                    o.lr
-                )));
-            }
-        }
-        Ok(())
+        check_schedule(
+            self.batch_size,
+            " (batch norm needs two samples)",
+            self.k,
+            [self.opt_g.lr, self.opt_d.lr],
+        )
     }
+}
+
+/// The checks every GAN schedule shares: a batch of at least 2 (`batch_why` says why,
+/// after "at least 2"), k ≥ 1, and positive finite learning rates for G and D.
+pub(crate) fn check_schedule(batch_size: usize, batch_why: &str, k: usize, lrs: [f64; 2]) -> Result<(), TrainError> {
+    if batch_size < 2 {
+        return Err(TrainError::Config(format!(
+            "batch size {batch_size} is too small: at least 2{batch_why}"
+        )));
+    }
+    if k == 0 {
+        return Err(TrainError::Config("k must be at least 1".into()));
+    }
+    for (who, lr) in ["generator", "discriminator"].into_iter().zip(lrs) {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(TrainError::Config(format!("{who} learning rate {lr} must be positive")));
+        }
+    }
+    Ok(())
 }
 
 /// What stops a training step.
