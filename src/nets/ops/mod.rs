@@ -38,18 +38,14 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Applies the activation in place.
+    /// Applies the activation in place. Every arm is branch-free so the loops vectorise.
     #[inline]
     pub fn apply(self, xs: &mut [f32]) {
         match self {
             Activation::Identity => {}
             Activation::Relu => xs.iter_mut().for_each(|x| *x = x.max(0.0)),
-            Activation::LeakyRelu(s) => xs.iter_mut().for_each(|x| {
-                if *x < 0.0 {
-                    *x *= s
-                }
-            }),
-            Activation::Tanh => xs.iter_mut().for_each(|x| *x = x.tanh()),
+            Activation::LeakyRelu(s) => xs.iter_mut().for_each(|x| *x *= if *x < 0.0 { s } else { 1.0 }),
+            Activation::Tanh => xs.iter_mut().for_each(|x| *x = tanh(*x)),
         }
     }
 
@@ -59,16 +55,14 @@ impl Activation {
     pub fn backward_from_output(self, y: &[f32], grad: &mut [f32]) {
         match self {
             Activation::Identity => {}
-            Activation::Relu => grad.iter_mut().zip(y).for_each(|(g, &y)| {
-                if y <= 0.0 {
-                    *g = 0.0
-                }
-            }),
-            Activation::LeakyRelu(s) => grad.iter_mut().zip(y).for_each(|(g, &y)| {
-                if y < 0.0 {
-                    *g *= s
-                }
-            }),
+            Activation::Relu => grad
+                .iter_mut()
+                .zip(y)
+                .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 }),
+            Activation::LeakyRelu(s) => grad
+                .iter_mut()
+                .zip(y)
+                .for_each(|(g, &y)| *g *= if y < 0.0 { s } else { 1.0 }),
             Activation::Tanh => grad.iter_mut().zip(y).for_each(|(g, &y)| *g *= 1.0 - y * y),
         }
     }
@@ -82,6 +76,30 @@ impl Activation {
             Activation::Tanh => x.tanh(),
         }
     }
+}
+
+/// tanh as a rational function (the odd/even minimax pair Eigen uses for `float`), clamped to
+/// [−1, 1]: within 2e-7 of `f32::tanh` everywhere (tested), and a loop of it vectorises, where
+/// libm's `tanhf` is a call per element (it was 7 % of an MLP GAN step, for the generator's
+/// output layer). Plain multiplies and adds, so every CPU gives the same bits.
+#[inline]
+pub fn tanh(x: f32) -> f32 {
+    const CLAMP: f32 = 7.905_311;
+    let tiny = x.abs() < 4e-4;
+    let c = x.max(-CLAMP).min(CLAMP);
+    let x2 = c * c;
+    let mut p = x2 * -2.760_768_5e-16 + 2.000_187_9e-13;
+    p = x2 * p + -8.604_671_5e-11;
+    p = x2 * p + 5.122_297e-8;
+    p = x2 * p + 1.485_722_4e-5;
+    p = x2 * p + 6.372_619_3e-4;
+    p = x2 * p + 4.893_524_6e-3;
+    p *= c;
+    let mut q = x2 * 1.198_258_4e-6 + 1.185_347_1e-4;
+    q = x2 * q + 2.268_434_6e-3;
+    q = x2 * q + 4.893_525e-3;
+    let t = (p / q).max(-1.0).min(1.0);
+    if tiny { x } else { t }
 }
 
 /// Elements per piece of a parallel elementwise loop (fixed, so the split never depends on timing).
@@ -203,8 +221,13 @@ pub(crate) fn matmul(dst: &mut [f32], a: Mat, b: Mat, accumulate: bool) -> Resul
         }
         return Ok(());
     }
+    if transposed_is_faster(a, b) {
+        let t = matmul_new(b.t(), a.t())?;
+        transpose_into(&t, n, m, dst, accumulate);
+        return Ok(());
+    }
     // SAFETY: `dst` holds m·n elements (checked), and `check` verified the operands.
-    unsafe { gemm_into(dst.as_mut_ptr(), a, b, accumulate) };
+    unsafe { gemm_into(dst.as_mut_ptr(), a, b, accumulate, pieces(a, b)) };
     Ok(())
 }
 
@@ -214,14 +237,68 @@ pub(crate) fn matmul_new(a: Mat, b: Mat) -> Result<Vec<f32>> {
     if a.shape().1 == 0 {
         return Ok(scratch(m * n));
     }
+    if transposed_is_faster(a, b) {
+        let t = matmul_new(b.t(), a.t())?;
+        let mut out = scratch(m * n);
+        transpose_into(&t, n, m, &mut out, false);
+        return Ok(out);
+    }
     let mut out: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: gemm without accumulation writes every one of the m·n destination elements
     // and reads none of them; `check` verified the operands. After it all are initialised.
     unsafe {
-        gemm_into(out.as_mut_ptr(), a, b, false);
+        gemm_into(out.as_mut_ptr(), a, b, false, pieces(a, b));
         out.set_len(m * n);
     }
     Ok(out)
+}
+
+/// Whether `a·b` is faster computed as `(bᵀ·aᵀ)ᵀ`, the product written transposed and then
+/// copied back. For `A·Bᵀ` with both stored row-major and a wide result (`m < n`: a batch
+/// times a layer's outputs, channels times patch elements) the `gemm` crate runs the tall
+/// form 1.2–2× faster, far more than the copy costs (`bench/README.md`).
+fn transposed_is_faster(a: Mat, b: Mat) -> bool {
+    let (m, k) = a.shape();
+    let n = b.shape().1;
+    b.t && !a.t && m < n && m * n * k >= 64 * 64 * 64
+}
+
+/// Pieces a product is cut into: one per thread when it is large enough to be worth it.
+fn pieces(a: Mat, b: Mat) -> usize {
+    let (m, k) = a.shape();
+    let n = b.shape().1;
+    if threads() > 1 && m * n * k >= 64 * 64 * 64 {
+        threads().min(m.max(n).div_ceil(16))
+    } else {
+        1
+    }
+}
+
+/// `dst (cols × rows) = srcᵀ` (or `+=`) for a row-major `src (rows × cols)`, in tiles.
+fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32], accumulate: bool) {
+    const TILE: usize = 32;
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    // Bands of TILE destination rows (source columns), in parallel when large.
+    let band = |(bi, out): (usize, &mut [f32])| {
+        let j0 = bi * TILE;
+        let jn = out.len() / rows;
+        for i0 in (0..rows).step_by(TILE) {
+            for j in 0..jn {
+                let d = &mut out[j * rows + i0..][..TILE.min(rows - i0)];
+                for (di, o) in d.iter_mut().enumerate() {
+                    let v = src[(i0 + di) * cols + j0 + j];
+                    *o = if accumulate { *o + v } else { v };
+                }
+            }
+        }
+    };
+    if rows * cols >= 64 * 1024 && threads() > 1 {
+        dst.par_chunks_mut(TILE * rows).enumerate().for_each(band);
+    } else {
+        dst.chunks_mut(TILE * rows).enumerate().for_each(band);
+    }
 }
 
 /// Checks that `a·b` is defined and the operands hold their data; returns the result's shape.
@@ -237,43 +314,71 @@ fn check(a: Mat, b: Mat) -> Result<(usize, usize)> {
 /// # Safety
 /// `dst` must be valid for writes of m·n elements (and reads, with `accumulate`), the
 /// operands must have passed [`check`], and the inner dimension must not be zero.
-unsafe fn gemm_into(dst: *mut f32, a: Mat, b: Mat, accumulate: bool) {
+///
+/// With `pieces > 1` the output is cut into that many blocks of columns (or of rows, when it
+/// is tall), each a single-threaded product on the current rayon pool. The crate's own
+/// threading splits only along rows, so a product with few rows (a batch of 64, 128
+/// channels) ran on one core: up to 2.7× slower on two (`bench/README.md`).
+///
+/// Each output element sums over the inner dimension in the same blocks (the crate picks
+/// them from the inner dimension alone) whatever the split, so the bits do not depend on
+/// the number of threads.
+unsafe fn gemm_into(dst: *mut f32, a: Mat, b: Mat, accumulate: bool, pieces: usize) {
     let (m, k) = a.shape();
     let (_, n) = b.shape();
     if m == 0 || n == 0 {
         return;
     }
-    let par = if threads() > 1 && m * n * k >= 64 * 64 * 64 {
-        gemm::Parallelism::Rayon(threads())
-    } else {
-        gemm::Parallelism::None
+    let (lhs, rhs, rows, cols, dst_rs, dst_cs) = (a, b, m, n, n as isize, 1);
+    let (l_rs, l_cs) = lhs.strides();
+    let (r_rs, r_cs) = rhs.strides();
+    let by_cols = cols >= rows;
+    let len = if by_cols { cols } else { rows }.div_ceil(pieces);
+    // Raw pointers as integers so the pieces can cross threads; each piece writes its own block.
+    let (d, l, r) = (dst as usize, lhs.data.as_ptr() as usize, rhs.data.as_ptr() as usize);
+    let piece = |p: usize| {
+        let start = p * len;
+        let count = len.min(if by_cols { cols } else { rows }.saturating_sub(start));
+        if count == 0 {
+            return;
+        }
+        let s = start as isize;
+        let (pr, pc, d0, l0, r0) = if by_cols {
+            (rows, count, s * dst_cs, 0, s * r_cs)
+        } else {
+            (count, cols, s * dst_rs, s * l_rs, 0)
+        };
+        // SAFETY: per this function's contract every index gemm derives from the block's
+        // shape and the strides lies inside the destination and the two operands; blocks
+        // of different pieces do not overlap.
+        unsafe {
+            gemm::gemm(
+                pr,
+                pc,
+                k,
+                (d as *mut f32).offset(d0),
+                dst_cs,
+                dst_rs,
+                accumulate,
+                (l as *const f32).offset(l0),
+                l_cs,
+                l_rs,
+                (r as *const f32).offset(r0),
+                r_cs,
+                r_rs,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
     };
-    let (a_rs, a_cs) = a.strides();
-    let (b_rs, b_cs) = b.strides();
-    // SAFETY: per this function's contract every index gemm derives from (m, n, k) and
-    // the strides lies inside the destination and the two operands.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst,
-            1,
-            n as isize,
-            accumulate,
-            a.data.as_ptr(),
-            a_cs,
-            a_rs,
-            b.data.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
+    if pieces == 1 {
+        piece(0);
+    } else {
+        (0..pieces).into_par_iter().for_each(piece);
     }
 }
 
