@@ -214,8 +214,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Sets the number of compute threads candle's CPU kernels use. Call before any tensor work.
+/// Sets the number of compute threads candle's CPU kernels use, and keeps candle's own
+/// elementwise ops on the calling thread. Call before any tensor work.
 pub fn set_compute_threads(threads: Option<usize>) {
+    crate::worker::keep_candle_ops_on_the_calling_thread();
     if let Some(n) = threads.filter(|&n| n > 0) {
         // SAFETY: called at start-up, before this process starts any other thread.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };

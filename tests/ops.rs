@@ -123,6 +123,7 @@ fn conv2d_act_matches_candle_values_and_gradients() {
     for (batch, c, side, o, k, s, p) in [
         (1, 1, 28, 64, 4, 2, 1),
         (3, 64, 14, 128, 4, 2, 1),
+        (2, 3, 6, 4, 4, 2, 1),
         (2, 3, 9, 5, 3, 1, 0),
         (1, 5, 7, 3, 3, 2, 2),
     ] {
@@ -146,6 +147,7 @@ fn conv_transpose2d_act_matches_candle_values_and_gradients() {
     for (batch, c, side, o, k, s, p) in [
         (2, 128, 7, 64, 4, 2, 1),
         (1, 64, 14, 1, 4, 2, 1),
+        (2, 3, 3, 4, 4, 2, 1),
         (3, 5, 3, 7, 3, 1, 0),
         (1, 3, 5, 2, 3, 2, 1),
     ] {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 
-use super::{Activation, all_cpu_f32, cpu_tensor, scratch, slice_of, wants_grad, with_data};
+use super::{Activation, act_backward, all_cpu_f32, cpu_tensor, scratch, slice_of, wants_grad, with_data};
 
 /// Per-channel batch statistics of one forward pass.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -208,16 +208,7 @@ impl CustomOp3 for BatchNormAct {
         let (batch, c) = (dims[0], dims[1]);
         let p: usize = dims[2..].iter().product();
         let n = (batch * p).max(1) as f64;
-        let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
-        let act = self.act;
-        if act != Activation::Identity {
-            with_data(res, |y| {
-                gy.par_chunks_mut(16 * 1024)
-                    .zip(y.par_chunks(16 * 1024))
-                    .for_each(|(g, y)| act.backward_from_output(y, g));
-                Ok(())
-            })?;
-        }
+        let gy = act_backward(self.act, grad, res)?;
         let gamma_v = gamma.to_vec1::<f32>()?;
         let invstd: Vec<f32> = stats
             .var
@@ -225,19 +216,37 @@ impl CustomOp3 for BatchNormAct {
             .map(|&v| (1.0 / (f64::from(v) + self.eps).sqrt()) as f32)
             .collect();
         let (dgamma, dbeta, gx) = with_data(x, |xs| {
-            let dbeta = per_channel(c, batch, p, |_, s| lane_sum(&gy[s..s + p], |v| v));
-            let dgamma = per_channel(c, batch, p, |ch, s| {
-                let (m, is) = (stats.mean[ch], invstd[ch]);
-                let mut acc = 0.0f64;
-                let mut lanes = [0.0f32; 8];
-                for (i, (&g, &x)) in gy[s..s + p].iter().zip(&xs[s..s + p]).enumerate() {
-                    lanes[i % 8] += g * ((x - m) * is);
-                }
-                for l in lanes {
-                    acc += f64::from(l);
-                }
-                acc
-            });
+            // Σ g and Σ g·x̂ per channel in one pass, eight fixed lanes each (vectorisable).
+            let sums: Vec<(f64, f64)> = (0..c)
+                .into_par_iter()
+                .map(|ch| {
+                    let (m, is) = (stats.mean[ch], invstd[ch]);
+                    let (mut sg, mut sgx) = ([0.0f32; 8], [0.0f32; 8]);
+                    let (mut tg, mut tgx) = (0.0f64, 0.0f64);
+                    for b in 0..batch {
+                        let s = (b * c + ch) * p;
+                        let (g, x) = (&gy[s..s + p], &xs[s..s + p]);
+                        let (gc, xc) = (g.chunks_exact(8), x.chunks_exact(8));
+                        for (&g, &x) in gc.remainder().iter().zip(xc.remainder()) {
+                            tg += f64::from(g);
+                            tgx += f64::from(g * ((x - m) * is));
+                        }
+                        for (g8, x8) in gc.zip(xc) {
+                            for l in 0..8 {
+                                sg[l] += g8[l];
+                                sgx[l] += g8[l] * ((x8[l] - m) * is);
+                            }
+                        }
+                        // Each plane's lanes go into f64, as the forward pass's sums do.
+                        for l in 0..8 {
+                            tg += f64::from(std::mem::take(&mut sg[l]));
+                            tgx += f64::from(std::mem::take(&mut sgx[l]));
+                        }
+                    }
+                    (tgx, tg)
+                })
+                .collect();
+            let (dgamma, dbeta): (Vec<f64>, Vec<f64>) = sums.into_iter().unzip();
             let gx = if wants_grad(x) {
                 let a: Vec<f32> = (0..c).map(|ch| gamma_v[ch] * invstd[ch]).collect();
                 let db: Vec<f32> = dbeta.iter().map(|&d| (d / n) as f32).collect();

@@ -20,7 +20,10 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{Activation, Mat, all_cpu_f32, cpu_tensor, matmul_new, scratch, slice_of, swap01, wants_grad, with_data};
+use super::{
+    Activation, Mat, act_backward, all_cpu_f32, cpu_tensor, matmul_new, scratch, slice_of, swap01, wants_grad,
+    with_data,
+};
 
 /// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
 /// giving a grid of `oh × ow` positions.
@@ -58,6 +61,12 @@ impl Geometry {
         self.c * self.h * self.w
     }
 
+    /// The DCGAN geometry: a 4×4 kernel with stride 2 and padding 1 on an even-sided image
+    /// (each side halves). Its im2col and col2im have fast paths.
+    fn is_k4s2p1(&self) -> bool {
+        self.k == 4 && self.stride == 2 && self.padding == 1 && self.h == 2 * self.oh && self.w == 2 * self.ow
+    }
+
     /// For kernel column `kx`, the grid columns `lo..hi` whose input column lies inside the image.
     #[inline]
     fn x_range(&self, kx: usize) -> (usize, usize) {
@@ -83,6 +92,9 @@ impl Geometry {
 
 /// im2col of a whole batch `x (B, c, h, w)` into `c·k·k × B·positions`, rows in parallel.
 fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
+    if g.is_k4s2p1() {
+        return im2col_k4s2p1(g, x, batch);
+    }
     let (np, k, s) = (g.positions(), g.k, g.stride);
     let bp = batch * np;
     let mut cols = scratch(g.patch() * bp);
@@ -112,9 +124,87 @@ fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
     cols
 }
 
+/// [`im2col_batch`] for the 4×4 / stride 2 / padding 1 geometry: the four kernel columns
+/// of one kernel row read the same input row, so they are filled together, from its even
+/// and odd pixels (`ix = 2·ox + kx − 1`), without strided loops. Groups of four rows in parallel.
+fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
+    let (np, ow, w) = (g.positions(), g.ow, g.w);
+    let bp = batch * np;
+    let mut cols = scratch(g.patch() * bp);
+    if bp == 0 {
+        return cols;
+    }
+    cols.par_chunks_mut(4 * bp).enumerate().for_each(|(group, rows)| {
+        let (ci, ky) = (group / 4, group % 4);
+        let (r0, rest) = rows.split_at_mut(bp);
+        let (r1, rest) = rest.split_at_mut(bp);
+        let (r2, r3) = rest.split_at_mut(bp);
+        for b in 0..batch {
+            let plane = &x[(b * g.c + ci) * g.h * w..][..g.h * w];
+            for oy in 0..g.oh {
+                let Some(iy) = g.y_at(oy, ky) else {
+                    continue; // already zero
+                };
+                let src = &plane[iy * w..][..w];
+                let o = b * np + oy * ow;
+                let (d0, d1) = (&mut r0[o..o + ow], &mut r1[o..o + ow]);
+                let (d2, d3) = (&mut r2[o..o + ow], &mut r3[o..o + ow]);
+                for j in 0..ow {
+                    d1[j] = src[2 * j];
+                    d2[j] = src[2 * j + 1];
+                }
+                for j in 1..ow {
+                    d0[j] = src[2 * j - 1];
+                    d3[j - 1] = src[2 * j];
+                }
+            }
+        }
+    });
+    cols
+}
+
+/// [`col2im_batch`] for the 4×4 / stride 2 / padding 1 geometry: each output row takes the
+/// four kernel columns of one kernel row at once (even pixels from `kx` = 1 and 3, odd ones
+/// from 2 and 0), in a fixed order. Samples in parallel.
+fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
+    let (np, ow, w) = (g.positions(), g.ow, g.w);
+    let bp = batch * np;
+    let mut img = scratch(batch * g.image());
+    if g.image() == 0 {
+        return img;
+    }
+    img.par_chunks_mut(g.image()).enumerate().for_each(|(b, sample)| {
+        for (ci, plane) in sample.chunks_mut(g.h * w).enumerate() {
+            for ky in 0..4 {
+                let row = |kx: usize| &cols[((ci * 4 + ky) * 4 + kx) * bp + b * np..][..np];
+                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                for oy in 0..g.oh {
+                    let Some(iy) = g.y_at(oy, ky) else {
+                        continue;
+                    };
+                    let out = &mut plane[iy * w..][..w];
+                    let o = oy * ow;
+                    let (a0, a1) = (&r0[o..o + ow], &r1[o..o + ow]);
+                    let (a2, a3) = (&r2[o..o + ow], &r3[o..o + ow]);
+                    out[0] += a1[0];
+                    out[w - 1] += a2[ow - 1];
+                    for j in 1..ow {
+                        out[2 * j] += a1[j] + a3[j - 1];
+                        out[2 * j - 1] += a2[j - 1] + a0[j];
+                    }
+                }
+            }
+        }
+    });
+    img
+}
+
 /// The adjoint of [`im2col_batch`]: `c·k·k × B·positions` back onto `(B, c, h, w)`, adding
 /// overlapping contributions in a fixed order; samples in parallel.
 fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
+    if g.is_k4s2p1() {
+        return col2im_k4s2p1(g, cols, batch);
+    }
     let (np, k, s) = (g.positions(), g.k, g.stride);
     let bp = batch * np;
     let mut img = scratch(batch * g.image());
@@ -142,20 +232,6 @@ fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
         }
     });
     img
-}
-
-/// Multiplies an NCHW gradient by the activation's derivative (read from the output `y`).
-fn act_backward(act: Activation, grad: &Tensor, y: &Tensor) -> Result<Vec<f32>> {
-    let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
-    if act != Activation::Identity {
-        with_data(y, |y| {
-            gy.par_chunks_mut(16 * 1024)
-                .zip(y.par_chunks(16 * 1024))
-                .for_each(|(g, y)| act.backward_from_output(y, g));
-            Ok(())
-        })?;
-    }
-    Ok(gy)
 }
 
 /// Σ over samples and positions of an NCHW gradient, per channel (fixed order).

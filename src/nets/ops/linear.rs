@@ -7,11 +7,10 @@
 //! the generator's step when they enter as constants, and a data batch gets no gradient).
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 use super::{
-    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
-    with_data,
+    Activation, Mat, act_backward, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of,
+    wants_grad, with_data,
 };
 
 /// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
@@ -81,16 +80,7 @@ impl CustomOp3 for LinearAct {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (batch, k) = x.dims2()?;
         let n = w.dim(0)?;
-        let mut gy = with_data(grad, |g| Ok(g.to_vec()))?;
-        let act = self.act;
-        with_data(res, |y| {
-            if act != Activation::Identity {
-                gy.par_chunks_mut(n * 64)
-                    .zip(y.par_chunks(n * 64))
-                    .for_each(|(g, y)| act.backward_from_output(y, g));
-            }
-            Ok(())
-        })?;
+        let gy = act_backward(self.act, grad, res)?;
         let gx = if wants_grad(x) {
             let gx = with_data(w, |w| matmul_new(Mat::new(&gy, batch, n), Mat::new(w, n, k)))?;
             Some(cpu_tensor(gx, (batch, k))?)

@@ -90,14 +90,14 @@ impl InplaceOp1 for FusedAdam<'_> {
         let step = (c.lr / (1.0 - c.beta1.powi(c.t))) as f32;
         let inv_sqrt_bc2 = (1.0 / (1.0 - c.beta2.powi(c.t)).sqrt()) as f32;
         let eps = c.eps as f32;
+        // Zipped iterators: no bounds checks, so the loop vectorises.
         let kernel = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            for i in 0..w.len() {
-                let gi = g[i];
-                let mi = b1 * m[i] + one_b1 * gi;
-                let vi = b2 * v[i] + one_b2 * (gi * gi);
-                m[i] = mi;
-                v[i] = vi;
-                w[i] -= step * (mi / (vi.sqrt() * inv_sqrt_bc2 + eps));
+            for (((w, &gi), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                let mi = b1 * *m + one_b1 * gi;
+                let vi = b2 * *v + one_b2 * (gi * gi);
+                *m = mi;
+                *v = vi;
+                *w -= step * (mi / (vi.sqrt() * inv_sqrt_bc2 + eps));
             }
         };
         let g = self.g;
