@@ -291,30 +291,44 @@ fn pieces(a: Mat, b: Mat) -> usize {
     }
 }
 
-/// `dst (cols × rows) = srcᵀ` (or `+=`) for a row-major `src (rows × cols)`, in tiles.
+/// `dst (cols × rows) = srcᵀ` (or `+=`) for a row-major `src (rows × cols)`, through 8×8
+/// blocks held in registers; bands of eight destination rows in parallel when large.
 fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32], accumulate: bool) {
-    const TILE: usize = 32;
+    const B: usize = 8;
     if rows == 0 || cols == 0 {
         return;
     }
-    // Bands of TILE destination rows (source columns), in parallel when large.
     let band = |(bi, out): (usize, &mut [f32])| {
-        let j0 = bi * TILE;
+        let j0 = bi * B;
         let jn = out.len() / rows;
-        for i0 in (0..rows).step_by(TILE) {
-            for j in 0..jn {
-                let d = &mut out[j * rows + i0..][..TILE.min(rows - i0)];
-                for (di, o) in d.iter_mut().enumerate() {
-                    let v = src[(i0 + di) * cols + j0 + j];
-                    *o = if accumulate { *o + v } else { v };
+        let mut i0 = 0;
+        while i0 + B <= rows && jn == B {
+            let mut t = [[0.0f32; B]; B];
+            for (di, row) in t.iter_mut().enumerate() {
+                row.copy_from_slice(&src[(i0 + di) * cols + j0..][..B]);
+            }
+            for (dj, d) in out.chunks_exact_mut(rows).enumerate() {
+                let d = &mut d[i0..i0 + B];
+                if accumulate {
+                    d.iter_mut().zip(&t).for_each(|(o, row)| *o += row[dj]);
+                } else {
+                    d.iter_mut().zip(&t).for_each(|(o, row)| *o = row[dj]);
                 }
+            }
+            i0 += B;
+        }
+        // The ragged rest: the last rows, or a band narrower than eight columns.
+        for i in i0..rows {
+            for (dj, d) in out.chunks_exact_mut(rows).enumerate() {
+                let v = src[i * cols + j0 + dj];
+                d[i] = if accumulate { d[i] + v } else { v };
             }
         }
     };
     if rows * cols >= 64 * 1024 && threads() > 1 {
-        dst.par_chunks_mut(TILE * rows).enumerate().for_each(band);
+        dst.par_chunks_mut(B * rows).enumerate().for_each(band);
     } else {
-        dst.chunks_mut(TILE * rows).enumerate().for_each(band);
+        dst.chunks_mut(B * rows).enumerate().for_each(band);
     }
 }
 
