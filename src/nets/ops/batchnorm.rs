@@ -9,12 +9,16 @@
 //! The batch statistics are handed back so the caller can update the running statistics
 //! the way candle does ([`update_running_stats`]).
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 
-use super::{Activation, act_backward, all_cpu_f32, cpu_tensor, scratch, slice_of, wants_grad, with_data};
+use super::{
+    Activation, act_backward, all_cpu_f32, assume_written, cpu_tensor, scratch, slice_of, wants_grad, with_data,
+    written_by,
+};
 
 /// Per-channel batch statistics of one forward pass.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -174,17 +178,27 @@ impl CustomOp3 for BatchNormAct {
             .map(|ch| gamma[ch] / (f64::from(var[ch]) + self.eps).sqrt() as f32)
             .collect();
         let shift: Vec<f32> = (0..c).map(|ch| beta[ch] - mean[ch] * scale[ch]).collect();
-        let mut y = scratch(x.len());
         let act = self.act;
-        if c * p > 0 {
-            y.par_chunks_mut(c * p).zip(x.par_chunks(c * p)).for_each(|(ys, xs)| {
+        let y = if c * p == 0 {
+            scratch(x.len())
+        } else {
+            let sample = |(ys, xs): (&mut [MaybeUninit<f32>], &[f32])| {
                 for (ch, (yp, xp)) in ys.chunks_mut(p).zip(xs.chunks(p)).enumerate() {
                     let (a, b) = (scale[ch], shift[ch]);
-                    yp.iter_mut().zip(xp).for_each(|(y, &x)| *y = x * a + b);
-                    act.apply(yp);
+                    yp.iter_mut().zip(xp).for_each(|(y, &x)| {
+                        y.write(x * a + b);
+                    });
+                    // SAFETY: every element of the plane was just written.
+                    act.apply(unsafe { assume_written(yp) });
                 }
-            });
-        }
+            };
+            // SAFETY: x.len() = batch·c·p: the samples' chunks cover it, each plane written whole.
+            unsafe {
+                written_by(x.len(), |y| {
+                    y.par_chunks_mut(c * p).zip(x.par_chunks(c * p)).for_each(sample)
+                })
+            }
+        };
         if let Ok(mut s) = self.stats.lock() {
             *s = BatchStats { mean, var, count: n };
         }
@@ -251,21 +265,28 @@ impl CustomOp3 for BatchNormAct {
                 let a: Vec<f32> = (0..c).map(|ch| gamma_v[ch] * invstd[ch]).collect();
                 let db: Vec<f32> = dbeta.iter().map(|&d| (d / n) as f32).collect();
                 let dg: Vec<f32> = dgamma.iter().map(|&d| (d / n) as f32).collect();
-                let mut gx = scratch(xs.len());
-                if c * p > 0 {
-                    gx.par_chunks_mut(c * p)
-                        .zip(xs.par_chunks(c * p))
-                        .zip(gy.par_chunks(c * p))
-                        .for_each(|((gxs, xs), gys)| {
-                            for ch in 0..c {
-                                let r = ch * p..(ch + 1) * p;
-                                let (m, is) = (stats.mean[ch], invstd[ch]);
-                                for ((o, &x), &g) in gxs[r.clone()].iter_mut().zip(&xs[r.clone()]).zip(&gys[r]) {
-                                    *o = a[ch] * (g - db[ch] - (x - m) * is * dg[ch]);
-                                }
+                let gx = if c * p == 0 {
+                    scratch(xs.len())
+                } else {
+                    let sample = |((gxs, xs), gys): ((&mut [MaybeUninit<f32>], &[f32]), &[f32])| {
+                        for ch in 0..c {
+                            let r = ch * p..(ch + 1) * p;
+                            let (m, is) = (stats.mean[ch], invstd[ch]);
+                            for ((o, &x), &g) in gxs[r.clone()].iter_mut().zip(&xs[r.clone()]).zip(&gys[r]) {
+                                o.write(a[ch] * (g - db[ch] - (x - m) * is * dg[ch]));
                             }
-                        });
-                }
+                        }
+                    };
+                    // SAFETY: the samples' chunks of c·p cover gx and every element of each is written.
+                    unsafe {
+                        written_by(xs.len(), |gx| {
+                            gx.par_chunks_mut(c * p)
+                                .zip(xs.par_chunks(c * p))
+                                .zip(gy.par_chunks(c * p))
+                                .for_each(sample)
+                        })
+                    }
+                };
                 Some(gx)
             } else {
                 None

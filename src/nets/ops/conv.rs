@@ -15,14 +15,15 @@
 //! part, and every pixel sums its contributions in a fixed order); sums over the batch
 //! (bias gradients) run per channel in a fixed order.
 
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::{
-    Activation, Mat, act_backward, all_cpu_f32, cpu_tensor, matmul_new, scratch, slice_of, swap01, wants_grad,
-    with_data,
+    Activation, Mat, act_backward, all_cpu_f32, assume_written, cpu_tensor, matmul_new, scratch, slice_of, swap01,
+    wants_grad, with_data, written_by,
 };
 
 /// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
@@ -130,11 +131,11 @@ fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
 fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
     let (np, ow, w) = (g.positions(), g.ow, g.w);
     let bp = batch * np;
-    let mut cols = scratch(g.patch() * bp);
-    if bp == 0 {
-        return cols;
+    if bp == 0 || ow == 0 {
+        return scratch(g.patch() * bp);
     }
-    cols.par_chunks_mut(4 * bp).enumerate().for_each(|(group, rows)| {
+    let zero = MaybeUninit::new(0.0f32);
+    let group = |(group, rows): (usize, &mut [MaybeUninit<f32>])| {
         let (ci, ky) = (group / 4, group % 4);
         let (r0, rest) = rows.split_at_mut(bp);
         let (r1, rest) = rest.split_at_mut(bp);
@@ -142,25 +143,37 @@ fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
         for b in 0..batch {
             let plane = &x[(b * g.c + ci) * g.h * w..][..g.h * w];
             for oy in 0..g.oh {
-                let Some(iy) = g.y_at(oy, ky) else {
-                    continue; // already zero
-                };
-                let src = &plane[iy * w..][..w];
                 let o = b * np + oy * ow;
                 let (d0, d1) = (&mut r0[o..o + ow], &mut r1[o..o + ow]);
                 let (d2, d3) = (&mut r2[o..o + ow], &mut r3[o..o + ow]);
+                let Some(iy) = g.y_at(oy, ky) else {
+                    for d in [d0, d1, d2, d3] {
+                        d.fill(zero);
+                    }
+                    continue;
+                };
+                let src = &plane[iy * w..][..w];
                 for j in 0..ow {
-                    d1[j] = src[2 * j];
-                    d2[j] = src[2 * j + 1];
+                    d1[j].write(src[2 * j]);
+                    d2[j].write(src[2 * j + 1]);
                 }
+                d0[0].write(0.0);
+                d3[ow - 1].write(0.0);
                 for j in 1..ow {
-                    d0[j] = src[2 * j - 1];
-                    d3[j - 1] = src[2 * j];
+                    d0[j].write(src[2 * j - 1]);
+                    d3[j - 1].write(src[2 * j]);
                 }
             }
         }
-    });
-    cols
+    };
+    // SAFETY: the groups of 4·bp cover all patch·bp elements (patch = 16·c), and within a
+    // group every (sample, grid row) segment of each of the four rows is written: zeros
+    // when the kernel row falls outside the image, otherwise all `ow` elements of each.
+    unsafe {
+        written_by(g.patch() * bp, |cols| {
+            cols.par_chunks_mut(4 * bp).enumerate().for_each(group)
+        })
+    }
 }
 
 /// [`col2im_batch`] for the 4×4 / stride 2 / padding 1 geometry: each output row takes the
@@ -169,23 +182,30 @@ fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
 fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
     let (np, ow, w) = (g.positions(), g.ow, g.w);
     let bp = batch * np;
-    let mut img = scratch(batch * g.image());
-    if g.image() == 0 {
-        return img;
+    if g.image() == 0 || ow == 0 {
+        return scratch(batch * g.image());
     }
-    img.par_chunks_mut(g.image()).enumerate().for_each(|(b, sample)| {
-        for (ci, plane) in sample.chunks_mut(g.h * w).enumerate() {
-            for ky in 0..4 {
-                let row = |kx: usize| &cols[((ci * 4 + ky) * 4 + kx) * bp + b * np..][..np];
-                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-                for oy in 0..g.oh {
-                    let Some(iy) = g.y_at(oy, ky) else {
+    // Output row iy = 2·oy + ky − 1 takes kernel rows (ky, oy) = (1, t), (3, t − 1) when
+    // iy = 2t, and (0, t + 1), (2, t) when iy = 2t + 1: the lower ky first, each adding its
+    // four kernel columns (even pixels from kx = 1 and 3, odd ones from 2 and 0).
+    let sample = |(b, img): (usize, &mut [MaybeUninit<f32>])| {
+        for (ci, plane) in img.chunks_mut(g.h * w).enumerate() {
+            for (iy, out) in plane.chunks_mut(w).enumerate() {
+                let (t, odd) = (iy / 2, iy % 2 == 1);
+                let pairs = if odd {
+                    [(0, t + 1), (2, t)]
+                } else {
+                    [(1, t), (3, t.wrapping_sub(1))]
+                };
+                out.fill(MaybeUninit::new(0.0));
+                // SAFETY: just filled.
+                let out = unsafe { assume_written(out) };
+                for (ky, oy) in pairs {
+                    if oy >= g.oh {
                         continue;
-                    };
-                    let out = &mut plane[iy * w..][..w];
-                    let o = oy * ow;
-                    let (a0, a1) = (&r0[o..o + ow], &r1[o..o + ow]);
-                    let (a2, a3) = (&r2[o..o + ow], &r3[o..o + ow]);
+                    }
+                    let row = |kx: usize| &cols[((ci * 4 + ky) * 4 + kx) * bp + b * np + oy * ow..][..ow];
+                    let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
                     out[0] += a1[0];
                     out[w - 1] += a2[ow - 1];
                     for j in 1..ow {
@@ -195,8 +215,13 @@ fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
                 }
             }
         }
-    });
-    img
+    };
+    // SAFETY: the samples' chunks cover the image, and every output row is filled first.
+    unsafe {
+        written_by(batch * g.image(), |img| {
+            img.par_chunks_mut(g.image()).enumerate().for_each(sample)
+        })
+    }
 }
 
 /// The adjoint of [`im2col_batch`]: `c·k·k × B·positions` back onto `(B, c, h, w)`, adding
@@ -252,19 +277,22 @@ fn channel_sums(gy: &[f32], batch: usize, c: usize, p: usize) -> Vec<f32> {
 /// `(O, B·P)` → NCHW `(B, O, P)` with the bias added and the activation applied, per sample in parallel.
 fn to_nchw_bias_act(src: &[f32], batch: usize, bias: &[f32], p: usize, act: Activation) -> Vec<f32> {
     let o = bias.len();
-    let mut y = scratch(batch * o * p);
     if o * p == 0 {
-        return y;
+        return scratch(batch * o * p);
     }
-    y.par_chunks_mut(o * p).enumerate().for_each(|(b, sample)| {
+    let sample = |(b, sample): (usize, &mut [MaybeUninit<f32>])| {
         for (ch, plane) in sample.chunks_mut(p).enumerate() {
             let s = &src[(ch * batch + b) * p..][..p];
             let bias = bias[ch];
-            plane.iter_mut().zip(s).for_each(|(d, &v)| *d = v + bias);
-            act.apply(plane);
+            plane.iter_mut().zip(s).for_each(|(d, &v)| {
+                d.write(v + bias);
+            });
+            // SAFETY: every element of the plane was just written.
+            act.apply(unsafe { assume_written(plane) });
         }
-    });
-    y
+    };
+    // SAFETY: the samples' chunks of o·p cover the output and each plane is written whole.
+    unsafe { written_by(batch * o * p, |y| y.par_chunks_mut(o * p).enumerate().for_each(sample)) }
 }
 
 /// Adds the per-channel bias to NCHW data and applies the activation, per sample in parallel.
