@@ -22,8 +22,8 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::{
-    Activation, Mat, act_backward, all_cpu_f32, assume_written, cpu_tensor, matmul_new, scratch, slice_of, swap01,
-    wants_grad, with_data, written_by,
+    Activation, Mat, all_cpu_f32, assume_written, cpu_tensor, matmul_new, scratch, slice_of, swap01, wants_grad,
+    with_act_grad, with_data, written_by,
 };
 
 /// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
@@ -473,34 +473,35 @@ impl CustomOp3 for Conv2dAct {
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
         let np = g.positions();
-        let gy = act_backward(self.act, grad, res)?;
-        let gy_cb = swap01(&gy, batch, o, np);
-        let bp = batch * np;
-        let gw = if wants_grad(w) {
-            let saved = self.cols.lock().ok().and_then(|mut s| s.take());
-            let cols = match saved {
-                Some(c) => c,
-                None => with_data(x, |x| Ok(im2col_batch(g, x, batch)))?,
+        with_act_grad(self.act, grad, res, |gy| {
+            let gy_cb = swap01(&gy, batch, o, np);
+            let bp = batch * np;
+            let gw = if wants_grad(w) {
+                let saved = self.cols.lock().ok().and_then(|mut s| s.take());
+                let cols = match saved {
+                    Some(c) => c,
+                    None => with_data(x, |x| Ok(im2col_batch(g, x, batch)))?,
+                };
+                let gw = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
+                Some(cpu_tensor(gw, w.shape().clone())?)
+            } else {
+                None
             };
-            let gw = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
-            Some(cpu_tensor(gw, w.shape().clone())?)
-        } else {
-            None
-        };
-        let gx = if wants_grad(x) {
-            let gcols = with_data(w, |w| {
-                matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
-            })?;
-            Some(cpu_tensor(col2im_batch(g, &gcols, batch), x.shape().clone())?)
-        } else {
-            None
-        };
-        let gb = if wants_grad(b) {
-            Some(cpu_tensor(channel_sums(&gy, batch, o, np), o)?)
-        } else {
-            None
-        };
-        Ok((gx, gw, gb))
+            let gx = if wants_grad(x) {
+                let gcols = with_data(w, |w| {
+                    matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
+                })?;
+                Some(cpu_tensor(col2im_batch(g, &gcols, batch), x.shape().clone())?)
+            } else {
+                None
+            };
+            let gb = if wants_grad(b) {
+                Some(cpu_tensor(channel_sums(&gy, batch, o, np), o)?)
+            } else {
+                None
+            };
+            Ok((gx, gw, gb))
+        })
     }
 }
 
@@ -579,29 +580,30 @@ impl CustomOp3 for ConvTranspose2dAct {
         let g = self.geometry(xd, cout, k)?;
         let batch = xd.0;
         let np = g.positions();
-        let gy = act_backward(self.act, grad, res)?;
-        let gcols = im2col_batch(g, &gy, batch);
-        let bp = batch * np;
-        let gx = if wants_grad(x) {
-            let gx_cb = with_data(w, |w| {
-                matmul_new(Mat::new(w, cin, g.patch()), Mat::new(&gcols, g.patch(), bp))
-            })?;
-            Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?)
-        } else {
-            None
-        };
-        let gw = if wants_grad(w) {
-            let x_cb = with_data(x, |x| Ok(swap01(x, batch, cin, np)))?;
-            let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, g.patch(), bp).t())?;
-            Some(cpu_tensor(gw, w.shape().clone())?)
-        } else {
-            None
-        };
-        let gb = if wants_grad(b) {
-            Some(cpu_tensor(channel_sums(&gy, batch, cout, g.h * g.w), cout)?)
-        } else {
-            None
-        };
-        Ok((gx, gw, gb))
+        with_act_grad(self.act, grad, res, |gy| {
+            let gcols = im2col_batch(g, &gy, batch);
+            let bp = batch * np;
+            let gx = if wants_grad(x) {
+                let gx_cb = with_data(w, |w| {
+                    matmul_new(Mat::new(w, cin, g.patch()), Mat::new(&gcols, g.patch(), bp))
+                })?;
+                Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?)
+            } else {
+                None
+            };
+            let gw = if wants_grad(w) {
+                let x_cb = with_data(x, |x| Ok(swap01(x, batch, cin, np)))?;
+                let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, g.patch(), bp).t())?;
+                Some(cpu_tensor(gw, w.shape().clone())?)
+            } else {
+                None
+            };
+            let gb = if wants_grad(b) {
+                Some(cpu_tensor(channel_sums(&gy, batch, cout, g.h * g.w), cout)?)
+            } else {
+                None
+            };
+            Ok((gx, gw, gb))
+        })
     }
 }

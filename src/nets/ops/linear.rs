@@ -9,8 +9,8 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use super::{
-    Activation, Mat, act_backward, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of,
-    wants_grad, with_data,
+    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
+    with_act_grad, with_data,
 };
 
 /// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
@@ -80,25 +80,26 @@ impl CustomOp3 for LinearAct {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (batch, k) = x.dims2()?;
         let n = w.dim(0)?;
-        let gy = act_backward(self.act, grad, res)?;
-        let gx = if wants_grad(x) {
-            let gx = with_data(w, |w| matmul_new(Mat::new(&gy, batch, n), Mat::new(w, n, k)))?;
-            Some(cpu_tensor(gx, (batch, k))?)
-        } else {
-            None
-        };
-        let gw = if wants_grad(w) {
-            let gw = with_data(x, |x| matmul_new(Mat::new(&gy, batch, n).t(), Mat::new(x, batch, k)))?;
-            Some(cpu_tensor(gw, (n, k))?)
-        } else {
-            None
-        };
-        let gb = if wants_grad(b) {
-            Some(cpu_tensor(column_sums(&gy, batch, n), n)?)
-        } else {
-            None
-        };
-        Ok((gx, gw, gb))
+        with_act_grad(self.act, grad, res, |gy| {
+            let gx = if wants_grad(x) {
+                let gx = with_data(w, |w| matmul_new(Mat::new(&gy, batch, n), Mat::new(w, n, k)))?;
+                Some(cpu_tensor(gx, (batch, k))?)
+            } else {
+                None
+            };
+            let gw = if wants_grad(w) {
+                let gw = with_data(x, |x| matmul_new(Mat::new(&gy, batch, n).t(), Mat::new(x, batch, k)))?;
+                Some(cpu_tensor(gw, (n, k))?)
+            } else {
+                None
+            };
+            let gb = if wants_grad(b) {
+                Some(cpu_tensor(column_sums(&gy, batch, n), n)?)
+            } else {
+                None
+            };
+            Ok((gx, gw, gb))
+        })
     }
 }
 

@@ -136,6 +136,21 @@ pub(crate) fn act_backward(act: Activation, grad: &Tensor, y: &Tensor) -> Result
     })
 }
 
+/// Runs `f` on the gradient with respect to an activation's input: `grad` itself, borrowed,
+/// for the identity (no copy), otherwise [`act_backward`]'s product.
+pub(crate) fn with_act_grad<R>(
+    act: Activation,
+    grad: &Tensor,
+    y: &Tensor,
+    f: impl FnOnce(&[f32]) -> Result<R>,
+) -> Result<R> {
+    if act == Activation::Identity {
+        with_data(grad, f)
+    } else {
+        f(&act_backward(act, grad, y)?)
+    }
+}
+
 /// Threads candle's CPU kernels may use (`RAYON_NUM_THREADS`, else all cores).
 pub(crate) fn threads() -> usize {
     static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
