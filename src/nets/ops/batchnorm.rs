@@ -268,7 +268,8 @@ impl CustomOp3 for BatchNormAct {
                 let gx = if c * p == 0 {
                     scratch(xs.len())
                 } else {
-                    let sample = |((gxs, xs), gys): ((&mut [MaybeUninit<f32>], &[f32]), &[f32])| {
+                    type Piece<'a> = ((&'a mut [MaybeUninit<f32>], &'a [f32]), &'a [f32]);
+                    let sample = |((gxs, xs), gys): Piece| {
                         for ch in 0..c {
                             let r = ch * p..(ch + 1) * p;
                             let (m, is) = (stats.mean[ch], invstd[ch]);

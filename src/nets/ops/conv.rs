@@ -474,7 +474,7 @@ impl CustomOp3 for Conv2dAct {
         let g = self.geometry((batch, c, h, wd), k)?;
         let np = g.positions();
         with_act_grad(self.act, grad, res, |gy| {
-            let gy_cb = swap01(&gy, batch, o, np);
+            let gy_cb = swap01(gy, batch, o, np);
             let bp = batch * np;
             let gw = if wants_grad(w) {
                 let saved = self.cols.lock().ok().and_then(|mut s| s.take());
@@ -496,7 +496,7 @@ impl CustomOp3 for Conv2dAct {
                 None
             };
             let gb = if wants_grad(b) {
-                Some(cpu_tensor(channel_sums(&gy, batch, o, np), o)?)
+                Some(cpu_tensor(channel_sums(gy, batch, o, np), o)?)
             } else {
                 None
             };
@@ -581,7 +581,7 @@ impl CustomOp3 for ConvTranspose2dAct {
         let batch = xd.0;
         let np = g.positions();
         with_act_grad(self.act, grad, res, |gy| {
-            let gcols = im2col_batch(g, &gy, batch);
+            let gcols = im2col_batch(g, gy, batch);
             let bp = batch * np;
             let gx = if wants_grad(x) {
                 let gx_cb = with_data(w, |w| {
@@ -599,7 +599,7 @@ impl CustomOp3 for ConvTranspose2dAct {
                 None
             };
             let gb = if wants_grad(b) {
-                Some(cpu_tensor(channel_sums(&gy, batch, cout, g.h * g.w), cout)?)
+                Some(cpu_tensor(channel_sums(gy, batch, cout, g.h * g.w), cout)?)
             } else {
                 None
             };

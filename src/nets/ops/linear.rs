@@ -82,19 +82,19 @@ impl CustomOp3 for LinearAct {
         let n = w.dim(0)?;
         with_act_grad(self.act, grad, res, |gy| {
             let gx = if wants_grad(x) {
-                let gx = with_data(w, |w| matmul_new(Mat::new(&gy, batch, n), Mat::new(w, n, k)))?;
+                let gx = with_data(w, |w| matmul_new(Mat::new(gy, batch, n), Mat::new(w, n, k)))?;
                 Some(cpu_tensor(gx, (batch, k))?)
             } else {
                 None
             };
             let gw = if wants_grad(w) {
-                let gw = with_data(x, |x| matmul_new(Mat::new(&gy, batch, n).t(), Mat::new(x, batch, k)))?;
+                let gw = with_data(x, |x| matmul_new(Mat::new(gy, batch, n).t(), Mat::new(x, batch, k)))?;
                 Some(cpu_tensor(gw, (n, k))?)
             } else {
                 None
             };
             let gb = if wants_grad(b) {
-                Some(cpu_tensor(column_sums(&gy, batch, n), n)?)
+                Some(cpu_tensor(column_sums(gy, batch, n), n)?)
             } else {
                 None
             };
