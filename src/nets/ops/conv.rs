@@ -188,39 +188,83 @@ fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
     // Output row iy = 2·oy + ky − 1 takes kernel rows (ky, oy) = (1, t), (3, t − 1) when
     // iy = 2t, and (0, t + 1), (2, t) when iy = 2t + 1: the lower ky first, each adding its
     // four kernel columns (even pixels from kx = 1 and 3, odd ones from 2 and 0).
-    let sample = |(b, img): (usize, &mut [MaybeUninit<f32>])| {
-        for (ci, plane) in img.chunks_mut(g.h * w).enumerate() {
-            for (iy, out) in plane.chunks_mut(w).enumerate() {
-                let (t, odd) = (iy / 2, iy % 2 == 1);
-                let pairs = if odd {
-                    [(0, t + 1), (2, t)]
-                } else {
-                    [(1, t), (3, t.wrapping_sub(1))]
-                };
-                out.fill(MaybeUninit::new(0.0));
-                // SAFETY: just filled.
-                let out = unsafe { assume_written(out) };
-                for (ky, oy) in pairs {
-                    if oy >= g.oh {
-                        continue;
-                    }
-                    let row = |kx: usize| &cols[((ci * 4 + ky) * 4 + kx) * bp + b * np + oy * ow..][..ow];
-                    let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
-                    out[0] += a1[0];
-                    out[w - 1] += a2[ow - 1];
-                    for j in 1..ow {
-                        out[2 * j] += a1[j] + a3[j - 1];
-                        out[2 * j - 1] += a2[j - 1] + a0[j];
-                    }
+    let hw = g.h * w;
+    // One output plane: sample b, channel ci, from the channel's 16 kernel rows.
+    let plane_of = |plane: &mut [MaybeUninit<f32>], rows: &[&[f32]; 16], b: usize| {
+        for (iy, out) in plane.chunks_mut(w).enumerate() {
+            let (t, odd) = (iy / 2, iy % 2 == 1);
+            let pairs = if odd {
+                [(0, t + 1), (2, t)]
+            } else {
+                [(1, t), (3, t.wrapping_sub(1))]
+            };
+            out.fill(MaybeUninit::new(0.0));
+            // SAFETY: just filled.
+            let out = unsafe { assume_written(out) };
+            for (ky, oy) in pairs {
+                if oy >= g.oh {
+                    continue;
+                }
+                let o = b * np + oy * ow;
+                let row = |kx: usize| &rows[ky * 4 + kx][o..o + ow];
+                let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
+                out[0] += a1[0];
+                out[w - 1] += a2[ow - 1];
+                for j in 1..ow {
+                    out[2 * j] += a1[j] + a3[j - 1];
+                    out[2 * j - 1] += a2[j - 1] + a0[j];
                 }
             }
         }
     };
-    // SAFETY: the samples' chunks cover the image, and every output row is filled first.
-    unsafe {
-        written_by(batch * g.image(), |img| {
-            img.par_chunks_mut(g.image()).enumerate().for_each(sample)
-        })
+    let rows_of = |ci: usize| -> [&[f32]; 16] { std::array::from_fn(|r| &cols[(ci * 16 + r) * bp..][..bp]) };
+    if g.c >= 4 * super::threads() {
+        // Channels in parallel: each reads its 16 kernel rows front to back as the samples
+        // advance (measured ≈ 3 % of a DCGAN step faster than samples in parallel).
+        let fill = |img: &mut [MaybeUninit<f32>]| {
+            let planes = Planes(img.as_mut_ptr(), img.len());
+            (0..g.c).into_par_iter().for_each(|ci| {
+                let rows = rows_of(ci);
+                for b in 0..batch {
+                    // SAFETY: plane (b, ci) lies inside the image and only this channel writes it.
+                    plane_of(unsafe { planes.plane(b * g.c + ci, hw) }, &rows, b);
+                }
+            })
+        };
+        // SAFETY: the channels together write every plane of every sample, each row filled first.
+        unsafe { written_by(batch * g.image(), fill) }
+    } else {
+        // Few channels (an image's one): samples in parallel.
+        // SAFETY: the samples' chunks cover the image, and every plane of each is written.
+        unsafe {
+            written_by(batch * g.image(), |img| {
+                img.par_chunks_mut(g.image()).enumerate().for_each(|(b, sample)| {
+                    for (ci, plane) in sample.chunks_mut(hw).enumerate() {
+                        plane_of(plane, &rows_of(ci), b);
+                    }
+                })
+            })
+        }
+    }
+}
+
+/// The image being written by [`col2im_k4s2p1`], shared by the threads that each own
+/// some channels' planes.
+struct Planes(*mut MaybeUninit<f32>, usize);
+
+// SAFETY: the threads write disjoint planes (see `plane`).
+unsafe impl Sync for Planes {}
+
+impl Planes {
+    /// Plane `i` of `len` floats.
+    ///
+    /// # Safety
+    /// The plane must lie inside the buffer, and no other thread may touch it meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn plane(&self, i: usize, len: usize) -> &mut [MaybeUninit<f32>] {
+        debug_assert!((i + 1) * len <= self.1);
+        // SAFETY: per the contract, in bounds and exclusively this caller's.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(i * len), len) }
     }
 }
 
