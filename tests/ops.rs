@@ -10,7 +10,7 @@ use candle_nn::{BatchNorm, ModuleT};
 use latent_lab::nets::ops::Activation;
 use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use latent_lab::nets::ops::conv::{conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference};
-use latent_lab::nets::ops::linear::{linear_act, reference as linear_reference};
+use latent_lab::nets::ops::linear::{linear_act, linear_act_shaped, reference as linear_reference};
 use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
 use latent_lab::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
 use latent_lab::rng::Rng;
@@ -94,6 +94,55 @@ fn linear_act_matches_candle_values_and_gradients() {
             );
         }
     }
+}
+
+#[test]
+fn linear_act_reads_feature_maps_flat_and_writes_feature_maps() {
+    let mut rng = Rng::new(11);
+    // A batch of 3×2×2 maps into 5 outputs, and 4 inputs into 2×2×2 maps (as the DCGAN's
+    // discriminator and generator use it): same values and gradients as flatten / reshape
+    // around candle's ops, and the shapes asked for.
+    let x = var(&mut rng, &[6, 3, 2, 2], 1.0);
+    let (w, b) = (var(&mut rng, &[5, 12], 0.3), var(&mut rng, &[5], 0.3));
+    compare(
+        "linear from maps",
+        &[&x, &w, &b],
+        |t| linear_act_shaped(&t[0], &t[1], &t[2], Activation::LeakyRelu(0.2), None).unwrap(),
+        |t| linear_reference(&t[0].flatten_from(1).unwrap(), &t[1], &t[2], Activation::LeakyRelu(0.2)).unwrap(),
+    );
+    let z = var(&mut rng, &[6, 4], 1.0);
+    let (w, b) = (var(&mut rng, &[8, 4], 0.3), var(&mut rng, &[8], 0.3));
+    let y = linear_act_shaped(
+        z.as_tensor(),
+        w.as_tensor(),
+        b.as_tensor(),
+        Activation::Identity,
+        Some(&[2, 2, 2]),
+    )
+    .unwrap();
+    assert_eq!(y.dims(), &[6, 2, 2, 2]);
+    compare(
+        "linear into maps",
+        &[&z, &w, &b],
+        |t| linear_act_shaped(&t[0], &t[1], &t[2], Activation::Relu, Some(&[2, 2, 2])).unwrap(),
+        |t| {
+            linear_reference(&t[0], &t[1], &t[2], Activation::Relu)
+                .unwrap()
+                .reshape((6, 2, 2, 2))
+                .unwrap()
+        },
+    );
+    // A shape that does not hold the outputs is an error, not a panic.
+    assert!(
+        linear_act_shaped(
+            z.as_tensor(),
+            w.as_tensor(),
+            b.as_tensor(),
+            Activation::Identity,
+            Some(&[3, 3])
+        )
+        .is_err()
+    );
 }
 
 #[test]

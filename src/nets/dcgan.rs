@@ -25,7 +25,7 @@ use super::mlp::LEAKY_SLOPE;
 use super::ops::Activation;
 use super::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use super::ops::conv::{conv_transpose2d_act, conv2d_act};
-use super::ops::linear::linear_act;
+use super::ops::linear::linear_act_shaped;
 use super::{Discriminator, Generator, IMAGE_SIDE, params};
 
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
@@ -45,9 +45,10 @@ fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation
     Ok(y)
 }
 
-fn dense(layer: &Linear, x: &Tensor, frozen: bool) -> Result<Tensor> {
+/// A dense layer from `x (B, …)` read flat to an output of shape `(B, out_tail…)` (or `(B, out)`).
+fn dense(layer: &Linear, x: &Tensor, frozen: bool, out_tail: Option<&[usize]>) -> Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
-    linear_act(x, &w, &b, Activation::Identity)
+    linear_act_shaped(x, &w, &b, Activation::Identity, out_tail)
 }
 
 fn up(layer: &ConvTranspose2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
@@ -116,8 +117,7 @@ impl DcganGenerator {
 
 impl DcganGenerator {
     fn run(&self, z: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
-        let b = z.dim(0)?;
-        let h = dense(&self.fc, z, frozen)?.reshape((b, G_CHANNELS, SIDE_7, SIDE_7))?;
+        let h = dense(&self.fc, z, frozen, Some(&[G_CHANNELS, SIDE_7, SIDE_7]))?;
         let h = bn_act(&self.bn0, &h, train, frozen, Activation::Relu)?;
         let h = up(&self.up1, &h, frozen, Activation::Identity)?;
         let h = bn_act(&self.bn1, &h, train, frozen, Activation::Relu)?;
@@ -160,7 +160,7 @@ impl DcganDiscriminator {
         let h = down(&self.conv1, x, frozen, LEAKY)?;
         let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
         let h = bn_act(&self.bn2, &h, train, frozen, LEAKY)?;
-        dense(&self.fc, &h.flatten_from(1)?, frozen)?.squeeze(1)
+        dense(&self.fc, &h, frozen, None)?.squeeze(1)
     }
 }
 

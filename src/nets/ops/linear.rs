@@ -16,10 +16,29 @@ use super::{
 /// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
 /// Fused on the CPU; candle's own ops elsewhere.
 pub fn linear_act(x: &Tensor, w: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
+    linear_act_shaped(x, w, b, act, None)
+}
+
+/// [`linear_act`] for an `x` of any rank ≥ 2, read as `(B, everything else)` (a batch of
+/// feature maps into a dense layer), with the output shaped `(B, out_tail…)` when given (a
+/// dense layer into feature maps). One op instead of a flatten or reshape around it: each
+/// of those is a node whose gradient candle's backward pass zero-fills and sums again.
+pub fn linear_act_shaped(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    act: Activation,
+    out_tail: Option<&[usize]>,
+) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
-        x.apply_op3(w, b, LinearAct { act })
+        let out_tail = out_tail.map(<[usize]>::to_vec);
+        x.apply_op3(w, b, LinearAct { act, out_tail })
     } else {
-        reference(x, w, b, act)
+        let y = reference(&x.flatten_from(1)?, w, b, act)?;
+        match out_tail {
+            Some(tail) => y.reshape([&[x.dim(0)?], tail].concat()),
+            None => Ok(y),
+        }
     }
 }
 
@@ -29,10 +48,20 @@ pub fn reference(x: &Tensor, w: &Tensor, b: &Tensor, act: Activation) -> Result<
 }
 
 /// The fused op (see the module docs).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LinearAct {
     /// The activation after the affine map.
     pub act: Activation,
+    /// The output's shape after the batch dimension, if not `(out,)`.
+    pub out_tail: Option<Vec<usize>>,
+}
+
+/// `(B, features)` of an input of rank ≥ 2.
+fn batch_and_features(s: &Shape) -> Result<(usize, usize)> {
+    match s.dims() {
+        [b, rest @ ..] if !rest.is_empty() => Ok((*b, rest.iter().product())),
+        _ => candle_core::bail!("linear-act: input {s:?} has no feature dimension"),
+    }
 }
 
 impl CustomOp3 for LinearAct {
@@ -49,9 +78,13 @@ impl CustomOp3 for LinearAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (batch, k) = l1.shape().dims2()?;
+        let (batch, k) = batch_and_features(l1.shape())?;
         let (n, k2) = l2.shape().dims2()?;
-        if k != k2 || l3.shape().dims1()? != n {
+        let out_shape = match &self.out_tail {
+            Some(tail) => Shape::from([&[batch], tail.as_slice()].concat()),
+            None => Shape::from((batch, n)),
+        };
+        if k != k2 || l3.shape().dims1()? != n || out_shape.elem_count() != batch * n {
             candle_core::bail!(
                 "linear-act: x {:?}, W {:?}, b {:?} do not fit",
                 l1.shape(),
@@ -67,7 +100,7 @@ impl CustomOp3 for LinearAct {
         matmul(&mut y, Mat::new(&x, batch, k), Mat::new(&w, n, k).t(), true)?;
         let act = self.act;
         par_chunks_mut(&mut y, |_, c| act.apply(c));
-        Ok((CpuStorage::F32(y), Shape::from((batch, n))))
+        Ok((CpuStorage::F32(y), out_shape))
     }
 
     fn bwd(
@@ -78,12 +111,12 @@ impl CustomOp3 for LinearAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (batch, k) = x.dims2()?;
+        let (batch, k) = batch_and_features(x.shape())?;
         let n = w.dim(0)?;
         with_act_grad(self.act, grad, res, |gy| {
             let gx = if wants_grad(x) {
                 let gx = with_data(w, |w| matmul_new(Mat::new(gy, batch, n), Mat::new(w, n, k)))?;
-                Some(cpu_tensor(gx, (batch, k))?)
+                Some(cpu_tensor(gx, x.shape().clone())?)
             } else {
                 None
             };
