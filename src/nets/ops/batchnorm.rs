@@ -16,8 +16,8 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 
 use super::{
-    Activation, act_backward, all_cpu_f32, assume_written, cpu_tensor, scratch, slice_of, wants_grad, with_data,
-    written_by,
+    Activation, act_backward, all_cpu_f32, assume_written, cpu_tensor, lane_sum, scratch, slice_of, wants_grad,
+    with_data, written_by,
 };
 
 /// Per-channel batch statistics of one forward pass.
@@ -108,23 +108,6 @@ pub struct BatchNormAct {
     eps: f64,
     act: Activation,
     stats: Arc<Mutex<BatchStats>>,
-}
-
-/// Sum with eight fixed lanes (vectorisable, same order every time).
-fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f64 {
-    let mut acc = [0.0f32; 8];
-    let chunks = xs.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a += f(v);
-        }
-    }
-    let mut s: f64 = acc.iter().map(|&a| f64::from(a)).sum();
-    for &v in rest {
-        s += f64::from(f(v));
-    }
-    s
 }
 
 /// Per channel, Σ over samples of `f` applied to each of that channel's planes (fixed order).

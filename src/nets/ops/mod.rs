@@ -151,6 +151,23 @@ pub(crate) fn with_act_grad<R>(
     }
 }
 
+/// Sum with eight fixed lanes (vectorisable, same order every time).
+pub(crate) fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    let mut acc = [0.0f32; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += f(v);
+        }
+    }
+    let mut s: f64 = acc.iter().map(|&a| f64::from(a)).sum();
+    for &v in rest {
+        s += f64::from(f(v));
+    }
+    s
+}
+
 /// Threads candle's CPU kernels may use (`RAYON_NUM_THREADS`, else all cores).
 pub(crate) fn threads() -> usize {
     static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
