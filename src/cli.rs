@@ -300,14 +300,9 @@ pub fn train(a: &TrainArgs) -> Result<()> {
 /// thread and the others; called from outside a pool, every split parks the caller and
 /// wakes a worker, which cost the MLP GAN ≈ 10 % of its CPU time in the scheduler.
 fn on_compute_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    let threads = candle_core::utils::get_num_threads().max(1);
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("compute-{i}"))
-        .build()
-    {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
+    match crate::worker::foreground_pool("compute", candle_core::utils::get_num_threads()) {
+        Some(pool) => pool.install(f),
+        None => f(),
     }
 }
 

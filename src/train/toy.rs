@@ -324,18 +324,6 @@ impl ToyTrainer {
         sigmoid_vec(&self.gan.logits(&x.detach())?)
     }
 
-    fn check_finite(&self, what: &'static str, value: f32) -> Result<(), TrainError> {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(TrainError::NonFinite {
-                what,
-                value,
-                step: self.step,
-            })
-        }
-    }
-
     /// One discriminator update: raise D on a real batch, lower it on a fake batch.
     pub fn d_step(&mut self) -> Result<ToyDReport, TrainError> {
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
@@ -349,7 +337,7 @@ impl ToyTrainer {
         let fake_logits = self.gan.logits(&fake)?;
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
         let d_loss = loss.to_scalar::<f32>()?;
-        self.check_finite("discriminator loss", d_loss)?;
+        TrainError::check_finite("discriminator loss", d_loss, self.step)?;
         let grads = loss.backward()?;
         self.opt_d.step(&grads)?;
         self.d_updates += 1;
@@ -369,7 +357,7 @@ impl ToyTrainer {
         let fake_logits = self.gan.logits(&fake)?;
         let loss = generator_loss(&fake_logits, self.config.g_loss)?;
         let g_loss = loss.to_scalar::<f32>()?;
-        self.check_finite("generator loss", g_loss)?;
+        TrainError::check_finite("generator loss", g_loss, self.step)?;
         let grads = loss.backward()?;
         // Only G's variables are in this optimizer: D's gradients are dropped.
         self.opt_g.step(&grads)?;

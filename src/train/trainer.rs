@@ -102,6 +102,17 @@ pub enum TrainError {
     Config(String),
 }
 
+impl TrainError {
+    /// `Ok` for a finite loss; [`TrainError::NonFinite`] for NaN or ±∞ (the update is then skipped).
+    pub fn check_finite(what: &'static str, value: f32, step: u64) -> Result<(), Self> {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(Self::NonFinite { what, value, step })
+        }
+    }
+}
+
 /// A GAN, its two optimizers, its data and its random stream.
 pub struct Trainer {
     gan: Gan,
@@ -226,18 +237,6 @@ impl Trainer {
         Tensor::from_vec(self.rng.normal_vec(b * l), (b, l), &self.gan.device)
     }
 
-    fn check_finite(&self, what: &'static str, value: f32) -> Result<(), TrainError> {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(TrainError::NonFinite {
-                what,
-                value,
-                step: self.step,
-            })
-        }
-    }
-
     /// One discriminator update: raise D on a real batch, lower it on a fake batch.
     pub fn d_step(&mut self) -> Result<DStep, TrainError> {
         let real = self.real_batch()?;
@@ -254,7 +253,7 @@ impl Trainer {
         };
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
         let d_loss = loss.to_scalar::<f32>()?;
-        self.check_finite("discriminator loss", d_loss)?;
+        TrainError::check_finite("discriminator loss", d_loss, self.step)?;
         let grads = loss.backward()?;
         self.opt_d.step(&grads)?;
         self.d_updates += 1;
@@ -275,7 +274,7 @@ impl Trainer {
         let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.config.g_loss)?;
         let g_loss = loss.to_scalar::<f32>()?;
-        self.check_finite("generator loss", g_loss)?;
+        TrainError::check_finite("generator loss", g_loss, self.step)?;
         let grads = loss.backward()?;
         self.opt_g.step(&grads)?;
         self.g_updates += 1;

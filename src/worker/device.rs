@@ -94,13 +94,27 @@ pub fn default_device() -> (Device, String) {
 /// other threads on rayon's global pool. `None` if the pool cannot be built (the
 /// caller then runs on the global pool).
 pub fn compute_pool(name: &str, threads: usize) -> Option<rayon::ThreadPool> {
+    pool(name, threads, true)
+}
+
+/// A rayon pool like [`compute_pool`] at normal priority, for command-line work that has the
+/// machine to itself (`latent-lab train`, `bench`): its caller runs inside it (`install`), so
+/// the fused kernels split work between the caller and the pool's other threads.
+pub fn foreground_pool(name: &str, threads: usize) -> Option<rayon::ThreadPool> {
+    pool(name, threads, false)
+}
+
+fn pool(name: &str, threads: usize, background: bool) -> Option<rayon::ThreadPool> {
     let name = name.to_string();
-    rayon::ThreadPoolBuilder::new()
+    let builder = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
-        .thread_name(move |i| format!("{name}-{i}"))
-        .start_handler(|_| lower_this_threads_priority())
-        .build()
-        .ok()
+        .thread_name(move |i| format!("{name}-{i}"));
+    let builder = if background {
+        builder.start_handler(|_| lower_this_threads_priority())
+    } else {
+        builder
+    };
+    builder.build().ok()
 }
 
 /// Background work yields the CPU to the window: lowers the calling thread's scheduling

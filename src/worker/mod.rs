@@ -33,7 +33,7 @@ use crate::train::TrainConfig;
 pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
 pub use device::{
-    compute_pool, configure_trainer_threads, default_device, keep_candle_ops_on_the_calling_thread,
+    compute_pool, configure_trainer_threads, default_device, foreground_pool, keep_candle_ops_on_the_calling_thread,
     lower_this_threads_priority, trainer_threads,
 };
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
