@@ -10,9 +10,11 @@ use candle_nn::{BatchNorm, ModuleT};
 use latent_lab::nets::ops::Activation;
 use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use latent_lab::nets::ops::conv::{conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference};
-use latent_lab::nets::ops::linear::{linear_act, linear_act_shaped, reference as linear_reference};
+use latent_lab::nets::ops::linear::{linear_act, linear_act_into, linear_act_shaped, reference as linear_reference};
 use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
 use latent_lab::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
+use latent_lab::nets::ops::sink::ParamGrads;
+use latent_lab::nets::{Gan, GanConfig, ModelKind, is_trainable, sorted_vars};
 use latent_lab::rng::Rng;
 
 const TOL: f32 = 1e-4;
@@ -143,6 +145,103 @@ fn linear_act_reads_feature_maps_flat_and_writes_feature_maps() {
         )
         .is_err()
     );
+}
+
+/// The bits of a gradient.
+fn bits(t: &Tensor) -> Vec<u32> {
+    values(t).into_iter().map(f32::to_bits).collect()
+}
+
+#[test]
+fn linear_act_hands_weight_gradients_to_the_sink_with_the_graphs_bits() {
+    let mut rng = Rng::new(4);
+    let x1 = var(&mut rng, &[5, 11], 1.0);
+    let x2 = var(&mut rng, &[5, 11], 1.0);
+    let w = var(&mut rng, &[6, 11], 0.3);
+    let b = var(&mut rng, &[6], 0.3);
+    let act = Activation::LeakyRelu(0.2);
+    let r = Tensor::from_vec(Rng::new(8).normal_vec(30), (5, 6), &Device::Cpu).unwrap();
+    // The layer used twice in one pass (as D is on a real and a fake batch): the gradients sum.
+    let loss = |sink: Option<&std::sync::Arc<ParamGrads>>| {
+        let (w, b) = (w.as_tensor(), b.as_tensor());
+        let y1 = linear_act_into(x1.as_tensor(), w, b, act, None, sink).unwrap();
+        let y2 = linear_act_into(x2.as_tensor(), w, b, act, None, sink).unwrap();
+        ((y1 * &r).unwrap() + (y2 * &r).unwrap()).unwrap().sum_all().unwrap()
+    };
+    let want = loss(None).backward().unwrap();
+    let sink = ParamGrads::new();
+    let mut got = loss(Some(&sink)).backward().unwrap();
+    // candle's graph never held (zero-filled, summed) the weights' gradients ...
+    assert!(got.get(w.as_tensor()).is_none() && got.get(b.as_tensor()).is_none());
+    sink.drain_into(&mut got).unwrap();
+    // ... and after the hand-over they are the same bits, and so are the inputs' gradients.
+    for (what, t) in [("W", &w), ("b", &b), ("x1", &x1), ("x2", &x2)] {
+        let (g, e) = (got.get(t.as_tensor()).unwrap(), want.get(t.as_tensor()).unwrap());
+        assert_eq!(bits(g), bits(e), "gradient of {what}");
+    }
+    // A gradient of the wrong size for its weight is refused.
+    let err = sink.deposit(w.as_tensor(), vec![0.0; 5]).unwrap_err();
+    assert!(err.to_string().contains("weight gradient of 5 values"), "{err}");
+}
+
+#[test]
+fn both_gans_give_the_graphs_gradient_bits_when_their_layers_hand_them_over() {
+    for kind in ModelKind::ALL {
+        let gan = Gan::new(GanConfig { kind, latent_dim: 8 }, 3, &Device::Cpu).unwrap();
+        let z = Tensor::from_vec(Rng::new(5).normal_vec(6 * 8), (6, 8), &Device::Cpu).unwrap();
+        let image = |seed| {
+            let v: Vec<f32> = Rng::new(seed)
+                .normal_vec(6 * 784)
+                .into_iter()
+                .map(|x| x.tanh())
+                .collect();
+            Tensor::from_vec(v, (6, 1, 28, 28), &Device::Cpu).unwrap()
+        };
+        let (real, fake) = (image(6), image(7));
+        let r = Tensor::from_vec(Rng::new(9).normal_vec(6 * 784), (6, 1, 28, 28), &Device::Cpu).unwrap();
+        // G: Σ G(z)·r.
+        let g_loss = |sink: Option<&std::sync::Arc<ParamGrads>>| {
+            let x = match sink {
+                Some(s) => gan.g.forward_collecting(&z, true, s),
+                None => gan.g.forward_t(&z, true),
+            };
+            (x.unwrap() * &r).unwrap().sum_all().unwrap()
+        };
+        // D: two passes, as in its training step without concatenation.
+        let d_loss = |sink: Option<&std::sync::Arc<ParamGrads>>| {
+            let d = |x: &Tensor| match sink {
+                Some(s) => gan.d.forward_collecting(x, true, s).unwrap(),
+                None => gan.d.forward_t(x, true).unwrap(),
+            };
+            (d(&real) - d(&fake).affine(0.5, 0.0).unwrap())
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        for (who, vars, want, collected) in [
+            ("G", &gan.g_vars, g_loss(None).backward().unwrap(), {
+                let s = ParamGrads::new();
+                let mut g = g_loss(Some(&s)).backward().unwrap();
+                s.drain_into(&mut g).unwrap();
+                g
+            }),
+            ("D", &gan.d_vars, d_loss(None).backward().unwrap(), {
+                let s = ParamGrads::new();
+                let mut g = d_loss(Some(&s)).backward().unwrap();
+                s.drain_into(&mut g).unwrap();
+                g
+            }),
+        ] {
+            for (name, v) in sorted_vars(vars).into_iter().filter(|(n, _)| is_trainable(n)) {
+                let (g, e) = (collected.get(v.as_tensor()), want.get(v.as_tensor()));
+                let (g, e) = (
+                    g.unwrap_or_else(|| panic!("{kind} {who} {name}: no gradient")),
+                    e.unwrap(),
+                );
+                assert_eq!(bits(g), bits(e), "{kind} {who} {name}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -15,6 +15,8 @@
 //! as im2col / col2im plus one matrix product with bias and activation, batch norm in
 //! training mode with its activation; inference-mode batch norm uses candle's module.
 
+use std::sync::Arc;
+
 use candle_core::{ModuleT, Result, Tensor};
 use candle_nn::{
     BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarBuilder,
@@ -25,8 +27,9 @@ use super::mlp::LEAKY_SLOPE;
 use super::ops::Activation;
 use super::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use super::ops::conv::{conv_transpose2d_act, conv2d_act};
-use super::ops::linear::linear_act_shaped;
-use super::{Discriminator, Generator, IMAGE_SIDE, params};
+use super::ops::linear::linear_act_into;
+use super::ops::sink::ParamGrads;
+use super::{Discriminator, Generator, IMAGE_SIDE, Weights, params};
 
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
 
@@ -46,9 +49,9 @@ fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation
 }
 
 /// A dense layer from `x (B, …)` read flat to an output of shape `(B, out_tail…)` (or `(B, out)`).
-fn dense(layer: &Linear, x: &Tensor, frozen: bool, out_tail: Option<&[usize]>) -> Result<Tensor> {
-    let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
-    linear_act_shaped(x, &w, &b, Activation::Identity, out_tail)
+fn dense(layer: &Linear, x: &Tensor, weights: Weights, out_tail: Option<&[usize]>) -> Result<Tensor> {
+    let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
+    linear_act_into(x, &w, &b, Activation::Identity, out_tail, weights.sink())
 }
 
 fn up(layer: &ConvTranspose2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
@@ -116,8 +119,9 @@ impl DcganGenerator {
 }
 
 impl DcganGenerator {
-    fn run(&self, z: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
-        let h = dense(&self.fc, z, frozen, Some(&[G_CHANNELS, SIDE_7, SIDE_7]))?;
+    fn run(&self, z: &Tensor, train: bool, weights: Weights) -> Result<Tensor> {
+        let frozen = weights.frozen();
+        let h = dense(&self.fc, z, weights, Some(&[G_CHANNELS, SIDE_7, SIDE_7]))?;
         let h = bn_act(&self.bn0, &h, train, frozen, Activation::Relu)?;
         let h = up(&self.up1, &h, frozen, Activation::Identity)?;
         let h = bn_act(&self.bn1, &h, train, frozen, Activation::Relu)?;
@@ -127,11 +131,15 @@ impl DcganGenerator {
 
 impl Generator for DcganGenerator {
     fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor> {
-        self.run(z, train, false)
+        self.run(z, train, Weights::Graph)
     }
 
     fn forward_frozen(&self, z: &Tensor, train: bool) -> Result<Tensor> {
-        self.run(z, train, true)
+        self.run(z, train, Weights::Frozen)
+    }
+
+    fn forward_collecting(&self, z: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        self.run(z, train, Weights::Collect(grads))
     }
 }
 
@@ -156,20 +164,25 @@ impl DcganDiscriminator {
 }
 
 impl DcganDiscriminator {
-    fn run(&self, x: &Tensor, train: bool, frozen: bool) -> Result<Tensor> {
+    fn run(&self, x: &Tensor, train: bool, weights: Weights) -> Result<Tensor> {
+        let frozen = weights.frozen();
         let h = down(&self.conv1, x, frozen, LEAKY)?;
         let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
         let h = bn_act(&self.bn2, &h, train, frozen, LEAKY)?;
-        dense(&self.fc, &h, frozen, None)?.squeeze(1)
+        dense(&self.fc, &h, weights, None)?.squeeze(1)
     }
 }
 
 impl Discriminator for DcganDiscriminator {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.run(x, train, false)
+        self.run(x, train, Weights::Graph)
     }
 
     fn forward_frozen(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.run(x, train, true)
+        self.run(x, train, Weights::Frozen)
+    }
+
+    fn forward_collecting(&self, x: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        self.run(x, train, Weights::Collect(grads))
     }
 }

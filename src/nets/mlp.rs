@@ -6,12 +6,15 @@
 //! Each layer runs as one fused op (matmul, bias and activation, forward and
 //! backward: [`super::ops::linear`]).
 
+use std::sync::Arc;
+
 use candle_core::{Result, Tensor};
 use candle_nn::{Linear, VarBuilder, linear};
 
 use super::ops::Activation;
-use super::ops::linear::linear_act;
-use super::{Discriminator, Generator, IMAGE_SIDE, params};
+use super::ops::linear::linear_act_into;
+use super::ops::sink::ParamGrads;
+use super::{Discriminator, Generator, IMAGE_SIDE, Weights, params};
 
 /// Slope of the LeakyReLU used in both networks.
 pub const LEAKY_SLOPE: f64 = 0.2;
@@ -23,10 +26,10 @@ pub fn leaky_relu(x: &Tensor, slope: f64) -> Result<Tensor> {
 
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
 
-/// `act(layer(x))` as one fused op; with `frozen` the layer's weights enter as constants.
-fn dense(layer: &Linear, x: &Tensor, act: Activation, frozen: bool) -> Result<Tensor> {
-    let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
-    linear_act(x, &w, &b, act)
+/// `act(layer(x))` as one fused op, the weights treated as `weights` says.
+fn dense(layer: &Linear, x: &Tensor, act: Activation, weights: Weights) -> Result<Tensor> {
+    let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
+    linear_act_into(x, &w, &b, act, None, weights.sink())
 }
 
 /// The MLP generator.
@@ -50,22 +53,26 @@ impl MlpGenerator {
 }
 
 impl MlpGenerator {
-    fn run(&self, z: &Tensor, frozen: bool) -> Result<Tensor> {
-        let h = dense(&self.fc1, z, LEAKY, frozen)?;
-        let h = dense(&self.fc2, &h, LEAKY, frozen)?;
-        let h = dense(&self.fc3, &h, LEAKY, frozen)?;
-        let x = dense(&self.fc4, &h, Activation::Tanh, frozen)?;
+    fn run(&self, z: &Tensor, weights: Weights) -> Result<Tensor> {
+        let h = dense(&self.fc1, z, LEAKY, weights)?;
+        let h = dense(&self.fc2, &h, LEAKY, weights)?;
+        let h = dense(&self.fc3, &h, LEAKY, weights)?;
+        let x = dense(&self.fc4, &h, Activation::Tanh, weights)?;
         x.reshape((z.dim(0)?, 1, IMAGE_SIDE, IMAGE_SIDE))
     }
 }
 
 impl Generator for MlpGenerator {
     fn forward_t(&self, z: &Tensor, _train: bool) -> Result<Tensor> {
-        self.run(z, false)
+        self.run(z, Weights::Graph)
     }
 
     fn forward_frozen(&self, z: &Tensor, _train: bool) -> Result<Tensor> {
-        self.run(z, true)
+        self.run(z, Weights::Frozen)
+    }
+
+    fn forward_collecting(&self, z: &Tensor, _train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        self.run(z, Weights::Collect(grads))
     }
 }
 
@@ -88,21 +95,25 @@ impl MlpDiscriminator {
 }
 
 impl MlpDiscriminator {
-    fn run(&self, x: &Tensor, frozen: bool) -> Result<Tensor> {
+    fn run(&self, x: &Tensor, weights: Weights) -> Result<Tensor> {
         let x = x.flatten_from(1)?;
-        let h = dense(&self.fc1, &x, LEAKY, frozen)?;
-        let h = dense(&self.fc2, &h, LEAKY, frozen)?;
-        dense(&self.fc3, &h, Activation::Identity, frozen)?.squeeze(1)
+        let h = dense(&self.fc1, &x, LEAKY, weights)?;
+        let h = dense(&self.fc2, &h, LEAKY, weights)?;
+        dense(&self.fc3, &h, Activation::Identity, weights)?.squeeze(1)
     }
 }
 
 impl Discriminator for MlpDiscriminator {
     fn forward_t(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
-        self.run(x, false)
+        self.run(x, Weights::Graph)
     }
 
     fn forward_frozen(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
-        self.run(x, true)
+        self.run(x, Weights::Frozen)
+    }
+
+    fn forward_collecting(&self, x: &Tensor, _train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        self.run(x, Weights::Collect(grads))
     }
 
     fn batch_independent(&self) -> bool {

@@ -11,8 +11,12 @@ pub mod mlp;
 pub mod ops;
 pub mod toy;
 
+use std::sync::Arc;
+
 use candle_core::{DType, Device, Result, Tensor, Var};
+
 use candle_nn::{VarBuilder, VarMap};
+use ops::sink::ParamGrads;
 use serde::{Deserialize, Serialize};
 
 /// Images the models produce and take: 1 channel, 28×28.
@@ -95,6 +99,14 @@ pub trait Generator: Send + Sync {
     fn forward_frozen(&self, z: &Tensor, train: bool) -> Result<Tensor> {
         Ok(self.forward_t(z, train)?.detach())
     }
+    /// [`Generator::forward_t`] for a training step: the layers that can hand their weight
+    /// gradients to `grads` in the backward pass do so ([`ops::sink`]), the others leave
+    /// them in candle's graph. Move them into the `GradStore` after `backward`
+    /// ([`ParamGrads::drain_into`]).
+    fn forward_collecting(&self, z: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        let _ = grads;
+        self.forward_t(z, train)
+    }
 }
 
 /// Scores images: high logits mean "real".
@@ -107,11 +119,43 @@ pub trait Discriminator: Send + Sync {
     fn forward_frozen(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_t(x, train)
     }
+    /// [`Discriminator::forward_t`] for a training step, the weight gradients collected as by
+    /// [`Generator::forward_collecting`].
+    fn forward_collecting(&self, x: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
+        let _ = grads;
+        self.forward_t(x, train)
+    }
 
     /// Whether each sample's logit depends on that sample alone (no batch norm in training
     /// mode), so real and fake batches may go through as one concatenated batch.
     fn batch_independent(&self) -> bool {
         false
+    }
+}
+
+/// How a forward pass treats the layers' weights.
+#[derive(Clone, Copy)]
+pub(crate) enum Weights<'a> {
+    /// Variables of candle's graph: their gradients come out of `backward`.
+    Graph,
+    /// Constants: no gradient reaches them, and none is prepared.
+    Frozen,
+    /// Variables whose gradients the fused layers hand to the collector in the backward pass
+    /// instead of returning them to candle ([`ops::sink`]); other layers return theirs.
+    Collect(&'a Arc<ParamGrads>),
+}
+
+impl<'a> Weights<'a> {
+    /// Whether the weights are constants with no gradient at all.
+    pub(crate) fn frozen(self) -> bool {
+        matches!(self, Weights::Frozen)
+    }
+    /// The collector, if the layers hand their gradients over.
+    pub(crate) fn sink(self) -> Option<&'a Arc<ParamGrads>> {
+        match self {
+            Weights::Collect(g) => Some(g),
+            _ => None,
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
 use super::metrics::{DStep, GStep, StepMetrics};
 use super::optim::{Optimizer, OptimizerConfig};
 use crate::data::{DataError, Dataset};
+use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{DiscriminatorSnapshot, Gan, GanConfig, GeneratorSnapshot, images_to_u8, is_trainable, sorted_vars};
 use crate::rng::Rng;
 
@@ -243,18 +244,25 @@ impl Trainer {
         let z = self.latent_batch()?;
         // G's weights as constants: no graph is kept for a batch D only reads.
         let fake = self.gan.g.forward_frozen(&z, true)?;
-        let (real_logits, fake_logits) = if self.gan.d.batch_independent() {
+        // D's layers hand their weight gradients over directly (nets::ops::sink).
+        let collected = ParamGrads::new();
+        let d = &self.gan.d;
+        let (real_logits, fake_logits) = if d.batch_independent() {
             // One pass over [real; fake]: same logits, half the layer calls.
             let b = real.dim(0)?;
-            let logits = self.gan.d.forward_t(&Tensor::cat(&[&real, &fake], 0)?, true)?;
+            let logits = d.forward_collecting(&Tensor::cat(&[&real, &fake], 0)?, true, &collected)?;
             (logits.narrow(0, 0, b)?, logits.narrow(0, b, b)?)
         } else {
-            (self.gan.d.forward_t(&real, true)?, self.gan.d.forward_t(&fake, true)?)
+            (
+                d.forward_collecting(&real, true, &collected)?,
+                d.forward_collecting(&fake, true, &collected)?,
+            )
         };
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
         let d_loss = loss.to_scalar::<f32>()?;
         TrainError::check_finite("discriminator loss", d_loss, self.step)?;
-        let grads = loss.backward()?;
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
         self.opt_d.step(&grads)?;
         self.d_updates += 1;
         let out = DStep {
@@ -269,13 +277,15 @@ impl Trainer {
     /// One generator update: move G's samples up D's slope.
     pub fn g_step(&mut self) -> Result<GStep, TrainError> {
         let z = self.latent_batch()?;
-        let fake = self.gan.g.forward_t(&z, true)?;
+        let collected = ParamGrads::new();
+        let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
         // D's weights as constants: the gradient flows through D to G's weights only.
         let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.config.g_loss)?;
         let g_loss = loss.to_scalar::<f32>()?;
         TrainError::check_finite("generator loss", g_loss, self.step)?;
-        let grads = loss.backward()?;
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
         self.opt_g.step(&grads)?;
         self.g_updates += 1;
         let d_fake = sigmoid_vec(&fake_logits)?;

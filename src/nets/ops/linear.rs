@@ -6,8 +6,11 @@
 //! computed only when that input needs a gradient (so D's weights cost nothing in
 //! the generator's step when they enter as constants, and a data batch gets no gradient).
 
+use std::sync::Arc;
+
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
+use super::sink::{ParamGrads, Sink};
 use super::{
     Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
     with_act_grad, with_data,
@@ -30,9 +33,28 @@ pub fn linear_act_shaped(
     act: Activation,
     out_tail: Option<&[usize]>,
 ) -> Result<Tensor> {
+    linear_act_into(x, w, b, act, out_tail, None)
+}
+
+/// [`linear_act_shaped`] that, with a `sink` and on the CPU, hands the weight and bias
+/// gradients to the sink in the backward pass instead of returning them to candle's graph
+/// (see [`super::sink`]). Elsewhere the sink is not used and they flow through the graph.
+pub fn linear_act_into(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    act: Activation,
+    out_tail: Option<&[usize]>,
+    sink: Option<&Arc<ParamGrads>>,
+) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
         let out_tail = out_tail.map(<[usize]>::to_vec);
-        x.apply_op3(w, b, LinearAct { act, out_tail })
+        let sink = sink.map(|grads| Sink {
+            grads: grads.clone(),
+            weight: w.clone(),
+            bias: b.clone(),
+        });
+        x.apply_op3(w, b, LinearAct { act, out_tail, sink })
     } else {
         let y = reference(&x.flatten_from(1)?, w, b, act)?;
         match out_tail {
@@ -54,6 +76,8 @@ pub struct LinearAct {
     pub act: Activation,
     /// The output's shape after the batch dimension, if not `(out,)`.
     pub out_tail: Option<Vec<usize>>,
+    /// Where the weight and bias gradients go, when not through candle's graph.
+    pub sink: Option<Sink>,
 }
 
 /// `(B, features)` of an input of rank ≥ 2.
@@ -120,14 +144,22 @@ impl CustomOp3 for LinearAct {
             } else {
                 None
             };
+            let sink = self.sink.as_ref();
             let gw = if wants_grad(w) {
                 let gw = with_data(x, |x| matmul_new(Mat::new(gy, batch, n).t(), Mat::new(x, batch, k)))?;
-                Some(cpu_tensor(gw, (n, k))?)
+                match sink {
+                    Some(s) => s.grads.deposit(&s.weight, gw).map(|_| None)?,
+                    None => Some(cpu_tensor(gw, (n, k))?),
+                }
             } else {
                 None
             };
             let gb = if wants_grad(b) {
-                Some(cpu_tensor(column_sums(gy, batch, n), n)?)
+                let gb = column_sums(gy, batch, n);
+                match sink {
+                    Some(s) => s.grads.deposit(&s.bias, gb).map(|_| None)?,
+                    None => Some(cpu_tensor(gb, n)?),
+                }
             } else {
                 None
             };

@@ -5,7 +5,8 @@
 //!   product for the whole batch, with bias and activation fused;
 //! - [`batchnorm`]: training-mode batch norm with its activation, statistics and backward in one op;
 //! - [`loss`]: binary cross-entropy on logits (mean softplus) with its gradient;
-//! - [`optim`]: fused in-place Adam and SGD updates (no allocation per step).
+//! - [`optim`]: fused in-place Adam and SGD updates (no allocation per step);
+//! - [`sink`]: weight gradients handed from the layers to the optimizer beside candle's graph.
 //!
 //! Every op has a CPU path only; the public functions fall back to candle's own
 //! ops on other devices, so CUDA and Metal builds keep working code. Parallel
@@ -18,6 +19,7 @@ pub mod conv;
 pub mod linear;
 pub mod loss;
 pub mod optim;
+pub mod sink;
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
