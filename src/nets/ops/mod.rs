@@ -52,21 +52,22 @@ impl Activation {
         }
     }
 
-    /// Multiplies `grad` in place by the activation's derivative, read from its output `y`
-    /// (valid because each activation here is monotonic: the output's sign gives the input's).
+    /// `out = grad ×` the activation's derivative, read from its output `y` (valid because
+    /// each activation here is monotonic: the output's sign gives the input's); writes every
+    /// element of `out`.
     #[inline]
-    pub fn backward_from_output(self, y: &[f32], grad: &mut [f32]) {
+    pub fn backward_into(self, grad: &[f32], y: &[f32], out: &mut [MaybeUninit<f32>]) {
+        #[inline(always)]
+        fn each(out: &mut [MaybeUninit<f32>], grad: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) {
+            for ((o, &g), &y) in out.iter_mut().zip(grad).zip(y) {
+                o.write(f(g, y));
+            }
+        }
         match self {
-            Activation::Identity => {}
-            Activation::Relu => grad
-                .iter_mut()
-                .zip(y)
-                .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 }),
-            Activation::LeakyRelu(s) => grad
-                .iter_mut()
-                .zip(y)
-                .for_each(|(g, &y)| *g *= if y < 0.0 { s } else { 1.0 }),
-            Activation::Tanh => grad.iter_mut().zip(y).for_each(|(g, &y)| *g *= 1.0 - y * y),
+            Activation::Identity => each(out, grad, y, |g, _| g),
+            Activation::Relu => each(out, grad, y, |g, y| if y > 0.0 { g } else { 0.0 }),
+            Activation::LeakyRelu(s) => each(out, grad, y, |g, y| g * if y < 0.0 { s } else { 1.0 }),
+            Activation::Tanh => each(out, grad, y, |g, y| g * (1.0 - y * y)),
         }
     }
 
@@ -122,18 +123,28 @@ pub(crate) fn par_chunks_mut(xs: &mut [f32], f: impl Fn(usize, &mut [f32]) + Syn
 }
 
 /// The gradient with respect to an activation's input: `grad` times the activation's
-/// derivative (read from its output `y`), as a new vector.
+/// derivative (read from its output `y`), as a new vector written in one parallel pass
+/// (a copy of `grad` first was a serial `memcpy` of up to 6 MB, ≈ 2 % of a DCGAN step).
 pub(crate) fn act_backward(act: Activation, grad: &Tensor, y: &Tensor) -> Result<Vec<f32>> {
     with_data(grad, |g| {
-        if act == Activation::Identity {
-            return Ok(g.to_vec());
-        }
         with_data(y, |y| {
-            let mut out = g.to_vec();
-            par_chunks_mut(&mut out, |start, o| {
-                act.backward_from_output(&y[start..start + o.len()], o)
-            });
-            Ok(out)
+            if g.len() != y.len() {
+                candle_core::bail!("activation gradient: {} values for an output of {}", g.len(), y.len());
+            }
+            let piece = |(i, out): (usize, &mut [MaybeUninit<f32>])| {
+                let at = i * PAR_CHUNK;
+                act.backward_into(&g[at..at + out.len()], &y[at..at + out.len()], out);
+            };
+            // SAFETY: the pieces cover the vector and `backward_into` writes every element.
+            Ok(unsafe {
+                written_by(g.len(), |out| {
+                    if out.len() <= PAR_CHUNK || threads() == 1 {
+                        out.chunks_mut(PAR_CHUNK).enumerate().for_each(piece)
+                    } else {
+                        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(piece)
+                    }
+                })
+            })
         })
     })
 }
