@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use candle_core::{ModuleT, Result, Tensor};
+use candle_core::{DType, ModuleT, Result, Tensor};
 use candle_nn::{
     BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarBuilder,
     batch_norm, conv_transpose2d, conv2d, linear,
@@ -25,9 +25,9 @@ use candle_nn::{
 
 use super::mlp::LEAKY_SLOPE;
 use super::ops::Activation;
-use super::ops::batchnorm::{batch_norm_act_train, update_running_stats};
-use super::ops::conv::{conv_transpose2d_act, conv2d_act};
-use super::ops::linear::linear_act_into;
+use super::ops::batchnorm::{BnEpilogue, batch_norm_act_train, update_running_stats};
+use super::ops::conv::{conv_transpose2d_act, conv_transpose2d_bn_act, conv2d_act, conv2d_bn_act};
+use super::ops::linear::{linear_act_into, linear_bn_act};
 use super::ops::sink::ParamGrads;
 use super::{Discriminator, Generator, IMAGE_SIDE, Weights, params};
 
@@ -45,6 +45,35 @@ fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation
     let (w, b) = params(w, Some(b), frozen)?;
     let (y, stats) = batch_norm_act_train(x, &w, &b, bn_config().eps, act)?;
     update_running_stats(bn.running_mean(), bn.running_var(), &stats, bn.momentum())?;
+    Ok(y)
+}
+
+/// Whether a layer and the batch norm after it run as one op ([`BnEpilogue`]): in training
+/// mode on the CPU, in a training step (weights collected or constant). `forward_t` keeps
+/// them apart, as the reference the tests hold the fused path to.
+fn fuse_bn(x: &Tensor, train: bool, weights: Weights) -> bool {
+    train && !matches!(weights, Weights::Graph) && x.device().is_cpu() && x.dtype() == DType::F32
+}
+
+/// `bn`'s scale and shift as a layer's epilogue, then `act`; their gradients go to the
+/// step's collector (none when the weights are constants).
+fn epilogue(bn: &BatchNorm, weights: Weights, act: Activation) -> Result<BnEpilogue> {
+    let Some((w, b)) = bn.weight_and_bias() else {
+        candle_core::bail!("batch norm without scale and shift");
+    };
+    Ok(BnEpilogue::new(w, b, bn_config().eps, act, weights.sink()))
+}
+
+/// Runs `layer` (given its epilogue) and then updates `bn`'s running statistics from the batch.
+fn with_bn(
+    bn: &BatchNorm,
+    weights: Weights,
+    act: Activation,
+    layer: impl FnOnce(BnEpilogue) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let e = epilogue(bn, weights, act)?;
+    let y = layer(e.clone())?;
+    update_running_stats(bn.running_mean(), bn.running_var(), &e.stats()?, bn.momentum())?;
     Ok(y)
 }
 
@@ -121,10 +150,24 @@ impl DcganGenerator {
 impl DcganGenerator {
     fn run(&self, z: &Tensor, train: bool, weights: Weights) -> Result<Tensor> {
         let frozen = weights.frozen();
-        let h = dense(&self.fc, z, weights, Some(&[G_CHANNELS, SIDE_7, SIDE_7]))?;
-        let h = bn_act(&self.bn0, &h, train, frozen, Activation::Relu)?;
-        let h = up(&self.up1, &h, frozen, Activation::Identity)?;
-        let h = bn_act(&self.bn1, &h, train, frozen, Activation::Relu)?;
+        let relu = Activation::Relu;
+        let maps = [G_CHANNELS, SIDE_7, SIDE_7];
+        let h = if fuse_bn(z, train, weights) {
+            let h = with_bn(&self.bn0, weights, relu, |e| {
+                let (w, b) = params(self.fc.weight(), self.fc.bias(), frozen)?;
+                linear_bn_act(z, &w, &b, &maps, weights.sink(), e)
+            })?;
+            with_bn(&self.bn1, weights, relu, |e| {
+                let (w, b) = params(self.up1.weight(), self.up1.bias(), frozen)?;
+                let c = up_config();
+                conv_transpose2d_bn_act(&h, &w, &b, c.stride, c.padding, e)
+            })?
+        } else {
+            let h = dense(&self.fc, z, weights, Some(&maps))?;
+            let h = bn_act(&self.bn0, &h, train, frozen, relu)?;
+            let h = up(&self.up1, &h, frozen, Activation::Identity)?;
+            bn_act(&self.bn1, &h, train, frozen, relu)?
+        };
         up(&self.up2, &h, frozen, Activation::Tanh)
     }
 }
@@ -167,8 +210,16 @@ impl DcganDiscriminator {
     fn run(&self, x: &Tensor, train: bool, weights: Weights) -> Result<Tensor> {
         let frozen = weights.frozen();
         let h = down(&self.conv1, x, frozen, LEAKY)?;
-        let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
-        let h = bn_act(&self.bn2, &h, train, frozen, LEAKY)?;
+        let h = if fuse_bn(x, train, weights) {
+            with_bn(&self.bn2, weights, LEAKY, |e| {
+                let (w, b) = params(self.conv2.weight(), self.conv2.bias(), frozen)?;
+                let c = down_config();
+                conv2d_bn_act(&h, &w, &b, c.stride, c.padding, e)
+            })?
+        } else {
+            let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
+            bn_act(&self.bn2, &h, train, frozen, LEAKY)?
+        };
         dense(&self.fc, &h, weights, None)?.squeeze(1)
     }
 }

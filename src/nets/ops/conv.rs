@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::batchnorm::BnEpilogue;
 use super::{
     Activation, Mat, all_cpu_f32, assume_written, cpu_tensor, lane_sum, matmul_new, scratch, slice_of, swap01,
     wants_grad, with_act_grad, with_data, written_by,
@@ -385,6 +386,23 @@ pub fn conv2d_act(
     }
 }
 
+/// [`conv2d_act`] with training-mode batch norm and its activation after the bias, in the
+/// same op (CPU, f32 only; see [`BnEpilogue`]).
+pub fn conv2d_bn_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    bn: BnEpilogue,
+) -> Result<Tensor> {
+    if !all_cpu_f32(&[x, w, b]) {
+        candle_core::bail!("conv2d with batch norm: CPU f32 tensors only");
+    }
+    let op = Conv2dAct::new(stride, padding, Activation::Identity, wants_grad(w)).with_bn(bn);
+    x.apply_op3(w, b, op)
+}
+
 /// The same with candle's ops (the reference the tests compare against).
 pub fn conv2d_reference(
     x: &Tensor,
@@ -409,10 +427,41 @@ pub fn conv_transpose2d_act(
     act: Activation,
 ) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
-        x.apply_op3(w, b, ConvTranspose2dAct { stride, padding, act })
+        x.apply_op3(
+            w,
+            b,
+            ConvTranspose2dAct {
+                stride,
+                padding,
+                act,
+                bn: None,
+            },
+        )
     } else {
         conv_transpose2d_reference(x, w, b, stride, padding, act)
     }
+}
+
+/// [`conv_transpose2d_act`] with training-mode batch norm and its activation after the bias,
+/// in the same op (CPU, f32 only; see [`BnEpilogue`]).
+pub fn conv_transpose2d_bn_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    bn: BnEpilogue,
+) -> Result<Tensor> {
+    if !all_cpu_f32(&[x, w, b]) {
+        candle_core::bail!("transposed conv2d with batch norm: CPU f32 tensors only");
+    }
+    let op = ConvTranspose2dAct {
+        stride,
+        padding,
+        act: Activation::Identity,
+        bn: Some(bn),
+    };
+    x.apply_op3(w, b, op)
 }
 
 /// The same with candle's ops (the reference the tests compare against).
@@ -437,6 +486,7 @@ pub struct Conv2dAct {
     act: Activation,
     keep_cols: bool,
     cols: Mutex<Option<Vec<f32>>>,
+    bn: Option<BnEpilogue>,
 }
 
 impl Conv2dAct {
@@ -448,7 +498,13 @@ impl Conv2dAct {
             act,
             keep_cols,
             cols: Mutex::new(None),
+            bn: None,
         }
+    }
+
+    /// The same op with batch norm and its activation after the bias (`act` is then unused).
+    pub fn with_bn(self, bn: BnEpilogue) -> Self {
+        Self { bn: Some(bn), ..self }
     }
 
     fn geometry(&self, (_, c, h, w): Nchw, k: usize) -> Result<Geometry> {
@@ -493,7 +549,15 @@ impl CustomOp3 for Conv2dAct {
         let cols = im2col_batch(g, &x, batch);
         let np = g.positions();
         let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
-        let y = to_nchw_bias_act(&rows, batch, &bias, np, self.act);
+        let y = match &self.bn {
+            None => to_nchw_bias_act(&rows, batch, &bias, np, self.act),
+            Some(bn) => bn.forward(
+                to_nchw_bias_act(&rows, batch, &bias, np, Activation::Identity),
+                batch,
+                o,
+                np,
+            )?,
+        };
         if self.keep_cols
             && let Ok(mut slot) = self.cols.lock()
         {
@@ -514,7 +578,7 @@ impl CustomOp3 for Conv2dAct {
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
         let np = g.positions();
-        with_act_grad(self.act, grad, res, |gy| {
+        let backward = |gy: &[f32]| {
             let gy_cb = swap01(gy, batch, o, np);
             let bp = batch * np;
             let gw = if wants_grad(w) {
@@ -542,12 +606,16 @@ impl CustomOp3 for Conv2dAct {
                 None
             };
             Ok((gx, gw, gb))
-        })
+        };
+        match &self.bn {
+            None => with_act_grad(self.act, grad, res, backward),
+            Some(bn) => backward(&bn.backward(grad, res, batch, o, np)?),
+        }
     }
 }
 
 /// The fused transposed convolution (see the module docs).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConvTranspose2dAct {
     /// Stride.
     pub stride: usize,
@@ -555,6 +623,8 @@ pub struct ConvTranspose2dAct {
     pub padding: usize,
     /// The activation after the bias.
     pub act: Activation,
+    /// Batch norm and its activation after the bias, instead of `act`.
+    pub bn: Option<BnEpilogue>,
 }
 
 impl ConvTranspose2dAct {
@@ -604,7 +674,16 @@ impl CustomOp3 for ConvTranspose2dAct {
         let x_cb = swap01(&x, batch, cin, np);
         let cols = matmul_new(Mat::new(&w, cin, g.patch()).t(), Mat::new(&x_cb, cin, batch * np))?;
         let mut y = col2im_batch(g, &cols, batch);
-        bias_act(&mut y, &bias, g.h * g.w, self.act);
+        let y = match &self.bn {
+            None => {
+                bias_act(&mut y, &bias, g.h * g.w, self.act);
+                y
+            }
+            Some(bn) => {
+                bias_act(&mut y, &bias, g.h * g.w, Activation::Identity);
+                bn.forward(y, batch, cout, g.h * g.w)?
+            }
+        };
         Ok((CpuStorage::F32(y), Shape::from((batch, cout, g.h, g.w))))
     }
 
@@ -621,7 +700,7 @@ impl CustomOp3 for ConvTranspose2dAct {
         let g = self.geometry(xd, cout, k)?;
         let batch = xd.0;
         let np = g.positions();
-        with_act_grad(self.act, grad, res, |gy| {
+        let backward = |gy: &[f32]| {
             let gcols = im2col_batch(g, gy, batch);
             let bp = batch * np;
             let gx = if wants_grad(x) {
@@ -645,6 +724,10 @@ impl CustomOp3 for ConvTranspose2dAct {
                 None
             };
             Ok((gx, gw, gb))
-        })
+        };
+        match &self.bn {
+            None => with_act_grad(self.act, grad, res, backward),
+            Some(bn) => backward(&bn.backward(grad, res, batch, cout, g.h * g.w)?),
+        }
     }
 }

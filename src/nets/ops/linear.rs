@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
+use super::batchnorm::BnEpilogue;
 use super::sink::{ParamGrads, Sink};
 use super::{
     Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
@@ -54,7 +55,16 @@ pub fn linear_act_into(
             weight: w.clone(),
             bias: b.clone(),
         });
-        x.apply_op3(w, b, LinearAct { act, out_tail, sink })
+        x.apply_op3(
+            w,
+            b,
+            LinearAct {
+                act,
+                out_tail,
+                sink,
+                bn: None,
+            },
+        )
     } else {
         let y = reference(&x.flatten_from(1)?, w, b, act)?;
         match out_tail {
@@ -62,6 +72,33 @@ pub fn linear_act_into(
             None => Ok(y),
         }
     }
+}
+
+/// A dense layer into feature maps `(B, c, …)` (`out_tail = [c, …]`) followed by training-mode
+/// batch norm and its activation, in one op (CPU, f32 only; see [`BnEpilogue`]); the weight
+/// and bias gradients go to `sink` as in [`linear_act_into`].
+pub fn linear_bn_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    out_tail: &[usize],
+    sink: Option<&Arc<ParamGrads>>,
+    bn: BnEpilogue,
+) -> Result<Tensor> {
+    if !all_cpu_f32(&[x, w, b]) || out_tail.len() < 2 {
+        candle_core::bail!("dense layer with batch norm: CPU f32 tensors into feature maps only");
+    }
+    let op = LinearAct {
+        act: Activation::Identity,
+        out_tail: Some(out_tail.to_vec()),
+        sink: sink.map(|grads| Sink {
+            grads: grads.clone(),
+            weight: w.clone(),
+            bias: b.clone(),
+        }),
+        bn: Some(bn),
+    };
+    x.apply_op3(w, b, op)
 }
 
 /// The same layer with candle's ops (the reference the tests compare against).
@@ -78,6 +115,18 @@ pub struct LinearAct {
     pub out_tail: Option<Vec<usize>>,
     /// Where the weight and bias gradients go, when not through candle's graph.
     pub sink: Option<Sink>,
+    /// Batch norm and its activation over the output's feature maps, instead of `act`.
+    pub bn: Option<BnEpilogue>,
+}
+
+impl LinearAct {
+    /// `(channels, positions)` of the output's feature maps, for batch norm.
+    fn maps(&self, n: usize) -> (usize, usize) {
+        match self.out_tail.as_deref() {
+            Some([c, ..]) if *c > 0 => (*c, n / c),
+            _ => (n, 1),
+        }
+    }
 }
 
 /// `(B, features)` of an input of rank ≥ 2.
@@ -122,8 +171,17 @@ impl CustomOp3 for LinearAct {
             row.copy_from_slice(&b);
         }
         matmul(&mut y, Mat::new(&x, batch, k), Mat::new(&w, n, k).t(), true)?;
-        let act = self.act;
-        par_chunks_mut(&mut y, |_, c| act.apply(c));
+        let y = match &self.bn {
+            None => {
+                let act = self.act;
+                par_chunks_mut(&mut y, |_, c| act.apply(c));
+                y
+            }
+            Some(bn) => {
+                let (c, p) = self.maps(n);
+                bn.forward(y, batch, c, p)?
+            }
+        };
         Ok((CpuStorage::F32(y), out_shape))
     }
 
@@ -137,7 +195,7 @@ impl CustomOp3 for LinearAct {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (batch, k) = batch_and_features(x.shape())?;
         let n = w.dim(0)?;
-        with_act_grad(self.act, grad, res, |gy| {
+        let backward = |gy: &[f32]| {
             let gx = if wants_grad(x) {
                 let gx = with_data(w, |w| matmul_new(Mat::new(gy, batch, n), Mat::new(w, n, k)))?;
                 Some(cpu_tensor(gx, x.shape().clone())?)
@@ -164,7 +222,14 @@ impl CustomOp3 for LinearAct {
                 None
             };
             Ok((gx, gw, gb))
-        })
+        };
+        match &self.bn {
+            None => with_act_grad(self.act, grad, res, backward),
+            Some(bn) => {
+                let (c, p) = self.maps(n);
+                backward(&bn.backward(grad, res, batch, c, p)?)
+            }
+        }
     }
 }
 
