@@ -13,8 +13,8 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use super::batchnorm::BnEpilogue;
 use super::sink::{ParamGrads, Sink};
 use super::{
-    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, scratch, slice_of, wants_grad,
-    with_act_grad, with_data,
+    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, slice_of, wants_grad, with_act_grad,
+    with_data, written_by,
 };
 
 /// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
@@ -166,10 +166,16 @@ impl CustomOp3 for LinearAct {
             );
         }
         let (x, w, b) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
-        let mut y = scratch(batch * n);
-        for row in y.chunks_mut(n) {
-            row.copy_from_slice(&b);
-        }
+        // SAFETY: the rows of n cover all batch·n elements and each is written whole.
+        let mut y = unsafe {
+            written_by(batch * n, |y| {
+                for row in y.chunks_mut(n.max(1)) {
+                    for (d, &v) in row.iter_mut().zip(b.iter()) {
+                        d.write(v);
+                    }
+                }
+            })
+        };
         matmul(&mut y, Mat::new(&x, batch, k), Mat::new(&w, n, k).t(), true)?;
         let y = match &self.bn {
             None => {
