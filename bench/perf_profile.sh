@@ -11,7 +11,8 @@ cargo build --release --locked -q
 bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/latent-lab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-perf record -q -o "$tmp/perf.data" "$bin" bench --seconds "$seconds" --threads "$threads" --model "$model" --batch "$batch" >/dev/null 2>&1
+# --no-decode: only training steps (the decode timings would otherwise add ~2 s of inference).
+perf record -q -o "$tmp/perf.data" "$bin" bench --seconds "$seconds" --threads "$threads" --model "$model" --batch "$batch" --no-decode >/dev/null 2>&1
 perf script -i "$tmp/perf.data" -F ip,sym,dso --show-mmap-events 2>/dev/null >"$tmp/script.txt"
 echo "$model, batch $batch, $threads threads:"
 python3 bench/perf_breakdown.py "$bin" "$tmp/script.txt" --lines "${LINES_SHOWN:-0}"

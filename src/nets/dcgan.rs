@@ -14,6 +14,11 @@
 //! Layers run as fused ops ([`super::ops`]): convolutions and transposed convolutions
 //! as im2col / col2im plus one matrix product with bias and activation, batch norm in
 //! training mode with its activation; inference-mode batch norm uses candle's module.
+//! In a training step (`forward_collecting`, `forward_frozen`) each batch norm runs as the
+//! epilogue of the layer before it ([`super::ops::batchnorm::BnEpilogue`]): one op and one
+//! candle node for dense + BN + ReLU, transposed convolution + BN + ReLU, convolution + BN +
+//! LeakyReLU. `forward_t` keeps them as separate ops, the reference the fused path is tested
+//! against.
 
 use std::sync::Arc;
 

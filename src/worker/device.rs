@@ -54,7 +54,8 @@ pub fn configure_trainer_threads(threads: Option<usize>) -> usize {
 pub const CANDLE_THREADS_ENV: &str = "CANDLE_NUM_THREADS";
 
 /// Runs candle's own elementwise CPU ops (gradient sums in `backward`, small tensor
-/// arithmetic) on the calling thread, unless the user has set `CANDLE_NUM_THREADS`.
+/// arithmetic) on the calling thread, unless the user has set `CANDLE_NUM_THREADS`: what the
+/// window does (the command line spreads them instead, [`share_candle_ops_across`]).
 ///
 /// candle 0.11 runs them on a pool of its own whose workers spin for a while after each
 /// op, waiting for the next. Every heavy kernel of a training step is a fused op here that
@@ -66,6 +67,34 @@ pub fn keep_candle_ops_on_the_calling_thread() {
     if std::env::var_os(CANDLE_THREADS_ENV).is_none() {
         // SAFETY: documented precondition — start-up, single-threaded.
         unsafe { std::env::set_var(CANDLE_THREADS_ENV, "1") };
+    }
+}
+
+/// The environment variable for how long candle's pool workers spin before they sleep.
+pub const CANDLE_SPIN_ENV: &str = "CANDLE_BARRIER_POOL_SPIN_LIMIT";
+
+/// For the command line, where no window shares the process: candle's own elementwise ops
+/// (the gradient sums of its backward pass above all) split over `threads`, with candle's
+/// pool workers spinning only 500 rounds after each op before they sleep, unless the user has
+/// set `CANDLE_NUM_THREADS` or `CANDLE_BARRIER_POOL_SPIN_LIMIT`.
+///
+/// With candle's default spin (25 000 rounds) its idle worker took the trainer's second core
+/// ([`keep_candle_ops_on_the_calling_thread`]); spinning briefly, the pool sums gradients on
+/// both cores: 2–5 % more steps/s on two threads (`bench/README.md`). The window keeps them on
+/// the calling thread: its UI thread's own small candle ops would wait on the pool's lock while
+/// the trainer holds it.
+///
+/// Same precondition as [`configure_trainer_threads`]: call it at start-up.
+pub fn share_candle_ops_across(threads: usize) {
+    if std::env::var_os(CANDLE_THREADS_ENV).is_some() {
+        return;
+    }
+    // SAFETY: documented precondition — start-up, single-threaded.
+    unsafe {
+        std::env::set_var(CANDLE_THREADS_ENV, threads.max(1).to_string());
+        if std::env::var_os(CANDLE_SPIN_ENV).is_none() {
+            std::env::set_var(CANDLE_SPIN_ENV, "500");
+        }
     }
 }
 

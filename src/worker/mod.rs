@@ -34,7 +34,7 @@ pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpda
 
 pub use device::{
     compute_pool, configure_trainer_threads, default_device, foreground_pool, keep_candle_ops_on_the_calling_thread,
-    lower_this_threads_priority, trainer_threads,
+    lower_this_threads_priority, share_candle_ops_across, trainer_threads,
 };
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 
