@@ -100,6 +100,39 @@ fn down(layer: &Conv2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Ten
     conv2d_act(x, &w, &b, c.stride, c.padding, act)
 }
 
+/// [`dense`] into feature maps `out_tail` with `bn` and `act` as its epilogue ([`with_bn`]).
+fn dense_bn(
+    layer: &Linear,
+    bn: &BatchNorm,
+    x: &Tensor,
+    weights: Weights,
+    out_tail: &[usize],
+    act: Activation,
+) -> Result<Tensor> {
+    with_bn(bn, weights, act, |e| {
+        let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
+        linear_bn_act(x, &w, &b, out_tail, weights.sink(), e)
+    })
+}
+
+/// [`up`] with `bn` and `act` as its epilogue.
+fn up_bn(layer: &ConvTranspose2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Activation) -> Result<Tensor> {
+    with_bn(bn, weights, act, |e| {
+        let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
+        let c = up_config();
+        conv_transpose2d_bn_act(x, &w, &b, c.stride, c.padding, e)
+    })
+}
+
+/// [`down`] with `bn` and `act` as its epilogue.
+fn down_bn(layer: &Conv2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Activation) -> Result<Tensor> {
+    with_bn(bn, weights, act, |e| {
+        let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
+        let c = down_config();
+        conv2d_bn_act(x, &w, &b, c.stride, c.padding, e)
+    })
+}
+
 const G_CHANNELS: usize = 128;
 const G_MID: usize = 64;
 const SIDE_7: usize = IMAGE_SIDE / 4;
@@ -158,15 +191,8 @@ impl DcganGenerator {
         let relu = Activation::Relu;
         let maps = [G_CHANNELS, SIDE_7, SIDE_7];
         let h = if fuse_bn(z, train, weights) {
-            let h = with_bn(&self.bn0, weights, relu, |e| {
-                let (w, b) = params(self.fc.weight(), self.fc.bias(), frozen)?;
-                linear_bn_act(z, &w, &b, &maps, weights.sink(), e)
-            })?;
-            with_bn(&self.bn1, weights, relu, |e| {
-                let (w, b) = params(self.up1.weight(), self.up1.bias(), frozen)?;
-                let c = up_config();
-                conv_transpose2d_bn_act(&h, &w, &b, c.stride, c.padding, e)
-            })?
+            let h = dense_bn(&self.fc, &self.bn0, z, weights, &maps, relu)?;
+            up_bn(&self.up1, &self.bn1, &h, weights, relu)?
         } else {
             let h = dense(&self.fc, z, weights, Some(&maps))?;
             let h = bn_act(&self.bn0, &h, train, frozen, relu)?;
@@ -216,11 +242,7 @@ impl DcganDiscriminator {
         let frozen = weights.frozen();
         let h = down(&self.conv1, x, frozen, LEAKY)?;
         let h = if fuse_bn(x, train, weights) {
-            with_bn(&self.bn2, weights, LEAKY, |e| {
-                let (w, b) = params(self.conv2.weight(), self.conv2.bias(), frozen)?;
-                let c = down_config();
-                conv2d_bn_act(&h, &w, &b, c.stride, c.padding, e)
-            })?
+            down_bn(&self.conv2, &self.bn2, &h, weights, LEAKY)?
         } else {
             let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
             bn_act(&self.bn2, &h, train, frozen, LEAKY)?

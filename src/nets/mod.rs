@@ -103,8 +103,7 @@ pub trait Generator: Send + Sync {
     /// gradients to `grads` in the backward pass do so ([`ops::sink`]), the others leave
     /// them in candle's graph. Move them into the `GradStore` after `backward`
     /// ([`ParamGrads::drain_into`]).
-    fn forward_collecting(&self, z: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
-        let _ = grads;
+    fn forward_collecting(&self, z: &Tensor, train: bool, _grads: &Arc<ParamGrads>) -> Result<Tensor> {
         self.forward_t(z, train)
     }
 }
@@ -121,8 +120,7 @@ pub trait Discriminator: Send + Sync {
     }
     /// [`Discriminator::forward_t`] for a training step, the weight gradients collected as by
     /// [`Generator::forward_collecting`].
-    fn forward_collecting(&self, x: &Tensor, train: bool, grads: &Arc<ParamGrads>) -> Result<Tensor> {
-        let _ = grads;
+    fn forward_collecting(&self, x: &Tensor, train: bool, _grads: &Arc<ParamGrads>) -> Result<Tensor> {
         self.forward_t(x, train)
     }
 

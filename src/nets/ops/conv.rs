@@ -427,16 +427,7 @@ pub fn conv_transpose2d_act(
     act: Activation,
 ) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
-        x.apply_op3(
-            w,
-            b,
-            ConvTranspose2dAct {
-                stride,
-                padding,
-                act,
-                bn: None,
-            },
-        )
+        x.apply_op3(w, b, ConvTranspose2dAct::new(stride, padding, act))
     } else {
         conv_transpose2d_reference(x, w, b, stride, padding, act)
     }
@@ -455,13 +446,11 @@ pub fn conv_transpose2d_bn_act(
     if !all_cpu_f32(&[x, w, b]) {
         candle_core::bail!("transposed conv2d with batch norm: CPU f32 tensors only");
     }
-    let op = ConvTranspose2dAct {
-        stride,
-        padding,
-        act: Activation::Identity,
-        bn: Some(bn),
-    };
-    x.apply_op3(w, b, op)
+    x.apply_op3(
+        w,
+        b,
+        ConvTranspose2dAct::new(stride, padding, Activation::Identity).with_bn(bn),
+    )
 }
 
 /// The same with candle's ops (the reference the tests compare against).
@@ -628,6 +617,21 @@ pub struct ConvTranspose2dAct {
 }
 
 impl ConvTranspose2dAct {
+    /// A transposed convolution op with `act` after the bias.
+    pub fn new(stride: usize, padding: usize, act: Activation) -> Self {
+        Self {
+            stride,
+            padding,
+            act,
+            bn: None,
+        }
+    }
+
+    /// The same op with batch norm and its activation after the bias (`act` is then unused).
+    pub fn with_bn(self, bn: BnEpilogue) -> Self {
+        Self { bn: Some(bn), ..self }
+    }
+
     /// The output image as the geometry's image; the input as its grid.
     fn geometry(&self, (_, _, h, w): Nchw, cout: usize, k: usize) -> Result<Geometry> {
         let (s, p) = (self.stride.max(1), self.padding);

@@ -50,11 +50,7 @@ pub fn linear_act_into(
 ) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
         let out_tail = out_tail.map(<[usize]>::to_vec);
-        let sink = sink.map(|grads| Sink {
-            grads: grads.clone(),
-            weight: w.clone(),
-            bias: b.clone(),
-        });
+        let sink = Sink::of(sink, w, b);
         x.apply_op3(
             w,
             b,
@@ -91,11 +87,7 @@ pub fn linear_bn_act(
     let op = LinearAct {
         act: Activation::Identity,
         out_tail: Some(out_tail.to_vec()),
-        sink: sink.map(|grads| Sink {
-            grads: grads.clone(),
-            weight: w.clone(),
-            bias: b.clone(),
-        }),
+        sink: Sink::of(sink, w, b),
         bn: Some(bn),
     };
     x.apply_op3(w, b, op)

@@ -10,15 +10,18 @@
 //! candle's `GradStore` (no copy) for the optimizer. Same arithmetic, same bits.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, TensorId};
 
+/// Each weight's gradient so far, with the weight, keyed by the weight.
+type ByWeight = HashMap<TensorId, (Tensor, Vec<f32>)>;
+
 /// Collects weight gradients during one backward pass, keyed by the weight.
 #[derive(Default)]
 pub struct ParamGrads {
-    grads: Mutex<HashMap<TensorId, (Tensor, Vec<f32>)>>,
+    grads: Mutex<ByWeight>,
 }
 
 impl std::fmt::Debug for ParamGrads {
@@ -34,6 +37,12 @@ impl ParamGrads {
         Arc::new(Self::default())
     }
 
+    fn locked(&self) -> Result<MutexGuard<'_, ByWeight>> {
+        self.grads
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("weight gradients: a layer panicked".into()))
+    }
+
     /// Adds `grad` (row-major, one float per element of `weight`) to the gradient of `weight`.
     /// A weight used twice in a pass (the discriminator on a real and then a fake batch) gets
     /// the sum, added in the order of the backward pass.
@@ -45,10 +54,7 @@ impl ParamGrads {
                 weight.shape()
             );
         }
-        let mut grads = self
-            .grads
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("weight gradients: a layer panicked".into()))?;
+        let mut grads = self.locked()?;
         match grads.get_mut(&weight.id()) {
             Some((_, sum)) => {
                 super::par_chunks_mut(sum, |at, s| s.iter_mut().zip(&grad[at..]).for_each(|(s, g)| *s += g))
@@ -63,12 +69,7 @@ impl ParamGrads {
     /// Moves the collected gradients into `store`, adding to any gradient candle's graph
     /// gave the same weight. Leaves this collector empty.
     pub fn drain_into(&self, store: &mut GradStore) -> Result<()> {
-        let grads = std::mem::take(
-            &mut *self
-                .grads
-                .lock()
-                .map_err(|_| candle_core::Error::Msg("weight gradients: a layer panicked".into()))?,
-        );
+        let grads = std::mem::take(&mut *self.locked()?);
         for (_, (weight, grad)) in grads {
             let mut g = Tensor::from_vec(grad, weight.shape(), weight.device())?;
             if let Some(old) = store.get(&weight) {
@@ -89,4 +90,15 @@ pub struct Sink {
     pub weight: Tensor,
     /// The layer's bias variable.
     pub bias: Tensor,
+}
+
+impl Sink {
+    /// The sink for a layer with weight `weight` and bias `bias`, when there is a collector.
+    pub fn of(grads: Option<&Arc<ParamGrads>>, weight: &Tensor, bias: &Tensor) -> Option<Self> {
+        grads.map(|grads| Self {
+            grads: grads.clone(),
+            weight: weight.clone(),
+            bias: bias.clone(),
+        })
+    }
 }
