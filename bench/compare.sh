@@ -7,9 +7,14 @@
 # candle / PyTorch. A benchmark, not a test: on a shared machine, read the ratios.
 #
 # usage: bench/compare.sh [--rounds 3] [--seconds 3] [--threads "2 1"] [--models "mlp-gan dcgan"]
-#                         [--batches "64 128"] [--baseline OLD_LATENT_LAB_BINARY]
+#                         [--batches "64 128"] [--baseline OLD_LATENT_LAB_BINARY] [--bin LATENT_LAB_BINARY]
+#                         [--no-decode]
+# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae; "gans" stands for the first two,
+# "autoencoders" for the last four, "all" for all six.
 # With --baseline, an older latent-lab binary runs in each round too (A B C A B C ...), for a
-# before/after table.
+# before/after table. --bin times that binary instead of building one (no cargo run).
+# --no-decode passes `--no-decode` to latent-lab bench (training steps only; no decode column;
+# the --baseline binary must know the flag too).
 # Installs PyTorch's CPU wheel into bench/.venv on first use (PyTorch's CPU index if it can
 # be reached, otherwise PyPI).
 set -euo pipefail
@@ -21,6 +26,8 @@ threads="2 1"
 models="mlp-gan dcgan"
 batches="64 128"
 baseline=""
+bin=""
+no_decode=()
 while (($#)); do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -29,9 +36,27 @@ while (($#)); do
     --models) models="$2"; shift 2 ;;
     --batches) batches="$2"; shift 2 ;;
     --baseline) baseline="$2"; shift 2 ;;
+    --bin) bin="$2"; shift 2 ;;
+    --no-decode) no_decode=(--no-decode); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+
+known="mlp-gan dcgan ae conv-ae vae conv-vae"
+expanded=""
+for m in $models; do
+  case "$m" in
+    all) expanded+=" $known" ;;
+    gans) expanded+=" mlp-gan dcgan" ;;
+    autoencoders) expanded+=" ae conv-ae vae conv-vae" ;;
+    *)
+      if [[ " $known " != *" $m "* ]]; then
+        echo "unknown model $m (expected some of: $known, gans, autoencoders, all)" >&2; exit 2
+      fi
+      expanded+=" $m" ;;
+  esac
+done
+models="$expanded"
 
 venv=bench/.venv
 if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
@@ -42,9 +67,11 @@ if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
     "$venv/bin/pip" install -q torch numpy >&2
 fi
 
-echo "== building latent-lab (release)" >&2
-cargo build --release --locked -q
-bin="${CARGO_TARGET_DIR:-target}/release/latent-lab"
+if [[ -z "$bin" ]]; then
+  echo "== building latent-lab (release)" >&2
+  cargo build --release --locked -q
+  bin="${CARGO_TARGET_DIR:-target}/release/latent-lab"
+fi
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -52,11 +79,11 @@ for t in $threads; do
   for m in $models; do
     for b in $batches; do
       for r in $(seq "$rounds"); do
-        c=$(RAYON_NUM_THREADS=$t "$bin" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" 2>/dev/null)
+        c=$(RAYON_NUM_THREADS=$t "$bin" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
         p=$(OMP_NUM_THREADS=$t "$venv/bin/python" bench/torch_reference.py --seconds "$seconds" --threads "$t" --model "$m" --batch "$b")
         o=null
         if [[ -n "$baseline" ]]; then
-          o=$(RAYON_NUM_THREADS=$t "$baseline" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" 2>/dev/null)
+          o=$(RAYON_NUM_THREADS=$t "$baseline" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
         fi
         echo "{\"round\": $r, \"threads\": $t, \"candle\": $c, \"torch\": $p, \"baseline\": $o}" >>"$out"
         echo "  $m b$b t$t round $r done" >&2
@@ -80,8 +107,10 @@ print(f"{'model':8} {'batch':>5} {'thr':>3} {'candle steps/s':>15} {'torch steps
 for (m, b, t), v in groups.items():
     cs = [x[0] for x in v]; ts = [x[1] for x in v]
     ratios = [x[0] / x[1] for x in v if x[1] > 0]
-    d1 = statistics.median(x[2]["decode_1_ms"] for x in v); d64 = statistics.median(x[2]["decode_64_ms"] for x in v)
+    d1s = [x[2]["decode_1_ms"] for x in v if x[2].get("decode_1_ms") is not None]
+    d64s = [x[2]["decode_64_ms"] for x in v if x[2].get("decode_64_ms") is not None]
+    dec = f"{statistics.median(d1s):>8.3f} / {statistics.median(d64s):<7.2f}" if d1s and d64s else f"{'-':>17}"
     olds = [x[3] for x in v if x[3] is not None]
     old = f"{statistics.median(olds):>16.2f}" if olds else f"{'-':>16}"
-    print(f"{m:8} {b:>5} {t:>3} {statistics.median(cs):>15.2f} {statistics.median(ts):>14.2f} {statistics.median(ratios):>15.2f}  {d1:>8.3f} / {d64:<7.2f}  {old}")
+    print(f"{m:8} {b:>5} {t:>3} {statistics.median(cs):>15.2f} {statistics.median(ts):>14.2f} {statistics.median(ratios):>15.2f}  {dec}  {old}")
 EOF

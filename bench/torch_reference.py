@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `latent-lab bench`: the same two GANs, trained the same way, on the CPU.
+"""PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
-What is the same as the Rust trainer (src/nets, src/train):
+Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs).
+
+What is the same as the Rust trainer (src/nets, src/train) for the GANs:
 - MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
   LeakyReLU(0.2), a logit. nn.Linear's default init (U(+-1/sqrt(fan_in)) for weight and bias).
 - DCGAN: G z -> linear 128*7*7 -> BN -> ReLU -> convT 4x4/2 (128->64) -> BN -> ReLU -> convT 4x4/2 (64->1)
@@ -16,6 +18,19 @@ What is the same as the Rust trainer (src/nets, src/train):
 Idiomatic PyTorch: real and fake go through D as two calls (so BN sees separate batches, like the Rust
 trainer), and the G step computes D's parameter gradients too (loss.backward() does, then they are
 zeroed at the next D step); this is what usual PyTorch GAN code does. torch.set_num_threads(n).
+
+The autoencoders and VAEs (src/family/ae.rs, src/family/vae.rs), latent size z = 16:
+- MLP: encoder 784 -> 512 -> 256 -> out, decoder z -> 256 -> 512 -> 784 (one logit per pixel), ReLU
+  between layers.
+- conv: encoder conv 4x4/2 1->32 (14x14) -> ReLU -> conv 4x4/2 32->64 (7x7) -> ReLU -> linear 3136 -> out,
+  decoder linear z -> 64*7*7 -> ReLU -> convT 4x4/2 64->32 (14x14) -> ReLU -> convT 4x4/2 32->1 (28x28 logits).
+- out = z for the AE, 2z (mu, log sigma^2) for the VAE. PyTorch's default init (the Rust side's `Torch`
+  scheme: U(+-1/sqrt(fan_in)) for weights and biases).
+- One step: a batch of random indices, target t = (x + 1) / 2; AE loss = BCE on logits summed over the
+  pixels, mean over the batch; VAE: z = mu + exp(logvar / 2) * eps, eps ~ N(0, 1), loss = that BCE + KL
+  (sum over z of (mu^2 + exp(logvar) - 1 - logvar) / 2, mean over the batch, weight 1); backward, one Adam
+  step (lr 1e-3, betas (0.9, 0.999), eps 1e-8) over encoder and decoder together. The values the Rust
+  trainer reports are copied out each step (the loss; for the VAE reconstruction, KL and KL per dimension).
 
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
@@ -32,6 +47,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 LATENT = 100
+AE_LATENT = 16
+GANS = ["mlp-gan", "dcgan"]
+AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 MNIST = os.path.join(HERE, "..", "assets", "mnist", "train-images-idx3-ubyte.gz")
 
@@ -118,7 +136,119 @@ def build(model):
     return g, d
 
 
+class MlpEncoder(nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, out)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x.flatten(1)))
+        h = F.relu(self.fc2(h))
+        return self.fc3(h)
+
+
+class MlpDecoder(nn.Module):
+    def __init__(self, latent):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(latent, 256), nn.Linear(256, 512), nn.Linear(512, 784)
+
+    def forward(self, z):
+        h = F.relu(self.fc1(z))
+        h = F.relu(self.fc2(h))
+        return self.fc3(h).view(-1, 1, 28, 28)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 4, 2, 1)
+        self.conv2 = nn.Conv2d(32, 64, 4, 2, 1)
+        self.fc = nn.Linear(64 * 7 * 7, out)
+
+    def forward(self, x):
+        h = F.relu(self.conv1(x))
+        h = F.relu(self.conv2(h))
+        return self.fc(h.flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, latent):
+        super().__init__()
+        self.fc = nn.Linear(latent, 64 * 7 * 7)
+        self.up1 = nn.ConvTranspose2d(64, 32, 4, 2, 1)
+        self.up2 = nn.ConvTranspose2d(32, 1, 4, 2, 1)
+
+    def forward(self, z):
+        h = F.relu(self.fc(z).view(-1, 64, 7, 7))
+        h = F.relu(self.up1(h))
+        return self.up2(h)
+
+
+def build_autoencoder(model):
+    """Encoder and decoder of `model`; the VAE's encoder gives 2z outputs (mu, log sigma^2)."""
+    out = 2 * AE_LATENT if model.endswith("vae") else AE_LATENT
+    if model.startswith("conv-"):
+        return ConvEncoder(out), ConvDecoder(AE_LATENT)
+    return MlpEncoder(out), MlpDecoder(AE_LATENT)
+
+
+def time_steps(step, seconds):
+    """Warm-up (>= 3 steps and 0.5 s), then steps/s over >= 3 steps and `seconds`."""
+    warm = time.perf_counter()
+    steps = 0
+    while steps < 3 or time.perf_counter() - warm < 0.5:
+        step()
+        steps += 1
+    start = time.perf_counter()
+    steps = 0
+    while steps < 3 or time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def bench_autoencoder(model, batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    enc, dec = build_autoencoder(model)
+    enc.train()
+    dec.train()
+    vae = model.endswith("vae")
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    n = data.shape[0]
+
+    def step():
+        x = data[torch.randint(0, n, (batch,), generator=gen)]
+        target = (x + 1.0) * 0.5
+        h = enc(x)
+        if vae:
+            mu, logvar = h[:, :AE_LATENT], h[:, AE_LATENT:]
+            eps = torch.randn(batch, AE_LATENT, generator=gen)
+            z = mu + torch.exp(0.5 * logvar) * eps
+        else:
+            z = h
+        logits = dec(z)
+        recon = F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / batch
+        if vae:
+            kl_per_dim = (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(0) / batch
+            kl = kl_per_dim.sum()
+            loss = recon + kl
+        else:
+            loss = recon
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if vae:
+            return recon.item(), kl.item(), kl_per_dim.detach().tolist()
+        return loss.item()
+
+    return time_steps(step, seconds)
+
+
 def bench(model, batch, threads, seconds, data, gen):
+    if model in AUTOENCODERS:
+        return bench_autoencoder(model, batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d = build(model)
@@ -152,22 +282,17 @@ def bench(model, batch, threads, seconds, data, gen):
         opt_g.step()
         return d_loss.item(), g_loss.item(), d_real, d_fake
 
-    warm = time.perf_counter()
-    steps = 0
-    while steps < 3 or time.perf_counter() - warm < 0.5:
-        step()
-        steps += 1
-    start = time.perf_counter()
-    steps = 0
-    while steps < 3 or time.perf_counter() - start < seconds:
-        step()
-        steps += 1
-    return steps / (time.perf_counter() - start)
+    return time_steps(step, seconds)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", action="append", choices=["mlp-gan", "dcgan"])
+    ap.add_argument(
+        "--model",
+        action="append",
+        choices=GANS + AUTOENCODERS,
+        help="repeat for several (default: mlp-gan and dcgan)",
+    )
     ap.add_argument("--batch", action="append", type=int)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=5.0)

@@ -1,5 +1,6 @@
-//! The command line: no subcommand opens the window; `train`, `sample` and
-//! `bench` run headless with the same trainer the window uses.
+//! The command line: no subcommand opens the window; `train`, `sample`, `encode`,
+//! `interpolate` and `bench` run headless with the same trainer the window uses, for every
+//! family of the registry ([`crate::family::registry`]).
 //!
 //! Errors from here are printed once, as `error: <file>: <problem>`, and turn
 //! into a non-zero exit status.
@@ -16,12 +17,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::{self, Dataset};
 use crate::export;
-use crate::latent::recipe::{Recipe, parse_z_text};
+use crate::family::{self, Family, ModelSpec, StepOutput};
+use crate::latent::recipe::{Recipe, RecipeModel, parse_z_text};
 use crate::latent::{Model, pretrained};
-use crate::nets::{GanConfig, ModelKind};
 use crate::rng::Rng;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
-use crate::train::{GeneratorLoss, OptimizerKind, StepMetrics, TrainConfig, Trainer};
+use crate::train::{GeneratorLoss, OptimizerKind, TrainConfig, Trainer};
 
 /// Watch generative models learn and explore their latent spaces.
 #[derive(Debug, Parser)]
@@ -35,10 +36,12 @@ pub struct Cli {
 /// The headless commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a GAN headless and save a checkpoint (Ctrl-C saves, then exits).
-    Train(TrainArgs),
+    /// Train a model headless and save a checkpoint (Ctrl-C saves, then exits).
+    Train(Box<TrainArgs>),
     /// Write generated digits from a checkpoint as 28×28 PNGs plus grid.png.
     Sample(SampleArgs),
+    /// Print the code z of each image (PNG, JPEG, …) as a recipe, with a model that has an encoder.
+    Encode(EncodeArgs),
     /// Walk from one z to another (linear and spherical): strips as PNG, animations as GIF.
     Interpolate(InterpolateArgs),
     /// Measure training steps/s and decode latency; prints one JSON object.
@@ -48,14 +51,17 @@ pub enum Command {
 /// Options of `latent-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family: mlp-gan (default) or dcgan. With --resume, the checkpoint's
-    /// model is used (and must match this, if given).
-    #[arg(long)]
-    pub model: Option<ModelKind>,
+    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae or conv-vae. With --resume,
+    /// the checkpoint's model is used (and must match this, if given).
+    #[arg(long, value_parser = parse_family)]
+    pub model: Option<String>,
     /// A folder of IDX files or images; default: the embedded MNIST.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Iterations of Algorithm 1 to run (in total, counting a resumed run's steps).
+    /// Train without the last N images of the data (kept for measuring on unseen digits).
+    #[arg(long, default_value_t = 0)]
+    pub hold_out: usize,
+    /// Iterations (one iteration of the family's step: for a GAN, Algorithm 1's) to run (in total, counting a resumed run's steps).
     #[arg(long, default_value_t = 5000)]
     pub steps: u64,
     /// Seed of the weights, batches and z (default 0; a resumed run keeps its own).
@@ -74,19 +80,32 @@ pub struct TrainArgs {
     /// Batch size (default 64).
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Discriminator updates per generator update (default 1).
+    /// GANs: discriminator updates per generator update (default 1).
     #[arg(long)]
     pub k: Option<usize>,
-    /// Generator loss: non-saturating (default) or minimax.
+    /// GANs: generator loss, non-saturating (default) or minimax.
     #[arg(long, value_parser = parse_g_loss)]
     pub g_loss: Option<GeneratorLoss>,
-    /// Optimizer for both networks: adam (default) or sgd.
+    /// VAEs: weight β of the KL term (default 1, the ELBO).
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// VAEs: steps over which the KL weight rises from 0 to β (default 0: none).
+    #[arg(long)]
+    pub kl_warmup: Option<u64>,
+    /// Autoencoders: reconstruction loss, bce (default) or mse.
+    #[arg(long, value_parser = ["bce", "mse"])]
+    pub recon: Option<String>,
+    /// Optimizer for every network: adam (default) or sgd.
     #[arg(long, value_parser = parse_optimizer)]
     pub optimizer: Option<OptimizerKind>,
-    /// Generator learning rate (default 2e-4).
+    /// Learning rate of every network (default: the family's, 2e-4 for GANs, 1e-3 for
+    /// autoencoders and VAEs).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// GANs: generator learning rate (default 2e-4).
     #[arg(long)]
     pub lr_g: Option<f64>,
-    /// Discriminator learning rate (default 2e-4).
+    /// GANs: discriminator learning rate (default 2e-4).
     #[arg(long)]
     pub lr_d: Option<f64>,
     /// Also save a checkpoint every N steps (0: only at the end).
@@ -109,9 +128,20 @@ pub struct ModelChoice {
     /// A checkpoint to decode with.
     #[arg(long, conflicts_with = "pretrained")]
     pub checkpoint: Option<PathBuf>,
-    /// A shipped model instead of a checkpoint: mlp-gan, dcgan or dcgan-z2.
+    /// A shipped model instead of a checkpoint (see `latent-lab sample --help` for the ids).
     #[arg(long)]
     pub pretrained: Option<String>,
+}
+
+/// Options of `latent-lab encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// The model (it needs an encoder: ae, conv-ae, vae, conv-vae).
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Images to encode (any size; fitted into 28×28, light backgrounds inverted).
+    #[arg(long, required = true, num_args = 1..)]
+    pub image: Vec<PathBuf>,
 }
 
 /// Options of `latent-lab sample`.
@@ -165,9 +195,9 @@ pub struct BenchArgs {
     /// Seconds to time each configuration (after warm-up).
     #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
-    /// Models to measure (default: all).
-    #[arg(long)]
-    pub model: Vec<ModelKind>,
+    /// Models to measure (default: all families).
+    #[arg(long, value_parser = parse_family)]
+    pub model: Vec<String>,
     /// Batch sizes to measure.
     #[arg(long, default_values_t = [64, 128])]
     pub batch: Vec<usize>,
@@ -190,6 +220,12 @@ fn parse_g_loss(s: &str) -> Result<GeneratorLoss, String> {
         .ok_or_else(|| format!("unknown generator loss '{s}' (expected non-saturating or minimax)"))
 }
 
+fn parse_family(s: &str) -> Result<String, String> {
+    family::find(s)
+        .map(|f| f.id().to_string())
+        .ok_or_else(|| family::unknown_family(s))
+}
+
 fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
     OptimizerKind::ALL
         .into_iter()
@@ -205,6 +241,7 @@ pub fn main() -> ExitCode {
         None => crate::ui::run(),
         Some(Command::Train(a)) => train(&a),
         Some(Command::Sample(a)) => sample(&a).map(|_| ()),
+        Some(Command::Encode(a)) => encode(&a).map(|lines| lines.iter().for_each(|l| println!("{l}"))),
         Some(Command::Interpolate(a)) => interpolate(&a).map(|_| ()),
         Some(Command::Bench(a)) => bench(&a).map(|json| println!("{json}")),
     };
@@ -260,34 +297,97 @@ pub fn device_name(device: &Device) -> &'static str {
     }
 }
 
-fn metrics_line(m: &StepMetrics) -> String {
-    format!(
-        "D loss {:.3}  G loss {:.3}  D(x) {:.3}  D(G(z)) {:.3}",
-        m.d_loss, m.g_loss, m.d_real_mean, m.d_fake_mean
-    )
+/// The family's metrics of one step, as the progress bar shows them ("D loss 1.234  …").
+pub fn metrics_line(family: &dyn Family, out: &StepOutput) -> String {
+    family
+        .metrics()
+        .iter()
+        .zip(&out.values)
+        .filter(|(_, v)| !v.is_nan())
+        .map(|(m, v)| format!("{} {v:.3}", m.label))
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 impl TrainArgs {
+    /// The family settings given on the command line: `(flag, config key, value)`.
+    fn model_options(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
+        let mut v = Vec::new();
+        if let Some(l) = self.latent {
+            v.push(("latent", "latent_dim", l.into()));
+        }
+        if let Some(k) = self.k {
+            v.push(("k", "k", k.into()));
+        }
+        if let Some(g) = self.g_loss {
+            v.push(("g-loss", "g_loss", g.id().into()));
+        }
+        if let Some(b) = self.beta {
+            v.push(("beta", "beta", b.into()));
+        }
+        if let Some(w) = self.kl_warmup {
+            v.push(("kl-warmup", "kl_warmup", w.into()));
+        }
+        if let Some(r) = &self.recon {
+            v.push(("recon", "recon", r.clone().into()));
+        }
+        v
+    }
+
+    /// Refuses options that do not apply to `family`, naming the ones that do.
+    pub fn check_options(&self, family: &dyn Family) -> Result<()> {
+        let takes = family.option_keys();
+        for (flag, _, _) in self.model_options() {
+            if !takes.iter().any(|(f, _)| *f == flag) {
+                let its: Vec<String> = takes.iter().map(|(f, _)| format!("--{f}")).collect();
+                bail!(
+                    "--{flag} does not apply to the {} (its model options: {})",
+                    family.label(),
+                    its.join(", ")
+                );
+            }
+        }
+        let gan_only = [("lr-g", self.lr_g.is_some()), ("lr-d", self.lr_d.is_some())];
+        let groups = family.optimizer_groups();
+        for (flag, given) in gan_only {
+            let group = &flag[3..];
+            if given && !groups.iter().any(|g| g.id == group) {
+                bail!(
+                    "--{flag} does not apply to the {} (it has one optimizer: use --lr)",
+                    family.label()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `spec` with the family settings given on the command line put in.
+    pub fn apply_to_spec(&self, mut spec: ModelSpec) -> ModelSpec {
+        if let Some(obj) = spec.config.as_object_mut() {
+            for (_, key, value) in self.model_options() {
+                obj.insert(key.to_string(), value);
+            }
+        }
+        spec
+    }
+
     /// `config` with the hyperparameters given on the command line put in.
     pub fn apply_to(&self, mut config: TrainConfig) -> TrainConfig {
         if let Some(b) = self.batch {
             config.batch_size = b;
         }
-        if let Some(k) = self.k {
-            config.k = k;
-        }
-        if let Some(g) = self.g_loss {
-            config.g_loss = g;
-        }
-        if let Some(o) = self.optimizer {
-            config.opt_g.kind = o;
-            config.opt_d.kind = o;
-        }
-        if let Some(lr) = self.lr_g {
-            config.opt_g.lr = lr;
-        }
-        if let Some(lr) = self.lr_d {
-            config.opt_d.lr = lr;
+        for (id, o) in config.optimizers.iter_mut() {
+            if let Some(kind) = self.optimizer {
+                o.kind = kind;
+            }
+            if let Some(lr) = self.lr {
+                o.lr = lr;
+            }
+            match id.as_str() {
+                "g" if self.lr_g.is_some() => o.lr = self.lr_g.unwrap_or(o.lr),
+                "d" if self.lr_d.is_some() => o.lr = self.lr_d.unwrap_or(o.lr),
+                _ => {}
+            }
         }
         config
     }
@@ -312,15 +412,37 @@ fn on_compute_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 fn train_on_pool(a: &TrainArgs) -> Result<()> {
     let device = default_device();
-    let data = Arc::new(load_data(a.data.as_deref())?);
+    let mut data = load_data(a.data.as_deref())?;
+    if a.hold_out > 0 {
+        if a.hold_out >= data.len() {
+            bail!(
+                "--hold-out {} leaves nothing to train on ({} has {} images)",
+                a.hold_out,
+                data.name,
+                data.len()
+            );
+        }
+        data = data.split_off_last(a.hold_out).0;
+    }
+    let data = Arc::new(data);
     let mut trainer = match &a.resume {
         Some(path) => {
             let ck = Checkpoint::load(path)?;
-            if let Some(l) = a.latent.filter(|&l| l != ck.meta.model.latent_dim) {
+            let spec = &ck.meta.model;
+            if let Some(id) = a.model.as_deref().filter(|&id| id != spec.family) {
+                bail!(
+                    "{}: the checkpoint holds a {}, not a {id}; a resumed run keeps its model",
+                    path.display(),
+                    spec.family
+                );
+            }
+            let family = spec.family().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            a.check_options(family)?;
+            if let Some(l) = a.latent.filter(|&l| Some(l) != spec.latent_dim()) {
                 bail!(
                     "{}: the checkpoint's latent size is {}, not {l}; a resumed run keeps its architecture",
                     path.display(),
-                    ck.meta.model.latent_dim
+                    spec.latent_dim().unwrap_or(0)
                 );
             }
             if let Some(seed) = a.seed.filter(|&s| s != ck.meta.train.seed) {
@@ -330,21 +452,23 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
                     ck.meta.train.seed
                 );
             }
-            let mut t = ck.into_trainer(a.model, data.clone(), &device)?;
-            let cfg = a.apply_to(t.config());
+            let new_spec = a.apply_to_spec(spec.clone());
+            let mut t = ck.into_trainer(None, data.clone(), &device)?;
+            let cfg = a.apply_to(t.config().clone());
             t.set_config(cfg)?;
+            t.set_model_config(&new_spec.config)?;
             t
         }
         None => {
-            let model = GanConfig {
-                kind: a.model.unwrap_or(ModelKind::MlpGan),
-                latent_dim: a.latent.unwrap_or(GanConfig::default().latent_dim),
-            };
+            let id = a.model.as_deref().unwrap_or(family::registry::DEFAULT.id());
+            let family = family::find(id).ok_or_else(|| anyhow::anyhow!(family::unknown_family(id)))?;
+            a.check_options(family)?;
+            let spec = a.apply_to_spec(family.default_spec());
             let cfg = a.apply_to(TrainConfig {
                 seed: a.seed.unwrap_or(0),
-                ..TrainConfig::default()
+                ..TrainConfig::for_family(family)
             });
-            Trainer::new(model, cfg, data.clone(), &device)?
+            Trainer::new(&spec, cfg, data.clone(), &device)?
         }
     };
     let options = SaveOptions {
@@ -361,9 +485,8 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
     }
     eprintln!(
-        "training {} (latent {}) on {} ({} images) with {}, {} threads; checkpoint → {}",
-        trainer.gan().config.kind,
-        trainer.gan().config.latent_dim,
+        "training {} on {} ({} images) with {}, {} threads; checkpoint → {}",
+        trainer.spec(),
         data.name,
         data.len(),
         device_name(&device),
@@ -378,6 +501,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     bar.set_position(trainer.step());
     let start = Instant::now();
     let first_step = trainer.step();
+    let family = trainer.family();
     let mut last = None;
     while trainer.step() < a.steps && !interrupted.load(Ordering::SeqCst) {
         let m = match trainer.iteration() {
@@ -388,11 +512,12 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
                 bail!("{e}; the last good state is saved in {}", a.out.display());
             }
         };
-        if m.step % 10 == 0 {
-            bar.set_message(metrics_line(&m));
+        let step = trainer.step();
+        if step % 10 == 0 {
+            bar.set_message(metrics_line(family, &m));
         }
-        bar.set_position(m.step);
-        if a.save_every > 0 && m.step % a.save_every == 0 {
+        bar.set_position(step);
+        if a.save_every > 0 && step % a.save_every == 0 {
             checkpoint::save(&trainer, &a.out, options)?;
         }
         last = Some(m);
@@ -411,7 +536,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
             "{how} step {} after {done} steps in {secs:.1} s ({:.1} steps/s); {}; saved {}",
             trainer.step(),
             done as f64 / secs.max(1e-9),
-            metrics_line(m),
+            metrics_line(family, m),
             a.out.display()
         ),
         None => eprintln!(
@@ -421,8 +546,11 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         ),
     }
     if let Some(grid_path) = &a.grid {
-        let z = crate::latent::grid_z(64, trainer.gan().config.latent_dim, trainer.config().seed);
-        let images = trainer.generate_u8(&z)?;
+        let latent_dim = trainer.model().latent_dim().unwrap_or(0);
+        let z = crate::latent::grid_z(64, latent_dim, trainer.config().seed);
+        let Some(images) = trainer.generate_u8(&z)? else {
+            bail!("the {} has no decoder to draw a grid with", family.label());
+        };
         export::save_png(&export::upscale(&export::grid(&images, 28, 8, 2), 2), grid_path)?;
         eprintln!("wrote {}", grid_path.display());
     }
@@ -464,10 +592,34 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
         "wrote {count} samples and grid.png to {} ({}, {} at step {})",
         a.out.display(),
         model.name,
-        model.config().kind,
+        model.spec.family,
         model.step
     );
     Ok(written)
+}
+
+/// `latent-lab encode`: one recipe line per image (its code z).
+pub fn encode(a: &EncodeArgs) -> Result<Vec<String>> {
+    let device = default_device();
+    let model = a.model.load(None, &device)?;
+    if model.encoder.is_none() {
+        bail!(
+            "{}: a {} has no encoder; encode needs an autoencoder or a VAE",
+            model.name,
+            model.spec.label()
+        );
+    }
+    let mut lines = Vec::with_capacity(a.image.len());
+    for path in &a.image {
+        let image =
+            crate::data::image_folder::load_image(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let z = model
+            .encode_images(&image.pixels)?
+            .ok_or_else(|| anyhow::anyhow!("{}: the model has no encoder", model.name))?;
+        let recipe = Recipe::new(RecipeModel::of(&model.spec), model.source.clone(), model.step, None, z);
+        lines.push(recipe.to_text());
+    }
+    Ok(lines)
 }
 
 impl ModelChoice {
@@ -600,11 +752,11 @@ fn bench_ui(a: &BenchArgs) -> Result<serde_json::Value> {
     let mut runs = Vec::new();
     // The training screen while each model trains, then the explorer's sliders on each
     // shipped model while an MLP GAN trains.
-    let targets = ModelKind::ALL.into_iter().map(|k| (k, None)).chain(
-        pretrained::ALL
-            .iter()
-            .map(|p| (ModelKind::MlpGan, Some(p.id.to_string()))),
-    );
+    let default = family::registry::DEFAULT.id();
+    let targets = family::ALL
+        .iter()
+        .map(|f| (f.id(), None))
+        .chain(pretrained::ALL.iter().map(|p| (default, Some(p.id.to_string()))));
     for (kind, explore) in targets {
         let opts = crate::ui::BenchOptions {
             seconds: a.seconds as f32,
@@ -619,7 +771,7 @@ fn bench_ui(a: &BenchArgs) -> Result<serde_json::Value> {
         }
         let mut v = serde_json::json!({
             "screen": if explore.is_some() { "explore (sliders)" } else { "train" },
-            "training": kind.id(),
+            "training": kind,
             "frame_p50_ms": round(r.frame.p50_ms),
             "frame_p95_ms": round(r.frame.p95_ms),
             "frame_max_ms": round(r.frame.max_ms),
@@ -650,20 +802,22 @@ pub fn bench(a: &BenchArgs) -> Result<serde_json::Value> {
 fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
     let device = default_device();
     let data = Arc::new(data::embedded_mnist()?);
-    let models: Vec<ModelKind> = if a.model.is_empty() {
-        ModelKind::ALL.to_vec()
+    let models: Vec<String> = if a.model.is_empty() {
+        family::ALL.iter().map(|f| f.id().to_string()).collect()
     } else {
         a.model.clone()
     };
     let mut results = Vec::new();
-    for &kind in &models {
+    for kind in &models {
+        let spec = ModelSpec::of(kind)?;
+        let family = spec.family()?;
+        let latent_dim = spec.latent_dim().unwrap_or(0);
         for &batch in &a.batch {
-            let model = GanConfig { kind, latent_dim: 100 };
             let cfg = TrainConfig {
                 batch_size: batch,
-                ..TrainConfig::default()
+                ..TrainConfig::for_family(family)
             };
-            let mut t = Trainer::new(model, cfg, data.clone(), &device)?;
+            let mut t = Trainer::new(&spec, cfg, data.clone(), &device)?;
             // Warm-up: allocator, caches, thread pool.
             let warm = Instant::now();
             while t.step() < 3 || warm.elapsed() < Duration::from_secs_f64(0.5) {
@@ -676,10 +830,13 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
                 steps += 1;
             }
             let steps_per_s = steps as f64 / start.elapsed().as_secs_f64();
-            let g = t.snapshot_generator()?;
+            let seams = t.seams()?;
             let decode = |n: usize| -> Result<f64> {
-                let z = Tensor::from_vec(Rng::new(1).normal_vec(n * 100), (n, 100), &device)?;
-                g.decode(&z)?.to_vec3::<f32>().ok();
+                let Some(g) = &seams.decoder else {
+                    bail!("the {kind} has no decoder");
+                };
+                let z = Tensor::from_vec(Rng::new(1).normal_vec(n * latent_dim), (n, latent_dim), &device)?;
+                g.decode(&z)?.flatten_all()?.to_vec1::<f32>().ok();
                 let mut times = Vec::new();
                 let t0 = Instant::now();
                 while times.len() < 5 || (t0.elapsed() < Duration::from_secs(1) && times.len() < 200) {
@@ -690,7 +847,7 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
                 }
                 Ok(median(times))
             };
-            let (decode_1_ms, decode_64_ms) = if a.no_decode {
+            let (decode_1_ms, decode_64_ms) = if a.no_decode || seams.decoder.is_none() {
                 eprintln!("{kind} batch {batch}: {steps_per_s:.2} steps/s");
                 (None, None)
             } else {
@@ -704,7 +861,7 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
                 )
             };
             results.push(serde_json::json!({
-                "model": kind.id(),
+                "model": kind,
                 "batch": batch,
                 "steps_per_s": (steps_per_s * 100.0).round() / 100.0,
                 "decode_1_ms": decode_1_ms,

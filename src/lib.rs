@@ -5,7 +5,8 @@
 //! events → UI** — and commands flow back from the UI to the worker.
 //!
 //! - [`data`]: datasets (the embedded MNIST, IDX folders, image folders).
-//! - [`nets`]: candle models, one file per family, behind shared traits.
+//! - [`family`]: the model families of the course behind one interface, and their registry.
+//! - [`nets`]: candle networks and the fused CPU kernels they run on.
 //! - [`train`]: the trainer — losses, optimizers, metrics, checkpoints. No egui.
 //! - [`worker`]: the training thread and its typed `Command` / `Event` messages.
 //! - [`ui`]: the eframe app, one file per panel.
@@ -20,6 +21,7 @@ pub mod classroom;
 pub mod cli;
 pub mod data;
 pub mod export;
+pub mod family;
 pub mod latent;
 pub mod nets;
 pub mod rng;

@@ -1,11 +1,10 @@
 //! Integration tests: checkpoints round-trip, resume exactly, and refuse bad files clearly.
 
 use candle_core::{DType, Device, Tensor};
-use latent_lab::nets::ModelKind;
 use latent_lab::rng::Rng;
 use latent_lab::train::checkpoint::{self, Checkpoint, CheckpointError, SaveOptions};
 
-use crate::train::{mnist, trainer};
+use crate::train::{GANS, mnist, trainer};
 
 fn z(n: usize, l: usize) -> Tensor {
     Tensor::from_vec(Rng::new(42).normal_vec(n * l), (n, l), &Device::Cpu).unwrap()
@@ -18,16 +17,20 @@ fn to_vec(t: &Tensor) -> Vec<f32> {
 #[test]
 fn save_then_load_gives_identical_generator_output() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ModelKind::ALL {
+    for kind in GANS {
         let mut t = trainer(kind, 10, 8, 3);
         t.iteration().unwrap();
         let path = dir.path().join(format!("{kind}.safetensors"));
         checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
         let ck = Checkpoint::load(&path).unwrap();
         assert_eq!(ck.meta.step, 1);
-        assert_eq!(ck.meta.model, t.gan().config);
-        let g = ck.generator(Some(kind), &Device::Cpu).unwrap();
-        let before = to_vec(&t.gan().generate(&z(5, 10)).unwrap());
+        assert_eq!(ck.meta.model, t.spec());
+        let g = ck
+            .seams(Some(kind), &Device::Cpu)
+            .unwrap()
+            .decoder
+            .expect("a GAN has a decoder");
+        let before = to_vec(&t.model().decode(&z(5, 10)).expect("a GAN decodes").unwrap());
         let after = to_vec(&g.decode(&z(5, 10)).unwrap());
         assert_eq!(before, after, "{kind}: generator output differs after a round trip");
     }
@@ -36,21 +39,31 @@ fn save_then_load_gives_identical_generator_output() {
 #[test]
 fn resume_reproduces_the_next_steps_of_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ModelKind::ALL {
-        let steps_before = if kind == ModelKind::Dcgan { 2 } else { 5 };
+    for kind in GANS {
+        let steps_before = if kind == "dcgan" { 2 } else { 5 };
         let mut a = trainer(kind, 12, 8, 11);
         for _ in 0..steps_before {
             a.iteration().unwrap();
         }
         let path = dir.path().join("run.safetensors");
         checkpoint::save(&a, &path, SaveOptions::default()).unwrap();
-        let next_a: Vec<_> = (0..2).map(|_| a.iteration().unwrap()).collect();
+        let next_a: Vec<_> = (0..2)
+            .map(|_| {
+                let m = a.iteration().unwrap();
+                (a.step(), m)
+            })
+            .collect();
         let mut b = Checkpoint::load(&path)
             .unwrap()
             .into_trainer(Some(kind), mnist(), &Device::Cpu)
             .unwrap();
         assert_eq!(b.step(), steps_before);
-        let next_b: Vec<_> = (0..2).map(|_| b.iteration().unwrap()).collect();
+        let next_b: Vec<_> = (0..2)
+            .map(|_| {
+                let m = b.iteration().unwrap();
+                (b.step(), m)
+            })
+            .collect();
         assert_eq!(
             next_a, next_b,
             "{kind}: a resumed run diverged from the uninterrupted one"
@@ -61,13 +74,14 @@ fn resume_reproduces_the_next_steps_of_an_uninterrupted_run() {
 #[test]
 fn a_dcgan_checkpoint_loaded_as_mlp_gan_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let t = trainer(ModelKind::Dcgan, 10, 4, 0);
+    let t = trainer("dcgan", 10, 4, 0);
     let path = dir.path().join("dcgan.safetensors");
     checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
     let e = Checkpoint::load(&path)
         .unwrap()
-        .build_gan(Some(ModelKind::MlpGan), &Device::Cpu)
-        .unwrap_err();
+        .build_model(Some("mlp-gan"), &Device::Cpu)
+        .err()
+        .expect("a DCGAN checkpoint is refused as an MLP GAN");
     assert!(matches!(e, CheckpointError::WrongModel { .. }), "{e}");
     let msg = e.to_string();
     assert!(
@@ -81,7 +95,7 @@ fn a_checkpoint_whose_tensors_do_not_fit_its_model_names_the_tensor() {
     // Write a file whose metadata says "MLP GAN, latent 10" but whose weights have latent 20.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.safetensors");
-    let t = trainer(ModelKind::MlpGan, 20, 4, 0);
+    let t = trainer("mlp-gan", 20, 4, 0);
     checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let text = String::from_utf8_lossy(&bytes[..2000.min(bytes.len())]).to_string();
@@ -99,8 +113,9 @@ fn a_checkpoint_whose_tensors_do_not_fit_its_model_names_the_tensor() {
     std::fs::write(&path, patched).unwrap();
     let e = Checkpoint::load(&path)
         .unwrap()
-        .build_gan(None, &Device::Cpu)
-        .unwrap_err();
+        .build_model(None, &Device::Cpu)
+        .err()
+        .expect("weights of latent 20 do not fit a model of latent 10");
     assert!(matches!(e, CheckpointError::Tensor { .. }), "{e}");
     let msg = e.to_string();
     assert!(
@@ -113,7 +128,7 @@ fn a_checkpoint_whose_tensors_do_not_fit_its_model_names_the_tensor() {
 fn a_truncated_checkpoint_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cut.safetensors");
-    checkpoint::save(&trainer(ModelKind::MlpGan, 10, 4, 0), &path, SaveOptions::default()).unwrap();
+    checkpoint::save(&trainer("mlp-gan", 10, 4, 0), &path, SaveOptions::default()).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     for keep in [bytes.len() - 1000, 100, 7, 0] {
         std::fs::write(&path, &bytes[..keep]).unwrap();
@@ -140,7 +155,7 @@ fn a_foreign_safetensors_file_is_refused_clearly() {
 fn saving_is_atomic_and_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.safetensors");
-    let t = trainer(ModelKind::MlpGan, 10, 4, 0);
+    let t = trainer("mlp-gan", 10, 4, 0);
     checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
     checkpoint::save(&t, &path, SaveOptions::default()).unwrap();
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -159,7 +174,7 @@ fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full.safetensors");
     let half = dir.path().join("half.safetensors");
-    let t = trainer(ModelKind::MlpGan, 10, 4, 0);
+    let t = trainer("mlp-gan", 10, 4, 0);
     checkpoint::save(&t, &full, SaveOptions::default()).unwrap();
     let opts = SaveOptions {
         dtype: DType::F16,
@@ -175,8 +190,13 @@ fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
         "f16 weights-only {half_len} B vs full {full_len} B"
     );
     let ck = Checkpoint::load(&half).unwrap();
-    let a = to_vec(&t.gan().generate(&z(3, 10)).unwrap());
-    let b = to_vec(&ck.generator(None, &Device::Cpu).unwrap().decode(&z(3, 10)).unwrap());
+    let a = to_vec(&t.model().decode(&z(3, 10)).expect("a GAN decodes").unwrap());
+    let g = ck
+        .seams(None, &Device::Cpu)
+        .unwrap()
+        .decoder
+        .expect("a GAN has a decoder");
+    let b = to_vec(&g.decode(&z(3, 10)).unwrap());
     let max_diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
     assert!(max_diff < 0.02, "f16 weights change the output by {max_diff}");
     let e = ck.into_trainer(None, mnist(), &Device::Cpu).unwrap_err();

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use latent_lab::nets::ModelKind;
+use latent_lab::latent::recipe::RecipeModel;
 use latent_lab::train::checkpoint::{self, SaveOptions};
 
 use crate::train::trainer;
@@ -15,7 +15,7 @@ fn bin() -> Command {
 fn sample_writes_n_pngs_of_28x28_and_a_grid() {
     let dir = tempfile::tempdir().unwrap();
     let ck = dir.path().join("g.safetensors");
-    let mut t = trainer(ModelKind::MlpGan, 100, 8, 0);
+    let mut t = trainer("mlp-gan", 100, 8, 0);
     t.iteration().unwrap();
     checkpoint::save(&t, &ck, SaveOptions::default()).unwrap();
     let out = dir.path().join("samples");
@@ -196,8 +196,8 @@ fn sample_refuses_z_of_the_wrong_size_or_for_another_model() {
     assert!(err.contains("z.txt") && err.contains("latent size is 2"), "{err}");
 
     let recipe = latent_lab::latent::recipe::Recipe::new(
-        latent_lab::nets::GanConfig {
-            kind: ModelKind::Dcgan,
+        RecipeModel {
+            kind: "dcgan".into(),
             latent_dim: 100,
         },
         "pretrained:dcgan",
@@ -282,12 +282,19 @@ fn resuming_keeps_the_runs_model_and_hyperparameters_unless_told_otherwise() {
     let (ok, err) = run(&["--resume", path, "--steps", "2"]);
     assert!(ok, "{err}");
     let m = meta();
-    assert_eq!((m.step, m.model.kind, m.model.latent_dim), (2, ModelKind::Dcgan, 3));
-    assert_eq!((m.train.opt_d.lr, m.train.batch_size, m.train.seed), (5e-5, 4, 9));
+    assert_eq!(
+        (m.step, m.model.family.as_str(), m.model.latent_dim()),
+        (2, "dcgan", Some(3))
+    );
+    assert_eq!(
+        (m.train.optimizers["d"].lr, m.train.batch_size, m.train.seed),
+        (5e-5, 4, 9)
+    );
     // A new learning rate given on resume takes over.
     let (ok, err) = run(&["--resume", path, "--steps", "3", "--lr-g", "1e-3"]);
     assert!(ok, "{err}");
-    assert_eq!((meta().train.opt_g.lr, meta().train.opt_d.lr), (1e-3, 5e-5));
+    let train = meta().train;
+    assert_eq!((train.optimizers["g"].lr, train.optimizers["d"].lr), (1e-3, 5e-5));
     // Contradicting the checkpoint's architecture or seed is refused, naming the file.
     let (ok, err) = run(&["--resume", path, "--steps", "4", "--latent", "5"]);
     assert!(

@@ -12,9 +12,8 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use latent_lab::cli::{SampleArgs, sample};
-use latent_lab::latent::recipe::Recipe;
+use latent_lab::latent::recipe::{Recipe, RecipeModel};
 use latent_lab::latent::{Model, pretrained, random_z};
-use latent_lab::nets::{GanConfig, ModelKind};
 use latent_lab::ui::{App, ExploreSettings, Settings, Source, Tool, View};
 
 use crate::worker::{tiny_model, tiny_train};
@@ -133,8 +132,8 @@ fn recipes_round_trip_through_the_window_and_refuse_other_models() {
 
     // A DCGAN recipe from a checkpoint cannot be shown by an MLP GAN.
     let foreign = Recipe::new(
-        GanConfig {
-            kind: ModelKind::Dcgan,
+        RecipeModel {
+            kind: "dcgan".into(),
             latent_dim: 100,
         },
         "checkpoint:other.safetensors",
@@ -152,8 +151,8 @@ fn recipes_round_trip_through_the_window_and_refuse_other_models() {
 
     // A recipe of another shipped model switches to it.
     let dcgan = Recipe::new(
-        GanConfig {
-            kind: ModelKind::Dcgan,
+        RecipeModel {
+            kind: "dcgan".into(),
             latent_dim: 100,
         },
         "pretrained:dcgan",
@@ -165,10 +164,7 @@ fn recipes_round_trip_through_the_window_and_refuse_other_models() {
         .explorer_mut()
         .apply_recipe(&dcgan.to_text(), None)
         .expect("switches model");
-    assert_eq!(
-        h.state().explorer().model.as_ref().unwrap().config().kind,
-        ModelKind::Dcgan
-    );
+    assert_eq!(h.state().explorer().model.as_ref().unwrap().config().family, "dcgan");
 
     // Pasting the first recipe into the recipe box and pressing Apply brings it back.
     // (Wait for the new model's pick grid first: when it replaces the spinner, the
@@ -264,7 +260,7 @@ fn a_click_on_the_training_grid_opens_that_sample_in_the_explorer() {
         && a.explorer().image().is_some()));
     let ex = h.state().explorer();
     assert_eq!(ex.settings.source, Source::Live);
-    let l = tiny_model().latent_dim;
+    let l = tiny_model().latent_dim().expect("a GAN has a latent size");
     let expected = latent_lab::latent::grid_z(64, l, tiny_train().seed)[l..2 * l].to_vec();
     assert_eq!(ex.z, expected, "z is the training grid's sample 1");
 }
@@ -331,7 +327,7 @@ fn the_shipped_weights_load_and_produce_digits() {
         let z = random_z(64, model.latent_dim(), 123);
         let images = model.decode(&z).unwrap();
         assert_eq!(images.len(), 64 * 28 * 28, "{}: 64 images of 28×28", p.id);
-        assert!(model.discriminator.is_some(), "{}: ships its discriminator too", p.id);
+        assert!(model.scorer.is_some(), "{}: ships its discriminator too", p.id);
         let votes = knn_votes(&images, &pool, &labels[..3000], 10);
         let purity = votes.iter().map(|v| v.0).sum::<f32>() / 64.0;
         let classes: std::collections::BTreeSet<u8> = votes.iter().map(|v| v.1).collect();

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use candle_core::Device;
 use latent_lab::data::{Dataset, embedded_mnist};
-use latent_lab::nets::{GanConfig, ModelKind};
+use latent_lab::family::gan::GanSettings;
+use latent_lab::family::{self, ModelSpec, StepOutput};
 use latent_lab::train::{GeneratorLoss, OptimizerKind, TrainConfig, TrainError, Trainer};
 
 pub fn mnist() -> Arc<Dataset> {
@@ -13,23 +14,81 @@ pub fn mnist() -> Arc<Dataset> {
         .clone()
 }
 
-pub fn trainer(kind: ModelKind, latent_dim: usize, batch_size: usize, seed: u64) -> Trainer {
+/// The two GAN families.
+pub const GANS: [&str; 2] = ["mlp-gan", "dcgan"];
+
+/// The default spec of family `kind` with latent size `latent_dim`.
+pub fn spec(kind: &str, latent_dim: usize) -> ModelSpec {
+    ModelSpec::of(kind)
+        .expect("a registered family")
+        .with_latent_dim(latent_dim)
+}
+
+pub fn trainer(kind: &str, latent_dim: usize, batch_size: usize, seed: u64) -> Trainer {
     let cfg = TrainConfig {
         batch_size,
         seed,
-        ..TrainConfig::default()
+        ..TrainConfig::for_family(family::find(kind).expect("a registered family"))
     };
-    Trainer::new(GanConfig { kind, latent_dim }, cfg, mnist(), &Device::Cpu).expect("trainer builds")
+    Trainer::new(&spec(kind, latent_dim), cfg, mnist(), &Device::Cpu).expect("trainer builds")
+}
+
+/// What a GAN's step reports, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GanStep {
+    pub d_loss: f32,
+    pub g_loss: f32,
+    pub d_real_mean: f32,
+    pub d_fake_mean: f32,
+    /// D's probability "real" for each image of the real batch.
+    pub d_real: Vec<f32>,
+    /// D's probability "real" for each image of the fake batch.
+    pub d_fake: Vec<f32>,
+}
+
+/// A GAN step's output by name: its values are [d_loss, g_loss, d_real_mean, d_fake_mean]
+/// and its vectors [d_real, d_fake], in the family's declaration order.
+pub fn gan_step(out: StepOutput) -> GanStep {
+    let gan = family::find("mlp-gan").expect("the MLP GAN is registered");
+    let keys: Vec<&str> = gan.metrics().iter().map(|m| m.key).collect();
+    assert_eq!(keys, ["d_loss", "g_loss", "d_real_mean", "d_fake_mean"]);
+    let keys: Vec<&str> = gan.vectors().iter().map(|v| v.key).collect();
+    assert_eq!(keys, ["d_real", "d_fake"]);
+    let &[d_loss, g_loss, d_real_mean, d_fake_mean] = out.values.as_slice() else {
+        panic!("a GAN step reports four values, got {:?}", out.values);
+    };
+    assert_eq!(out.vectors.len(), 2, "a GAN step reports two vectors");
+    let mut vectors = out.vectors.into_iter();
+    let d_real = vectors.next().unwrap_or_default();
+    let d_fake = vectors.next().unwrap_or_default();
+    GanStep {
+        d_loss,
+        g_loss,
+        d_real_mean,
+        d_fake_mean,
+        d_real,
+        d_fake,
+    }
+}
+
+/// The GAN settings (latent size, k, generator loss) of a trainer's model.
+pub fn gan_settings(t: &Trainer) -> GanSettings {
+    serde_json::from_value(t.spec().config).expect("GAN settings")
+}
+
+/// Changes a GAN trainer's settings between steps.
+pub fn set_gan_settings(t: &mut Trainer, settings: GanSettings) -> Result<(), TrainError> {
+    t.set_model_config(&serde_json::to_value(settings).expect("settings as JSON"))
 }
 
 #[test]
 fn mlp_gan_discriminator_separates_then_generator_closes_the_gap() {
     // Adam lr 2e-4, β1 0.5, batch 64 on the embedded MNIST (the defaults).
-    let mut t = trainer(ModelKind::MlpGan, 100, 64, 0);
+    let mut t = trainer("mlp-gan", 100, 64, 0);
     let mut gaps = Vec::new();
     for _ in 0..400 {
-        let m = t.iteration().expect("step");
-        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "step {}: {m:?}", m.step);
+        let m = gan_step(t.iteration().expect("step"));
+        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "step {}: {m:?}", t.step());
         assert_eq!(m.d_real.len(), 64);
         assert!(m.d_real.iter().chain(&m.d_fake).all(|p| (0.0..=1.0).contains(p)));
         gaps.push(m.d_real_mean - m.d_fake_mean);
@@ -60,10 +119,10 @@ fn mlp_gan_discriminator_separates_then_generator_closes_the_gap() {
 #[test]
 fn same_seed_gives_identical_losses_other_seed_does_not() {
     let run = |seed| {
-        let mut t = trainer(ModelKind::MlpGan, 16, 16, seed);
+        let mut t = trainer("mlp-gan", 16, 16, seed);
         (0..15)
             .map(|_| {
-                let m = t.iteration().unwrap();
+                let m = gan_step(t.iteration().unwrap());
                 (m.d_loss.to_bits(), m.g_loss.to_bits())
             })
             .collect::<Vec<_>>()
@@ -75,70 +134,84 @@ fn same_seed_gives_identical_losses_other_seed_does_not() {
 
 #[test]
 fn dcgan_trains_a_few_steps_with_finite_losses_and_latent_size_2() {
-    let mut t = trainer(ModelKind::Dcgan, 2, 8, 1);
+    let mut t = trainer("dcgan", 2, 8, 1);
     for _ in 0..3 {
-        let m = t.iteration().unwrap();
+        let m = gan_step(t.iteration().unwrap());
         assert!(m.d_loss.is_finite() && m.g_loss.is_finite());
     }
-    let images = t.generate_u8(&[0.5, -1.0, 0.0, 2.0]).unwrap();
+    let images = t
+        .generate_u8(&[0.5, -1.0, 0.0, 2.0])
+        .unwrap()
+        .expect("a GAN has a decoder");
     assert_eq!(images.len(), 2 * 28 * 28);
 }
 
 #[test]
 fn mlp_gan_works_with_latent_size_2() {
-    let mut t = trainer(ModelKind::MlpGan, 2, 16, 1);
-    let first = t.iteration().unwrap();
+    let mut t = trainer("mlp-gan", 2, 16, 1);
+    let first = gan_step(t.iteration().unwrap());
     for _ in 0..20 {
         t.iteration().unwrap();
     }
     assert!(first.d_loss.is_finite());
-    assert_eq!(t.generate_u8(&[0.1, 0.2]).unwrap().len(), 784);
+    assert_eq!(
+        t.generate_u8(&[0.1, 0.2]).unwrap().expect("a GAN has a decoder").len(),
+        784
+    );
 }
 
 #[test]
 fn k_discriminator_steps_per_generator_step() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
-    let mut cfg = t.config();
-    cfg.k = 3;
-    t.set_config(cfg).unwrap();
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    let mut settings = gan_settings(&t);
+    settings.k = 3;
+    set_gan_settings(&mut t, settings).unwrap();
     t.iteration().unwrap();
     t.iteration().unwrap();
-    assert_eq!(t.updates(), (6, 2));
+    assert_eq!((t.updates_of("d"), t.updates_of("g")), (6, 2));
     assert_eq!(t.step(), 2);
 }
 
 #[test]
 fn step_buttons_change_only_their_network() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
-    let snapshot = |vars: &candle_nn::VarMap| -> Vec<Vec<f32>> {
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    let snapshot = |t: &Trainer, net: &str| -> Vec<Vec<f32>> {
+        let networks = t.model().networks();
+        let (_, vars) = networks
+            .iter()
+            .find(|(name, _)| *name == net)
+            .unwrap_or_else(|| panic!("a GAN has a network {net}"));
         latent_lab::nets::sorted_vars(vars)
             .iter()
             .map(|(_, v)| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap())
             .collect()
     };
-    let (g0, d0) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
-    t.d_step().unwrap();
-    let (g1, d1) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
+    let (g0, d0) = (snapshot(&t, "g"), snapshot(&t, "d"));
+    t.step_kind("d").unwrap();
+    let (g1, d1) = (snapshot(&t, "g"), snapshot(&t, "d"));
     assert_eq!(g0, g1, "a D step changed G");
     assert_ne!(d0, d1, "a D step left D unchanged");
-    t.g_step().unwrap();
-    let (g2, d2) = (snapshot(&t.gan().g_vars), snapshot(&t.gan().d_vars));
+    t.step_kind("g").unwrap();
+    let (g2, d2) = (snapshot(&t, "g"), snapshot(&t, "d"));
     assert_ne!(g1, g2, "a G step left G unchanged");
     assert_eq!(d1, d2, "a G step changed D");
 }
 
 #[test]
 fn hyperparameters_change_between_steps_without_reset() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let mut t = trainer("mlp-gan", 8, 8, 0);
     t.iteration().unwrap();
-    let mut cfg = t.config();
+    let mut cfg = t.config().clone();
     cfg.batch_size = 24;
-    cfg.g_loss = GeneratorLoss::Minimax;
-    cfg.opt_g.lr = 1e-3;
-    cfg.opt_d.kind = OptimizerKind::Sgd;
-    cfg.opt_d.lr = 0.01;
+    cfg.optimizers.get_mut("g").expect("G's optimizer").lr = 1e-3;
+    let opt_d = cfg.optimizers.get_mut("d").expect("D's optimizer");
+    opt_d.kind = OptimizerKind::Sgd;
+    opt_d.lr = 0.01;
     t.set_config(cfg).unwrap();
-    let m = t.iteration().unwrap();
+    let mut settings = gan_settings(&t);
+    settings.g_loss = GeneratorLoss::Minimax;
+    set_gan_settings(&mut t, settings).unwrap();
+    let m = gan_step(t.iteration().unwrap());
     assert_eq!(t.step(), 2, "the step counter kept going");
     assert_eq!(m.d_real.len(), 24, "the new batch size is used");
     assert!(
@@ -146,30 +219,47 @@ fn hyperparameters_change_between_steps_without_reset() {
         "minimax G loss log(1 - D(G(z))) is negative, got {}",
         m.g_loss
     );
-    assert_eq!(t.opt_g().config().lr, 1e-3);
+    assert_eq!(
+        t.optimizers()[0].config().lr,
+        1e-3,
+        "G's optimizer (group 0) has the new rate"
+    );
+    assert_eq!(
+        t.optimizers()[1].config().kind,
+        OptimizerKind::Sgd,
+        "D's optimizer (group 1) is SGD"
+    );
 }
 
 #[test]
 fn bad_hyperparameters_are_refused_with_a_message() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
-    let mut cfg = t.config();
-    cfg.batch_size = 1;
+    // The MLP GAN takes a batch of one (no batch norm); the DCGAN needs two.
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    let mut cfg = t.config().clone();
+    cfg.batch_size = 0;
     let e = t.set_config(cfg).unwrap_err();
     assert!(matches!(e, TrainError::Config(_)), "{e}");
+    assert!(e.to_string().contains("batch size 0"), "{e}");
+    let mut dcgan = trainer("dcgan", 8, 8, 0);
+    let mut cfg = dcgan.config().clone();
+    cfg.batch_size = 1;
+    let e = dcgan.set_config(cfg).unwrap_err();
+    assert!(matches!(e, TrainError::Config(_)), "{e}");
     assert!(e.to_string().contains("batch size 1"), "{e}");
-    let mut cfg = t.config();
-    cfg.opt_d.lr = f64::NAN;
+    let mut cfg = t.config().clone();
+    cfg.optimizers.get_mut("d").expect("D's optimizer").lr = f64::NAN;
     assert!(matches!(t.set_config(cfg), Err(TrainError::Config(_))));
 }
 
 #[test]
 fn exploding_learning_rate_gives_a_nonfinite_error_not_a_panic() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
-    let mut cfg = t.config();
-    cfg.opt_d.kind = OptimizerKind::Sgd;
-    cfg.opt_g.kind = OptimizerKind::Sgd;
-    cfg.opt_d.lr = 1e30;
-    cfg.opt_g.lr = 1e30;
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    let mut cfg = t.config().clone();
+    for group in ["g", "d"] {
+        let opt = cfg.optimizers.get_mut(group).expect("a GAN's optimizer");
+        opt.kind = OptimizerKind::Sgd;
+        opt.lr = 1e30;
+    }
     t.set_config(cfg).unwrap();
     let mut err = None;
     for _ in 0..50 {
@@ -185,7 +275,7 @@ fn exploding_learning_rate_gives_a_nonfinite_error_not_a_panic() {
 
 #[test]
 fn data_of_the_wrong_size_is_refused() {
-    let mut t = trainer(ModelKind::MlpGan, 8, 8, 0);
+    let mut t = trainer("mlp-gan", 8, 8, 0);
     let small = Dataset {
         name: "tiny".into(),
         source: "tiny-folder".into(),
@@ -205,12 +295,14 @@ fn data_of_the_wrong_size_is_refused() {
 fn optimizer_state_holds_no_computation_graph() {
     // Adam's moments outlive the step; if they referenced the step's graph, every
     // step's activations would stay alive (DCGAN training grew ~40 MB per step).
-    for kind in [ModelKind::MlpGan, ModelKind::Dcgan] {
+    for kind in GANS {
         let mut t = trainer(kind, 8, 4, 0);
         for _ in 0..3 {
             t.iteration().unwrap();
         }
-        for (who, opt) in [("G", t.opt_g()), ("D", t.opt_d())] {
+        assert_eq!(t.optimizers().len(), 2, "{kind}: one optimizer for G, one for D");
+        let groups = t.family().optimizer_groups();
+        for (who, opt) in groups.iter().map(|g| g.short).zip(t.optimizers()) {
             for (name, x) in opt.state_tensors() {
                 assert!(
                     !x.track_op(),

@@ -82,13 +82,20 @@ fn step_advances_exactly_one_iteration() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let s = h.state().status().expect("status");
-    assert_eq!((s.step, s.d_updates, s.g_updates, s.running), (1, 1, 1, false));
+    assert_eq!(
+        (s.step, s.updates_of("d"), s.updates_of("g"), s.running),
+        (1, 1, 1, false)
+    );
     assert_eq!(h.state().chart_points(), 1, "one chart point per iteration");
 
     h.get_by_label("Step D").click();
-    assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.d_updates == 2)));
+    assert!(wait(&mut h, LONG, |a| a
+        .status()
+        .is_some_and(|s| s.updates_of("d") == 2)));
     h.get_by_label("Step G").click();
-    assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.g_updates == 2)));
+    assert!(wait(&mut h, LONG, |a| a
+        .status()
+        .is_some_and(|s| s.updates_of("g") == 2)));
     assert_eq!(step_of(h.state()), 1, "lone D and G updates are not iterations");
 }
 
@@ -97,14 +104,16 @@ fn a_new_learning_rate_reaches_the_worker() {
     let mut h = ready_harness();
     h.get_by_label("G learning rate").set_value_accesskit(0.001);
     h.get_by_label("D learning rate").set_value_accesskit(0.0005);
+    let applied = |a: &App| {
+        a.status()
+            .is_some_and(|s| s.train.optimizer("g").lr == 0.001 && s.train.optimizer("d").lr == 0.0005)
+    };
     assert!(
-        wait(&mut h, LONG, |a| a
-            .status()
-            .is_some_and(|s| s.train.opt_g.lr == 0.001 && s.train.opt_d.lr == 0.0005)),
+        wait(&mut h, LONG, applied),
         "the worker still has {:?}",
-        h.state().status().map(|s| s.train)
+        h.state().status().map(|s| &s.train)
     );
-    assert_eq!(h.state().settings().train.opt_g.lr, 0.001);
+    assert_eq!(h.state().settings().train.optimizer("g").lr, 0.001);
 }
 
 /// A file dropped on the window (what winit reports on a drop).
@@ -175,9 +184,9 @@ fn a_model_change_asks_before_resetting() {
     assert_eq!(step_of(h.state()), 1, "nothing is reset before the answer");
     h.get_by_label("Reset run").click();
     assert!(
-        wait(&mut h, LONG, |a| a
-            .status()
-            .is_some_and(|s| s.run == 2 && s.model.latent_dim == 2 && s.step == 0)),
+        wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.run == 2
+            && s.model.latent_dim() == Some(2)
+            && s.step == 0)),
         "the reset did not happen"
     );
     assert_eq!(h.state().chart_points(), 0, "the charts start over");
@@ -199,29 +208,35 @@ fn the_window_is_accessible_and_the_theme_toggles() {
 #[test]
 fn chart_history_stays_bounded_over_a_million_steps() {
     let mut charts = Charts::default();
+    charts.set_family(latent_lab::family::find("mlp-gan"));
+    // The MLP GAN's metrics, in its order: D loss, G loss, mean D(x), mean D(G(z)).
     let batch: Vec<StepPoint> = (0..1000)
         .map(|i| StepPoint {
             step: i,
-            d_loss: 1.0,
-            g_loss: 0.7,
-            d_real_mean: 0.6,
-            d_fake_mean: 0.4,
+            values: vec![1.0, 0.7, 0.6, 0.4],
         })
         .collect();
+    let max_len = |charts: &Charts, key: &str| -> usize {
+        charts
+            .series(key)
+            .unwrap_or_else(|| panic!("a GAN charts {key}"))
+            .raw
+            .max_len()
+    };
     for k in 0..1000u64 {
         let shifted: Vec<StepPoint> = batch
             .iter()
             .map(|p| StepPoint {
                 step: p.step + k * 1000 + 1,
-                ..*p
+                values: p.values.clone(),
             })
             .collect();
         charts.extend(&shifted);
-        assert!(charts.len() <= charts.d_loss.raw.max_len());
+        assert!(charts.len() <= max_len(&charts, "d_loss"));
     }
-    assert_eq!(charts.d_loss.raw.pushed(), 1_000_000);
+    assert_eq!(charts.series("d_loss").expect("D loss").raw.pushed(), 1_000_000);
     assert!(charts.len() <= 4500, "{} points", charts.len());
-    let pts = charts.d_fake.raw.points();
+    let pts = charts.series("d_fake_mean").expect("mean D(G(z))").raw.points();
     assert!(pts[0].x < 1000.0, "the start of the run is still shown");
     assert_eq!(pts.last().map(|p| p.x), Some(1_000_000.0));
     assert!(pts.iter().all(|p| (p.y - 0.4).abs() < 1e-6));
@@ -242,8 +257,8 @@ fn training_pauses_with_a_caption_when_d_wins() {
     // G all but frozen, D fast: D soon scores every fake near 0 and keeps it so.
     let mut s = settings();
     s.pause_on_events = true;
-    s.train.opt_g.lr = 1e-9;
-    s.train.opt_d.lr = 2e-3;
+    s.train.optimizers.get_mut("g").expect("G's optimizer").lr = 1e-9;
+    s.train.optimizers.get_mut("d").expect("D's optimizer").lr = 2e-3;
     let mut h = harness(App::new_for_test(tiny_data(), s));
     assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.ready)));
     h.get_by_label("Play").click();

@@ -3,17 +3,17 @@
 //! trainer (a panic, a NaN loss, bad data, a bad checkpoint) arrive as error events
 //! while the thread stays up.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use latent_lab::data::Dataset;
-use latent_lab::nets::{GanConfig, ModelKind};
+use latent_lab::family::{ITERATION, ModelSpec};
 use latent_lab::train::{OptimizerConfig, OptimizerKind, TrainConfig};
 use latent_lab::worker::{
-    Command, DataSource, ErrorKind, Event, RunOrigin, SAMPLE_COUNT, Speed, StepKind, WorkerHandle, WorkerOptions,
-    WorkerStatus,
+    Command, DataSource, ErrorKind, Event, RunOrigin, SAMPLE_COUNT, Speed, WorkerHandle, WorkerOptions, WorkerStatus,
 };
 
 /// A small synthetic dataset of 28×28 "strokes" (fast to train on; no file needed).
@@ -44,20 +44,19 @@ pub fn tiny_data() -> Arc<Dataset> {
     })
 }
 
-/// Small, fast hyperparameters.
+/// Small, fast hyperparameters (with the MLP GAN's optimizers for G and D).
 pub fn tiny_train() -> TrainConfig {
     TrainConfig {
         batch_size: 8,
-        ..TrainConfig::default()
+        ..TrainConfig::for_family(latent_lab::family::find("mlp-gan").expect("the MLP GAN is registered"))
     }
 }
 
 /// A small MLP GAN.
-pub fn tiny_model() -> GanConfig {
-    GanConfig {
-        kind: ModelKind::MlpGan,
-        latent_dim: 8,
-    }
+pub fn tiny_model() -> ModelSpec {
+    ModelSpec::of("mlp-gan")
+        .expect("the MLP GAN is registered")
+        .with_latent_dim(8)
 }
 
 /// Worker options for a test: tiny data and model, no autosave.
@@ -112,11 +111,17 @@ impl Probe {
             assert_eq!(g.pixels.len(), SAMPLE_COUNT * 784);
             self.samples += 1;
         }
-        if let Some(d) = self.handle.take_d_outputs() {
-            assert!(d.real.iter().chain(&d.fake).all(|p| (0.0..=1.0).contains(p)));
+        if let Some(v) = self.handle.take_vectors() {
+            // A GAN's vectors: D's verdicts on recent real images, then on recent fakes.
+            assert_eq!(v.vectors.len(), 2, "D(x) and D(G(z))");
+            assert!(v.vectors.iter().flatten().all(|p| (0.0..=1.0).contains(p)));
             self.d_outputs += 1;
         }
-        if self.handle.take_generator().is_some() {
+        if let Some(m) = self.handle.take_model() {
+            assert!(
+                m.seams.decoder.is_some() && m.seams.scorer.is_some(),
+                "a GAN's frame has its generator and its discriminator"
+            );
             self.generators += 1;
         }
     }
@@ -214,18 +219,18 @@ fn starts_paused_with_samples_and_verdicts_then_trains_on_play() {
 fn single_steps_do_exactly_one_update() {
     let mut p = Probe::spawn(tiny_options());
     p.ready();
-    p.send(Command::Step(StepKind::Iteration));
+    p.send(Command::Step(ITERATION));
     assert!(p.wait(LONG, |p| p.step() == 1));
     let s = p.status.clone().expect("status");
-    assert_eq!((s.step, s.d_updates, s.g_updates), (1, 1, 1));
+    assert_eq!((s.step, s.updates_of("d"), s.updates_of("g")), (1, 1, 1));
 
-    p.send(Command::Step(StepKind::Discriminator));
-    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.d_updates == 2)));
+    p.send(Command::Step("d"));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.updates_of("d") == 2)));
     let s = p.status.clone().expect("status");
-    assert_eq!((s.step, s.g_updates), (1, 1), "a D step is not an iteration");
+    assert_eq!((s.step, s.updates_of("g")), (1, 1), "a D step is not an iteration");
 
-    p.send(Command::Step(StepKind::Generator));
-    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.g_updates == 2)));
+    p.send(Command::Step("g"));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.updates_of("g") == 2)));
     assert_eq!(p.step(), 1);
     assert_eq!(
         p.events.iter().filter(|e| matches!(e, Event::Update(_))).count(),
@@ -234,11 +239,13 @@ fn single_steps_do_exactly_one_update() {
     );
 
     // k = 3: one iteration is three D updates and one G update.
-    p.send(Command::SetTrainConfig(TrainConfig { k: 3, ..tiny_train() }));
-    p.send(Command::Step(StepKind::Iteration));
+    let mut k3 = tiny_model().config;
+    k3["k"] = serde_json::json!(3);
+    p.send(Command::SetModelConfig(k3));
+    p.send(Command::Step(ITERATION));
     assert!(p.wait(LONG, |p| p.step() == 2));
     let s = p.status.clone().expect("status");
-    assert_eq!((s.d_updates, s.g_updates), (5, 3));
+    assert_eq!((s.updates_of("d"), s.updates_of("g")), (5, 3));
 }
 
 #[test]
@@ -246,37 +253,47 @@ fn new_hyperparameters_reach_the_trainer() {
     let mut p = Probe::spawn(tiny_options());
     p.ready();
     let train = TrainConfig {
-        opt_g: OptimizerConfig {
-            lr: 1e-3,
-            ..OptimizerConfig::default()
-        },
-        opt_d: OptimizerConfig {
-            kind: OptimizerKind::Sgd,
-            lr: 0.01,
-            ..OptimizerConfig::default()
-        },
+        optimizers: BTreeMap::from([
+            (
+                "g".to_string(),
+                OptimizerConfig {
+                    lr: 1e-3,
+                    ..OptimizerConfig::default()
+                },
+            ),
+            (
+                "d".to_string(),
+                OptimizerConfig {
+                    kind: OptimizerKind::Sgd,
+                    lr: 0.01,
+                    ..OptimizerConfig::default()
+                },
+            ),
+        ]),
         batch_size: 16,
         seed: 99, // the seed needs a reset: the worker keeps the run's seed
-        ..tiny_train()
     };
     p.send(Command::SetTrainConfig(train));
-    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.train.opt_g.lr == 1e-3)));
+    assert!(p.wait(LONG, |p| {
+        p.status.as_ref().is_some_and(|s| s.train.optimizer("g").lr == 1e-3)
+    }));
     let s = p.status.clone().expect("status");
-    assert_eq!(s.train.opt_d.kind, OptimizerKind::Sgd);
+    assert_eq!(s.train.optimizer("d").kind, OptimizerKind::Sgd);
     assert_eq!(s.train.batch_size, 16);
     assert_eq!(s.train.seed, 0);
 
-    // A bad value is refused with an error event; the old one stays.
-    p.send(Command::SetTrainConfig(TrainConfig { k: 0, ..train }));
+    // A bad value (k = 0, a setting of the GAN's own) is refused with an error event; the old one stays.
+    let mut k0 = tiny_model().config;
+    k0["k"] = serde_json::json!(0);
+    p.send(Command::SetModelConfig(k0));
     assert!(p.wait(LONG, |p| p.errors().iter().any(|(k, _)| *k == ErrorKind::Config)));
-    assert_eq!(p.status.as_ref().map(|s| s.train.k), Some(1));
+    assert_eq!(p.status.as_ref().and_then(|s| s.model.config["k"].as_u64()), Some(1));
 
     // A reset with another model starts a new run.
     p.send(Command::Reset {
-        model: GanConfig {
-            kind: ModelKind::MlpGan,
-            latent_dim: 2,
-        },
+        model: ModelSpec::of("mlp-gan")
+            .expect("the MLP GAN is registered")
+            .with_latent_dim(2),
         train: TrainConfig {
             seed: 7,
             ..tiny_train()
@@ -284,7 +301,7 @@ fn new_hyperparameters_reach_the_trainer() {
     });
     assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.run == 2)));
     let s = p.status.clone().expect("status");
-    assert_eq!((s.model.latent_dim, s.train.seed, s.step), (2, 7, 0));
+    assert_eq!((s.model.latent_dim(), s.train.seed, s.step), (Some(2), 7, 0));
 }
 
 #[test]
@@ -397,8 +414,7 @@ fn a_nan_loss_is_an_error_event_and_training_pauses() {
     let mut p = Probe::spawn(WorkerOptions {
         start_running: true,
         train: TrainConfig {
-            opt_g: wild,
-            opt_d: wild,
+            optimizers: BTreeMap::from([("g".to_string(), wild), ("d".to_string(), wild)]),
             ..tiny_train()
         },
         ..tiny_options()
@@ -456,7 +472,7 @@ fn checkpoints_save_load_and_autosave_restores_paused() {
     });
     p.ready();
     for _ in 0..3 {
-        p.send(Command::Step(StepKind::Iteration));
+        p.send(Command::Step(ITERATION));
     }
     assert!(p.wait(LONG, |p| p.step() == 3));
 

@@ -15,10 +15,13 @@
 //! never falls under 0.83 of its best; the DCGANs stay at 8.6–10.3; an MLP GAN with
 //! z of size 2 that did collapse went from 7.5 to 0.0 (every sample the same digit).
 //!
+//! - **Posterior collapse** (VAEs): every latent dimension's KL stays under [`ACTIVE_KL`]
+//!   nats for [`CollapseWatch::STEPS`] iterations in a row after the first
+//!   [`CollapseWatch::AFTER_STEP`]: the encoder's codes carry nothing and the decoder draws
+//!   the same average digit whatever z is ([`CollapseWatch`]).
+//!
 //! Each event fires once, and again only after its condition has cleared. The means
 //! are smoothed (exponential moving average) because one batch's mean is noisy.
-
-use crate::worker::StepPoint;
 
 /// A moment of the game.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +44,15 @@ pub enum GameEvent {
         /// The best variety seen in this run.
         peak: f32,
     },
+    /// A VAE's latent dimensions all carry (almost) no information.
+    PosteriorCollapse {
+        /// The step it fired at.
+        step: u64,
+        /// For how many steps the condition held.
+        steps: u32,
+        /// The largest KL of any dimension at that step (nats).
+        max_kl: f32,
+    },
     /// Both means have stayed near 0.5.
     Equilibrium {
         /// The step it fired at.
@@ -60,8 +72,63 @@ impl GameEvent {
         match *self {
             GameEvent::DWins { step, .. }
             | GameEvent::ModeCollapse { step, .. }
+            | GameEvent::PosteriorCollapse { step, .. }
             | GameEvent::Equilibrium { step, .. } => step,
         }
+    }
+}
+
+/// A latent dimension whose KL (nats, averaged over a batch) is above this carries
+/// information about the digit: an active unit.
+pub const ACTIVE_KL: f32 = 0.05;
+
+/// Watches a VAE's KL per latent dimension for posterior collapse. It may be fed every
+/// iteration or only now and then (the window sees the latest of each frame): it counts
+/// iterations by their step numbers.
+#[derive(Debug, Clone, Default)]
+pub struct CollapseWatch {
+    since: Option<u64>,
+    fired: bool,
+}
+
+impl CollapseWatch {
+    /// Iterations every dimension must stay inactive.
+    pub const STEPS: u64 = 100;
+    /// No collapse is called before this iteration (a fresh encoder's codes are all near 0).
+    pub const AFTER_STEP: u64 = 300;
+
+    /// Takes the KL per dimension at iteration `step`; returns the event if it fires now.
+    pub fn observe(&mut self, step: u64, kl_per_dim: &[f32]) -> Option<GameEvent> {
+        if kl_per_dim.is_empty() || kl_per_dim.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let max_kl = kl_per_dim.iter().copied().fold(f32::MIN, f32::max);
+        if max_kl >= ACTIVE_KL || step < Self::AFTER_STEP {
+            self.since = None;
+            self.fired = false;
+            return None;
+        }
+        let since = *self.since.get_or_insert(step);
+        let held = step.saturating_sub(since);
+        if held >= Self::STEPS && !self.fired {
+            self.fired = true;
+            return Some(GameEvent::PosteriorCollapse {
+                step,
+                steps: held.min(u64::from(u32::MAX)) as u32,
+                max_kl,
+            });
+        }
+        None
+    }
+
+    /// Whether the condition holds now (every dimension inactive for long enough).
+    pub fn holds(&self) -> bool {
+        self.fired
+    }
+
+    /// Forgets everything (a new run).
+    pub fn reset(&mut self) {
+        *self = Self::default();
     }
 }
 
@@ -130,18 +197,16 @@ impl Watch {
         *self = Self::new(self.config);
     }
 
-    /// Takes one step's numbers; returns an event if one fires now.
-    pub fn observe_step(&mut self, p: &StepPoint) -> Option<GameEvent> {
-        if !(p.d_real_mean.is_finite() && p.d_fake_mean.is_finite()) {
+    /// Takes one step's numbers (iteration `step`, mean D(x) and mean D(G(z)) of its last D
+    /// update); returns an event if one fires now.
+    pub fn observe_step(&mut self, step: u64, d_real_mean: f32, d_fake_mean: f32) -> Option<GameEvent> {
+        if !(d_real_mean.is_finite() && d_fake_mean.is_finite()) {
             return None;
         }
         let c = self.config;
         let (real, fake) = match self.ema {
-            None => (p.d_real_mean, p.d_fake_mean),
-            Some((r, f)) => (
-                r + c.smoothing * (p.d_real_mean - r),
-                f + c.smoothing * (p.d_fake_mean - f),
-            ),
+            None => (d_real_mean, d_fake_mean),
+            Some((r, f)) => (r + c.smoothing * (d_real_mean - r), f + c.smoothing * (d_fake_mean - f)),
         };
         self.ema = Some((real, fake));
         if real - fake > c.separated_gap {
@@ -154,7 +219,7 @@ impl Watch {
             if self.d_wins_for >= c.d_wins_steps && !self.d_wins_fired {
                 self.d_wins_fired = true;
                 event = Some(GameEvent::DWins {
-                    step: p.step,
+                    step,
                     steps: self.d_wins_for,
                     d_fake: fake,
                 });
@@ -170,7 +235,7 @@ impl Watch {
             if self.equilibrium_for >= c.equilibrium_steps && !self.equilibrium_fired {
                 self.equilibrium_fired = true;
                 event = event.or(Some(GameEvent::Equilibrium {
-                    step: p.step,
+                    step,
                     steps: self.equilibrium_for,
                     d_real: real,
                     d_fake: fake,
@@ -263,18 +328,40 @@ fn mean_pairwise_distance(n: usize, squared_distance: impl Fn(usize, usize) -> f
 mod tests {
     use super::*;
 
-    fn point(step: u64, real: f32, fake: f32) -> StepPoint {
-        StepPoint {
-            step,
-            d_real_mean: real,
-            d_fake_mean: fake,
-            ..Default::default()
+    #[test]
+    fn posterior_collapse_fires_when_every_dimension_is_inactive_and_not_otherwise() {
+        let mut w = CollapseWatch::default();
+        // Early steps of a fresh VAE: codes near 0, but too early to call it.
+        for s in 0..CollapseWatch::AFTER_STEP {
+            assert_eq!(w.observe(s, &[0.001; 8]), None);
         }
+        // One active dimension among inactive ones: a working VAE, no event.
+        let mut one_active = [0.001; 8];
+        one_active[3] = 2.5;
+        for s in 300..1000 {
+            assert_eq!(w.observe(s, &one_active), None, "step {s}");
+        }
+        // All inactive: fires once after STEPS steps, and stays quiet after.
+        let events: Vec<_> = (1000..1300).filter_map(|s| w.observe(s, &[0.01; 8])).collect();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(matches!(
+            events[0],
+            GameEvent::PosteriorCollapse {
+                step: 1100,
+                steps: 100,
+                ..
+            }
+        ));
+        assert!(w.holds());
+        // It clears when a dimension wakes up, and can fire again.
+        assert_eq!(w.observe(1300, &one_active), None);
+        assert!(!w.holds());
+        assert_eq!((1301..1500).filter_map(|s| w.observe(s, &[0.0; 8])).count(), 1);
     }
 
     fn run(w: &mut Watch, from: u64, steps: u64, real: f32, fake: f32) -> Vec<GameEvent> {
         (from..from + steps)
-            .filter_map(|s| w.observe_step(&point(s, real, fake)))
+            .filter_map(|s| w.observe_step(s, real, fake))
             .collect()
     }
 
@@ -318,7 +405,7 @@ mod tests {
         for s in 0..5000 {
             let real = 0.72 + 0.2 * (rng.uniform() as f32 - 0.5);
             let fake = 0.28 + 0.2 * (rng.uniform() as f32 - 0.5);
-            assert_eq!(w.observe_step(&point(s, real, fake)), None, "step {s}");
+            assert_eq!(w.observe_step(s, real, fake), None, "step {s}");
         }
     }
 

@@ -299,6 +299,11 @@ fn sort_class_names(classes: &mut [(String, Vec<PathBuf>)]) {
     }
 }
 
+/// Reads one image file and converts it to the models' input ([`convert_image`]).
+pub fn load_image(path: &Path) -> Result<ConvertedImage, String> {
+    decode(path).map(|image| convert_image(&image))
+}
+
 /// Decodes an image file (format told by content, not only by extension).
 fn decode(path: &Path) -> Result<DynamicImage, String> {
     let reader = ImageReader::open(path).map_err(|e| e.to_string())?;

@@ -70,6 +70,28 @@ impl Dataset {
         counts
     }
 
+    /// Splits off the last `n` images (clamped to the dataset): `(the rest, the last n)`.
+    /// Both keep the labels and class names; their names say which part they are.
+    pub fn split_off_last(&self, n: usize) -> (Dataset, Dataset) {
+        let total = self.len();
+        let n = n.min(total);
+        let keep = total - n;
+        let per = self.width * self.height;
+        let part = |range: std::ops::Range<usize>, name: String| Dataset {
+            name,
+            source: self.source.clone(),
+            width: self.width,
+            height: self.height,
+            pixels: self.pixels[range.start * per..range.end * per].to_vec(),
+            labels: self.labels.as_ref().map(|l| l[range].to_vec()),
+            class_names: self.class_names.clone(),
+        };
+        (
+            part(0..keep, format!("{}, first {}", self.name, format_count(keep as u64))),
+            part(keep..total, format!("{}, last {}", self.name, format_count(n as u64))),
+        )
+    }
+
     /// The images at `indices` as a `(B, 1, H, W)` f32 tensor scaled to [-1, 1].
     pub fn batch_tensor(&self, indices: &[usize], device: &Device) -> candle_core::Result<Tensor> {
         let per = self.width * self.height;

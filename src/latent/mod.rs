@@ -1,7 +1,8 @@
 //! The latent space, without any UI: what the explorer computes.
 //!
-//! - [`Model`]: a frozen generator (and, when known, its discriminator) with a name
-//!   and the step it was taken at — the live run's latest snapshot, a shipped
+//! - [`Model`]: the frozen seams of a model of any family with a decoder — its decoder,
+//!   and where the family has them its encoder and its scorer (a GAN's discriminator) — with
+//!   a name and the step it was taken at: the live run's latest snapshot, a shipped
 //!   pretrained model, or a checkpoint file.
 //! - Interpolation ([`lerp`], [`slerp`], [`path`]) and arithmetic ([`arithmetic`]).
 //! - [`recipe`]: a copyable text that reproduces one image (model, step, seed, z).
@@ -22,7 +23,8 @@ use std::sync::Arc;
 
 use candle_core::Tensor;
 
-use crate::nets::{DiscriminatorSnapshot, GanConfig, GeneratorSnapshot, IMAGE_SIDE};
+use crate::family::{Decoder, Encoder, ModelSpec, Scorer, Seams};
+use crate::nets::IMAGE_SIDE;
 use crate::rng::Rng;
 
 /// Pixels in one image.
@@ -37,10 +39,14 @@ pub struct Model {
     pub source: String,
     /// Iterations of training behind it.
     pub step: u64,
-    /// The generator.
-    pub generator: Arc<GeneratorSnapshot>,
-    /// The discriminator, when the source has one (scores along an interpolation).
-    pub discriminator: Option<Arc<DiscriminatorSnapshot>>,
+    /// The family and its config.
+    pub spec: ModelSpec,
+    /// z → image.
+    pub decoder: Arc<dyn Decoder>,
+    /// image → z, when the family has an encoder (autoencoders, VAEs).
+    pub encoder: Option<Arc<dyn Encoder>>,
+    /// image → D's verdict, when the family has a scorer (GANs): scores along an interpolation.
+    pub scorer: Option<Arc<dyn Scorer>>,
 }
 
 impl std::fmt::Debug for Model {
@@ -49,64 +55,88 @@ impl std::fmt::Debug for Model {
             .field("name", &self.name)
             .field("source", &self.source)
             .field("step", &self.step)
-            .field("config", &self.generator.config)
-            .field("has_discriminator", &self.discriminator.is_some())
+            .field("spec", &self.spec)
+            .field("has_encoder", &self.encoder.is_some())
+            .field("has_scorer", &self.scorer.is_some())
             .finish()
     }
 }
 
 impl Model {
-    /// The architecture.
-    pub fn config(&self) -> GanConfig {
-        self.generator.config
+    /// A model from its seams; refuses a family without a decoder.
+    pub fn from_seams(
+        name: impl Into<String>,
+        source: impl Into<String>,
+        step: u64,
+        spec: ModelSpec,
+        seams: Seams,
+    ) -> candle_core::Result<Self> {
+        let Some(decoder) = seams.decoder else {
+            candle_core::bail!("a {} has no decoder to explore", spec.label());
+        };
+        Ok(Self {
+            name: name.into(),
+            source: source.into(),
+            step,
+            spec,
+            decoder,
+            encoder: seams.encoder,
+            scorer: seams.scorer,
+        })
+    }
+
+    /// The family and its config.
+    pub fn config(&self) -> &ModelSpec {
+        &self.spec
     }
 
     /// Size of z.
     pub fn latent_dim(&self) -> usize {
-        self.generator.config.latent_dim
+        self.decoder.latent_dim()
+    }
+
+    fn z_tensor(&self, z: &[f32]) -> candle_core::Result<Tensor> {
+        let l = self.latent_dim();
+        check_len(z.len(), l)?;
+        Tensor::from_slice(z, (z.len() / l, l), self.decoder.device())
     }
 
     /// Decodes latent vectors (flat, `latent_dim` each) into 8-bit 28×28 images, 784 bytes each.
     pub fn decode(&self, z: &[f32]) -> candle_core::Result<Vec<u8>> {
-        check_len(z.len(), self.latent_dim())?;
-        self.generator.decode_to_u8(z)
+        crate::nets::images_to_u8(&self.decoder.decode(&self.z_tensor(z)?)?)
     }
 
     /// Decodes latent vectors into images in [-1, 1] as one flat vector (784 values each).
     pub fn decode_f32(&self, z: &[f32]) -> candle_core::Result<Vec<f32>> {
-        let l = self.latent_dim();
-        check_len(z.len(), l)?;
-        let zt = Tensor::from_slice(z, (z.len() / l, l), self.generator.device())?;
-        self.generator.decode(&zt)?.flatten_all()?.to_vec1()
+        self.decoder.decode(&self.z_tensor(z)?)?.flatten_all()?.to_vec1()
     }
 
-    /// D's probability "real" for the images of latent vectors `z`, if the model has a discriminator.
+    /// D's probability "real" for the images of latent vectors `z`, if the model has a scorer.
     pub fn score(&self, z: &[f32]) -> candle_core::Result<Option<Vec<f32>>> {
-        let Some(d) = &self.discriminator else {
+        let Some(d) = &self.scorer else {
             return Ok(None);
         };
-        let l = self.latent_dim();
-        check_len(z.len(), l)?;
-        let zt = Tensor::from_slice(z, (z.len() / l, l), self.generator.device())?;
-        let images = self.generator.decode(&zt)?;
+        let images = self.decoder.decode(&self.z_tensor(z)?)?;
         d.probabilities(&images).map(Some)
     }
-}
 
-impl Model {
     /// D's probability "real" for 28×28 8-bit images laid one after another (0 = black = −1,
-    /// 255 = +1, as the generator's output is rounded), if the model has a discriminator.
+    /// 255 = +1, as the generator's output is rounded), if the model has a scorer.
     pub fn score_images(&self, pixels: &[u8]) -> candle_core::Result<Option<Vec<f32>>> {
-        let Some(d) = &self.discriminator else {
+        let Some(d) = &self.scorer else {
             return Ok(None);
         };
-        if pixels.is_empty() || !pixels.len().is_multiple_of(PIXELS) {
-            candle_core::bail!("{} bytes are not a whole number of 28×28 images", pixels.len());
-        }
-        let n = pixels.len() / PIXELS;
-        let values: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 127.5 - 1.0).collect();
-        let images = Tensor::from_vec(values, (n, 1, IMAGE_SIDE, IMAGE_SIDE), self.generator.device())?;
+        let images = crate::family::images_from_u8(pixels, self.decoder.device())?;
         d.probabilities(&images).map(Some)
+    }
+
+    /// The codes of 28×28 8-bit images (flat, `latent_dim` each), if the model has an encoder.
+    pub fn encode_images(&self, pixels: &[u8]) -> candle_core::Result<Option<Vec<f32>>> {
+        let Some(e) = &self.encoder else {
+            return Ok(None);
+        };
+        let images = crate::family::images_from_u8(pixels, self.decoder.device())?;
+        e.encode(&images)?.flatten_all()?.to_vec1().map(Some)
     }
 }
 

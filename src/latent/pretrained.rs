@@ -1,7 +1,7 @@
 //! The pretrained models shipped in `models/` and embedded in the binary, so the
 //! explorer is useful at first launch, before any training and with no file at
 //! run time. Each was produced by `latent-lab train` (recipes in `models/README.md`)
-//! and stored as f16 weights of both networks, without optimizer state.
+//! and stored as f16 weights of its networks, without optimizer state.
 
 use std::path::Path;
 
@@ -68,7 +68,7 @@ impl Pretrained {
         Checkpoint::from_bytes(self.bytes, &Path::new("models").join(self.file))
     }
 
-    /// Builds the model (both networks) on `device`.
+    /// Builds the model (its seams) on `device`.
     pub fn load(&self, device: &Device) -> Result<Model, CheckpointError> {
         let ck = self.checkpoint()?;
         Model::from_checkpoint(&ck, self.label, self.source(), device)
@@ -76,20 +76,19 @@ impl Pretrained {
 }
 
 impl Model {
-    /// Both networks of a checkpoint, frozen; `name` for people, `source` for recipes.
+    /// The seams of a checkpoint's model, frozen; `name` for people, `source` for recipes.
     pub fn from_checkpoint(
         ck: &Checkpoint,
         name: impl Into<String>,
         source: impl Into<String>,
         device: &Device,
     ) -> Result<Model, CheckpointError> {
-        let (g, d) = ck.snapshots(None, device)?;
-        Ok(Model {
-            name: name.into(),
-            source: source.into(),
-            step: ck.meta.step,
-            generator: std::sync::Arc::new(g),
-            discriminator: Some(std::sync::Arc::new(d)),
+        let seams = ck.seams(None, device)?;
+        Model::from_seams(name, source, ck.meta.step, ck.meta.model.clone(), seams).map_err(|source| {
+            CheckpointError::Candle {
+                path: ck.path.clone(),
+                source,
+            }
         })
     }
 

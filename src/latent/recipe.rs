@@ -9,12 +9,37 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nets::GanConfig;
+use crate::family::ModelSpec;
 
 /// The value of `format` in every recipe.
 pub const FORMAT: &str = "latent-lab-recipe";
 /// The current recipe version.
 pub const VERSION: u32 = 1;
+
+/// The model a recipe names: the family id and the latent size (the fields, `kind` and
+/// `latent_dim`, are those of the first recipes, so old recipes still read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipeModel {
+    /// The family id ("mlp-gan", "vae", …).
+    pub kind: String,
+    /// The size of z.
+    pub latent_dim: usize,
+}
+
+impl RecipeModel {
+    /// The recipe model of a spec.
+    pub fn of(spec: &ModelSpec) -> Self {
+        Self {
+            kind: spec.family.clone(),
+            latent_dim: spec.latent_dim().unwrap_or(0),
+        }
+    }
+
+    /// The family's label for people, or its id.
+    pub fn label(&self) -> &str {
+        crate::family::find(&self.kind).map_or(self.kind.as_str(), |f| f.label())
+    }
+}
 
 /// Everything needed to reproduce one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,8 +48,8 @@ pub struct Recipe {
     pub format: String,
     /// [`VERSION`] when written.
     pub version: u32,
-    /// The architecture.
-    pub model: GanConfig,
+    /// The family and latent size.
+    pub model: RecipeModel,
     /// Where the weights came from ("pretrained:mlp-gan", "live run", a checkpoint's file name).
     pub source: String,
     /// Iterations of training behind the weights.
@@ -58,19 +83,19 @@ pub enum RecipeError {
     #[error(
         "this recipe is for a {} with latent size {}, but the model shown is a {} with latent size {}; \
          switch to a matching model to reproduce it",
-        recipe.kind.label(), recipe.latent_dim, current.kind.label(), current.latent_dim
+        recipe.label(), recipe.latent_dim, current.label(), current.latent_dim
     )]
     WrongModel {
         /// What the recipe needs.
-        recipe: GanConfig,
+        recipe: RecipeModel,
         /// What is loaded.
-        current: GanConfig,
+        current: RecipeModel,
     },
 }
 
 impl Recipe {
     /// A recipe for `z` decoded by a `model` from `source` at `step`.
-    pub fn new(model: GanConfig, source: impl Into<String>, step: u64, seed: Option<u64>, z: Vec<f32>) -> Self {
+    pub fn new(model: RecipeModel, source: impl Into<String>, step: u64, seed: Option<u64>, z: Vec<f32>) -> Self {
         Self {
             format: FORMAT.to_string(),
             version: VERSION,
@@ -110,10 +135,11 @@ impl Recipe {
     }
 
     /// Refuses the recipe if `current` is another architecture than the recipe's.
-    pub fn check_model(&self, current: GanConfig) -> Result<(), RecipeError> {
+    pub fn check_model(&self, current: &ModelSpec) -> Result<(), RecipeError> {
+        let current = RecipeModel::of(current);
         if self.model != current {
             return Err(RecipeError::WrongModel {
-                recipe: self.model,
+                recipe: self.model.clone(),
                 current,
             });
         }
@@ -183,11 +209,18 @@ mod z_text {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nets::ModelKind;
+
     use crate::rng::Rng;
 
-    fn config(kind: ModelKind, latent_dim: usize) -> GanConfig {
-        GanConfig { kind, latent_dim }
+    fn config(kind: &str, latent_dim: usize) -> RecipeModel {
+        RecipeModel {
+            kind: kind.into(),
+            latent_dim,
+        }
+    }
+
+    fn spec(kind: &str, latent_dim: usize) -> ModelSpec {
+        ModelSpec::of(kind).unwrap().with_latent_dim(latent_dim)
     }
 
     #[test]
@@ -198,13 +231,7 @@ mod tests {
             z[0] = f32::MIN_POSITIVE;
             z[1] = -3.4028235e38;
             z[2] = 1.0e-45;
-            let r = Recipe::new(
-                config(ModelKind::Dcgan, 100),
-                "pretrained:dcgan",
-                1234,
-                Some(7),
-                z.clone(),
-            );
+            let r = Recipe::new(config("dcgan", 100), "pretrained:dcgan", 1234, Some(7), z.clone());
             let back = Recipe::parse(&r.to_text()).expect("parses");
             assert_eq!(back, r);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -214,20 +241,20 @@ mod tests {
 
     #[test]
     fn a_recipe_for_another_model_is_refused_clearly() {
-        let r = Recipe::new(config(ModelKind::Dcgan, 100), "live run", 5, None, vec![0.0; 100]);
-        let e = r.check_model(config(ModelKind::MlpGan, 100)).unwrap_err();
+        let r = Recipe::new(config("dcgan", 100), "live run", 5, None, vec![0.0; 100]);
+        let e = r.check_model(&spec("mlp-gan", 100)).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, RecipeError::WrongModel { .. }));
         assert!(msg.contains("DCGAN") && msg.contains("MLP GAN"), "{msg}");
-        let e = r.check_model(config(ModelKind::Dcgan, 2)).unwrap_err();
+        let e = r.check_model(&spec("dcgan", 2)).unwrap_err();
         assert!(e.to_string().contains("latent size 2"), "{e}");
-        assert!(r.check_model(config(ModelKind::Dcgan, 100)).is_ok());
+        assert!(r.check_model(&spec("dcgan", 100)).is_ok());
     }
 
     #[test]
     fn bad_recipes_give_their_own_errors() {
         assert!(matches!(Recipe::parse("hello"), Err(RecipeError::Parse(_))));
-        let r = Recipe::new(config(ModelKind::MlpGan, 3), "x", 0, None, vec![1.0, 2.0, 3.0]);
+        let r = Recipe::new(config("mlp-gan", 3), "x", 0, None, vec![1.0, 2.0, 3.0]);
         let short = r.to_text().replace("1 2 3", "1 2");
         assert_eq!(
             Recipe::parse(&short),
@@ -241,7 +268,7 @@ mod tests {
 
     #[test]
     fn z_text_takes_recipes_or_plain_numbers() {
-        let r = Recipe::new(config(ModelKind::MlpGan, 2), "x", 0, None, vec![0.5, -1.25]);
+        let r = Recipe::new(config("mlp-gan", 2), "x", 0, None, vec![0.5, -1.25]);
         let text = format!("# two vectors\n{}\n1, 2\n", r.to_text());
         assert_eq!(parse_z_text(&text, 2), Ok(vec![0.5, -1.25, 1.0, 2.0]));
         assert!(parse_z_text("1 2 3", 2).unwrap_err().contains("line 1: 3 values"));

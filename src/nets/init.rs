@@ -3,18 +3,28 @@
 //! candle's `VarBuilder` initialises from an unseeded RNG; after building a
 //! network we overwrite every variable, in sorted name order, from the seeded
 //! [`Rng`]. The schemes follow what each model's reference uses:
-//! - MLP GAN: PyTorch's `nn.Linear` default, weight and bias ~ U(±1/√fan_in);
-//! - DCGAN: the paper's N(0, 0.02) for conv/linear weights, zero biases,
+//! - [`InitScheme::Torch`] (MLP GAN, autoencoders, VAEs): PyTorch's `nn.Linear` / `nn.Conv2d`
+//!   default, weight and bias ~ U(±1/√fan_in), fan_in = the weight's size over its first axis;
+//! - [`InitScheme::Dcgan`]: the paper's N(0, 0.02) for conv/linear weights, zero biases,
 //!   batch-norm scale ~ N(1, 0.02) and shift 0.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarMap;
 
-use super::{ModelKind, sorted_vars};
+use super::sorted_vars;
 use crate::rng::Rng;
 
+/// How a network's weights are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitScheme {
+    /// PyTorch's default for linear and convolution layers: U(±1/√fan_in).
+    Torch,
+    /// The DCGAN paper's N(0, 0.02), batch-norm scale N(1, 0.02), zero biases.
+    Dcgan,
+}
+
 /// Overwrites every variable of `vars` with values drawn from `rng`.
-pub fn init_vars(vars: &VarMap, kind: ModelKind, rng: &mut Rng) -> Result<()> {
+pub fn init_vars(vars: &VarMap, kind: InitScheme, rng: &mut Rng) -> Result<()> {
     let all = sorted_vars(vars);
     for (name, var) in &all {
         let shape = var.shape().clone();
@@ -27,18 +37,20 @@ pub fn init_vars(vars: &VarMap, kind: ModelKind, rng: &mut Rng) -> Result<()> {
             vec![1.0; n]
         } else {
             match kind {
-                ModelKind::MlpGan => {
-                    // fan_in = input features of this layer's weight (out, in).
+                InitScheme::Torch => {
+                    // fan_in = the weight's size over its first axis: input features of a
+                    // linear layer (out, in), in·k·k of a convolution (out, in, k, k), out·k·k
+                    // of a transposed one (in, out, k, k), as torch's `_calculate_fan_in`.
                     let fan_in = all
                         .iter()
                         .find(|(n, _)| n == &format!("{layer}.weight"))
-                        .and_then(|(_, w)| w.dims().get(1).copied())
+                        .map(|(_, w)| w.dims().iter().skip(1).product::<usize>())
                         .unwrap_or(1)
                         .max(1);
                     let bound = 1.0 / (fan_in as f64).sqrt();
                     rng.uniform_vec(n, -bound, bound)
                 }
-                ModelKind::Dcgan => {
+                InitScheme::Dcgan => {
                     if name.ends_with("bias") {
                         vec![0.0; n]
                     } else if is_bn {

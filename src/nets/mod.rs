@@ -22,70 +22,41 @@ use serde::{Deserialize, Serialize};
 /// Images the models produce and take: 1 channel, 28×28.
 pub const IMAGE_SIDE: usize = crate::data::IMAGE_SIDE;
 
-/// Which family of GAN.
+/// Which GAN architecture (the `mlp-gan` and `dcgan` families).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
+pub enum GanArch {
     /// The classic fully connected GAN: G z → 256 → 512 → 1024 → 784, D 784 → 512 → 256 → 1.
     MlpGan,
     /// A small DCGAN: transposed convolutions in G, strided convolutions in D.
     Dcgan,
 }
 
-impl ModelKind {
-    /// All kinds, in menu order.
-    pub const ALL: [ModelKind; 2] = [ModelKind::MlpGan, ModelKind::Dcgan];
-
-    /// The name used on the command line and in files ("mlp-gan", "dcgan").
+impl GanArch {
+    /// The family id of this architecture ("mlp-gan", "dcgan").
     pub fn id(self) -> &'static str {
         match self {
-            ModelKind::MlpGan => "mlp-gan",
-            ModelKind::Dcgan => "dcgan",
+            GanArch::MlpGan => "mlp-gan",
+            GanArch::Dcgan => "dcgan",
         }
     }
 
-    /// A name for people.
-    pub fn label(self) -> &'static str {
+    /// How its weights are initialised.
+    pub fn init_scheme(self) -> init::InitScheme {
         match self {
-            ModelKind::MlpGan => "MLP GAN",
-            ModelKind::Dcgan => "DCGAN",
+            GanArch::MlpGan => init::InitScheme::Torch,
+            GanArch::Dcgan => init::InitScheme::Dcgan,
         }
     }
 }
 
-impl std::fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-impl std::str::FromStr for ModelKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        ModelKind::ALL
-            .into_iter()
-            .find(|k| k.id() == s)
-            .ok_or_else(|| format!("unknown model '{s}' (expected mlp-gan or dcgan)"))
-    }
-}
-
-/// What defines a GAN's architecture. Saved next to its weights.
+/// What defines a GAN's networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct GanConfig {
-    /// The model family.
-    pub kind: ModelKind,
+    /// The architecture.
+    pub arch: GanArch,
     /// Size of the latent vector z (2 works, for teaching).
     pub latent_dim: usize,
-}
-
-impl Default for GanConfig {
-    fn default() -> Self {
-        Self {
-            kind: ModelKind::MlpGan,
-            latent_dim: 100,
-        }
-    }
 }
 
 /// Maps latent vectors to images.
@@ -200,15 +171,21 @@ impl Gan {
     /// Builds both networks with weights drawn from `seed`.
     pub fn new(config: GanConfig, seed: u64, device: &Device) -> Result<Self> {
         let gan = Self::new_uninit(config, device)?;
-        init::init_vars(&gan.g_vars, config.kind, &mut crate::rng::Rng::derive(seed, "init.g"))?;
-        init::init_vars(&gan.d_vars, config.kind, &mut crate::rng::Rng::derive(seed, "init.d"))?;
+        gan.init_weights(seed)?;
         Ok(gan)
+    }
+
+    /// Overwrites both networks' weights with values drawn from `seed`.
+    pub fn init_weights(&self, seed: u64) -> Result<()> {
+        let scheme = self.config.arch.init_scheme();
+        init::init_vars(&self.g_vars, scheme, &mut crate::rng::Rng::derive(seed, "init.g"))?;
+        init::init_vars(&self.d_vars, scheme, &mut crate::rng::Rng::derive(seed, "init.d"))
     }
 
     /// Builds both networks with placeholder weights, to be overwritten (e.g. from a checkpoint).
     pub fn new_uninit(config: GanConfig, device: &Device) -> Result<Self> {
-        if config.latent_dim == 0 {
-            candle_core::bail!("latent size must be at least 1");
+        if let Err(e) = crate::family::check_latent_dim(config.latent_dim) {
+            candle_core::bail!("{e}");
         }
         let g_vars = VarMap::new();
         let d_vars = VarMap::new();
@@ -377,14 +354,32 @@ fn build(
     g_vb: VarBuilder,
     d_vb: VarBuilder,
 ) -> Result<(Box<dyn Generator>, Box<dyn Discriminator>)> {
-    Ok(match config.kind {
-        ModelKind::MlpGan => (
+    Ok(match config.arch {
+        GanArch::MlpGan => (
             Box::new(mlp::MlpGenerator::new(config.latent_dim, g_vb)?),
             Box::new(mlp::MlpDiscriminator::new(d_vb)?),
         ),
-        ModelKind::Dcgan => (
+        GanArch::Dcgan => (
             Box::new(dcgan::DcganGenerator::new(config.latent_dim, g_vb)?),
             Box::new(dcgan::DcganDiscriminator::new(d_vb)?),
         ),
     })
+}
+
+impl crate::family::Decoder for GeneratorSnapshot {
+    fn latent_dim(&self) -> usize {
+        self.config.latent_dim
+    }
+    fn decode(&self, z: &Tensor) -> Result<Tensor> {
+        GeneratorSnapshot::decode(self, z)
+    }
+    fn device(&self) -> &Device {
+        &self.device
+    }
+}
+
+impl crate::family::Scorer for DiscriminatorSnapshot {
+    fn probabilities(&self, images: &Tensor) -> Result<Vec<f32>> {
+        DiscriminatorSnapshot::probabilities(self, images)
+    }
 }

@@ -8,9 +8,10 @@
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Linear, VarBuilder, VarMap, linear};
 
+use super::init::InitScheme;
 use super::init::init_vars;
 use super::mlp::{LEAKY_SLOPE, leaky_relu};
-use super::{ModelKind, sorted_vars};
+use super::sorted_vars;
 use crate::rng::Rng;
 
 /// Width of the hidden layers of both toy networks.
@@ -82,8 +83,8 @@ impl ToyGan {
             VarBuilder::from_varmap(&g_vars, DType::F32, device),
         )?;
         let d = ToyMlp::new(data_dim, 1, VarBuilder::from_varmap(&d_vars, DType::F32, device))?;
-        init_vars(&g_vars, ModelKind::MlpGan, &mut Rng::derive(seed, "toy.init.g"))?;
-        init_vars(&d_vars, ModelKind::MlpGan, &mut Rng::derive(seed, "toy.init.d"))?;
+        init_vars(&g_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.g"))?;
+        init_vars(&d_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.d"))?;
         Ok(Self {
             latent_dim,
             data_dim,

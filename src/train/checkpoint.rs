@@ -1,15 +1,17 @@
-//! Checkpoints: one `.safetensors` file holding the generator's and the
-//! discriminator's weights, both optimizers' state and, in the file's JSON
-//! metadata, everything else a run needs to resume exactly (model config,
-//! hyperparameters, step counters, random stream, dataset name).
+//! Checkpoints: one `.safetensors` file for every family, holding each network's weights,
+//! each optimizer group's state and, in the file's JSON metadata, everything else a run
+//! needs to resume exactly (the family and its config, hyperparameters, step counters,
+//! random stream, dataset name).
 //!
-//! Tensor names: `g.<var>`, `d.<var>`, `opt_g.m.<var>`, `opt_g.v.<var>`,
-//! `opt_d.m.<var>`, `opt_d.v.<var>`. Writes are atomic (a temporary file in the
-//! same folder, then a rename), so a crash mid-save never leaves a broken file.
-//! Loading builds the model from the saved config first, then checks every
+//! Tensor names: `<network>.<var>` (a GAN: `g.…`, `d.…`; an autoencoder: `enc.…`, `dec.…`)
+//! and `opt_<group>.m.<var>`, `opt_<group>.v.<var>`. Files of the first format (version 1,
+//! GANs only, written before the family interface) have the same tensor names and still
+//! load: their metadata is read and converted. Writes are atomic (a temporary file in the
+//! same folder, then a rename), so a crash mid-save never leaves a broken file. Loading
+//! checks the declared model (its family and sizes) before building it, then checks every
 //! tensor's name and shape and says exactly what does not match.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,15 +19,17 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::optim::OptimizerConfig;
 use super::trainer::{TrainConfig, TrainError, Trainer};
 use crate::data::Dataset;
-use crate::nets::{DiscriminatorSnapshot, Gan, GanConfig, GeneratorSnapshot, ModelKind, sorted_vars};
+use crate::family::{FamilyModel, ModelSpec, Seams};
+use crate::nets::sorted_vars;
 use crate::rng::Rng;
 
 /// The value of `format` in every Latent Lab checkpoint.
 pub const FORMAT: &str = "latent-lab-checkpoint";
-/// The current format version.
-pub const FORMAT_VERSION: u32 = 1;
+/// The current format version (2: any family; 1: GANs only, still read).
+pub const FORMAT_VERSION: u32 = 2;
 /// The metadata key that holds [`CheckpointMeta`] as JSON.
 pub const META_KEY: &str = "latent_lab";
 
@@ -36,18 +40,16 @@ pub struct CheckpointMeta {
     pub format: String,
     /// [`FORMAT_VERSION`] when written.
     pub version: u32,
-    /// Model architecture.
-    pub model: GanConfig,
+    /// The family and its config.
+    pub model: ModelSpec,
     /// Hyperparameters at the time of saving.
     pub train: TrainConfig,
     /// Iterations completed.
     pub step: u64,
-    /// Discriminator updates applied.
-    pub d_updates: u64,
-    /// Generator updates applied.
-    pub g_updates: u64,
-    /// Updates each optimizer had applied (Adam's bias correction needs it).
-    pub opt_steps: (u64, u64),
+    /// Updates each optimizer group had applied, by group id.
+    pub updates: BTreeMap<String, u64>,
+    /// Updates each optimizer had counted (Adam's bias correction needs it), by group id.
+    pub opt_steps: BTreeMap<String, u64>,
     /// Name of the dataset trained on.
     pub dataset: String,
     /// The random stream, so a resumed run draws the same batches.
@@ -56,6 +58,83 @@ pub struct CheckpointMeta {
     pub has_optimizer: bool,
     /// The program that wrote it.
     pub written_by: String,
+}
+
+/// The metadata of the first format (GANs only), converted on reading.
+#[derive(Deserialize)]
+struct MetaV1 {
+    format: String,
+    version: u32,
+    model: ModelV1,
+    train: TrainV1,
+    step: u64,
+    d_updates: u64,
+    g_updates: u64,
+    opt_steps: (u64, u64),
+    dataset: String,
+    rng: Rng,
+    has_optimizer: bool,
+    written_by: String,
+}
+
+#[derive(Deserialize)]
+struct ModelV1 {
+    kind: String,
+    latent_dim: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+struct TrainV1 {
+    batch_size: usize,
+    k: usize,
+    g_loss: super::GeneratorLoss,
+    opt_g: OptimizerConfig,
+    opt_d: OptimizerConfig,
+    seed: u64,
+}
+
+impl Default for TrainV1 {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            k: 1,
+            g_loss: super::GeneratorLoss::NonSaturating,
+            opt_g: OptimizerConfig::default(),
+            opt_d: OptimizerConfig::default(),
+            seed: 0,
+        }
+    }
+}
+
+impl MetaV1 {
+    fn convert(self) -> CheckpointMeta {
+        let config = serde_json::json!({
+            "latent_dim": self.model.latent_dim,
+            "k": self.train.k,
+            "g_loss": self.train.g_loss,
+        });
+        CheckpointMeta {
+            format: self.format,
+            version: self.version,
+            model: ModelSpec {
+                family: self.model.kind,
+                config,
+            },
+            train: TrainConfig {
+                batch_size: self.train.batch_size,
+                seed: self.train.seed,
+                optimizers: BTreeMap::from([("g".into(), self.train.opt_g), ("d".into(), self.train.opt_d)]),
+            },
+            step: self.step,
+            updates: BTreeMap::from([("g".into(), self.g_updates), ("d".into(), self.d_updates)]),
+            opt_steps: BTreeMap::from([("g".into(), self.opt_steps.0), ("d".into(), self.opt_steps.1)]),
+            dataset: self.dataset,
+            rng: self.rng,
+            has_optimizer: self.has_optimizer,
+            written_by: self.written_by,
+        }
+    }
 }
 
 /// How to store the tensors.
@@ -104,16 +183,22 @@ pub enum CheckpointError {
         message: String,
     },
     /// A checkpoint of another model than the one asked for.
-    #[error("{path}: this checkpoint holds a {found} model (latent size {latent_dim}), not a {expected}")]
+    #[error("{path}: this checkpoint holds a {found} model, not a {expected}")]
     WrongModel {
         /// The file.
         path: PathBuf,
-        /// Model kind in the file.
-        found: ModelKind,
-        /// Its latent size.
-        latent_dim: usize,
-        /// Model kind asked for.
-        expected: ModelKind,
+        /// The model in the file, in words ("vae (latent 2)").
+        found: String,
+        /// The family asked for.
+        expected: String,
+    },
+    /// The model the file declares cannot be built (unknown family, absurd sizes).
+    #[error("{path}: {message}")]
+    BadModel {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
     /// A tensor is missing, unexpected, or of the wrong shape.
     #[error("{path}: tensor {tensor}: {problem}")]
@@ -161,35 +246,41 @@ pub struct Checkpoint {
 
 /// Saves the trainer's full state to `path`, atomically.
 pub fn save(trainer: &Trainer, path: &Path, options: SaveOptions) -> Result<(), CheckpointError> {
-    let gan = trainer.gan();
     let candle = |source| CheckpointError::Candle {
         path: path.to_path_buf(),
         source,
     };
+    let family = trainer.family();
     let mut tensors: Vec<(String, Tensor)> = Vec::new();
-    for (prefix, map) in [("g", &gan.g_vars), ("d", &gan.d_vars)] {
+    for (prefix, map) in trainer.model().networks() {
         for (name, var) in sorted_vars(map) {
             let t = var.as_tensor().to_dtype(options.dtype).map_err(candle)?;
             tensors.push((format!("{prefix}.{name}"), t));
         }
     }
+    let groups = family.optimizer_groups();
     if options.include_optimizer {
-        for (prefix, opt) in [("opt_g", trainer.opt_g()), ("opt_d", trainer.opt_d())] {
+        for (g, opt) in groups.iter().zip(trainer.optimizers()) {
             for (name, t) in opt.state_tensors() {
-                tensors.push((format!("{prefix}.{name}"), t));
+                tensors.push((format!("opt_{}.{name}", g.id), t));
             }
         }
     }
-    let (d_updates, g_updates) = trainer.updates();
+    let by_group = |f: &dyn Fn(usize) -> u64| -> BTreeMap<String, u64> {
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.to_string(), f(i)))
+            .collect()
+    };
     let meta = CheckpointMeta {
         format: FORMAT.into(),
         version: FORMAT_VERSION,
-        model: gan.config,
-        train: trainer.config(),
+        model: trainer.spec(),
+        train: trainer.config().clone(),
         step: trainer.step(),
-        d_updates,
-        g_updates,
-        opt_steps: (trainer.opt_g().steps(), trainer.opt_d().steps()),
+        updates: by_group(&|i| trainer.updates()[i]),
+        opt_steps: by_group(&|i| trainer.optimizers()[i].steps()),
         dataset: trainer.data().name.clone(),
         rng: trainer.rng().clone(),
         has_optimizer: options.include_optimizer,
@@ -265,8 +356,7 @@ impl Checkpoint {
             .as_ref()
             .and_then(|m| m.get(META_KEY))
             .ok_or_else(|| not_ours("a safetensors file, but not a Latent Lab checkpoint (no latent_lab metadata)"))?;
-        let meta: CheckpointMeta =
-            serde_json::from_str(meta_json).map_err(|e| not_ours(&format!("unreadable Latent Lab metadata: {e}")))?;
+        let meta = parse_meta(meta_json).map_err(|e| not_ours(&format!("unreadable Latent Lab metadata: {e}")))?;
         if meta.format != FORMAT {
             return Err(not_ours(&format!("format is '{}', expected '{FORMAT}'", meta.format)));
         }
@@ -294,13 +384,13 @@ impl Checkpoint {
         })
     }
 
-    fn check_kind(&self, expect: Option<ModelKind>) -> Result<(), CheckpointError> {
+    /// Refuses another family than `expect`.
+    fn check_family(&self, expect: Option<&str>) -> Result<(), CheckpointError> {
         match expect {
-            Some(k) if k != self.meta.model.kind => Err(CheckpointError::WrongModel {
+            Some(id) if id != self.meta.model.family => Err(CheckpointError::WrongModel {
                 path: self.path.clone(),
-                found: self.meta.model.kind,
-                latent_dim: self.meta.model.latent_dim,
-                expected: k,
+                found: self.meta.model.to_string(),
+                expected: id.to_string(),
             }),
             _ => Ok(()),
         }
@@ -316,22 +406,18 @@ impl Checkpoint {
 
     /// Copies the tensors under `prefix.` into `map`'s variables, checking names and shapes both ways.
     fn fill(&self, prefix: &str, map: &candle_nn::VarMap, device: &Device) -> Result<(), CheckpointError> {
+        let model = &self.meta.model.family;
         let vars = sorted_vars(map);
         for (name, var) in &vars {
             let key = format!("{prefix}.{name}");
             let t = self
                 .tensors
                 .get(&key)
-                .ok_or_else(|| self.tensor_err(&key, format!("missing (a {} needs it)", self.meta.model.kind)))?;
+                .ok_or_else(|| self.tensor_err(&key, format!("missing (a {model} needs it)")))?;
             if t.dims() != var.dims() {
                 return Err(self.tensor_err(
                     &key,
-                    format!(
-                        "shape {:?} in the file, but a {} needs {:?}",
-                        t.dims(),
-                        self.meta.model.kind,
-                        var.dims()
-                    ),
+                    format!("shape {:?} in the file, but a {model} needs {:?}", t.dims(), var.dims()),
                 ));
             }
             let t = t.to_device(device).map_err(|source| CheckpointError::Candle {
@@ -350,53 +436,50 @@ impl Checkpoint {
             .filter(|k| k.starts_with(&p))
             .find(|k| !vars.iter().any(|(n, _)| &format!("{prefix}.{n}") == *k))
         {
-            return Err(self.tensor_err(extra, format!("not part of a {} model", self.meta.model.kind)));
+            return Err(self.tensor_err(extra, format!("not part of a {model} model")));
         }
         Ok(())
     }
 
-    /// Builds the GAN this checkpoint holds, refusing another kind than `expect`.
-    pub fn build_gan(&self, expect: Option<ModelKind>, device: &Device) -> Result<Gan, CheckpointError> {
-        self.check_kind(expect)?;
-        let gan = Gan::new_uninit(self.meta.model, device).map_err(|source| CheckpointError::Candle {
+    /// Builds the model this checkpoint holds, refusing another family than `expect`. The
+    /// declared model is checked (known family, sizes within bounds) before anything is
+    /// allocated for it.
+    pub fn build_model(&self, expect: Option<&str>, device: &Device) -> Result<Box<dyn FamilyModel>, CheckpointError> {
+        self.check_family(expect)?;
+        let bad = |e: TrainError| CheckpointError::BadModel {
             path: self.path.clone(),
-            source,
-        })?;
-        self.fill("g", &gan.g_vars, device)?;
-        self.fill("d", &gan.d_vars, device)?;
-        Ok(gan)
+            message: e.to_string(),
+        };
+        let family = self.meta.model.family().map_err(bad)?;
+        let config = family.normalize(&self.meta.model.config).map_err(bad)?;
+        let model = family.build(&config, device).map_err(bad)?;
+        let known: Vec<&str> = model.networks().iter().map(|(n, _)| *n).collect();
+        for (name, map) in model.networks() {
+            self.fill(name, map, device)?;
+        }
+        if let Some(extra) = self
+            .tensors
+            .keys()
+            .find(|k| !k.starts_with("opt_") && !known.iter().any(|n| k.starts_with(&format!("{n}."))))
+        {
+            return Err(self.tensor_err(extra, format!("not part of a {} model", self.meta.model.family)));
+        }
+        Ok(model)
     }
 
-    /// The generator alone.
-    pub fn generator(&self, expect: Option<ModelKind>, device: &Device) -> Result<GeneratorSnapshot, CheckpointError> {
-        let gan = self.build_gan(expect, device)?;
-        gan.snapshot_generator().map_err(|source| CheckpointError::Candle {
+    /// Frozen copies of the model's seams (decoder, encoder, scorer), for exploring.
+    pub fn seams(&self, expect: Option<&str>, device: &Device) -> Result<Seams, CheckpointError> {
+        let model = self.build_model(expect, device)?;
+        model.seams().map_err(|source| CheckpointError::Candle {
             path: self.path.clone(),
             source,
         })
     }
 
-    /// Both networks, frozen, for exploring: the generator and the discriminator.
-    pub fn snapshots(
-        &self,
-        expect: Option<ModelKind>,
-        device: &Device,
-    ) -> Result<(GeneratorSnapshot, DiscriminatorSnapshot), CheckpointError> {
-        let gan = self.build_gan(expect, device)?;
-        let candle = |source| CheckpointError::Candle {
-            path: self.path.clone(),
-            source,
-        };
-        Ok((
-            gan.snapshot_generator().map_err(candle)?,
-            gan.snapshot_discriminator().map_err(candle)?,
-        ))
-    }
-
     /// A trainer that continues this run exactly: weights, optimizer state, counters, random stream.
     pub fn into_trainer(
         self,
-        expect: Option<ModelKind>,
+        expect: Option<&str>,
         data: Arc<Dataset>,
         device: &Device,
     ) -> Result<Trainer, CheckpointError> {
@@ -405,30 +488,29 @@ impl Checkpoint {
                 path: self.path.clone(),
             });
         }
-        let gan = self.build_gan(expect, device)?;
+        let model = self.build_model(expect, device)?;
         let train_err = |e: TrainError| CheckpointError::Train {
             path: self.path.clone(),
             source: Box::new(e),
         };
-        let mut trainer = Trainer::from_parts(gan, self.meta.train, data, self.meta.rng.clone()).map_err(train_err)?;
-        let (opt_g, opt_d) = trainer.optimizers_mut();
-        for (prefix, opt, t) in [
-            ("opt_g", opt_g, self.meta.opt_steps.0),
-            ("opt_d", opt_d, self.meta.opt_steps.1),
-        ] {
+        let mut trainer = Trainer::from_parts(model, self.meta.train.clone(), data, self.meta.rng.clone(), device)
+            .map_err(train_err)?;
+        let groups = trainer.family().optimizer_groups();
+        for (g, opt) in groups.iter().zip(trainer.optimizers_mut()) {
+            let prefix = format!("opt_{}", g.id);
+            let t = self.meta.opt_steps.get(g.id).copied().unwrap_or(0);
             opt.load_state(t, |name| {
                 self.tensors
                     .get(&format!("{prefix}.{name}"))
                     .and_then(|x| x.to_device(device).ok())
             })
-            .map_err(|e| self.tensor_err(prefix, e.to_string()))?;
+            .map_err(|e| self.tensor_err(&prefix, e.to_string()))?;
         }
-        trainer.restore_progress(
-            self.meta.step,
-            self.meta.d_updates,
-            self.meta.g_updates,
-            self.meta.rng.clone(),
-        );
+        let updates: Vec<u64> = groups
+            .iter()
+            .map(|g| self.meta.updates.get(g.id).copied().unwrap_or(0))
+            .collect();
+        trainer.restore_progress(self.meta.step, &updates, self.meta.rng.clone());
         Ok(trainer)
     }
 
@@ -437,5 +519,15 @@ impl Checkpoint {
         let mut v: Vec<String> = self.tensors.keys().cloned().collect();
         v.sort();
         v
+    }
+}
+
+/// Reads checkpoint metadata of either format version.
+fn parse_meta(json: &str) -> Result<CheckpointMeta, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(json)?;
+    if value.get("version").and_then(serde_json::Value::as_u64) == Some(1) {
+        Ok(serde_json::from_value::<MetaV1>(value)?.convert())
+    } else {
+        serde_json::from_value(value)
     }
 }

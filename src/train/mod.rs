@@ -1,6 +1,6 @@
-//! The trainer: Goodfellow et al.'s Algorithm 1 (k discriminator steps, then
-//! one generator step), its losses, optimizers, metrics and checkpoints, and the
-//! small trainer of the toy game on 1-D/2-D data ([`toy`]).
+//! The trainer: the loop every model family shares ([`Trainer`]: the family's step, its
+//! optimizers, the data and the seeded random stream), losses, optimizers, checkpoints, and
+//! the small trainer of the toy game on 1-D/2-D data ([`toy`]).
 //!
 //! Nothing under here knows about egui: the same [`Trainer`] runs behind the
 //! window (on the worker thread) and behind `latent-lab train`.
@@ -15,7 +15,6 @@ pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use loss::GeneratorLoss;
-pub use metrics::{DStep, GStep, StepMetrics};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use toy::{ToyConfig, ToyFrame, ToyTrainer, ToyUpdate};
 pub use trainer::{TrainConfig, TrainError, Trainer};

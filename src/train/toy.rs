@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
 use super::optim::{Optimizer, OptimizerConfig};
-use super::trainer::{TrainError, sigmoid_vec};
+use super::trainer::TrainError;
 use crate::data::toy::{ToyDistribution, kde, sample_drawn};
+use crate::family::gan::sigmoid_vec;
 use crate::nets::toy::ToyGan;
 use crate::nets::{is_trainable, sorted_vars};
 use crate::rng::Rng;

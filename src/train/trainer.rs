@@ -1,67 +1,107 @@
-//! Algorithm 1 of Goodfellow et al. (2014): for each iteration, k discriminator
-//! updates on fresh real and fake batches, then one generator update.
+//! The training loop every family shares: a model of some family, one optimizer per
+//! optimizer group, the data, and one seeded random stream. The family's step decides what
+//! a step does ([`crate::family::FamilyModel::step`]); the loop counts iterations and
+//! updates, validates the schedule, and hands out copies for decoding.
 //!
-//! All randomness (batches, z) comes from one seeded [`Rng`] whose state is part
-//! of the checkpoint, so a run is bit-exact for a seed and resumes exactly.
+//! All randomness (batches, z, noise) comes from one seeded [`Rng`] whose state is part of
+//! the checkpoint, so a run is bit-exact for a seed and resumes exactly.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
-use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
-use super::metrics::{DStep, GStep, StepMetrics};
 use super::optim::{Optimizer, OptimizerConfig};
 use crate::data::{DataError, Dataset};
-use crate::nets::ops::sink::ParamGrads;
-use crate::nets::{DiscriminatorSnapshot, Gan, GanConfig, GeneratorSnapshot, images_to_u8, is_trainable, sorted_vars};
+use crate::family::{self, Family, FamilyModel, ITERATION, ModelSpec, Seams, StepCtx, StepOutput};
 use crate::rng::Rng;
 
-/// Training hyperparameters. All but `seed` may change between steps.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Training hyperparameters every family has. All but `seed` may change between steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
-    /// Images per batch (real and fake each).
+    /// Images per batch (real and fake each, for a GAN).
     pub batch_size: usize,
-    /// Discriminator updates per generator update.
-    pub k: usize,
-    /// The generator's objective.
-    pub g_loss: GeneratorLoss,
-    /// The generator's optimizer.
-    pub opt_g: OptimizerConfig,
-    /// The discriminator's optimizer.
-    pub opt_d: OptimizerConfig,
     /// Seed of the weights and of every batch and z.
     pub seed: u64,
+    /// One optimizer per optimizer group of the family, by group id ("g", "d", "ae");
+    /// a group missing here gets the family's default.
+    pub optimizers: BTreeMap<String, OptimizerConfig>,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             batch_size: 64,
-            k: 1,
-            g_loss: GeneratorLoss::NonSaturating,
-            opt_g: OptimizerConfig::default(),
-            opt_d: OptimizerConfig::default(),
             seed: 0,
+            optimizers: BTreeMap::new(),
         }
     }
 }
 
 impl TrainConfig {
-    /// Checks the values make sense for `model`.
-    pub fn validate(&self) -> Result<(), TrainError> {
-        check_schedule(
-            self.batch_size,
-            " (batch norm needs two samples)",
-            self.k,
-            [self.opt_g.lr, self.opt_d.lr],
-        )
+    /// The defaults for `family`: batch 64, seed 0, the family's optimizer for every group.
+    pub fn for_family(family: &dyn Family) -> Self {
+        Self::default().completed(family)
+    }
+
+    /// This config with an entry for every optimizer group of `family` (defaults where
+    /// missing) and none for groups it does not have.
+    pub fn completed(mut self, family: &dyn Family) -> Self {
+        let groups = family.optimizer_groups();
+        self.optimizers.retain(|id, _| groups.iter().any(|g| g.id == id));
+        for g in groups {
+            self.optimizers
+                .entry(g.id.to_string())
+                .or_insert_with(|| family.default_optimizer());
+        }
+        self
+    }
+
+    /// The optimizer of group `id` (the default when missing).
+    pub fn optimizer(&self, id: &str) -> OptimizerConfig {
+        self.optimizers.get(id).copied().unwrap_or_default()
+    }
+
+    /// Sets the learning rate of every group.
+    pub fn set_all_lr(&mut self, lr: f64) {
+        self.optimizers.values_mut().for_each(|o| o.lr = lr);
+    }
+
+    /// Checks the values make sense for `family`.
+    pub fn validate(&self, family: &dyn Family) -> Result<(), TrainError> {
+        let (min_batch, why) = family.min_batch();
+        if self.batch_size < min_batch {
+            return Err(TrainError::Config(format!(
+                "batch size {} is too small: at least {min_batch}{why}",
+                self.batch_size
+            )));
+        }
+        if self.batch_size > MAX_BATCH {
+            return Err(TrainError::Config(format!(
+                "batch size {} is too large (at most {MAX_BATCH})",
+                self.batch_size
+            )));
+        }
+        for g in family.optimizer_groups() {
+            let lr = self.optimizer(g.id).lr;
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(TrainError::Config(format!(
+                    "{} learning rate {lr} must be positive",
+                    g.label
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
-/// The checks every GAN schedule shares: a batch of at least 2 (`batch_why` says why,
-/// after "at least 2"), k ≥ 1, and positive finite learning rates for G and D.
+/// The largest batch any family accepts.
+pub const MAX_BATCH: usize = 4096;
+
+/// The checks a GAN schedule shares with the toy game: a batch of at least 2 (`batch_why`
+/// says why, after "at least 2"), k ≥ 1, and positive finite learning rates for G and D.
 pub(crate) fn check_schedule(batch_size: usize, batch_why: &str, k: usize, lrs: [f64; 2]) -> Result<(), TrainError> {
     if batch_size < 2 {
         return Err(TrainError::Config(format!(
@@ -114,24 +154,22 @@ impl TrainError {
     }
 }
 
-/// A GAN, its two optimizers, its data and its random stream.
+/// A model of some family, its optimizers, its data and its random stream.
 pub struct Trainer {
-    gan: Gan,
-    opt_g: Optimizer,
-    opt_d: Optimizer,
+    model: Box<dyn FamilyModel>,
+    optimizers: Vec<Optimizer>,
+    updates: Vec<u64>,
     data: Arc<Dataset>,
     rng: Rng,
     config: TrainConfig,
     step: u64,
-    d_updates: u64,
-    g_updates: u64,
-    last_d: DStep,
+    device: Device,
 }
 
 impl std::fmt::Debug for Trainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trainer")
-            .field("gan", &self.gan)
+            .field("family", &self.family().id())
             .field("config", &self.config)
             .field("step", &self.step)
             .field("data", &self.data.name)
@@ -141,83 +179,130 @@ impl std::fmt::Debug for Trainer {
 
 impl Trainer {
     /// A fresh run: weights and random stream from `config.seed`.
-    pub fn new(model: GanConfig, config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
-        let gan = Gan::new(model, config.seed, device)?;
-        Self::from_parts(gan, config, data, Rng::derive(config.seed, "train"))
+    pub fn new(spec: &ModelSpec, config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let family = spec.family()?;
+        let config = config.completed(family);
+        // Check the schedule before allocating the networks.
+        config.validate(family)?;
+        let model = family.build(&family.normalize(&spec.config)?, device)?;
+        model.init_weights(config.seed)?;
+        let rng = Rng::derive(config.seed, "train");
+        Self::from_parts(model, config, data, rng, device)
     }
 
-    /// Assembles a trainer from an existing network (fresh optimizer state).
-    pub fn from_parts(gan: Gan, config: TrainConfig, data: Arc<Dataset>, rng: Rng) -> Result<Self, TrainError> {
-        config.validate()?;
+    /// Assembles a trainer from an existing model (fresh optimizer state).
+    pub fn from_parts(
+        model: Box<dyn FamilyModel>,
+        config: TrainConfig,
+        data: Arc<Dataset>,
+        rng: Rng,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let family = model.family();
+        let config = config.completed(family);
+        config.validate(family)?;
         data.check_model_input()?;
-        let opt_g = Optimizer::new(config.opt_g, trainable(&gan.g_vars))?;
-        let opt_d = Optimizer::new(config.opt_d, trainable(&gan.d_vars))?;
+        let optimizers = family
+            .optimizer_groups()
+            .iter()
+            .map(|g| Optimizer::new(config.optimizer(g.id), family::group_vars(model.as_ref(), g)))
+            .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Self {
-            gan,
-            opt_g,
-            opt_d,
+            updates: vec![0; optimizers.len()],
+            model,
+            optimizers,
             data,
             rng,
             config,
             step: 0,
-            d_updates: 0,
-            g_updates: 0,
-            last_d: DStep::default(),
+            device: device.clone(),
         })
     }
 
-    /// The networks.
-    pub fn gan(&self) -> &Gan {
-        &self.gan
+    /// The family being trained.
+    pub fn family(&self) -> &'static dyn Family {
+        self.model.family()
     }
-    /// The generator's optimizer.
-    pub fn opt_g(&self) -> &Optimizer {
-        &self.opt_g
+    /// The model (its networks).
+    pub fn model(&self) -> &dyn FamilyModel {
+        self.model.as_ref()
     }
-    /// The discriminator's optimizer.
-    pub fn opt_d(&self) -> &Optimizer {
-        &self.opt_d
+    /// The model's spec (family and config).
+    pub fn spec(&self) -> ModelSpec {
+        self.model.spec()
+    }
+    /// The optimizers, one per optimizer group, in the family's order.
+    pub fn optimizers(&self) -> &[Optimizer] {
+        &self.optimizers
     }
     /// Mutable optimizers (for restoring state).
-    pub fn optimizers_mut(&mut self) -> (&mut Optimizer, &mut Optimizer) {
-        (&mut self.opt_g, &mut self.opt_d)
+    pub fn optimizers_mut(&mut self) -> &mut [Optimizer] {
+        &mut self.optimizers
     }
     /// Current hyperparameters.
-    pub fn config(&self) -> TrainConfig {
-        self.config
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
     }
     /// The data being trained on.
     pub fn data(&self) -> &Arc<Dataset> {
         &self.data
     }
+    /// Where the tensors live.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
     /// The random stream's state.
     pub fn rng(&self) -> &Rng {
         &self.rng
     }
-    /// Iterations of Algorithm 1 completed.
+    /// Iterations completed.
     pub fn step(&self) -> u64 {
         self.step
     }
-    /// Discriminator and generator updates applied (each may also run alone).
-    pub fn updates(&self) -> (u64, u64) {
-        (self.d_updates, self.g_updates)
+    /// Updates applied by each optimizer group (each may also run alone, e.g. a lone D step).
+    pub fn updates(&self) -> &[u64] {
+        &self.updates
+    }
+    /// Updates of all groups together (changes with every applied update).
+    pub fn total_updates(&self) -> u64 {
+        self.updates.iter().sum()
+    }
+    /// Updates applied by the optimizer group `group` ("g": the generator's).
+    pub fn updates_of(&self, group: &str) -> u64 {
+        self.family()
+            .optimizer_groups()
+            .iter()
+            .position(|g| g.id == group)
+            .map_or(0, |i| self.updates[i])
     }
     /// Restores counters and random stream (from a checkpoint).
-    pub fn restore_progress(&mut self, step: u64, d_updates: u64, g_updates: u64, rng: Rng) {
+    pub fn restore_progress(&mut self, step: u64, updates: &[u64], rng: Rng) {
         self.step = step;
-        self.d_updates = d_updates;
-        self.g_updates = g_updates;
+        for (u, &v) in self.updates.iter_mut().zip(updates) {
+            *u = v;
+        }
         self.rng = rng;
     }
 
-    /// Changes hyperparameters between steps, keeping weights and optimizer state
-    /// (a change of optimizer kind starts that optimizer's state afresh).
+    /// Changes hyperparameters between steps, keeping weights and optimizer state (a change
+    /// of optimizer kind starts that optimizer's state afresh). The seed stays the run's own.
     pub fn set_config(&mut self, config: TrainConfig) -> Result<(), TrainError> {
-        config.validate()?;
-        self.opt_g.set_config(config.opt_g)?;
-        self.opt_d.set_config(config.opt_d)?;
+        let family = self.family();
+        let mut config = config.completed(family);
+        config.seed = self.config.seed;
+        config.validate(family)?;
+        for (g, opt) in family.optimizer_groups().iter().zip(&mut self.optimizers) {
+            opt.set_config(config.optimizer(g.id))?;
+        }
         self.config = config;
         Ok(())
+    }
+
+    /// Changes the family's own settings between steps (k, the loss, β, …), keeping weights.
+    pub fn set_model_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
+        let family = self.family();
+        let config = family.normalize(config)?;
+        self.model.set_config(&config)
     }
 
     /// Trains on other data from the next step on. Refuses data the model cannot take.
@@ -227,133 +312,47 @@ impl Trainer {
         Ok(())
     }
 
-    fn real_batch(&mut self) -> candle_core::Result<Tensor> {
-        let n = self.data.len();
-        let idx: Vec<usize> = (0..self.config.batch_size).map(|_| self.rng.below(n)).collect();
-        self.data.batch_tensor(&idx, &self.gan.device)
-    }
-
-    fn latent_batch(&mut self) -> candle_core::Result<Tensor> {
-        let (b, l) = (self.config.batch_size, self.gan.config.latent_dim);
-        Tensor::from_vec(self.rng.normal_vec(b * l), (b, l), &self.gan.device)
-    }
-
-    /// One discriminator update: raise D on a real batch, lower it on a fake batch.
-    pub fn d_step(&mut self) -> Result<DStep, TrainError> {
-        let real = self.real_batch()?;
-        let z = self.latent_batch()?;
-        // G's weights as constants: no graph is kept for a batch D only reads.
-        let fake = self.gan.g.forward_frozen(&z, true)?;
-        // D's layers hand their weight gradients over directly (nets::ops::sink).
-        let collected = ParamGrads::new();
-        let d = &self.gan.d;
-        let (real_logits, fake_logits) = if d.batch_independent() {
-            // One pass over [real; fake]: same logits, half the layer calls.
-            let b = real.dim(0)?;
-            let logits = d.forward_collecting(&Tensor::cat(&[&real, &fake], 0)?, true, &collected)?;
-            (logits.narrow(0, 0, b)?, logits.narrow(0, b, b)?)
-        } else {
-            (
-                d.forward_collecting(&real, true, &collected)?,
-                d.forward_collecting(&fake, true, &collected)?,
-            )
+    /// Runs the step kind `id` of the family ("d", "g", [`ITERATION`], …).
+    pub fn step_kind(&mut self, id: &str) -> Result<StepOutput, TrainError> {
+        let family = self.family();
+        let Some((index, kind)) = family.step_kind(id) else {
+            return Err(TrainError::Config(format!("the {} has no step '{id}'", family.label())));
         };
-        let loss = discriminator_loss(&real_logits, &fake_logits)?;
-        let d_loss = loss.to_scalar::<f32>()?;
-        TrainError::check_finite("discriminator loss", d_loss, self.step)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        self.opt_d.step(&grads)?;
-        self.d_updates += 1;
-        let out = DStep {
-            d_loss,
-            d_real: sigmoid_vec(&real_logits)?,
-            d_fake: sigmoid_vec(&fake_logits)?,
+        let mut ctx = StepCtx {
+            data: &self.data,
+            rng: &mut self.rng,
+            batch_size: self.config.batch_size,
+            device: &self.device,
+            step: self.step,
+            optimizers: &mut self.optimizers,
+            updates: &mut self.updates,
         };
-        self.last_d = out.clone();
+        let out = self.model.step(index, &mut ctx)?;
+        if kind.iteration {
+            self.step += 1;
+        }
         Ok(out)
     }
 
-    /// One generator update: move G's samples up D's slope.
-    pub fn g_step(&mut self) -> Result<GStep, TrainError> {
-        let z = self.latent_batch()?;
-        let collected = ParamGrads::new();
-        let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
-        // D's weights as constants: the gradient flows through D to G's weights only.
-        let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
-        let loss = generator_loss(&fake_logits, self.config.g_loss)?;
-        let g_loss = loss.to_scalar::<f32>()?;
-        TrainError::check_finite("generator loss", g_loss, self.step)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        self.opt_g.step(&grads)?;
-        self.g_updates += 1;
-        let d_fake = sigmoid_vec(&fake_logits)?;
-        Ok(GStep {
-            g_loss,
-            d_fake_mean: super::metrics::mean(&d_fake),
-        })
+    /// One full iteration of the family's step (for a GAN: k D updates, one G update).
+    pub fn iteration(&mut self) -> Result<StepOutput, TrainError> {
+        self.step_kind(ITERATION)
     }
 
-    /// One iteration of Algorithm 1: `k` discriminator updates, then one generator update.
-    pub fn iteration(&mut self) -> Result<StepMetrics, TrainError> {
-        let mut d = DStep::default();
-        for _ in 0..self.config.k {
-            d = self.d_step()?;
-        }
-        let g = self.g_step()?;
-        self.step += 1;
-        Ok(StepMetrics {
-            step: self.step,
-            d_loss: d.d_loss,
-            g_loss: g.g_loss,
-            d_real_mean: d.d_real_mean(),
-            d_fake_mean: d.d_fake_mean(),
-            d_real: d.d_real,
-            d_fake: d.d_fake,
-        })
+    /// Decodes latent vectors (flat, `latent_dim` each) into 8-bit 28×28 images (inference
+    /// mode); `None` for a family without a decoder.
+    pub fn generate_u8(&self, z: &[f32]) -> Result<Option<Vec<u8>>, TrainError> {
+        family::decode_u8(self.model.as_ref(), &self.device, z)
     }
 
-    /// The last discriminator update's report.
-    pub fn last_d_step(&self) -> &DStep {
-        &self.last_d
+    /// D's probability "real" for 8-bit 28×28 images (inference mode); `None` without a scorer.
+    pub fn discriminate_u8(&self, images: &[u8]) -> Result<Option<Vec<f32>>, TrainError> {
+        let x = family::images_from_u8(images, &self.device)?;
+        Ok(self.model.score(&x).transpose()?)
     }
 
-    /// Decodes latent vectors (flat, `latent_dim` each) into 8-bit 28×28 images (inference mode).
-    pub fn generate_u8(&self, z: &[f32]) -> Result<Vec<u8>, TrainError> {
-        let l = self.gan.config.latent_dim;
-        let zt = Tensor::from_slice(z, (z.len() / l, l), &self.gan.device)?;
-        Ok(images_to_u8(&self.gan.generate(&zt)?)?)
+    /// Independent frozen copies of the model's seams, for the explorer while training goes on.
+    pub fn seams(&self) -> Result<Seams, TrainError> {
+        Ok(self.model.seams()?)
     }
-
-    /// D's probability "real" for 8-bit 28×28 images (inference mode).
-    pub fn discriminate_u8(&self, images: &[u8]) -> Result<Vec<f32>, TrainError> {
-        let n = images.len() / (28 * 28);
-        let x: Vec<f32> = images.iter().map(|&p| f32::from(p) * (2.0 / 255.0) - 1.0).collect();
-        let x = Tensor::from_vec(x, (n, 1, 28, 28), &self.gan.device)?;
-        Ok(sigmoid_vec(&self.gan.d.forward_t(&x, false)?)?)
-    }
-
-    /// An independent copy of the generator, for decoding while training goes on.
-    pub fn snapshot_generator(&self) -> Result<GeneratorSnapshot, TrainError> {
-        Ok(self.gan.snapshot_generator()?)
-    }
-
-    /// An independent copy of the discriminator, for scoring while training goes on.
-    pub fn snapshot_discriminator(&self) -> Result<DiscriminatorSnapshot, TrainError> {
-        Ok(self.gan.snapshot_discriminator()?)
-    }
-}
-
-fn trainable(vars: &candle_nn::VarMap) -> Vec<(String, candle_core::Var)> {
-    sorted_vars(vars).into_iter().filter(|(n, _)| is_trainable(n)).collect()
-}
-
-/// σ(logits) as a vector.
-pub fn sigmoid_vec(logits: &Tensor) -> candle_core::Result<Vec<f32>> {
-    Ok(logits
-        .to_vec1::<f32>()?
-        .into_iter()
-        .map(|l| 1.0 / (1.0 + (-l).exp()))
-        .collect())
 }

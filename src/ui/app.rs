@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::data::Dataset;
+use crate::family::Family;
 use crate::worker::{
-    Command, DataSource, ErrorKind, Event, GeneratorFrame, RepaintFn, RunOrigin, UpdateReport, WorkerHandle,
-    WorkerOptions, WorkerStatus,
+    Command, DataSource, ErrorKind, Event, ModelFrame, RepaintFn, RunOrigin, UpdateReport, WorkerHandle, WorkerOptions,
+    WorkerStatus,
 };
 
 use super::charts::Charts;
@@ -69,13 +70,16 @@ pub struct App {
     pub(super) confirm: Option<Confirm>,
     pub(super) last_update: Option<UpdateReport>,
     pub(super) frame_stats: FrameStats,
-    pub(super) generator: Option<GeneratorFrame>,
+    /// The live run's latest seams (decoder, encoder, scorer), for the latent tools.
+    pub(super) generator: Option<ModelFrame>,
     pub(super) autosave_path: Option<PathBuf>,
     pub(super) applied_look: Option<(ThemeChoice, f32, bool)>,
     pub(super) fonts_installed: bool,
     pub(super) exports: super::samples::Exports,
     pub(super) explorer: Explorer,
     pub(super) watch: crate::classroom::events::Watch,
+    /// Watches a VAE run for posterior collapse.
+    pub(super) collapse_watch: crate::classroom::events::CollapseWatch,
     /// The latest game event, shown with its caption until dismissed.
     pub(super) game_event: Option<crate::classroom::events::GameEvent>,
     pub(super) game: super::toy::Game,
@@ -99,8 +103,8 @@ impl App {
         };
         let restore_from = autosave_path.clone().filter(|p| p.is_file());
         let options = WorkerOptions {
-            model: settings.model,
-            train: settings.train,
+            model: settings.model.clone(),
+            train: settings.train.clone(),
             speed: settings.speed,
             data: settings.data.clone(),
             restore_from,
@@ -119,6 +123,8 @@ impl App {
         repaint: Arc<dyn Fn() + Send + Sync>,
         autosave_path: Option<PathBuf>,
     ) -> Self {
+        let mut charts = Charts::default();
+        charts.set_family(settings.model.family().ok());
         let explorer_repaint = repaint.clone();
         let (explorer, explorer_error) = Explorer::new(settings.explore.clone(), Box::new(move || explorer_repaint()));
         let mut app = Self {
@@ -127,7 +133,7 @@ impl App {
             pending: VecDeque::new(),
             status: None,
             run: 0,
-            charts: Charts::default(),
+            charts,
             histogram: HistogramPanel::default(),
             samples: SamplesPanel::default(),
             data_info: None,
@@ -144,6 +150,7 @@ impl App {
             fonts_installed: false,
             exports: Default::default(),
             watch: Default::default(),
+            collapse_watch: Default::default(),
             game_event: None,
             explorer,
             game: Default::default(),
@@ -166,8 +173,8 @@ impl App {
     /// hyperparameters, no autosave, no repaint callback.
     pub fn new_for_test(data: Arc<Dataset>, settings: Settings) -> Self {
         let options = WorkerOptions {
-            model: settings.model,
-            train: settings.train,
+            model: settings.model.clone(),
+            train: settings.train.clone(),
             speed: settings.speed,
             preloaded: Some(data),
             ..WorkerOptions::default()
@@ -206,7 +213,7 @@ impl App {
     }
 
     /// The newest generator snapshot (for the latent tools).
-    pub fn generator(&self) -> Option<&GeneratorFrame> {
+    pub fn generator(&self) -> Option<&ModelFrame> {
         self.generator.as_ref()
     }
 
@@ -285,6 +292,7 @@ impl App {
         self.samples.clear();
         self.last_update = None;
         self.watch.reset();
+        self.collapse_watch.reset();
         self.game_event = None;
         true
     }
@@ -314,8 +322,8 @@ impl App {
         }
         if let Some(worker) = &self.worker {
             let samples = worker.take_samples();
-            let d_outputs = worker.take_d_outputs();
-            let generator = worker.take_generator();
+            let vectors = worker.take_vectors();
+            let generator = worker.take_model();
             if let Some(grid) = samples
                 && self.enter_run(grid.run)
             {
@@ -324,10 +332,20 @@ impl App {
                 }
                 self.samples.push(grid);
             }
-            if let Some(d) = d_outputs
-                && self.enter_run(d.run)
+            if let Some(v) = vectors
+                && self.enter_run(v.run)
+                && let Some(family) = self.charts.family()
             {
-                self.histogram.push(&d);
+                self.histogram.push(&v, family);
+                if let Some(kl) = family
+                    .vectors()
+                    .iter()
+                    .position(|d| d.key == "kl_per_dim")
+                    .and_then(|i| v.vectors.get(i))
+                    && let Some(e) = self.collapse_watch.observe(v.step, kl)
+                {
+                    self.on_game_event(e);
+                }
             }
             if let Some(g) = generator
                 && self.enter_run(g.run)
@@ -352,6 +370,10 @@ impl App {
                 origin,
             } => {
                 self.enter_run(run);
+                let family = model.family().ok();
+                if self.charts.family().map(Family::id) != family.map(Family::id) {
+                    self.charts.set_family(family);
+                }
                 self.settings.model = model;
                 self.settings.train = train;
                 match origin {
@@ -371,9 +393,19 @@ impl App {
             Event::Metrics { run, points } => {
                 if self.enter_run(run) {
                     self.charts.extend(&points);
-                    for p in &points {
-                        if let Some(e) = self.watch.observe_step(p) {
-                            self.on_game_event(e);
+                    // D's mean verdicts feed the game events, for families that have a D.
+                    let means = self.charts.family().and_then(|f| {
+                        let at = |key: &str| f.metrics().iter().position(|m| m.key == key);
+                        Some((at("d_real_mean")?, at("d_fake_mean")?))
+                    });
+                    if let Some((r, f)) = means {
+                        for p in &points {
+                            let (Some(&real), Some(&fake)) = (p.values.get(r), p.values.get(f)) else {
+                                continue;
+                            };
+                            if let Some(e) = self.watch.observe_step(p.step, real, fake) {
+                                self.on_game_event(e);
+                            }
                         }
                     }
                 }
@@ -476,23 +508,29 @@ impl App {
             .record(frame_start.elapsed(), ui.ctx().input(|i| i.unstable_dt));
     }
 
-    /// Charts on top, histogram and sample grids below.
+    /// The family's charts on top; its vectors (D's verdicts as a histogram, or per-index
+    /// bars) and the sample grids below.
     fn central_ui(&mut self, ui: &mut egui::Ui) {
         let avail = ui.available_size();
         let spacing = ui.spacing().item_spacing;
         let top_h = (avail.y * 0.46).max(160.0);
-        let half_w = ((avail.x - spacing.x) / 2.0).max(100.0);
-        ui.horizontal(|ui| {
-            cell(ui, egui::vec2(half_w, top_h), |ui| self.loss_chart_ui(ui));
-            cell(ui, egui::vec2(half_w, top_h), |ui| self.d_chart_ui(ui));
-        });
+        self.charts_row_ui(ui, avail.x, top_h);
         ui.separator();
         let bottom_h = ui.available_height();
         let hist_w = ((avail.x - 2.0 * spacing.x) * 0.36).max(160.0);
         let rest_w = (avail.x - hist_w - 4.0 * spacing.x).max(200.0);
+        let vectors = self.charts.family().map_or(&[][..], |f| f.vectors());
+        let distributions = vectors
+            .iter()
+            .any(|v| v.kind == crate::family::VectorKind::Distribution);
         ui.horizontal(|ui| {
-            cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.histogram_ui(ui));
-            ui.separator();
+            if distributions {
+                cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.histogram_ui(ui));
+                ui.separator();
+            } else if !vectors.is_empty() {
+                cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.vector_bars_ui(ui));
+                ui.separator();
+            }
             cell(ui, egui::vec2(rest_w, bottom_h), |ui| self.samples_ui(ui));
         });
     }
@@ -670,8 +708,8 @@ impl App {
             ui.label(tr!(
                 "This starts a new {model} (latent size {size}, seed {seed}) from fresh weights. \
                  The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
-                model = self.settings.model.kind.label(),
-                size = self.settings.model.latent_dim,
+                model = tr(self.settings.model.label()),
+                size = self.settings.model.latent_dim().unwrap_or(0),
                 seed = self.settings.train.seed,
                 step = step,
             ));
@@ -692,8 +730,8 @@ impl App {
             Some(true) => {
                 self.confirm = None;
                 self.send(Command::Reset {
-                    model: self.settings.model,
-                    train: self.settings.train,
+                    model: self.settings.model.clone(),
+                    train: self.settings.train.clone(),
                 });
             }
             Some(false) => self.confirm = None,
@@ -722,7 +760,7 @@ impl eframe::App for App {
 }
 
 /// Lays out `add` top-down in a cell of exactly `size` (a row of cells sits inside `ui.horizontal`).
-fn cell(ui: &mut egui::Ui, size: egui::Vec2, add: impl FnOnce(&mut egui::Ui)) {
+pub(super) fn cell(ui: &mut egui::Ui, size: egui::Vec2, add: impl FnOnce(&mut egui::Ui)) {
     ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
         ui.set_min_size(size);
         add(ui);

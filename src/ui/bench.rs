@@ -11,7 +11,7 @@ use eframe::egui;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::nets::{GanConfig, ModelKind};
+use crate::family::ModelSpec;
 use crate::train::TrainConfig;
 use crate::worker::{Speed, WorkerOptions};
 
@@ -26,7 +26,7 @@ pub struct BenchOptions {
     /// Seconds of measured frames (after the trainer has started).
     pub seconds: f32,
     /// The model trained meanwhile.
-    pub model: ModelKind,
+    pub model: &'static str,
     /// Its batch size.
     pub batch_size: usize,
     /// Target frame rate of the simulated display.
@@ -42,7 +42,7 @@ impl Default for BenchOptions {
     fn default() -> Self {
         Self {
             seconds: 10.0,
-            model: ModelKind::MlpGan,
+            model: crate::family::registry::DEFAULT.id(),
             batch_size: 64,
             fps: 60.0,
             size: [1280.0, 720.0],
@@ -115,13 +115,10 @@ pub fn bench_frames(seconds: f32) -> anyhow::Result<BenchReport> {
 pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let data = Arc::new(crate::data::embedded_mnist()?);
     let settings = Settings {
-        model: GanConfig {
-            kind: opts.model,
-            ..GanConfig::default()
-        },
+        model: ModelSpec::of(opts.model)?,
         train: TrainConfig {
             batch_size: opts.batch_size,
-            ..TrainConfig::default()
+            ..TrainConfig::for_family(crate::family::find(opts.model).unwrap_or(crate::family::registry::DEFAULT))
         },
         speed: Speed {
             full_speed: true,
@@ -143,8 +140,8 @@ pub fn bench_frames_with(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         ..Settings::default()
     };
     let options = WorkerOptions {
-        model: settings.model,
-        train: settings.train,
+        model: settings.model.clone(),
+        train: settings.train.clone(),
         speed: settings.speed,
         preloaded: Some(data),
         start_running: true,

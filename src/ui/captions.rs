@@ -34,6 +34,13 @@ pub fn event_caption(event: &GameEvent) -> String {
             now = format!("{diversity:.1}"),
             peak = format!("{peak:.1}")
         ),
+        GameEvent::PosteriorCollapse { step, steps, max_kl } => tr!(
+            "Step {step} — posterior collapse: for {steps} steps every latent dimension has had a KL under {threshold} nats (largest {kl}). The codes carry nothing about the digit, so the decoder draws the same average digit for any z. Try a lower β or a KL warm-up.",
+            step = step,
+            steps = steps,
+            threshold = crate::classroom::events::ACTIVE_KL,
+            kl = format!("{max_kl:.3}")
+        ),
         GameEvent::Equilibrium {
             step,
             steps,

@@ -1,13 +1,16 @@
-//! The live charts (egui_plot): D and G loss over steps, and mean D(x) and mean
-//! D(G(z)) over steps with the 0.5 line the game converges to. Each series keeps
-//! a bounded [`History`] (full resolution for the recent window, merged older
-//! points), plus a cached smoothed copy; plots borrow the points, never clone them.
+//! The live charts (egui_plot): whatever the running family declares
+//! ([`crate::family::Family::charts`] and `metrics`) — for a GAN the D and G losses and
+//! the mean D(x) and D(G(z)) with the 0.5 line the game converges to; for a VAE the −ELBO,
+//! its two terms and the KL weight. Each series keeps a bounded [`History`] (full
+//! resolution for the recent window, merged older points), plus a cached smoothed copy;
+//! plots borrow the points, never clone them.
 
 use eframe::egui;
 
 use egui::Color32;
 use egui_plot::{ColorConflictHandling, HLine, Legend, Line, Plot, PlotPoint, PlotPoints};
 
+use crate::family::{ChartDef, Family};
 use crate::worker::StepPoint;
 
 use super::app::App;
@@ -15,13 +18,14 @@ use super::history::History;
 use super::i18n::tr;
 
 /// Colour of everything about real images (D(x)).
-pub const REAL_COLOR: Color32 = Color32::from_rgb(52, 120, 230);
+pub const REAL_COLOR: Color32 = rgb(crate::family::gan::REAL_COLOR);
 /// Colour of everything about fake images (D(G(z))).
-pub const FAKE_COLOR: Color32 = Color32::from_rgb(235, 120, 30);
-/// Colour of the discriminator's loss.
-pub const D_LOSS_COLOR: Color32 = Color32::from_rgb(150, 90, 200);
-/// Colour of the generator's loss.
-pub const G_LOSS_COLOR: Color32 = Color32::from_rgb(30, 160, 120);
+pub const FAKE_COLOR: Color32 = rgb(crate::family::gan::FAKE_COLOR);
+
+/// A family's colour as egui's.
+pub const fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
 
 /// One chart series: raw points and a smoothed copy made on demand.
 #[derive(Debug, Default)]
@@ -49,47 +53,59 @@ impl Series {
     }
 }
 
-/// The four series the charts draw.
+/// One series per metric of the running family.
 #[derive(Debug, Default)]
 pub struct Charts {
-    /// Discriminator loss.
-    pub d_loss: Series,
-    /// Generator loss.
-    pub g_loss: Series,
-    /// Mean D(x) on real batches.
-    pub d_real: Series,
-    /// Mean D(G(z)) on fake batches.
-    pub d_fake: Series,
+    /// The family whose metrics these are.
+    family: Option<&'static dyn Family>,
+    /// One per metric, in the family's order.
+    pub series: Vec<Series>,
 }
 
 impl Charts {
-    /// Appends one point per iteration to each series.
+    /// Starts over for `family`'s metrics (a new run).
+    pub fn set_family(&mut self, family: Option<&'static dyn Family>) {
+        self.family = family;
+        let n = family.map_or(0, |f| f.metrics().len());
+        self.series = (0..n).map(|_| Series::default()).collect();
+    }
+
+    /// The family charted.
+    pub fn family(&self) -> Option<&'static dyn Family> {
+        self.family
+    }
+
+    /// Appends each iteration's measured values to their series.
     pub fn extend(&mut self, points: &[StepPoint]) {
         for p in points {
             let x = p.step as f64;
-            self.d_loss.raw.push(x, f64::from(p.d_loss));
-            self.g_loss.raw.push(x, f64::from(p.g_loss));
-            self.d_real.raw.push(x, f64::from(p.d_real_mean));
-            self.d_fake.raw.push(x, f64::from(p.d_fake_mean));
+            for (series, &v) in self.series.iter_mut().zip(&p.values) {
+                if v.is_finite() {
+                    series.raw.push(x, f64::from(v));
+                }
+            }
         }
     }
 
-    /// Points stored per series.
+    /// Points stored in the longest series.
     pub fn len(&self) -> usize {
-        self.d_loss.raw.len()
+        self.series.iter().map(|s| s.raw.len()).max().unwrap_or(0)
     }
 
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.d_loss.raw.is_empty()
+        self.len() == 0
     }
 
-    /// Forgets everything (a new run).
+    /// Forgets every point (a new run of the same family).
     pub fn clear(&mut self) {
-        self.d_loss.clear();
-        self.g_loss.clear();
-        self.d_real.clear();
-        self.d_fake.clear();
+        self.series.iter_mut().for_each(Series::clear);
+    }
+
+    /// The series of metric `key`, if the family has it.
+    pub fn series(&self, key: &str) -> Option<&Series> {
+        let i = self.family?.metrics().iter().position(|m| m.key == key)?;
+        self.series.get(i)
     }
 }
 
@@ -124,74 +140,73 @@ fn add_series<'a>(
 }
 
 impl App {
-    /// D loss and G loss over steps.
-    pub(super) fn loss_chart_ui(&mut self, ui: &mut egui::Ui) {
+    /// The charts of the running family, side by side in `width` × `height` cells.
+    pub(super) fn charts_row_ui(&mut self, ui: &mut egui::Ui, width: f32, height: f32) {
+        let Some(family) = self.charts.family() else {
+            return;
+        };
+        let charts = family.charts();
+        let spacing = ui.spacing().item_spacing.x;
+        let n = charts.len().max(1) as f32;
+        let w = ((width - spacing * (n - 1.0)) / n).max(100.0);
         ui.horizontal(|ui| {
-            ui.strong(tr("Losses"));
-            ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
-            ui.checkbox(&mut self.settings.show_smoothed, tr("Smoothed"));
+            for (i, def) in charts.iter().enumerate() {
+                super::app::cell(ui, egui::vec2(w, height), |ui| self.chart_ui(ui, family, def, i == 0));
+            }
         });
-        let (show_raw, show_smooth, window) = (
-            self.settings.show_raw,
-            self.settings.show_smoothed,
-            self.settings.smoothing_steps,
-        );
-        self.charts.d_loss.refresh(window);
-        self.charts.g_loss.refresh(window);
-        let width = super::presenter::line_width(self.settings.presenter);
-        let Charts { d_loss, g_loss, .. } = &self.charts;
-        let d_smooth = show_smooth.then_some(d_loss.smooth.as_slice());
-        let g_smooth = show_smooth.then_some(g_loss.smooth.as_slice());
-        let d_raw = show_raw.then_some(d_loss.raw.points());
-        let g_raw = show_raw.then_some(g_loss.raw.points());
-        Plot::new("loss_plot")
-            .legend(series_legend())
-            .x_axis_label(tr("step"))
-            .link_axis(egui::Id::unique("step_axis"), [true, false])
-            .link_cursor(egui::Id::unique("step_axis"), [true, false])
-            .allow_scroll(false)
-            .show(ui, |plot_ui| {
-                add_series(plot_ui, tr("D loss"), D_LOSS_COLOR, d_raw, d_smooth, width);
-                add_series(plot_ui, tr("G loss"), G_LOSS_COLOR, g_raw, g_smooth, width);
-            });
     }
 
-    /// Mean D(x) and mean D(G(z)) over steps, with the 0.5 line.
-    pub(super) fn d_chart_ui(&mut self, ui: &mut egui::Ui) {
+    /// One chart: the family's metrics that belong to `def`, raw and smoothed.
+    fn chart_ui(&mut self, ui: &mut egui::Ui, family: &'static dyn Family, def: &ChartDef, first: bool) {
         ui.horizontal(|ui| {
-            ui.strong(tr("Discriminator outputs"));
-            // Cut short (full text on hover) where the chart is narrow, e.g. in presenter mode.
-            ui.add(egui::Label::new(egui::RichText::new(tr("(both tend to 0.5 as G learns)")).weak()).truncate());
+            ui.strong(tr(def.title));
+            if first {
+                ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
+                ui.checkbox(&mut self.settings.show_smoothed, tr("Smoothed"));
+            }
+            if let Some(note) = def.note {
+                // Cut short (full text on hover) where the chart is narrow, e.g. in presenter mode.
+                ui.add(egui::Label::new(egui::RichText::new(tr(note)).weak()).truncate());
+            }
         });
         let (show_raw, show_smooth, window) = (
             self.settings.show_raw,
             self.settings.show_smoothed,
             self.settings.smoothing_steps,
         );
-        self.charts.d_real.refresh(window);
-        self.charts.d_fake.refresh(window);
+        let metrics = family.metrics();
+        for (m, series) in metrics.iter().zip(self.charts.series.iter_mut()) {
+            if m.chart == def.id {
+                series.refresh(window);
+            }
+        }
         let width = super::presenter::line_width(self.settings.presenter);
-        let Charts { d_real, d_fake, .. } = &self.charts;
-        let r_smooth = show_smooth.then_some(d_real.smooth.as_slice());
-        let f_smooth = show_smooth.then_some(d_fake.smooth.as_slice());
-        let r_raw = show_raw.then_some(d_real.raw.points());
-        let f_raw = show_raw.then_some(d_fake.raw.points());
-        Plot::new("d_plot")
+        let mut plot = Plot::new(("chart", def.id))
             .legend(series_legend())
             .x_axis_label(tr("step"))
-            .include_y(0.0)
-            .include_y(1.0)
             .link_axis(egui::Id::unique("step_axis"), [true, false])
             .link_cursor(egui::Id::unique("step_axis"), [true, false])
-            .allow_scroll(false)
-            .show(ui, |plot_ui| {
+            .allow_scroll(false);
+        if let Some((lo, hi)) = def.y_range {
+            plot = plot.include_y(lo).include_y(hi);
+        }
+        let series = &self.charts.series;
+        plot.show(ui, |plot_ui| {
+            if let Some(y) = def.reference {
                 plot_ui.hline(
-                    HLine::new("0.5", 0.5)
+                    HLine::new(format!("{y}"), y)
                         .color(Color32::GRAY)
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
-                add_series(plot_ui, tr("mean D(x)"), REAL_COLOR, r_raw, r_smooth, width);
-                add_series(plot_ui, tr("mean D(G(z))"), FAKE_COLOR, f_raw, f_smooth, width);
-            });
+            }
+            for (m, s) in metrics.iter().zip(series) {
+                if m.chart != def.id {
+                    continue;
+                }
+                let smooth = show_smooth.then_some(s.smooth.as_slice());
+                let raw = show_raw.then_some(s.raw.points());
+                add_series(plot_ui, tr(m.label), rgb(m.color), raw, smooth, width);
+            }
+        });
     }
 }

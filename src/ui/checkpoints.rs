@@ -37,7 +37,7 @@ impl App {
     /// Asks where to save a checkpoint, then has the worker write it.
     pub(super) fn save_checkpoint_dialog(&mut self) {
         let step = self.status.as_ref().map_or(0, |s| s.step);
-        let kind = self.status.as_ref().map_or("gan", |s| s.model.kind.id());
+        let kind = self.status.as_ref().map_or("model", |s| s.model.family.as_str());
         if let Some(path) = rfd::FileDialog::new()
             .set_title(tr("Save checkpoint"))
             .add_filter(tr("Latent Lab checkpoint"), &["safetensors"])

@@ -1,12 +1,14 @@
-//! The control panel: play/pause, single steps (one D update, one G update, one
-//! iteration of Algorithm 1), reset, speed, the model (changes need a reset and
-//! ask first) and the hyperparameters (applied at once, keeping the weights).
+//! The control panel: play/pause, single steps (the running family's step kinds: for a
+//! GAN one D update, one G update, one iteration of Algorithm 1), reset, speed, the model
+//! (a change of family or latent size needs a reset and asks first) and the
+//! hyperparameters (applied at once, keeping the weights): batch size, one optimizer per
+//! optimizer group, and the family's own settings from its panel ([`super::families`]).
 
 use eframe::egui;
 
-use crate::nets::ModelKind;
+use crate::family::{self, Family};
 use crate::train::{GeneratorLoss, OptimizerConfig, OptimizerKind};
-use crate::worker::{Command, Speed, StepKind};
+use crate::worker::{Command, Speed};
 
 use super::app::{App, Confirm};
 use super::i18n::tr;
@@ -26,6 +28,12 @@ impl App {
         self.model_ui(ui);
         ui.separator();
         self.hyperparameters_ui(ui);
+    }
+
+    /// The family of the run shown (the settings' until the worker reports).
+    fn shown_family(&self) -> &'static dyn Family {
+        let spec = self.status.as_ref().map_or(&self.settings.model, |s| &s.model);
+        spec.family().unwrap_or(family::registry::DEFAULT)
     }
 
     fn run_controls_ui(&mut self, ui: &mut egui::Ui) {
@@ -48,58 +56,56 @@ impl App {
                 self.confirm = Some(Confirm::Reset);
             }
         });
+        let family = self.shown_family();
         ui.horizontal(|ui| {
             ui.label(tr("Single step:"));
-            if ui
-                .add_enabled(ready, egui::Button::new(tr("Step")))
-                .on_hover_text(tr(
-                    "One iteration of Algorithm 1: k discriminator updates, then one generator update",
-                ))
-                .clicked()
+            // The full iteration first, then the partial steps the family has.
+            let kinds = family.step_kinds();
+            for kind in kinds
+                .iter()
+                .filter(|k| k.iteration)
+                .chain(kinds.iter().filter(|k| !k.iteration))
             {
-                self.send(Command::Step(StepKind::Iteration));
-            }
-            if ui
-                .add_enabled(ready, egui::Button::new(tr("Step D")))
-                .on_hover_text(tr("One discriminator update"))
-                .clicked()
-            {
-                self.send(Command::Step(StepKind::Discriminator));
-            }
-            if ui
-                .add_enabled(ready, egui::Button::new(tr("Step G")))
-                .on_hover_text(tr("One generator update"))
-                .clicked()
-            {
-                self.send(Command::Step(StepKind::Generator));
+                if ui
+                    .add_enabled(ready, egui::Button::new(tr(kind.label)))
+                    .on_hover_text(tr(kind.help))
+                    .clicked()
+                {
+                    self.send(Command::Step(kind.id));
+                }
             }
         });
         if let Some(s) = &self.status {
-            ui.label(tr!(
-                "Step {step} · {d} D updates · {g} G updates",
-                step = s.step,
-                d = s.d_updates,
-                g = s.g_updates
-            ));
+            let groups = family.optimizer_groups();
+            if groups.len() > 1 {
+                let updates: Vec<String> = groups
+                    .iter()
+                    .map(|g| tr!("{n} {who} updates", n = s.updates_of(g.id), who = g.short))
+                    .collect();
+                ui.label(tr!(
+                    "Step {step} · {updates}",
+                    step = s.step,
+                    updates = updates.join(" · ")
+                ));
+            } else {
+                ui.label(tr!("Step {step}", step = s.step));
+            }
         } else {
             ui.label(tr("Starting…"));
         }
         if let Some(u) = &self.last_update {
-            let who = match u.kind {
-                StepKind::Discriminator => "D",
-                StepKind::Generator => "G",
-                StepKind::Iteration => "D+G",
-            };
-            let real = u
-                .d_real_mean
-                .map(|r| tr!(", mean D(x) {value}", value = format!("{r:.3}")))
-                .unwrap_or_default();
+            let label = family.step_kind(u.kind).map_or(u.kind, |(_, k)| k.label);
+            let values: Vec<String> = family
+                .metrics()
+                .iter()
+                .zip(&u.values)
+                .filter(|(_, v)| !v.is_nan())
+                .map(|(m, v)| format!("{} {}", tr(m.label), format_change(*v)))
+                .collect();
             ui.weak(tr!(
-                "Last {who} update: loss {loss}{real}, mean D(G(z)) {fake}",
-                who = who,
-                loss = format!("{:.4}", u.loss),
-                real = real,
-                fake = format!("{:.3}", u.d_fake_mean)
+                "Last {what}: {values}",
+                what = tr(label),
+                values = values.join(", ")
             ));
         }
     }
@@ -138,36 +144,62 @@ impl App {
 
     fn model_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading(tr("Model"));
-        let mut model = self.settings.model;
+        let mut model = self.settings.model.clone();
         let mut seed = self.settings.train.seed;
+        let current = model.family().unwrap_or(family::registry::DEFAULT);
+        let mut picked = current;
         egui::Grid::new("model_grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
                 let l = ui.label(tr("Model"));
                 egui::ComboBox::from_id_salt("model_kind")
-                    .selected_text(model.kind.label())
+                    .selected_text(tr(current.label()))
                     .show_ui(ui, |ui| {
-                        for k in ModelKind::ALL {
-                            ui.selectable_value(&mut model.kind, k, k.label());
+                        for f in family::ALL {
+                            if ui
+                                .selectable_label(f.id() == current.id(), tr(f.label()))
+                                .on_hover_text(tr(f.summary()))
+                                .clicked()
+                            {
+                                picked = *f;
+                            }
                         }
                     })
                     .response
                     .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label(tr("Latent size"));
-                ui.add(egui::DragValue::new(&mut model.latent_dim).range(1..=512).speed(1.0))
-                    .labelled_by(l.id);
-                ui.end_row();
+                if let Some(mut latent) = model.latent_dim() {
+                    let l = ui.label(tr("Latent size"));
+                    if ui
+                        .add(egui::DragValue::new(&mut latent).range(1..=512).speed(1.0))
+                        .labelled_by(l.id)
+                        .changed()
+                    {
+                        model = std::mem::take(&mut model).with_latent_dim(latent);
+                    }
+                    ui.end_row();
+                }
                 let l = ui.label(tr("Seed"));
                 ui.add(egui::DragValue::new(&mut seed).speed(1.0)).labelled_by(l.id);
                 ui.end_row();
             });
-        self.settings.model = model;
+        if picked.id() != current.id() {
+            // A new family starts from its defaults, keeping the latent size where it has one.
+            let latent = model.latent_dim();
+            model = picked.default_spec();
+            if let Some(l) = latent {
+                model = model.with_latent_dim(l);
+            }
+            self.settings.train = self.settings.train.clone().completed(picked);
+            let defaults = crate::train::TrainConfig::for_family(picked);
+            self.settings.train.optimizers = defaults.optimizers;
+        }
+        self.settings.model = model.clone();
         self.settings.train.seed = seed;
         if let Some(s) = &self.status
             && s.ready
-            && (s.model != model || s.train.seed != seed)
+            && (!s.model.same_architecture(&model) || s.train.seed != seed)
         {
             ui.label(
                 egui::RichText::new(tr!(
@@ -176,14 +208,14 @@ impl App {
                 ))
                 .color(ui.visuals().warn_fg_color),
             );
-            let (current_model, current_seed) = (s.model, s.train.seed);
+            let (current_model, current_train) = (s.model.clone(), s.train.clone());
             ui.horizontal(|ui| {
                 if ui.button(tr("Apply and reset…")).clicked() {
                     self.confirm = Some(Confirm::Reset);
                 }
                 if ui.button(tr("Revert")).clicked() {
                     self.settings.model = current_model;
-                    self.settings.train.seed = current_seed;
+                    self.settings.train = current_train;
                 }
             });
         }
@@ -192,47 +224,61 @@ impl App {
     fn hyperparameters_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading(tr("Hyperparameters"));
         ui.weak(tr("Applied at once; the weights are kept."));
-        let mut t = self.settings.train;
+        let family = self.settings.model.family().unwrap_or(family::registry::DEFAULT);
+        let mut t = self.settings.train.clone().completed(family);
+        let mut config = self.settings.model.config.clone();
+        let (min_batch, _) = family.min_batch();
         egui::Grid::new("hyper_grid")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let l = ui.label(tr("Generator loss"));
-                egui::ComboBox::from_id_salt("g_loss")
-                    .selected_text(g_loss_label(t.g_loss))
-                    .show_ui(ui, |ui| {
-                        for g in GeneratorLoss::ALL {
-                            ui.selectable_value(&mut t.g_loss, g, g_loss_label(g));
-                        }
-                    })
-                    .response
-                    .on_hover_text(tr(
-                        "Minimax: minimise log(1 − D(G(z))), saturates early. Non-saturating: minimise −log D(G(z)).",
-                    ))
-                    .labelled_by(l.id);
-                ui.end_row();
+                super::families::settings_ui(ui, family.id(), &mut config);
                 let l = ui.label(tr("Batch size"));
-                ui.add(egui::DragValue::new(&mut t.batch_size).range(2..=512).speed(1.0))
-                    .labelled_by(l.id);
+                ui.add(
+                    egui::DragValue::new(&mut t.batch_size)
+                        .range(min_batch.max(1)..=512)
+                        .speed(1.0),
+                )
+                .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label(tr("k (D steps per G step)"));
-                ui.add(egui::DragValue::new(&mut t.k).range(1..=10).speed(0.05))
-                    .labelled_by(l.id);
-                ui.end_row();
-                optimizer_rows(ui, "G", &mut t.opt_g);
-                optimizer_rows(ui, "D", &mut t.opt_d);
+                for g in family.optimizer_groups() {
+                    if let Some(o) = t.optimizers.get_mut(g.id) {
+                        optimizer_rows(ui, g.short, o);
+                    }
+                }
             });
+        let architecture_same = self
+            .status
+            .as_ref()
+            .is_none_or(|s| s.model.same_architecture(&self.settings.model));
+        if config != self.settings.model.config {
+            self.settings.model.config = config.clone();
+            if architecture_same {
+                self.send(Command::SetModelConfig(config));
+            }
+        }
         if t != self.settings.train {
-            self.settings.train = t;
-            self.send(Command::SetTrainConfig(t));
+            self.settings.train = t.clone();
+            if architecture_same {
+                self.send(Command::SetTrainConfig(t.clone()));
+            }
         }
         if let Some(s) = &self.status {
-            let mut applied = s.train;
+            let mut applied = s.train.clone();
             applied.seed = t.seed;
-            if s.ready && applied != t {
+            if s.ready && architecture_same && (applied != t || s.model.config != self.settings.model.config) {
                 ui.weak(tr("Sending to the trainer…"));
             }
         }
+    }
+}
+
+/// A value as the last-update line shows it: enough digits to tell it from its neighbours.
+fn format_change(v: f32) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
     }
 }
 

@@ -22,7 +22,7 @@ use crate::latent::jobs::{Job, JobKind, JobOutput, JobResult, JobRunner, StripPa
 use crate::latent::manifold::Plane;
 use crate::latent::recipe::Recipe;
 use crate::latent::{Interpolation, Model, PIXELS, pretrained, random_z};
-use crate::worker::GeneratorFrame;
+use crate::worker::ModelFrame;
 
 use super::debug::{Percentiles, percentiles};
 use super::i18n::tr;
@@ -72,12 +72,15 @@ pub enum Tool {
     Map,
     /// "You are the discriminator": pick the fake of a real and a generated digit.
     Judge,
+    /// Draw a digit (or take a real one) and encode it: for models with an encoder.
+    Draw,
 }
 
 impl Tool {
     /// All tools, in display order.
-    pub const ALL: [Tool; 5] = [
+    pub const ALL: [Tool; 6] = [
         Tool::Sliders,
+        Tool::Draw,
         Tool::Interpolate,
         Tool::Arithmetic,
         Tool::Map,
@@ -92,6 +95,7 @@ impl Tool {
             Tool::Arithmetic => tr("Arithmetic"),
             Tool::Map => tr("Latent map"),
             Tool::Judge => tr("You vs D"),
+            Tool::Draw => tr("Draw"),
         }
     }
 }
@@ -258,6 +262,8 @@ pub struct Explorer {
     pub(super) slot_tex: HashMap<usize, Tex<(u64, Vec<f32>)>>,
     /// Whether a tool other than the sliders needs the principal directions.
     directions_wanted: bool,
+    /// The Draw tool's drawing.
+    pub canvas: super::draw::Canvas,
     seed_counter: u64,
     jobs: Option<JobRunner>,
     next_job: u64,
@@ -327,6 +333,7 @@ impl Explorer {
             frame_tex: Tex::default(),
             slot_tex: HashMap::new(),
             directions_wanted: false,
+            canvas: Default::default(),
             seed_counter: 1000,
             jobs,
             next_job: 0,
@@ -405,7 +412,7 @@ impl Explorer {
     pub fn recipe(&self) -> Option<Recipe> {
         let m = self.model.as_ref()?;
         Some(Recipe::new(
-            m.config(),
+            crate::latent::recipe::RecipeModel::of(m.config()),
             m.source.clone(),
             m.step,
             self.z_seed,
@@ -414,13 +421,13 @@ impl Explorer {
     }
 
     /// Switches to `source`, loading it if needed. The live run needs its frame.
-    pub fn set_source(&mut self, source: Source, live: Option<&GeneratorFrame>) {
+    pub fn set_source(&mut self, source: Source, live: Option<&ModelFrame>) {
         self.settings.source = source;
         self.refresh_model(live);
     }
 
     /// Opens the live run at `pick` (the training window's "edit this one").
-    pub fn open_live(&mut self, pick: Pick, live: Option<&GeneratorFrame>) {
+    pub fn open_live(&mut self, pick: Pick, live: Option<&ModelFrame>) {
         self.set_source(Source::Live, live);
         self.settings.tool = Tool::Sliders;
         if self.model.as_ref().is_some_and(|m| m.latent_dim() == pick.z.len()) {
@@ -431,7 +438,7 @@ impl Explorer {
     }
 
     /// Loads (or picks up) the model of the current source; called every frame.
-    pub fn refresh_model(&mut self, live: Option<&GeneratorFrame>) {
+    pub fn refresh_model(&mut self, live: Option<&ModelFrame>) {
         let source = self.settings.source.clone();
         let model = if source == Source::Live {
             let Some(frame) = live else {
@@ -442,12 +449,18 @@ impl Explorer {
                 return;
             }
             self.live_key = Some(key);
-            Model {
-                name: tr("Live run").into(),
-                source: "live run".into(),
-                step: frame.step,
-                generator: frame.generator.clone(),
-                discriminator: Some(frame.discriminator.clone()),
+            match Model::from_seams(
+                tr("Live run"),
+                "live run",
+                frame.step,
+                frame.spec.clone(),
+                frame.seams.clone(),
+            ) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.errors.push(e.to_string());
+                    return;
+                }
             }
         } else {
             if self.shown.as_ref() == Some(&source) {
@@ -518,7 +531,7 @@ impl Explorer {
     }
 
     /// Opens a checkpoint file as a model to explore (read afresh, even if opened before).
-    pub fn open_file(&mut self, path: PathBuf, live: Option<&GeneratorFrame>) {
+    pub fn open_file(&mut self, path: PathBuf, live: Option<&ModelFrame>) {
         let source = Source::File(path);
         self.loaded.retain(|(s, _)| *s != source);
         if self.shown.as_ref() == Some(&source) {
@@ -549,7 +562,7 @@ impl Explorer {
     }
 
     /// Applies a pasted recipe: switches to its shipped model if it names one, then sets z.
-    pub fn apply_recipe(&mut self, text: &str, live: Option<&GeneratorFrame>) -> Result<(), String> {
+    pub fn apply_recipe(&mut self, text: &str, live: Option<&ModelFrame>) -> Result<(), String> {
         let r = Recipe::parse(text).map_err(|e| e.to_string())?;
         if let Some(p) = pretrained::from_source(&r.source)
             && self.settings.source != Source::Pretrained(p.id.to_string())
@@ -631,7 +644,7 @@ impl Explorer {
     }
 
     /// Takes finished jobs and asks for what is missing; called every frame.
-    pub(super) fn update(&mut self, live: Option<&GeneratorFrame>) {
+    pub(super) fn update(&mut self, live: Option<&ModelFrame>) {
         self.refresh_model(live);
         while let Some(r) = self.jobs.as_ref().and_then(JobRunner::try_recv) {
             self.take_result(r);

@@ -2,12 +2,16 @@
 //! recent fake batches, two overlaid histograms over [0, 1] with the 0.5 line.
 //! Early on real piles up near 1 and fake near 0; as G learns both drift to 0.5.
 //! Every histogram received is kept in a bounded [`Timeline`] that a slider scrubs.
+//! It is fed the running family's distribution vectors `d_real` and `d_fake` (the GANs);
+//! per-index vectors (a VAE's KL per latent dimension) are drawn as bars instead
+//! ([`App::vector_bars_ui`]).
 
 use eframe::egui;
 
 use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 
-use crate::worker::DOutputs;
+use crate::family::{Family, VectorKind};
+use crate::worker::VectorFrame;
 
 use super::app::App;
 use super::charts::{FAKE_COLOR, REAL_COLOR};
@@ -55,13 +59,13 @@ pub fn bin(values: &[f32]) -> [f32; BINS] {
 
 impl Binned {
     /// Bins one set of D outputs.
-    pub fn from_outputs(d: &DOutputs) -> Self {
+    pub fn from_outputs(real: &[f32], fake: &[f32]) -> Self {
         Self {
-            real: bin(&d.real),
-            fake: bin(&d.fake),
-            real_mean: crate::train::metrics::mean(&d.real),
-            fake_mean: crate::train::metrics::mean(&d.fake),
-            counts: (d.real.len(), d.fake.len()),
+            real: bin(real),
+            fake: bin(fake),
+            real_mean: crate::train::metrics::mean(real),
+            fake_mean: crate::train::metrics::mean(fake),
+            counts: (real.len(), fake.len()),
         }
     }
 }
@@ -73,6 +77,10 @@ pub struct HistogramPanel {
     pub timeline: Timeline<Binned>,
     /// The entry shown, or `None` to follow the newest.
     pub scrub: Option<usize>,
+    /// The latest per-index vectors of the family (label, colour, values).
+    pub bars: Vec<(&'static str, [u8; 3], Vec<f32>)>,
+    /// The step of those bars.
+    pub bars_step: u64,
 }
 
 impl Default for HistogramPanel {
@@ -80,16 +88,36 @@ impl Default for HistogramPanel {
         Self {
             timeline: Timeline::new(TIMELINE_CAP),
             scrub: None,
+            bars: Vec::new(),
+            bars_step: 0,
         }
     }
 }
 
 impl HistogramPanel {
-    /// Adds the newest D outputs.
-    pub fn push(&mut self, d: &DOutputs) {
+    /// Takes the newest vectors of `family`: D's verdicts into the histogram timeline,
+    /// per-index vectors as bars.
+    pub fn push(&mut self, frame: &VectorFrame, family: &dyn Family) {
+        let defs = family.vectors();
+        let get = |key: &str| {
+            defs.iter()
+                .position(|d| d.key == key)
+                .and_then(|i| frame.vectors.get(i))
+                .filter(|v| !v.is_empty())
+        };
+        self.bars = defs
+            .iter()
+            .zip(&frame.vectors)
+            .filter(|(d, v)| d.kind == VectorKind::PerIndex && !v.is_empty())
+            .map(|(d, v)| (d.label, d.color, v.clone()))
+            .collect();
+        self.bars_step = frame.step;
+        let (Some(real), Some(fake)) = (get("d_real"), get("d_fake")) else {
+            return;
+        };
         // A thinning timeline shifts indices; keep a scrubbed view near where it was.
         let before = self.timeline.len();
-        self.timeline.push(d.step, Binned::from_outputs(d));
+        self.timeline.push(frame.step, Binned::from_outputs(real, fake));
         if let Some(i) = self.scrub
             && self.timeline.len() <= before
         {
@@ -101,6 +129,8 @@ impl HistogramPanel {
     pub fn clear(&mut self) {
         self.timeline.clear();
         self.scrub = None;
+        self.bars.clear();
+        self.bars_step = 0;
     }
 }
 
@@ -178,6 +208,45 @@ impl App {
                 panel.scrub = None;
             }
         });
+    }
+}
+
+impl App {
+    /// The family's per-index vectors as bars (a VAE: the KL of each latent dimension; a
+    /// dimension whose KL stays near 0 is inactive, the decoder ignores it).
+    pub(super) fn vector_bars_ui(&mut self, ui: &mut egui::Ui) {
+        let panel = &self.histogram;
+        let Some((label, color, values)) = panel.bars.first() else {
+            ui.strong(tr("KL per latent dimension"));
+            ui.weak(tr("no values yet"));
+            return;
+        };
+        ui.strong(tr(label));
+        let active = values
+            .iter()
+            .filter(|&&v| v > crate::classroom::events::ACTIVE_KL)
+            .count();
+        ui.weak(tr!(
+            "step {step}: {active} of {n} dimensions active (KL above {threshold} nats)",
+            step = panel.bars_step,
+            active = active,
+            n = values.len(),
+            threshold = crate::classroom::events::ACTIVE_KL
+        ));
+        let bars: Vec<Bar> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Bar::new(i as f64, f64::from(v)).width(0.8))
+            .collect();
+        Plot::new("vector_bars")
+            .x_axis_label(tr("latent dimension"))
+            .include_y(0.0)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .show(ui, |plot_ui| {
+                plot_ui.bar_chart(BarChart::new(tr(label), bars).color(super::charts::rgb(*color)));
+            });
     }
 }
 

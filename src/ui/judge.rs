@@ -157,7 +157,7 @@ pub(super) fn judge_ui(ui: &mut egui::Ui, ex: &mut Explorer, live_pool: Option<&
         total = g.student.total,
         pct = pct(&g.student)
     ));
-    if model.discriminator.is_some() {
+    if model.scorer.is_some() {
         ui.label(tr!(
             "D on the same pairs: {right} of {total} right ({pct})",
             right = g.d.right,

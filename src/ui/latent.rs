@@ -71,7 +71,7 @@ impl App {
             Some(m) => {
                 ui.weak(tr!(
                     "{model} · latent size {size} · step {step}",
-                    model = m.config().kind.label(),
+                    model = super::i18n::tr(m.config().label()),
                     size = m.latent_dim(),
                     step = m.step
                 ));
@@ -113,6 +113,10 @@ impl App {
             Tool::Judge => {
                 let preview = self.data_info.as_ref().map(|d| d.preview.clone());
                 super::judge::judge_ui(ui, &mut self.explorer, preview.as_deref());
+            }
+            Tool::Draw => {
+                let preview = self.data_info.as_ref().map(|d| d.preview.clone());
+                super::draw::draw_ui(ui, &mut self.explorer, preview.as_deref());
             }
         }
     }
@@ -186,7 +190,7 @@ pub(super) fn grid_cell(resp: &egui::Response, cols: usize) -> Option<usize> {
 }
 
 /// Copy the current recipe; paste one to reproduce its image.
-fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::GeneratorFrame>) {
+fn recipe_ui(ui: &mut egui::Ui, ex: &mut Explorer, live: Option<&crate::worker::ModelFrame>) {
     ui.strong(tr("Recipe"));
     ui.weak(tr(
         "Model, step, seed and z of the image shown: paste it back, or give it to `latent-lab sample --z`.",

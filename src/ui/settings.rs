@@ -6,7 +6,7 @@ use eframe::egui;
 
 use serde::{Deserialize, Serialize};
 
-use crate::nets::GanConfig;
+use crate::family::ModelSpec;
 use crate::train::TrainConfig;
 use crate::worker::{DataSource, Speed};
 
@@ -49,8 +49,10 @@ pub struct Settings {
     pub theme: ThemeChoice,
     /// Larger text and widgets, for projectors (1.0 = normal).
     pub zoom: f32,
-    /// The model in the editor (applied with a reset).
-    pub model: GanConfig,
+    /// The model in the editor (applied with a reset). Settings saved before the family
+    /// interface (a GAN's kind and latent size) read as the default model.
+    #[serde(deserialize_with = "or_default")]
+    pub model: ModelSpec,
     /// The hyperparameters in the editor (applied at once, except the seed).
     pub train: TrainConfig,
     /// Speed cap.
@@ -96,8 +98,8 @@ impl Default for Settings {
         Self {
             theme: ThemeChoice::default(),
             zoom: 1.0,
-            model: GanConfig::default(),
-            train: TrainConfig::default(),
+            model: ModelSpec::default(),
+            train: TrainConfig::for_family(crate::family::registry::DEFAULT),
             speed: Speed::default(),
             data: DataSource::Embedded,
             show_raw: true,
@@ -112,4 +114,23 @@ impl Default for Settings {
             pause_on_events: false,
         }
     }
+}
+
+/// Deserializes a `T`, or gives its default when the stored value has another shape (a
+/// setting saved by an older version), instead of failing the whole settings.
+fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<T> {
+        Value(T),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Either::<T>::deserialize(deserializer)? {
+        Either::Value(v) => v,
+        Either::Other(_) => T::default(),
+    })
 }

@@ -46,8 +46,8 @@ impl App {
                     ui.separator();
                     ui.label(tr!(
                         "{model} · latent {size}",
-                        model = s.model.kind.label(),
-                        size = s.model.latent_dim
+                        model = tr(s.model.label()),
+                        size = s.model.latent_dim().unwrap_or(0)
                     ));
                 }
                 None => {

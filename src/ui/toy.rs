@@ -21,7 +21,7 @@ use super::i18n::tr;
 use super::settings::View;
 use crate::data::toy::ToyDistribution;
 use crate::train::GeneratorLoss;
-use crate::worker::{Command, StepKind, ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
+use crate::worker::{Command, ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
 /// Green of the generator (its density and samples).
 const GREEN: egui::Color32 = egui::Color32::from_rgb(40, 160, 70);
@@ -305,21 +305,21 @@ impl App {
             .on_hover_text(tr("One update of D on a real and a fake batch"))
             .clicked()
         {
-            self.send(Command::Step(StepKind::Discriminator));
+            self.send(Command::Step("d"));
         }
         if ui
             .button(tr("Generator step"))
             .on_hover_text(tr("One update of G through D's gradient"))
             .clicked()
         {
-            self.send(Command::Step(StepKind::Generator));
+            self.send(Command::Step("g"));
         }
         if ui
             .button(tr("Full iteration"))
             .on_hover_text(tr("k discriminator steps, then one generator step"))
             .clicked()
         {
-            self.send(Command::Step(StepKind::Iteration));
+            self.send(Command::Step(crate::family::ITERATION));
         }
         let mut changed = config;
         ui.horizontal(|ui| {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::run::Worker;
-use super::{Command, DOutputs, Event, GeneratorFrame, SampleGrid, ToyFrame, WorkerOptions};
+use super::{Command, Event, ModelFrame, SampleGrid, ToyFrame, VectorFrame, WorkerOptions};
 
 /// Called by the worker after it sends something (the UI passes `ctx.request_repaint()`).
 pub type RepaintFn = Box<dyn Fn() + Send + Sync>;
@@ -49,8 +49,8 @@ impl<T> Slot<T> {
 #[derive(Debug, Default)]
 pub(crate) struct Slots {
     pub samples: Slot<SampleGrid>,
-    pub d_outputs: Slot<DOutputs>,
-    pub generator: Slot<GeneratorFrame>,
+    pub vectors: Slot<VectorFrame>,
+    pub model: Slot<ModelFrame>,
     pub toy: Slot<ToyFrame>,
 }
 
@@ -127,14 +127,14 @@ impl WorkerHandle {
         self.slots.samples.take()
     }
 
-    /// The latest D-output samples not yet taken.
-    pub fn take_d_outputs(&self) -> Option<DOutputs> {
-        self.slots.d_outputs.take()
+    /// The latest vector frame (D's verdicts, the KL per dimension, …) not yet taken.
+    pub fn take_vectors(&self) -> Option<VectorFrame> {
+        self.slots.vectors.take()
     }
 
-    /// The latest generator snapshot not yet taken.
-    pub fn take_generator(&self) -> Option<GeneratorFrame> {
-        self.slots.generator.take()
+    /// The latest snapshot of the live model's seams not yet taken.
+    pub fn take_model(&self) -> Option<ModelFrame> {
+        self.slots.model.take()
     }
 
     /// The latest toy-game frame not yet taken.

@@ -1,8 +1,11 @@
-//! The training thread behind the window: it owns the [`Trainer`](crate::train::Trainer),
-//! takes typed [`Command`]s from the UI and answers with typed [`Event`]s.
+//! The training thread behind the window: it owns the [`Trainer`](crate::train::Trainer)
+//! of whichever model family runs, takes typed [`Command`]s from the UI and answers with
+//! typed [`Event`]s. Nothing here knows a family: metrics travel as the values the family
+//! declares ([`StepPoint`]), step kinds by their ids, vectors (D's verdicts, the KL of
+//! each latent dimension) as a [`VectorFrame`].
 //!
 //! Light messages (step metrics in batches, state, errors) travel over bounded
-//! channels; heavy payloads (sample grids, D-output samples, generator snapshots)
+//! channels; heavy payloads (sample grids, vector frames, model snapshots)
 //! go through latest-wins [`Slot`]s the UI takes from. After sending, the worker
 //! calls a repaint callback (the UI sets it to `ctx.request_repaint()`), so nothing
 //! here depends on egui. The UI never waits for the worker: it sends with
@@ -28,7 +31,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::nets::{DiscriminatorSnapshot, GanConfig, GeneratorSnapshot};
+use crate::family::{ModelSpec, Seams};
 use crate::train::TrainConfig;
 pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
@@ -103,34 +106,29 @@ impl Speed {
     }
 }
 
-/// Which update a single step performs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepKind {
-    /// One discriminator update.
-    Discriminator,
-    /// One generator update.
-    Generator,
-    /// One full iteration of Algorithm 1 (k discriminator updates, one generator update).
-    Iteration,
-}
+/// A step kind by its id: one of the running family's [`crate::family::StepKindDef`]s
+/// ("d", "g", [`crate::family::ITERATION`]); the toy game takes the GAN's three.
+pub type StepId = &'static str;
 
 /// What the UI asks of the worker.
 #[derive(Debug, Clone)]
 pub enum Command {
     /// Start (`true`) or pause (`false`) continuous training.
     SetRunning(bool),
-    /// Pause, then perform exactly one update of the given kind.
-    Step(StepKind),
+    /// Pause, then perform exactly one step of the given kind.
+    Step(StepId),
     /// Discard the run and start afresh with this model and these hyperparameters
     /// (on the current data). The running state is kept.
     Reset {
-        /// The architecture.
-        model: GanConfig,
+        /// The family and its config.
+        model: ModelSpec,
         /// The hyperparameters (its seed fixes weights, batches and the sample z).
         train: TrainConfig,
     },
     /// New hyperparameters from the next step on, keeping the weights.
     SetTrainConfig(TrainConfig),
+    /// New settings of the family (k, the loss, β, …) from the next step on, keeping the weights.
+    SetModelConfig(serde_json::Value),
     /// New speed cap.
     SetSpeed(Speed),
     /// Load a dataset in the background; training continues on the old data meanwhile,
@@ -160,34 +158,25 @@ pub enum Command {
     ToySetDrawn(Arc<[f32]>),
 }
 
-/// The scalars of one iteration, for the charts.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// The scalars of one iteration, for the charts: one value per metric the running family
+/// declares ([`crate::family::Family::metrics`]), NaN where not measured.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StepPoint {
     /// Iterations completed, this one included.
     pub step: u64,
-    /// Discriminator loss.
-    pub d_loss: f32,
-    /// Generator loss.
-    pub g_loss: f32,
-    /// Mean D(x) on the real batch.
-    pub d_real_mean: f32,
-    /// Mean D(G(z)) on the fake batch.
-    pub d_fake_mean: f32,
+    /// One value per metric of the family, in its order.
+    pub values: Vec<f32>,
 }
 
-/// The report of a lone discriminator or generator update (a single step).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The report of a lone step that is not a full iteration (a GAN's D step or G step).
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpdateReport {
     /// The run it belongs to.
     pub run: u64,
-    /// [`StepKind::Discriminator`] or [`StepKind::Generator`].
-    pub kind: StepKind,
-    /// The loss of the updated network, before the update.
-    pub loss: f32,
-    /// Mean D(x) on the real batch (discriminator updates only).
-    pub d_real_mean: Option<f32>,
-    /// Mean D(G(z)) on the fake batch.
-    pub d_fake_mean: f32,
+    /// The step kind.
+    pub kind: StepId,
+    /// One value per metric of the family (NaN where the step did not measure it).
+    pub values: Vec<f32>,
 }
 
 /// A snapshot of the worker's state.
@@ -201,16 +190,14 @@ pub struct WorkerStatus {
     pub ready: bool,
     /// Iterations completed.
     pub step: u64,
-    /// Discriminator updates applied.
-    pub d_updates: u64,
-    /// Generator updates applied.
-    pub g_updates: u64,
+    /// Updates applied by each optimizer group of the family: `(group id, updates)`.
+    pub updates: Vec<(&'static str, u64)>,
     /// Measured training rate over the last half second (0 when paused).
     pub steps_per_sec: f32,
     /// Time spent training in this run (paused time excluded).
     pub elapsed: Duration,
-    /// The architecture being trained.
-    pub model: GanConfig,
+    /// The family and config being trained.
+    pub model: ModelSpec,
     /// The hyperparameters in force.
     pub train: TrainConfig,
     /// The speed cap.
@@ -221,6 +208,13 @@ pub struct WorkerStatus {
     pub dataset: Option<String>,
     /// The data source being loaded in the background, if any.
     pub loading: Option<DataSource>,
+}
+
+impl WorkerStatus {
+    /// Updates applied by optimizer group `group` ("d", "g", "ae"), 0 if the family has none.
+    pub fn updates_of(&self, group: &str) -> u64 {
+        self.updates.iter().find(|(g, _)| *g == group).map_or(0, |(_, n)| *n)
+    }
 }
 
 /// A summary of a dataset for the data panel: name, counts and a preview.
@@ -286,46 +280,47 @@ pub struct SampleGrid {
     pub run: u64,
     /// Iterations completed when decoded.
     pub step: u64,
-    /// Generator updates applied when decoded.
-    pub g_updates: u64,
+    /// Updates applied (all groups) when decoded.
+    pub updates: u64,
     /// [`SAMPLE_COUNT`] 28×28 images, 784 bytes each.
     pub pixels: Vec<u8>,
     /// The latent vectors they were decoded from (`latent_dim` each, flat).
     pub z: Arc<[f32]>,
 }
 
-/// D's probabilities on the most recent real and fake batches (heavy: latest wins).
+/// The vectors of the family's steps (heavy: latest wins): for each
+/// [`crate::family::VectorDef`], the samples of the recent batches (a distribution, e.g. D's
+/// verdicts) or the latest values (per index, e.g. the KL of each latent dimension).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DOutputs {
+pub struct VectorFrame {
     /// The run.
     pub run: u64,
     /// Iterations completed.
     pub step: u64,
-    /// D(x) on recent real images.
-    pub real: Vec<f32>,
-    /// D(G(z)) on recent fake images.
-    pub fake: Vec<f32>,
+    /// One per vector of the family, in its order (empty where not measured yet).
+    pub vectors: Vec<Vec<f32>>,
 }
 
-/// Independent copies of the generator and the discriminator for the latent tools (heavy: latest wins).
+/// Frozen copies of the live model's seams for the latent tools (heavy: latest wins).
 #[derive(Clone)]
-pub struct GeneratorFrame {
+pub struct ModelFrame {
     /// The run.
     pub run: u64,
     /// Iterations completed when copied.
     pub step: u64,
-    /// The frozen generator.
-    pub generator: Arc<GeneratorSnapshot>,
-    /// The discriminator at the same moment (scores along an interpolation).
-    pub discriminator: Arc<DiscriminatorSnapshot>,
+    /// The family and its config.
+    pub spec: ModelSpec,
+    /// Decoder, encoder and scorer, where the family has them.
+    pub seams: Seams,
 }
 
-impl std::fmt::Debug for GeneratorFrame {
+impl std::fmt::Debug for ModelFrame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratorFrame")
+        f.debug_struct("ModelFrame")
             .field("run", &self.run)
             .field("step", &self.step)
-            .field("model", &self.generator.config)
+            .field("spec", &self.spec)
+            .field("seams", &self.seams)
             .finish()
     }
 }
@@ -371,8 +366,8 @@ pub enum Event {
         run: u64,
         /// Its iteration counter (non-zero when restored).
         step: u64,
-        /// Its architecture.
-        model: GanConfig,
+        /// Its family and config.
+        model: ModelSpec,
         /// Its hyperparameters.
         train: TrainConfig,
         /// Where it came from.
@@ -385,7 +380,7 @@ pub enum Event {
         /// One point per iteration.
         points: Vec<StepPoint>,
     },
-    /// A lone discriminator or generator update was applied.
+    /// A lone step that is not a full iteration was applied.
     Update(UpdateReport),
     /// The trainer now uses this dataset.
     DataLoaded(Arc<DataInfo>),
@@ -403,8 +398,8 @@ pub enum Event {
 /// How to start the worker.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// Architecture of a fresh run.
-    pub model: GanConfig,
+    /// Family and config of a fresh run.
+    pub model: ModelSpec,
     /// Hyperparameters of a fresh run.
     pub train: TrainConfig,
     /// Initial speed.
@@ -421,14 +416,14 @@ pub struct WorkerOptions {
     pub autosave_every: Duration,
     /// Start training at once (the window starts paused).
     pub start_running: bool,
-    /// How many recent batches the D-output samples cover.
+    /// How many recent batches a distribution vector (D's verdicts) covers.
     pub d_output_batches: usize,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
-            model: GanConfig::default(),
+            model: ModelSpec::default(),
             train: TrainConfig::default(),
             speed: Speed::default(),
             data: DataSource::Embedded,

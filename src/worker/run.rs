@@ -7,6 +7,7 @@
 //! [`TrainError`] into an [`Event::Error`] and pauses training, keeping the run.
 
 use crate::classroom::events::{GameEvent, Watch, WatchConfig, point_diversity};
+use crate::family::{ITERATION, ModelSpec, StepOutput, VectorKind};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -19,11 +20,10 @@ use candle_core::Device;
 
 use super::handle::{RepaintFn, Slots};
 use super::{
-    Command, DOutputs, DataInfo, DataSource, ErrorKind, Event, GeneratorFrame, RunOrigin, SAMPLE_COUNT, SampleGrid,
-    Speed, StepKind, StepPoint, ToyConfig, ToyUpdate, UpdateReport, WorkerError, WorkerOptions, WorkerStatus,
+    Command, DataInfo, DataSource, ErrorKind, Event, ModelFrame, RunOrigin, SAMPLE_COUNT, SampleGrid, Speed, StepId,
+    StepPoint, ToyConfig, ToyUpdate, UpdateReport, VectorFrame, WorkerError, WorkerOptions, WorkerStatus,
 };
 use crate::data::{DataError, Dataset};
-use crate::nets::GanConfig;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
 use crate::train::{ToyTrainer, TrainConfig, TrainError, Trainer};
 
@@ -35,7 +35,7 @@ const FLUSH_EVERY: Duration = Duration::from_millis(33);
 const RATE_EVERY: Duration = Duration::from_millis(500);
 /// Shortest time between two sample grids while training.
 const MIN_SAMPLE_EVERY: Duration = Duration::from_millis(200);
-/// Time between two generator snapshots while training.
+/// Time between two snapshots of the model's seams while training.
 const GENERATOR_EVERY: Duration = Duration::from_secs(2);
 /// Shortest time between two toy-game frames while training (a few a second).
 const MIN_TOY_EVERY: Duration = Duration::from_millis(150);
@@ -83,7 +83,7 @@ pub(crate) struct Worker {
     run: u64,
     running: bool,
     speed: Speed,
-    model: GanConfig,
+    model: ModelSpec,
     train: TrainConfig,
 
     outbox: VecDeque<Event>,
@@ -91,8 +91,8 @@ pub(crate) struct Worker {
     last_flush: Instant,
     next_step_at: Instant,
 
-    recent_real: VecDeque<Vec<f32>>,
-    recent_fake: VecDeque<Vec<f32>>,
+    /// Per vector of the family: the recent batches (distributions) or the latest (per index).
+    recent: Vec<VecDeque<Vec<f32>>>,
     sample_z: Arc<[f32]>,
     samples_key: Option<(u64, u64)>,
     last_sample_at: Option<Instant>,
@@ -100,7 +100,7 @@ pub(crate) struct Worker {
     sample_cost: Duration,
 
     autosave_at: Instant,
-    saved_key: Option<(u64, u64, u64)>,
+    saved_key: Option<(u64, u64)>,
 
     rate_at: Instant,
     rate_step: u64,
@@ -129,8 +129,8 @@ impl Worker {
         let now = Instant::now();
         Self {
             speed: opts.speed,
-            model: opts.model,
-            train: opts.train,
+            model: opts.model.clone(),
+            train: opts.train.clone(),
             autosave_at: now + opts.autosave_every,
             opts,
             commands,
@@ -149,8 +149,7 @@ impl Worker {
             points: Vec::new(),
             last_flush: now,
             next_step_at: now,
-            recent_real: VecDeque::new(),
-            recent_fake: VecDeque::new(),
+            recent: Vec::new(),
             sample_z: Arc::from(Vec::new()),
             samples_key: None,
             last_sample_at: None,
@@ -256,6 +255,7 @@ impl Worker {
             Command::Step(kind) => self.single_step(kind),
             Command::Reset { model, train } => self.reset(model, train),
             Command::SetTrainConfig(config) => self.set_train_config(config),
+            Command::SetModelConfig(config) => self.set_model_config(config),
             Command::SetSpeed(speed) => {
                 self.speed = speed;
                 self.next_step_at = Instant::now();
@@ -325,10 +325,10 @@ impl Worker {
         self.trainer.as_ref().map_or(0, Trainer::step)
     }
 
-    /// One iteration of Algorithm 1, recorded for the charts and the histogram.
+    /// One iteration of the family's step, recorded for the charts and the vector views.
     fn train_iteration(&mut self) {
         let started = Instant::now();
-        let Some(m) = self.guarded("the training step", Trainer::iteration) else {
+        let Some(out) = self.guarded("the training step", Trainer::iteration) else {
             return;
         };
         self.next_step_at = match self.speed.interval() {
@@ -336,44 +336,34 @@ impl Worker {
             None => started,
         };
         self.points.push(StepPoint {
-            step: m.step,
-            d_loss: m.d_loss,
-            g_loss: m.g_loss,
-            d_real_mean: m.d_real_mean,
-            d_fake_mean: m.d_fake_mean,
+            step: self.step(),
+            values: out.values,
         });
-        self.record_d_outputs(m.d_real, m.d_fake);
+        self.record_vectors(out.vectors);
     }
 
-    fn single_step(&mut self, kind: StepKind) {
+    fn single_step(&mut self, kind: StepId) {
         self.set_running(false);
-        if self.trainer.is_none() {
+        let Some(t) = self.trainer.as_ref() else {
             self.fail(ErrorKind::Training, "no data loaded yet: nothing to train".into());
             return;
-        }
-        match kind {
-            StepKind::Iteration => self.train_iteration(),
-            StepKind::Discriminator => {
-                if let Some(d) = self.guarded("the discriminator update", Trainer::d_step) {
-                    let report = UpdateReport {
-                        run: self.run,
-                        kind,
-                        loss: d.d_loss,
-                        d_real_mean: Some(d.d_real_mean()),
-                        d_fake_mean: d.d_fake_mean(),
-                    };
-                    self.record_d_outputs(d.d_real, d.d_fake);
-                    self.outbox.push_back(Event::Update(report));
-                }
-            }
-            StepKind::Generator => {
-                if let Some(g) = self.guarded("the generator update", Trainer::g_step) {
+        };
+        let family = t.family();
+        match family.step_kind(kind) {
+            None => self.fail(
+                ErrorKind::Config,
+                format!("the {} has no step '{kind}'", family.label()),
+            ),
+            Some((_, def)) if def.iteration => self.train_iteration(),
+            Some((_, def)) => {
+                let what = format!("the {}", def.label);
+                if let Some(out) = self.guarded(&what, |t| t.step_kind(kind)) {
+                    let StepOutput { values, vectors } = out;
+                    self.record_vectors(vectors);
                     self.outbox.push_back(Event::Update(UpdateReport {
                         run: self.run,
-                        kind,
-                        loss: g.g_loss,
-                        d_real_mean: None,
-                        d_fake_mean: g.d_fake_mean,
+                        kind: def.id,
+                        values,
                     }));
                 }
             }
@@ -383,9 +373,9 @@ impl Worker {
         self.flush();
     }
 
-    fn set_train_config(&mut self, mut config: TrainConfig) {
+    fn set_train_config(&mut self, config: TrainConfig) {
         let Some(t) = self.trainer.as_mut() else {
-            match config.validate() {
+            match self.model.family().and_then(|f| config.validate(f)) {
                 Ok(()) => self.train = config,
                 Err(e) => self.fail(ErrorKind::Config, e.to_string()),
             }
@@ -393,17 +383,29 @@ impl Worker {
             return;
         };
         // The seed made the weights: changing it needs a reset, not a new config.
-        config.seed = t.config().seed;
         match t.set_config(config) {
-            Ok(()) => self.train = config,
+            Ok(()) => self.train = t.config().clone(),
             Err(e) => self.fail(ErrorKind::Config, format!("hyperparameters refused: {e}")),
+        }
+        self.push_status();
+    }
+
+    fn set_model_config(&mut self, config: serde_json::Value) {
+        let Some(t) = self.trainer.as_mut() else {
+            self.model.config = config;
+            self.push_status();
+            return;
+        };
+        match t.set_model_config(&config) {
+            Ok(()) => self.model = t.spec(),
+            Err(e) => self.fail(ErrorKind::Config, format!("model settings refused: {e}")),
         }
         self.push_status();
     }
 
     // ---- runs ---------------------------------------------------------------------------------
 
-    fn reset(&mut self, model: GanConfig, train: TrainConfig) {
+    fn reset(&mut self, model: ModelSpec, train: TrainConfig) {
         let Some(data) = self.data.clone() else {
             self.model = model;
             self.train = train;
@@ -412,7 +414,7 @@ impl Worker {
         };
         let device = self.device.clone();
         match catch("building the model", || {
-            Trainer::new(model, train, data, &device).map_err(|e| e.to_string())
+            Trainer::new(&model, train, data, &device).map_err(|e| e.to_string())
         }) {
             Ok(t) => self.install(t, RunOrigin::Fresh),
             Err(message) => self.fail(ErrorKind::Config, format!("cannot reset: {message}")),
@@ -467,9 +469,9 @@ impl Worker {
                 ),
             }
         }
-        let (model, train) = (self.model, self.train);
+        let (model, train) = (self.model.clone(), self.train.clone());
         match catch("building the model", || {
-            Trainer::new(model, train, data, &device).map_err(|e| e.to_string())
+            Trainer::new(&model, train, data, &device).map_err(|e| e.to_string())
         }) {
             Ok(t) => self.install(t, RunOrigin::Fresh),
             Err(message) => self.fail(ErrorKind::Config, format!("cannot build the model: {message}")),
@@ -479,14 +481,14 @@ impl Worker {
     /// Makes `t` the current run and tells the UI.
     fn install(&mut self, t: Trainer, origin: RunOrigin) {
         self.stage_points();
-        self.model = t.gan().config;
-        self.train = t.config();
+        self.model = t.spec();
+        self.train = t.config().clone();
         let step = t.step();
+        let latent_dim = t.model().latent_dim().unwrap_or(0);
+        self.recent = vec![VecDeque::new(); t.family().vectors().len()];
         self.trainer = Some(t);
         self.run += 1;
-        self.recent_real.clear();
-        self.recent_fake.clear();
-        self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, self.model.latent_dim, self.train.seed).into();
+        self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, latent_dim, self.train.seed).into();
         self.samples_key = None;
         self.elapsed = Duration::ZERO;
         if self.running {
@@ -496,8 +498,8 @@ impl Worker {
         self.outbox.push_back(Event::RunStarted {
             run: self.run,
             step,
-            model: self.model,
-            train: self.train,
+            model: self.model.clone(),
+            train: self.train.clone(),
             origin,
         });
         self.last_generator_at = None;
@@ -581,9 +583,9 @@ impl Worker {
 
     // ---- checkpoints --------------------------------------------------------------------------
 
-    fn progress_key(&self) -> (u64, u64, u64) {
-        let (d, g) = self.trainer.as_ref().map_or((0, 0), Trainer::updates);
-        (self.run, d, g)
+    /// What changes when the run moves: (run, updates of all groups).
+    fn progress_key(&self) -> (u64, u64) {
+        (self.run, self.trainer.as_ref().map_or(0, Trainer::total_updates))
     }
 
     fn save(&mut self, path: &Path, autosave: bool) -> bool {
@@ -629,7 +631,7 @@ impl Worker {
             return;
         };
         let key = self.progress_key();
-        if self.trainer.is_none() || self.saved_key == Some(key) || key.1 + key.2 == 0 {
+        if self.trainer.is_none() || self.saved_key == Some(key) || key.1 == 0 {
             return;
         }
         self.save(&path, true);
@@ -637,25 +639,40 @@ impl Worker {
 
     // ---- publishing ---------------------------------------------------------------------------
 
-    fn record_d_outputs(&mut self, real: Vec<f32>, fake: Vec<f32>) {
+    /// Keeps a step's vectors: distributions over the recent batches, per-index vectors latest.
+    fn record_vectors(&mut self, vectors: Vec<Vec<f32>>) {
+        let Some(t) = &self.trainer else {
+            return;
+        };
         let keep = self.opts.d_output_batches.max(1);
-        self.recent_real.push_back(real);
-        self.recent_fake.push_back(fake);
-        while self.recent_real.len() > keep {
-            self.recent_real.pop_front();
+        let defs = t.family().vectors();
+        self.recent.resize_with(defs.len(), VecDeque::new);
+        for ((recent, def), v) in self.recent.iter_mut().zip(defs).zip(vectors) {
+            if v.is_empty() {
+                continue;
+            }
+            let keep = match def.kind {
+                VectorKind::Distribution => keep,
+                VectorKind::PerIndex => 1,
+            };
+            recent.push_back(v);
+            while recent.len() > keep {
+                recent.pop_front();
+            }
         }
-        while self.recent_fake.len() > keep {
-            self.recent_fake.pop_front();
-        }
-        self.slots.d_outputs.put(DOutputs {
+        self.slots.vectors.put(VectorFrame {
             run: self.run,
             step: self.step(),
-            real: self.recent_real.iter().flatten().copied().collect(),
-            fake: self.recent_fake.iter().flatten().copied().collect(),
+            vectors: self
+                .recent
+                .iter()
+                .map(|r| r.iter().flatten().copied().collect())
+                .collect(),
         });
     }
 
-    /// D's verdicts before any update of this run: on the preview of real digits and on the samples.
+    /// The vectors before any update of this run, where the family can say them (a GAN: D's
+    /// verdicts on the preview of real digits and on the samples).
     fn publish_initial_d_outputs(&mut self) {
         let (Some(data), false) = (&self.data, self.sample_z.is_empty()) else {
             return;
@@ -665,17 +682,22 @@ impl Worker {
             .flat_map(|i| data.image(i * data.len() / n.max(1)).to_vec())
             .collect();
         let z = self.sample_z.clone();
-        let Some((real, fake)) = self.guarded("scoring the first samples", |t| {
-            let fake_px = t.generate_u8(&z)?;
-            Ok((t.discriminate_u8(&real_px)?, t.discriminate_u8(&fake_px)?))
+        let Some(vectors) = self.guarded("scoring the first samples", |t| {
+            let device = t.device().clone();
+            let real = crate::family::images_from_u8(&real_px, &device)?;
+            let l = t.model().latent_dim().unwrap_or(1).max(1);
+            let zt = candle_core::Tensor::from_slice(&z, (z.len() / l, l), &device)?;
+            Ok(t.model().probe(&real, &zt).transpose()?)
         }) else {
             return;
         };
-        self.slots.d_outputs.put(DOutputs {
+        let Some(vectors) = vectors else {
+            return;
+        };
+        self.slots.vectors.put(VectorFrame {
             run: self.run,
             step: self.step(),
-            real,
-            fake,
+            vectors,
         });
         (self.repaint)();
     }
@@ -686,7 +708,7 @@ impl Worker {
         let Some(t) = &self.trainer else {
             return;
         };
-        let key = (self.run, t.updates().1);
+        let key = (self.run, t.total_updates());
         if self.samples_key == Some(key) {
             return;
         }
@@ -702,29 +724,29 @@ impl Worker {
             return;
         };
         self.sample_cost = now.elapsed();
-        let (step, g_updates) = self.trainer.as_ref().map_or((0, 0), |t| (t.step(), t.updates().1));
-        self.slots.samples.put(SampleGrid {
-            run: self.run,
-            step,
-            g_updates,
-            pixels,
-            z: self.sample_z.clone(),
-        });
+        let (step, updates) = self.trainer.as_ref().map_or((0, 0), |t| (t.step(), t.total_updates()));
+        if let Some(pixels) = pixels {
+            self.slots.samples.put(SampleGrid {
+                run: self.run,
+                step,
+                updates,
+                pixels,
+                z: self.sample_z.clone(),
+            });
+        }
         self.samples_key = Some(key);
         self.last_sample_at = Some(now);
         let generator_due = self
             .last_generator_at
             .is_none_or(|last| now.saturating_duration_since(last) >= GENERATOR_EVERY);
         if (force || generator_due)
-            && let Some((g, d)) = self.guarded("copying the networks", |t| {
-                Ok((t.snapshot_generator()?, t.snapshot_discriminator()?))
-            })
+            && let Some(seams) = self.guarded("copying the networks", |t| t.seams())
         {
-            self.slots.generator.put(GeneratorFrame {
+            self.slots.model.put(ModelFrame {
                 run: self.run,
                 step,
-                generator: Arc::new(g),
-                discriminator: Arc::new(d),
+                spec: self.model.clone(),
+                seams,
             });
             self.last_generator_at = Some(now);
         }
@@ -732,19 +754,25 @@ impl Worker {
     }
 
     fn status(&self) -> WorkerStatus {
-        let (d_updates, g_updates) = self.trainer.as_ref().map_or((0, 0), Trainer::updates);
+        let updates = self.trainer.as_ref().map_or_else(Vec::new, |t| {
+            t.family()
+                .optimizer_groups()
+                .iter()
+                .zip(t.updates())
+                .map(|(g, &n)| (g.id, n))
+                .collect()
+        });
         let running_for = self.running_since.map_or(Duration::ZERO, |s| s.elapsed());
         WorkerStatus {
             run: self.run,
             running: self.running,
             ready: self.trainer.is_some(),
             step: self.step(),
-            d_updates,
-            g_updates,
+            updates,
             steps_per_sec: self.steps_per_sec,
             elapsed: self.elapsed + running_for,
-            model: self.model,
-            train: self.train,
+            model: self.model.clone(),
+            train: self.train.clone(),
             speed: self.speed,
             device: self.device_name.clone(),
             dataset: self.data.as_ref().map(|d| d.name.clone()),
@@ -929,16 +957,10 @@ impl Worker {
         toy.last = Some(update);
         toy.changed = true;
         // Each iteration's D means (measured before its D update) feed the event watch.
-        if let ToyUpdate::Iteration { d, .. } = update {
-            let point = StepPoint {
-                step: toy.trainer.step(),
-                d_real_mean: d.real_before,
-                d_fake_mean: d.fake_before,
-                ..StepPoint::default()
-            };
-            if let Some(event) = toy.watch.observe_step(&point) {
-                self.toy_event(event);
-            }
+        if let ToyUpdate::Iteration { d, .. } = update
+            && let Some(event) = toy.watch.observe_step(toy.trainer.step(), d.real_before, d.fake_before)
+        {
+            self.toy_event(event);
         }
     }
 
@@ -967,16 +989,20 @@ impl Worker {
     }
 
     /// Pauses, performs exactly one update of the toy game, and publishes the result.
-    fn toy_step(&mut self, kind: StepKind) {
+    fn toy_step(&mut self, kind: StepId) {
         self.set_running(false);
         let update = match kind {
-            StepKind::Iteration => self.toy_guarded("the toy training step", ToyTrainer::iteration),
-            StepKind::Discriminator => self
+            ITERATION => self.toy_guarded("the toy training step", ToyTrainer::iteration),
+            "d" => self
                 .toy_guarded("the discriminator update", ToyTrainer::d_step)
                 .map(ToyUpdate::Discriminator),
-            StepKind::Generator => self
+            "g" => self
                 .toy_guarded("the generator update", ToyTrainer::g_step)
                 .map(ToyUpdate::Generator),
+            other => {
+                self.fail(ErrorKind::Config, format!("the toy game has no step '{other}'"));
+                None
+            }
         };
         if let Some(update) = update {
             self.toy_record(update);

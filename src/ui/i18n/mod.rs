@@ -232,7 +232,31 @@ mod tests {
         keys
     }
 
-    /// The keys the UI uses, with the file each was first seen in.
+    /// The strings every registered family declares for the window (its label and summary,
+    /// step kinds, charts, metrics and vectors): the UI shows each through `tr`.
+    fn family_keys() -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for f in crate::family::ALL {
+            let file = format!("family {}", f.id());
+            let mut push = |k: &str| out.push((k.to_string(), file.clone()));
+            push(f.label());
+            push(f.summary());
+            f.step_kinds().iter().for_each(|k| {
+                push(k.label);
+                push(k.help);
+            });
+            f.charts().iter().for_each(|c| {
+                push(c.title);
+                c.note.into_iter().for_each(&mut push);
+            });
+            f.metrics().iter().for_each(|m| push(m.label));
+            f.vectors().iter().for_each(|v| push(v.label));
+        }
+        out
+    }
+
+    /// The keys the UI uses, with the file each was first seen in (or the family that
+    /// declares it).
     fn used_keys() -> Vec<(String, String)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
         let mut files = Vec::new();
@@ -252,6 +276,11 @@ mod tests {
                 if !out.iter().any(|(u, _)| *u == k) {
                     out.push((k, name.clone()));
                 }
+            }
+        }
+        for (k, from) in family_keys() {
+            if !out.iter().any(|(u, _)| *u == k) {
+                out.push((k, from));
             }
         }
         out
@@ -289,7 +318,7 @@ mod tests {
                 problems.push(format!("twice in ko.rs: {en:?}"));
             }
             if !used.iter().any(|(k, _)| k == en) {
-                problems.push(format!("stale (no tr(..) in src/ui uses it): {en:?}"));
+                problems.push(format!("stale (no tr(..) in src/ui nor any family uses it): {en:?}"));
             }
             if placeholders(en) != placeholders(ko) {
                 problems.push(format!("placeholders differ: {en:?} vs {ko:?}"));

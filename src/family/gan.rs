@@ -1,0 +1,421 @@
+//! The GAN families (`mlp-gan`, `dcgan`): Goodfellow et al.'s Algorithm 1 — for each
+//! iteration, k discriminator updates on fresh real and fake batches, then one generator
+//! update — with the minimax or the non-saturating generator loss.
+//!
+//! Networks `g` and `d` (see [`crate::nets::mlp`], [`crate::nets::dcgan`]), one optimizer
+//! each; steps "D step", "G step" and the iteration; metrics the two losses and D's mean
+//! verdicts, and D's verdict on every image of the last batches as distributions (the
+//! histogram drifting toward 0.5). Seams: the generator (decoder) and D (scorer).
+
+use std::sync::Arc;
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ChartDef, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, OptionKeys, Seams, StepCtx, StepKindDef,
+    StepOutput, VectorDef, VectorKind, check_latent_dim, parse_config, to_json,
+};
+use crate::nets::ops::sink::ParamGrads;
+use crate::nets::{Gan, GanArch, GanConfig};
+use crate::train::loss::{GeneratorLoss, discriminator_loss, generator_loss};
+use crate::train::metrics::mean;
+use crate::train::{OptimizerConfig, TrainError};
+
+/// A GAN's settings (saved with its weights). `k` and the loss may change between steps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GanSettings {
+    /// Size of the latent vector z.
+    pub latent_dim: usize,
+    /// Discriminator updates per generator update.
+    pub k: usize,
+    /// The generator's objective.
+    pub g_loss: GeneratorLoss,
+}
+
+impl Default for GanSettings {
+    fn default() -> Self {
+        Self {
+            latent_dim: 100,
+            k: 1,
+            g_loss: GeneratorLoss::NonSaturating,
+        }
+    }
+}
+
+impl GanSettings {
+    fn check(&self) -> Result<(), TrainError> {
+        check_latent_dim(self.latent_dim)?;
+        if self.k == 0 {
+            return Err(TrainError::Config("k must be at least 1".into()));
+        }
+        if self.k > 100 {
+            return Err(TrainError::Config(format!("k = {} is too large (at most 100)", self.k)));
+        }
+        Ok(())
+    }
+}
+
+/// A GAN family: one architecture.
+pub struct GanFamily {
+    arch: GanArch,
+}
+
+/// The MLP GAN.
+pub const MLP_GAN: GanFamily = GanFamily { arch: GanArch::MlpGan };
+/// The DCGAN.
+pub const DCGAN: GanFamily = GanFamily { arch: GanArch::Dcgan };
+
+/// Index of the D-step kind.
+const STEP_D: usize = 0;
+/// Index of the G-step kind.
+const STEP_G: usize = 1;
+/// Index of the generator's optimizer group.
+const GROUP_G: usize = 0;
+/// Index of the discriminator's optimizer group.
+const GROUP_D: usize = 1;
+
+const STEPS: &[StepKindDef] = &[
+    StepKindDef {
+        id: "d",
+        label: "Step D",
+        help: "One discriminator update",
+        iteration: false,
+    },
+    StepKindDef {
+        id: "g",
+        label: "Step G",
+        help: "One generator update",
+        iteration: false,
+    },
+    StepKindDef {
+        id: ITERATION,
+        label: "Step",
+        help: "One iteration of Algorithm 1: k discriminator updates, then one generator update",
+        iteration: true,
+    },
+];
+
+const GROUPS: &[OptGroupDef] = &[
+    OptGroupDef {
+        id: "g",
+        label: "generator",
+        short: "G",
+        networks: &["g"],
+    },
+    OptGroupDef {
+        id: "d",
+        label: "discriminator",
+        short: "D",
+        networks: &["d"],
+    },
+];
+
+/// Colour of everything about real images (D(x)).
+pub const REAL_COLOR: [u8; 3] = [52, 120, 230];
+/// Colour of everything about fake images (D(G(z))).
+pub const FAKE_COLOR: [u8; 3] = [235, 120, 30];
+
+const METRICS: &[MetricDef] = &[
+    MetricDef {
+        key: "d_loss",
+        label: "D loss",
+        chart: "losses",
+        color: [150, 90, 200],
+    },
+    MetricDef {
+        key: "g_loss",
+        label: "G loss",
+        chart: "losses",
+        color: [30, 160, 120],
+    },
+    MetricDef {
+        key: "d_real_mean",
+        label: "mean D(x)",
+        chart: "d_outputs",
+        color: REAL_COLOR,
+    },
+    MetricDef {
+        key: "d_fake_mean",
+        label: "mean D(G(z))",
+        chart: "d_outputs",
+        color: FAKE_COLOR,
+    },
+];
+
+const VECTORS: &[VectorDef] = &[
+    VectorDef {
+        key: "d_real",
+        label: "D(x), real",
+        kind: VectorKind::Distribution,
+        color: REAL_COLOR,
+    },
+    VectorDef {
+        key: "d_fake",
+        label: "D(G(z)), fake",
+        kind: VectorKind::Distribution,
+        color: FAKE_COLOR,
+    },
+];
+
+const CHARTS: &[ChartDef] = &[
+    ChartDef {
+        id: "losses",
+        title: "Losses",
+        note: None,
+        y_range: None,
+        reference: None,
+    },
+    ChartDef {
+        id: "d_outputs",
+        title: "Discriminator outputs",
+        note: Some("(both tend to 0.5 as G learns)"),
+        y_range: Some((0.0, 1.0)),
+        reference: Some(0.5),
+    },
+];
+
+impl Family for GanFamily {
+    fn id(&self) -> &'static str {
+        self.arch.id()
+    }
+    fn label(&self) -> &'static str {
+        match self.arch {
+            GanArch::MlpGan => "MLP GAN",
+            GanArch::Dcgan => "DCGAN",
+        }
+    }
+    fn summary(&self) -> &'static str {
+        match self.arch {
+            GanArch::MlpGan => "the classic fully connected GAN (Goodfellow et al., 2014)",
+            GanArch::Dcgan => "a small deep convolutional GAN (Radford et al., 2015)",
+        }
+    }
+    fn default_config(&self) -> serde_json::Value {
+        to_json(&GanSettings::default())
+    }
+    fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
+        let s: GanSettings = parse_config(self.id(), config)?;
+        s.check()?;
+        Ok(to_json(&s))
+    }
+    fn option_keys(&self) -> OptionKeys {
+        &[("latent", "latent_dim"), ("k", "k"), ("g-loss", "g_loss")]
+    }
+    fn default_optimizer(&self) -> OptimizerConfig {
+        OptimizerConfig::default()
+    }
+    fn optimizer_groups(&self) -> &'static [OptGroupDef] {
+        GROUPS
+    }
+    fn step_kinds(&self) -> &'static [StepKindDef] {
+        STEPS
+    }
+    fn metrics(&self) -> &'static [MetricDef] {
+        METRICS
+    }
+    fn vectors(&self) -> &'static [VectorDef] {
+        VECTORS
+    }
+    fn charts(&self) -> &'static [ChartDef] {
+        CHARTS
+    }
+    fn min_batch(&self) -> (usize, &'static str) {
+        match self.arch {
+            GanArch::MlpGan => (1, ""),
+            GanArch::Dcgan => (2, " (batch norm needs two samples)"),
+        }
+    }
+    fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
+        let settings: GanSettings = parse_config(self.id(), config)?;
+        settings.check()?;
+        let gan = Gan::new_uninit(
+            GanConfig {
+                arch: self.arch,
+                latent_dim: settings.latent_dim,
+            },
+            device,
+        )?;
+        Ok(Box::new(GanModel {
+            family: self.family_ref(),
+            gan,
+            settings,
+        }))
+    }
+}
+
+impl GanFamily {
+    fn family_ref(&self) -> &'static dyn Family {
+        match self.arch {
+            GanArch::MlpGan => &MLP_GAN,
+            GanArch::Dcgan => &DCGAN,
+        }
+    }
+}
+
+/// One D update's report.
+struct DReport {
+    d_loss: f32,
+    d_real: Vec<f32>,
+    d_fake: Vec<f32>,
+}
+
+/// A GAN being trained.
+pub struct GanModel {
+    family: &'static dyn Family,
+    gan: Gan,
+    settings: GanSettings,
+}
+
+impl GanModel {
+    /// The networks.
+    pub fn gan(&self) -> &Gan {
+        &self.gan
+    }
+
+    /// One discriminator update: raise D on a real batch, lower it on a fake batch.
+    fn d_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<DReport, TrainError> {
+        let real = ctx.real_batch()?;
+        let z = ctx.normal(self.settings.latent_dim)?;
+        // G's weights as constants: no graph is kept for a batch D only reads.
+        let fake = self.gan.g.forward_frozen(&z, true)?;
+        // D's layers hand their weight gradients over directly (nets::ops::sink).
+        let collected = ParamGrads::new();
+        let d = &self.gan.d;
+        let (real_logits, fake_logits) = if d.batch_independent() {
+            // One pass over [real; fake]: same logits, half the layer calls.
+            let b = real.dim(0)?;
+            let logits = d.forward_collecting(&Tensor::cat(&[&real, &fake], 0)?, true, &collected)?;
+            (logits.narrow(0, 0, b)?, logits.narrow(0, b, b)?)
+        } else {
+            (
+                d.forward_collecting(&real, true, &collected)?,
+                d.forward_collecting(&fake, true, &collected)?,
+            )
+        };
+        let loss = discriminator_loss(&real_logits, &fake_logits)?;
+        let d_loss = loss.to_scalar::<f32>()?;
+        ctx.check_finite("discriminator loss", d_loss)?;
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
+        ctx.apply(GROUP_D, &grads)?;
+        Ok(DReport {
+            d_loss,
+            d_real: sigmoid_vec(&real_logits)?,
+            d_fake: sigmoid_vec(&fake_logits)?,
+        })
+    }
+
+    /// One generator update: move G's samples up D's slope. Returns the loss and the mean
+    /// D(G(z)) the generator saw.
+    fn g_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<(f32, f32), TrainError> {
+        let z = ctx.normal(self.settings.latent_dim)?;
+        let collected = ParamGrads::new();
+        let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
+        // D's weights as constants: the gradient flows through D to G's weights only.
+        let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
+        let loss = generator_loss(&fake_logits, self.settings.g_loss)?;
+        let g_loss = loss.to_scalar::<f32>()?;
+        ctx.check_finite("generator loss", g_loss)?;
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
+        ctx.apply(GROUP_G, &grads)?;
+        Ok((g_loss, mean(&sigmoid_vec(&fake_logits)?)))
+    }
+}
+
+impl FamilyModel for GanModel {
+    fn family(&self) -> &'static dyn Family {
+        self.family
+    }
+    fn config(&self) -> serde_json::Value {
+        to_json(&self.settings)
+    }
+    fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
+        let s: GanSettings = parse_config(self.family.id(), config)?;
+        s.check()?;
+        if s.latent_dim != self.settings.latent_dim {
+            return Err(TrainError::Config(format!(
+                "the latent size is part of the architecture ({}); start a new run to change it",
+                self.settings.latent_dim
+            )));
+        }
+        self.settings = s;
+        Ok(())
+    }
+    fn networks(&self) -> Vec<(&'static str, &VarMap)> {
+        vec![("g", &self.gan.g_vars), ("d", &self.gan.d_vars)]
+    }
+    fn init_weights(&self, seed: u64) -> Result<(), TrainError> {
+        Ok(self.gan.init_weights(seed)?)
+    }
+    fn step(&mut self, kind: usize, ctx: &mut StepCtx<'_>) -> Result<StepOutput, TrainError> {
+        let nan = f32::NAN;
+        match kind {
+            STEP_D => {
+                let d = self.d_step(ctx)?;
+                Ok(StepOutput {
+                    values: vec![d.d_loss, nan, mean(&d.d_real), mean(&d.d_fake)],
+                    vectors: vec![d.d_real, d.d_fake],
+                })
+            }
+            STEP_G => {
+                let (g_loss, d_fake_mean) = self.g_step(ctx)?;
+                Ok(StepOutput {
+                    values: vec![nan, g_loss, nan, d_fake_mean],
+                    vectors: vec![Vec::new(), Vec::new()],
+                })
+            }
+            _ => {
+                let mut d = DReport {
+                    d_loss: 0.0,
+                    d_real: Vec::new(),
+                    d_fake: Vec::new(),
+                };
+                for _ in 0..self.settings.k {
+                    d = self.d_step(ctx)?;
+                }
+                let (g_loss, _) = self.g_step(ctx)?;
+                Ok(StepOutput {
+                    values: vec![d.d_loss, g_loss, mean(&d.d_real), mean(&d.d_fake)],
+                    vectors: vec![d.d_real, d.d_fake],
+                })
+            }
+        }
+    }
+    fn latent_dim(&self) -> Option<usize> {
+        Some(self.settings.latent_dim)
+    }
+    fn decode(&self, z: &Tensor) -> Option<candle_core::Result<Tensor>> {
+        Some(self.gan.generate(z))
+    }
+    fn score(&self, images: &Tensor) -> Option<candle_core::Result<Vec<f32>>> {
+        Some(self.gan.d.forward_t(images, false).and_then(|l| sigmoid_vec(&l)))
+    }
+    fn probe(&self, real: &Tensor, z: &Tensor) -> Option<candle_core::Result<Vec<Vec<f32>>>> {
+        let verdicts = |x: &Tensor| self.gan.d.forward_t(x, false).and_then(|l| sigmoid_vec(&l));
+        Some((|| {
+            let fake = crate::nets::images_to_u8(&self.gan.generate(z)?)?;
+            let fake = super::images_from_u8(&fake, z.device())?;
+            Ok(vec![verdicts(real)?, verdicts(&fake)?])
+        })())
+    }
+    fn seams(&self) -> candle_core::Result<Seams> {
+        Ok(Seams {
+            decoder: Some(Arc::new(self.gan.snapshot_generator()?)),
+            encoder: None,
+            scorer: Some(Arc::new(self.gan.snapshot_discriminator()?)),
+        })
+    }
+}
+
+/// σ(logits) as a vector.
+pub fn sigmoid_vec(logits: &Tensor) -> candle_core::Result<Vec<f32>> {
+    Ok(logits
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(|l| 1.0 / (1.0 + (-l).exp()))
+        .collect())
+}

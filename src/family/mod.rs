@@ -1,0 +1,522 @@
+//! Model families: one interface for every generative model of the course.
+//!
+//! A family is one module that declares what is particular to it — its config, its
+//! networks (each with its own `VarMap`), its optimizer groups, its named step kinds, the
+//! named metrics its step reports, and the seams the explorer can use (decoder, encoder,
+//! scorer) — and the rest stays generic: the [`Trainer`](crate::train::Trainer) loop, the
+//! worker's events, the charts, checkpoints, the command line's `--model`, `bench` and the
+//! model picker all iterate [`registry::ALL`] instead of matching on a kind. The shape
+//! follows PyTorch Lightning's `training_step`, Keras' `train_step` override and burn's
+//! `TrainStep`: the model owns its step, the loop owns everything else.
+//!
+//! What a family provides:
+//! - a [`Family`] (a static descriptor, one registry line): id, label, default config
+//!   (JSON, from the family's own serde struct with defaults), optimizer groups, step kinds,
+//!   metric and chart declarations, and `build`;
+//! - a [`FamilyModel`] (the networks of one run): `step` runs one named step kind on a
+//!   [`StepCtx`] (data, the seeded random stream, the optimizers) and returns a
+//!   [`StepOutput`] of named metrics; `seams` hands the explorer independent frozen copies.
+//!
+//! How the nine families of the course fit (sketch; built so far: the GANs, the
+//! autoencoders and the VAEs):
+//! - **GAN** (MLP, DCGAN; minimax or non-saturating): networks `g`, `d`; groups `g`, `d`;
+//!   steps "Step D", "Step G", "iteration" (k D steps then one G step); metrics D/G loss,
+//!   mean D(x), mean D(G(z)), and D's verdicts as distributions; seams decoder + scorer.
+//! - **Autoencoder** (MLP, conv): networks `enc`, `dec`, one group `ae`; one step; metric
+//!   reconstruction loss; seams decoder + encoder.
+//! - **VAE**: as the autoencoder, the encoder giving μ and log σ²; metrics −ELBO,
+//!   reconstruction, KL, and the KL of each latent dimension as bars; seams decoder + encoder
+//!   (μ).
+//! - **Conditional GAN**: a GAN whose decoder and scorer seams take a class beside z
+//!   ([`Condition`]); the step draws labels with the batch; metric: the judge's label accuracy.
+//! - **InfoGAN**: a GAN with a Q head sharing D's body (network `d` holds both), groups `g`
+//!   and `d` (+ `q`); the condition is the codes c₁ (categorical) and c₂, c₃ (continuous);
+//!   metric L_I against its bound ln 10.
+//! - **pix2pix**: networks `g` (U-Net) and `d` (PatchGAN); no z — its seam is a
+//!   translator (image → image); metrics G's GAN and L1 terms, D's real and fake terms; its
+//!   dataset is a pairing task made from the digits.
+//! - **CycleGAN**: four networks `g_ab`, `g_ba`, `d_a`, `d_b`, two groups (`g` over both
+//!   generators, `d` over both discriminators) and six loss terms as six metrics; seams two
+//!   translators.
+//! - **PixelCNN**: one network `pixelcnn`, one group; no latent: its seams are a sampler
+//!   (one pixel at a time) and a likelihood (exact NLL in nats); metrics NLL and bits/pixel.
+//! - **The toy game** works on points, not images: a family whose dataset is a toy
+//!   distribution, whose step is the same D/G pair, and whose frames are densities.
+
+pub mod ae;
+pub mod gan;
+pub mod registry;
+pub mod vae;
+
+use std::sync::Arc;
+
+use candle_core::backprop::GradStore;
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::nets::{images_to_u8, is_trainable, sorted_vars};
+use crate::rng::Rng;
+use crate::train::{Optimizer, OptimizerConfig, TrainError};
+
+pub use registry::{ALL, find};
+
+/// Which family and how it is configured: saved in checkpoints and recipes, sent to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// The family's registry id ("mlp-gan", "dcgan", "ae", "conv-ae", "vae", "conv-vae").
+    pub family: String,
+    /// The family's own config as JSON (its serde struct, every field present).
+    pub config: serde_json::Value,
+}
+
+impl Default for ModelSpec {
+    /// The default model: the MLP GAN with its defaults.
+    fn default() -> Self {
+        registry::DEFAULT.default_spec()
+    }
+}
+
+impl std::fmt::Display for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.latent_dim() {
+            Some(l) => write!(f, "{} (latent {l})", self.family),
+            None => f.write_str(&self.family),
+        }
+    }
+}
+
+impl ModelSpec {
+    /// The registered family, or an error naming the ones there are.
+    pub fn family(&self) -> Result<&'static dyn Family, TrainError> {
+        find(&self.family).ok_or_else(|| TrainError::Config(unknown_family(&self.family)))
+    }
+
+    /// The family's label for people ("an unknown model" when the family is not registered).
+    pub fn label(&self) -> &'static str {
+        find(&self.family).map_or("an unknown model", |f| f.label())
+    }
+
+    /// The size of z, for families with a latent vector.
+    pub fn latent_dim(&self) -> Option<usize> {
+        self.config
+            .get("latent_dim")
+            .and_then(serde_json::Value::as_u64)
+            .map(|l| l as usize)
+    }
+
+    /// This spec with the latent size set (families without one ignore it).
+    pub fn with_latent_dim(mut self, latent_dim: usize) -> Self {
+        if let Some(obj) = self.config.as_object_mut()
+            && obj.contains_key("latent_dim")
+        {
+            obj.insert("latent_dim".into(), latent_dim.into());
+        }
+        self
+    }
+
+    /// The default spec of the family `id`.
+    pub fn of(id: &str) -> Result<Self, TrainError> {
+        find(id)
+            .map(|f| f.default_spec())
+            .ok_or_else(|| TrainError::Config(unknown_family(id)))
+    }
+
+    /// Whether two specs describe the same architecture (same family, same config apart from
+    /// the settings that may change between steps).
+    pub fn same_architecture(&self, other: &ModelSpec) -> bool {
+        self.family == other.family && self.latent_dim() == other.latent_dim()
+    }
+}
+
+/// "unknown model 'x' (expected a, b, …)".
+pub fn unknown_family(id: &str) -> String {
+    let ids: Vec<&str> = ALL.iter().map(|f| f.id()).collect();
+    format!("unknown model '{id}' (expected {})", ids.join(", "))
+}
+
+/// One scalar a family's step reports, and the chart it is drawn in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricDef {
+    /// Stable key ("d_loss").
+    pub key: &'static str,
+    /// For people, in English (the window translates it).
+    pub label: &'static str,
+    /// The [`ChartDef::id`] of its chart.
+    pub chart: &'static str,
+    /// Line colour (sRGB).
+    pub color: [u8; 3],
+}
+
+/// A chart a family's metrics are drawn in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartDef {
+    /// Stable id ("losses").
+    pub id: &'static str,
+    /// Title, in English.
+    pub title: &'static str,
+    /// A short note beside the title, in English.
+    pub note: Option<&'static str>,
+    /// A y range the chart always shows (e.g. 0–1 for probabilities).
+    pub y_range: Option<(f64, f64)>,
+    /// A dashed reference line (e.g. 0.5, where D's outputs meet).
+    pub reference: Option<f64>,
+}
+
+/// How a vector metric is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorKind {
+    /// Samples of a distribution (e.g. D's verdict on each image of a batch): drawn as a
+    /// histogram over the recent steps.
+    Distribution,
+    /// One value per index (e.g. the KL of each latent dimension): drawn as bars, latest wins.
+    PerIndex,
+}
+
+/// One vector a family's step reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VectorDef {
+    /// Stable key ("d_real").
+    pub key: &'static str,
+    /// For people, in English.
+    pub label: &'static str,
+    /// How to read it.
+    pub kind: VectorKind,
+    /// Bar colour (sRGB).
+    pub color: [u8; 3],
+}
+
+/// A named kind of step ("D step", "G step", "iteration").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepKindDef {
+    /// Stable id ("d", "g", "iteration"), as [`crate::worker::Command::Step`] takes it.
+    pub id: &'static str,
+    /// Button label, in English.
+    pub label: &'static str,
+    /// Tooltip, in English.
+    pub help: &'static str,
+    /// Whether it completes one iteration (advances the step counter and the charts).
+    pub iteration: bool,
+}
+
+/// The id of the step kind every family has: one full iteration.
+pub const ITERATION: &str = "iteration";
+
+/// A set of networks trained by one optimizer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptGroupDef {
+    /// Stable id ("g", "d", "ae"); checkpoint tensors of its state are `opt_<id>.…`.
+    pub id: &'static str,
+    /// For people ("generator"), in English.
+    pub label: &'static str,
+    /// A short name ("G"), as the controls show it.
+    pub short: &'static str,
+    /// The networks whose trainable variables it updates.
+    pub networks: &'static [&'static str],
+}
+
+/// What one step reports: a value per [`MetricDef`] (NaN where the step did not measure
+/// it, e.g. the G loss of a lone D step) and a vector per [`VectorDef`] (empty where not
+/// measured).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepOutput {
+    /// One per metric of the family, in declaration order.
+    pub values: Vec<f32>,
+    /// One per vector of the family, in declaration order.
+    pub vectors: Vec<Vec<f32>>,
+}
+
+impl StepOutput {
+    /// The value of metric `key` in `family`'s declaration, if measured.
+    pub fn value(&self, family: &dyn Family, key: &str) -> Option<f32> {
+        let i = family.metrics().iter().position(|m| m.key == key)?;
+        self.values.get(i).copied().filter(|v| !v.is_nan())
+    }
+
+    /// The vector `key` in `family`'s declaration, if measured.
+    pub fn vector<'a>(&'a self, family: &dyn Family, key: &str) -> Option<&'a [f32]> {
+        let i = family.vectors().iter().position(|m| m.key == key)?;
+        self.vectors.get(i).map(Vec::as_slice).filter(|v| !v.is_empty())
+    }
+}
+
+/// Which command-line options a family's config takes: `(flag, config key)`.
+pub type OptionKeys = &'static [(&'static str, &'static str)];
+
+/// A model family: the static descriptor registered in [`registry::ALL`].
+pub trait Family: Sync + 'static {
+    /// Registry id, used by `--model`, in files and recipes.
+    fn id(&self) -> &'static str;
+    /// A name for people ("MLP GAN").
+    fn label(&self) -> &'static str;
+    /// One line on what it is, in English.
+    fn summary(&self) -> &'static str;
+    /// The family's config with its defaults, as JSON.
+    fn default_config(&self) -> serde_json::Value;
+    /// Checks a config and fills in missing fields with defaults.
+    fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError>;
+    /// The command-line flags its config takes and the keys they set (`--latent` → `latent_dim`).
+    fn option_keys(&self) -> OptionKeys;
+    /// Default optimizer settings.
+    fn default_optimizer(&self) -> OptimizerConfig;
+    /// The optimizer groups, in checkpoint order.
+    fn optimizer_groups(&self) -> &'static [OptGroupDef];
+    /// The step kinds, the full iteration ([`ITERATION`]) among them.
+    fn step_kinds(&self) -> &'static [StepKindDef];
+    /// The scalars each step reports.
+    fn metrics(&self) -> &'static [MetricDef];
+    /// The vectors each step reports.
+    fn vectors(&self) -> &'static [VectorDef] {
+        &[]
+    }
+    /// The charts the metrics are drawn in, in display order.
+    fn charts(&self) -> &'static [ChartDef];
+    /// The smallest batch that works, and why ("batch norm needs two samples").
+    fn min_batch(&self) -> (usize, &'static str) {
+        (1, "")
+    }
+    /// Builds the networks with placeholder weights (to be seeded or loaded).
+    fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError>;
+
+    /// The default [`ModelSpec`].
+    fn default_spec(&self) -> ModelSpec {
+        ModelSpec {
+            family: self.id().to_string(),
+            config: self.default_config(),
+        }
+    }
+    /// The step kind `id`, if the family has it.
+    fn step_kind(&self, id: &str) -> Option<(usize, &'static StepKindDef)> {
+        self.step_kinds().iter().enumerate().find(|(_, k)| k.id == id)
+    }
+}
+
+impl std::fmt::Debug for dyn Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// What a step needs from the loop: the data, the random stream, the optimizers.
+pub struct StepCtx<'a> {
+    /// The training images.
+    pub data: &'a Dataset,
+    /// The run's seeded random stream (batches, z, noise): its state is checkpointed.
+    pub rng: &'a mut Rng,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// Where the tensors live.
+    pub device: &'a Device,
+    /// Iterations completed before this step.
+    pub step: u64,
+    pub(crate) optimizers: &'a mut [Optimizer],
+    pub(crate) updates: &'a mut [u64],
+}
+
+impl StepCtx<'_> {
+    /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1], with their labels
+    /// when the data has labels.
+    pub fn real_batch_with_labels(&mut self) -> candle_core::Result<(Tensor, Vec<usize>)> {
+        let n = self.data.len();
+        let idx: Vec<usize> = (0..self.batch_size).map(|_| self.rng.below(n)).collect();
+        Ok((self.data.batch_tensor(&idx, self.device)?, idx))
+    }
+
+    /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1].
+    pub fn real_batch(&mut self) -> candle_core::Result<Tensor> {
+        Ok(self.real_batch_with_labels()?.0)
+    }
+
+    /// A `(batch_size, dim)` tensor of N(0, 1) draws.
+    pub fn normal(&mut self, dim: usize) -> candle_core::Result<Tensor> {
+        let b = self.batch_size;
+        Tensor::from_vec(self.rng.normal_vec(b * dim), (b, dim), self.device)
+    }
+
+    /// Applies `grads` with the optimizer of group `group` (an index into the family's groups).
+    pub fn apply(&mut self, group: usize, grads: &GradStore) -> Result<(), TrainError> {
+        let Some(opt) = self.optimizers.get_mut(group) else {
+            return Err(TrainError::Config(format!("no optimizer group {group}")));
+        };
+        opt.step(grads)?;
+        self.updates[group] += 1;
+        Ok(())
+    }
+
+    /// [`TrainError::NonFinite`] for a NaN or infinite loss (the update is then not applied).
+    pub fn check_finite(&self, what: &'static str, value: f32) -> Result<(), TrainError> {
+        TrainError::check_finite(what, value, self.step)
+    }
+}
+
+/// The networks of one run of a family.
+pub trait FamilyModel: Send {
+    /// The family.
+    fn family(&self) -> &'static dyn Family;
+    /// The config (all fields), as saved.
+    fn config(&self) -> serde_json::Value;
+    /// Changes the settings that may change between steps (k, the loss, β, …), keeping the
+    /// weights; refuses an architecture change.
+    fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError>;
+    /// The networks by name, each with its own variables, in checkpoint order.
+    fn networks(&self) -> Vec<(&'static str, &VarMap)>;
+    /// Overwrites every weight with values drawn from `seed` (bit-exact for a seed).
+    fn init_weights(&self, seed: u64) -> Result<(), TrainError>;
+    /// Runs the step kind at index `kind` of [`Family::step_kinds`].
+    fn step(&mut self, kind: usize, ctx: &mut StepCtx<'_>) -> Result<StepOutput, TrainError>;
+    /// The size of z, if the family has a latent vector.
+    fn latent_dim(&self) -> Option<usize>;
+    /// Decodes latent vectors (flat) into images in [-1, 1], `(B, 1, 28, 28)`, inference mode,
+    /// if the family has a decoder.
+    fn decode(&self, z: &Tensor) -> Option<candle_core::Result<Tensor>>;
+    /// Scores images (`(B, 1, 28, 28)` in [-1, 1]): D's probability "real", if the family has
+    /// a scorer.
+    fn score(&self, _images: &Tensor) -> Option<candle_core::Result<Vec<f32>>> {
+        None
+    }
+    /// Independent frozen copies of the seams, for the explorer while training goes on.
+    fn seams(&self) -> candle_core::Result<Seams>;
+    /// The vectors before any step of a run, where the family can say them without training
+    /// (a GAN: D's verdicts on `real` images and on the images of `z`), in
+    /// [`Family::vectors`] order.
+    fn probe(&self, _real: &Tensor, _z: &Tensor) -> Option<candle_core::Result<Vec<Vec<f32>>>> {
+        None
+    }
+
+    /// The spec of this model.
+    fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            family: self.family().id().to_string(),
+            config: self.config(),
+        }
+    }
+}
+
+/// A class or codes given beside z (the conditional GAN, InfoGAN).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Condition {
+    /// A class (0–9).
+    pub class: Option<usize>,
+    /// Continuous codes.
+    pub codes: Vec<f32>,
+}
+
+/// Decodes z into images: a frozen copy, independent of the training run.
+pub trait Decoder: Send + Sync {
+    /// The size of z.
+    fn latent_dim(&self) -> usize;
+    /// `z (B, latent_dim)` → `(B, 1, 28, 28)` in [-1, 1], inference mode.
+    fn decode(&self, z: &Tensor) -> candle_core::Result<Tensor>;
+    /// The device its tensors live on.
+    fn device(&self) -> &Device;
+}
+
+/// Encodes images into z (the mean, for a VAE): a frozen copy.
+pub trait Encoder: Send + Sync {
+    /// `(B, 1, 28, 28)` in [-1, 1] → `(B, latent_dim)`.
+    fn encode(&self, images: &Tensor) -> candle_core::Result<Tensor>;
+}
+
+/// Scores images: D's probability "real". A frozen copy.
+pub trait Scorer: Send + Sync {
+    /// `(B, 1, 28, 28)` in [-1, 1] → one probability per image.
+    fn probabilities(&self, images: &Tensor) -> candle_core::Result<Vec<f32>>;
+}
+
+/// What the explorer can use of a model: each seam the family has.
+#[derive(Clone, Default)]
+pub struct Seams {
+    /// z → image.
+    pub decoder: Option<Arc<dyn Decoder>>,
+    /// image → z.
+    pub encoder: Option<Arc<dyn Encoder>>,
+    /// image → D's verdict.
+    pub scorer: Option<Arc<dyn Scorer>>,
+}
+
+impl std::fmt::Debug for Seams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seams")
+            .field("decoder", &self.decoder.is_some())
+            .field("encoder", &self.encoder.is_some())
+            .field("scorer", &self.scorer.is_some())
+            .finish()
+    }
+}
+
+/// Decodes flat latent vectors with `model` into 8-bit 28×28 images (784 bytes each).
+pub fn decode_u8(model: &dyn FamilyModel, device: &Device, z: &[f32]) -> Result<Option<Vec<u8>>, TrainError> {
+    let Some(l) = model.latent_dim().filter(|&l| l > 0) else {
+        return Ok(None);
+    };
+    let zt = Tensor::from_slice(z, (z.len() / l, l), device)?;
+    match model.decode(&zt) {
+        Some(images) => Ok(Some(images_to_u8(&images?)?)),
+        None => Ok(None),
+    }
+}
+
+/// 8-bit 28×28 images (0 = −1, 255 = +1) as a `(B, 1, 28, 28)` tensor in [-1, 1].
+pub fn images_from_u8(pixels: &[u8], device: &Device) -> candle_core::Result<Tensor> {
+    let per = crate::nets::IMAGE_SIDE * crate::nets::IMAGE_SIDE;
+    if pixels.is_empty() || !pixels.len().is_multiple_of(per) {
+        candle_core::bail!("{} bytes are not a whole number of 28×28 images", pixels.len());
+    }
+    let x: Vec<f32> = pixels.iter().map(|&p| f32::from(p) * (2.0 / 255.0) - 1.0).collect();
+    Tensor::from_vec(
+        x,
+        (pixels.len() / per, 1, crate::nets::IMAGE_SIDE, crate::nets::IMAGE_SIDE),
+        device,
+    )
+}
+
+/// The trainable variables of `networks` of `model`, sorted by name within each network,
+/// named `<network>.<var>` when the group spans several networks and `<var>` otherwise (so
+/// a GAN's optimizer state keeps the names of the first checkpoint format).
+pub fn group_vars(model: &dyn FamilyModel, group: &OptGroupDef) -> Vec<(String, candle_core::Var)> {
+    let nets = model.networks();
+    let mut out = Vec::new();
+    for net in group.networks {
+        let Some((_, map)) = nets.iter().find(|(n, _)| n == net) else {
+            continue;
+        };
+        for (name, var) in sorted_vars(map) {
+            if is_trainable(&name) {
+                let name = if group.networks.len() > 1 {
+                    format!("{net}.{name}")
+                } else {
+                    name
+                };
+                out.push((name, var));
+            }
+        }
+    }
+    out
+}
+
+/// Parses a family's typed config from JSON, naming the family in the error.
+pub fn parse_config<T: serde::de::DeserializeOwned>(family: &str, config: &serde_json::Value) -> Result<T, TrainError> {
+    serde_json::from_value(config.clone()).map_err(|e| TrainError::Config(format!("{family}: bad model settings: {e}")))
+}
+
+/// A typed config as JSON.
+pub fn to_json<T: Serialize>(config: &T) -> serde_json::Value {
+    serde_json::to_value(config).unwrap_or(serde_json::Value::Null)
+}
+
+/// Checks a latent size: at least 1 and small enough to allocate for.
+pub fn check_latent_dim(latent_dim: usize) -> Result<(), TrainError> {
+    if latent_dim == 0 {
+        return Err(TrainError::Config("latent size must be at least 1".into()));
+    }
+    if latent_dim > MAX_LATENT_DIM {
+        return Err(TrainError::Config(format!(
+            "latent size {latent_dim} is too large (at most {MAX_LATENT_DIM})"
+        )));
+    }
+    Ok(())
+}
+
+/// The largest latent size any family accepts.
+pub const MAX_LATENT_DIM: usize = 4096;

@@ -1,0 +1,45 @@
+//! One panel per model family: the family's own settings in the hyperparameter grid
+//! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss).
+//! The panels edit the family's config as JSON through its typed settings struct; every
+//! other control (batch, optimizers, charts, histograms) is generic. Adding a family adds
+//! its file here and one line in [`PANELS`].
+
+use eframe::egui;
+
+mod ae;
+mod gan;
+mod vae;
+
+/// A family's panel.
+pub trait FamilyPanel: Sync {
+    /// The family ids it serves.
+    fn families(&self) -> &'static [&'static str];
+    /// The family's live settings as rows of a two-column grid; edits `config` in place.
+    fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value);
+}
+
+/// Every family's panel.
+const PANELS: &[&dyn FamilyPanel] = &[&gan::GanPanel, &ae::AePanel, &vae::VaePanel];
+
+/// The settings rows of family `id`'s panel, if it has one.
+pub fn settings_ui(ui: &mut egui::Ui, id: &str, config: &mut serde_json::Value) {
+    if let Some(p) = PANELS.iter().find(|p| p.families().contains(&id)) {
+        p.settings_ui(ui, config);
+    }
+}
+
+/// Edits a typed settings struct held as JSON: `edit` gets the struct; the JSON is
+/// rewritten only if it changed (and left alone if it does not parse).
+pub(super) fn edit_as<T>(config: &mut serde_json::Value, edit: impl FnOnce(&mut T))
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + Clone,
+{
+    let Ok(before) = serde_json::from_value::<T>(config.clone()) else {
+        return;
+    };
+    let mut after = before.clone();
+    edit(&mut after);
+    if after != before {
+        *config = crate::family::to_json(&after);
+    }
+}

@@ -1,0 +1,142 @@
+//! Window tests of the new families: picking the VAE in the model menu trains a VAE and
+//! shows its charts and KL bars instead of the GAN's; drawing on the explorer's canvas
+//! encodes the drawing and moves the sliders' z to its code.
+
+use std::time::Duration;
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use latent_lab::family::ModelSpec;
+use latent_lab::ui::{App, ExploreSettings, Settings, Source, Tool, View};
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn wait(h: &mut Harness<'static, App>, cond: impl Fn(&App) -> bool) -> bool {
+    crate::window::wait_for(h, LONG, cond)
+}
+
+#[test]
+fn picking_the_vae_trains_it_and_shows_its_charts() {
+    let mut h = crate::window::harness_with(crate::window::tiny_settings());
+    assert!(wait(&mut h, |a| a.status().is_some_and(|s| s.ready)));
+    h.run_steps(2);
+    // The GAN's charts and histogram first.
+    assert!(h.query_by_label("Discriminator outputs").is_some());
+    assert!(h.query_by_label("D's verdicts").is_some());
+    assert!(h.query_by_label("Negative ELBO").is_none());
+
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Model")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("VAE").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("This change needs a reset").is_some());
+    h.get_by_label("Apply and reset…").click();
+    h.run_steps(2);
+    h.get_by_label("Reset run").click();
+    assert!(
+        wait(&mut h, |a| a
+            .status()
+            .is_some_and(|s| s.model.family == "vae" && s.ready)),
+        "the run did not become a VAE"
+    );
+    h.get_by_label("Play").click();
+    assert!(wait(&mut h, |a| a.status().is_some_and(|s| s.step >= 5)
+        && a.chart_points() >= 5));
+    h.run_steps(2);
+    for label in [
+        "Negative ELBO",
+        "Reconstruction and KL",
+        "KL weight",
+        "KL per latent dimension",
+    ] {
+        assert!(h.query_by_label(label).is_some(), "no {label:?} on the VAE's screen");
+    }
+    assert!(
+        h.query_by_label("Discriminator outputs").is_none(),
+        "the GAN's chart is still shown"
+    );
+    assert!(
+        h.query_by_label("D's verdicts").is_none(),
+        "the GAN's histogram is still shown"
+    );
+    // The VAE's panel offers β and the warm-up, not k or the generator loss.
+    assert!(h.query_by_label("β (KL weight)").is_some());
+    assert!(h.query_by_label("k (D steps per G step)").is_none());
+    // One step button: an autoencoder has no D or G step.
+    assert!(h.query_by_label("Step D").is_none());
+}
+
+#[test]
+fn drawing_on_the_canvas_moves_the_sliders_to_its_code() {
+    let settings = Settings {
+        model: ModelSpec::of("vae").unwrap().with_latent_dim(4),
+        train: latent_lab::train::TrainConfig {
+            batch_size: 8,
+            ..latent_lab::train::TrainConfig::for_family(latent_lab::family::find("vae").unwrap())
+        },
+        view: View::Explore,
+        explore: ExploreSettings {
+            source: Source::Live,
+            tool: Tool::Draw,
+            ..ExploreSettings::default()
+        },
+        ..Settings::default()
+    };
+    let mut h = crate::window::harness_with(settings);
+    assert!(wait(&mut h, |a| a.status().is_some_and(|s| s.ready)));
+    assert!(
+        wait(&mut h, |a| a
+            .explorer()
+            .model
+            .as_ref()
+            .is_some_and(|m| m.encoder.is_some())),
+        "the live VAE never reached the explorer"
+    );
+    h.run_steps(2);
+    let before = h.state().explorer().z.clone();
+    let canvas = h.get_by_label("Drawing canvas").rect();
+    // A vertical stroke down the middle: a "1".
+    let top = egui::pos2(canvas.center().x, canvas.min.y + canvas.height() * 0.2);
+    let bottom = egui::pos2(canvas.center().x, canvas.min.y + canvas.height() * 0.8);
+    h.hover_at(top);
+    h.step();
+    h.event(egui::Event::PointerButton {
+        pos: top,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+    for i in 1..=10 {
+        h.hover_at(top + (bottom - top) * (i as f32 / 10.0));
+        h.step();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: bottom,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    let app = h.state();
+    let ink = &app.explorer().canvas.ink;
+    let inked = ink.iter().filter(|&&p| p > 128).count();
+    assert!((20..200).contains(&inked), "the stroke inked {inked} pixels");
+    // A column of ink in the middle, nothing in the corners.
+    assert!(
+        ink[14 * 28 + 14] > 128 || ink[14 * 28 + 13] > 128,
+        "no ink where the stroke passed"
+    );
+    assert_eq!(ink[0], 0);
+    let model = app.explorer().model.clone().unwrap();
+    let code = model.encode_images(ink).unwrap().expect("the VAE encodes");
+    assert_ne!(app.explorer().z, before, "z did not move");
+    assert_eq!(app.explorer().z, code, "z is not the drawing's code");
+    // And the sliders tool goes on from that z.
+    h.get_by_label("Edit with the sliders").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer().settings.tool, Tool::Sliders);
+    assert_eq!(h.state().explorer().z, code);
+}
