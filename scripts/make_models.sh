@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds the pretrained models in models/ with Latent Lab's own headless trainer.
 # Each run is a plain `latent-lab train` from seed 0 on the embedded MNIST with the
-# default hyperparameters (Adam 2e-4, β1 0.5, batch 64, k 1, non-saturating G loss),
-# then a weights-only f16 copy (no optimizer state) for shipping.
+# model's default hyperparameters (GANs: Adam 2e-4, β1 0.5, batch 64, k 1, non-saturating
+# G loss; autoencoders and VAEs: Adam 1e-3, β1 0.9, batch 64, β 1), then a weights-only
+# f16 copy (no optimizer state) for shipping. The autoencoders and VAEs train without the
+# last 1,000 embedded digits (--hold-out 1000), which the tests measure them on.
 #
 #   scripts/make_models.sh [RUN_DIR]     (default RUN_DIR: target/model-runs)
 #
@@ -15,17 +17,22 @@ mkdir -p "$runs"
 cargo build --release --locked
 bin=target/release/latent-lab
 
-train() { # name model latent steps
+train() { # name model latent steps [extra train options]
   local name=$1 model=$2 latent=$3 steps=$4
+  shift 4
   local ck="$runs/$name.safetensors"
   local start=$SECONDS
-  "$bin" train --model "$model" --latent "$latent" --seed 0 --steps "$steps" \
+  "$bin" train --model "$model" --latent "$latent" --seed 0 --steps "$steps" "$@" \
     --out "$ck" --grid "$runs/$name-grid.png"
   # Same step count as the checkpoint: no training, just the f16 weights-only copy.
-  "$bin" train --resume "$ck" --steps "$steps" --f16 --out "models/$name.safetensors"
+  "$bin" train --resume "$ck" --steps "$steps" "$@" --f16 --out "models/$name.safetensors"
   echo "$name: $steps steps in $((SECONDS - start)) s"
 }
 
 train mlp-gan mlp-gan 100 15000
 train dcgan dcgan 100 3000
 train dcgan-z2 dcgan 2 3000
+train ae conv-ae 16 10000 --hold-out 1000
+train ae-z2 ae 2 20000 --hold-out 1000
+train vae conv-vae 16 20000 --hold-out 1000
+train vae-z2 vae 2 20000 --hold-out 1000

@@ -47,8 +47,8 @@ fn picking_the_vae_trains_it_and_shows_its_charts() {
     h.run_steps(2);
     for label in [
         "Negative ELBO",
-        "Reconstruction and KL",
-        "KL weight",
+        "Reconstruction",
+        "KL divergence",
         "KL per latent dimension",
     ] {
         assert!(h.query_by_label(label).is_some(), "no {label:?} on the VAE's screen");

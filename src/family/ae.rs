@@ -29,6 +29,7 @@ use crate::nets::init::{InitScheme, init_vars};
 use crate::nets::ops::Activation;
 use crate::nets::ops::conv::{conv_transpose2d_act, conv2d_act};
 use crate::nets::ops::linear::linear_act_into;
+use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{IMAGE_SIDE, copy_vars, params};
 use crate::rng::Rng;
 use crate::train::{OptimizerConfig, TrainError};
@@ -121,10 +122,22 @@ fn up_config() -> ConvTranspose2dConfig {
     }
 }
 
-fn dense(layer: &Linear, x: &Tensor, act: Activation, out_tail: Option<&[usize]>) -> candle_core::Result<Tensor> {
+/// A dense layer with its activation as one fused op; in a training step (`sink`) its weight
+/// gradients go to the step's collector instead of through candle's backward
+/// ([`crate::nets::ops::sink`]).
+fn dense(
+    layer: &Linear,
+    x: &Tensor,
+    act: Activation,
+    out_tail: Option<&[usize]>,
+    sink: Sink<'_>,
+) -> candle_core::Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), false)?;
-    linear_act_into(x, &w, &b, act, out_tail, None)
+    linear_act_into(x, &w, &b, act, out_tail, sink)
 }
+
+/// Where a training step's dense-layer weight gradients go (`None`: candle's graph).
+pub type Sink<'a> = Option<&'a Arc<ParamGrads>>;
 
 fn down(layer: &Conv2d, x: &Tensor, act: Activation) -> candle_core::Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), false)?;
@@ -161,18 +174,18 @@ impl EncoderNet {
         })
     }
 
-    /// `(B, 1, 28, 28)` → `(B, out)`.
-    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    /// `(B, 1, 28, 28)` → `(B, out)`; `sink` collects the dense layers' weight gradients.
+    pub fn forward(&self, x: &Tensor, sink: Sink<'_>) -> candle_core::Result<Tensor> {
         match self {
             EncoderNet::Mlp([a, b, c]) => {
-                let h = dense(a, x, Activation::Relu, None)?;
-                let h = dense(b, &h, Activation::Relu, None)?;
-                dense(c, &h, Activation::Identity, None)
+                let h = dense(a, x, Activation::Relu, None, sink)?;
+                let h = dense(b, &h, Activation::Relu, None, sink)?;
+                dense(c, &h, Activation::Identity, None, sink)
             }
             EncoderNet::Conv(c1, c2, fc) => {
                 let h = down(c1, x, Activation::Relu)?;
                 let h = down(c2, &h, Activation::Relu)?;
-                dense(fc, &h, Activation::Identity, None)
+                dense(fc, &h, Activation::Identity, None, sink)
             }
         }
     }
@@ -203,16 +216,16 @@ impl DecoderNet {
         })
     }
 
-    /// `(B, latent)` → logits `(B, 1, 28, 28)`.
-    pub fn logits(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+    /// `(B, latent)` → logits `(B, 1, 28, 28)`; `sink` collects the dense layers' weight gradients.
+    pub fn logits(&self, z: &Tensor, sink: Sink<'_>) -> candle_core::Result<Tensor> {
         match self {
             DecoderNet::Mlp([a, b, c]) => {
-                let h = dense(a, z, Activation::Relu, None)?;
-                let h = dense(b, &h, Activation::Relu, None)?;
-                dense(c, &h, Activation::Identity, Some(&[1, IMAGE_SIDE, IMAGE_SIDE]))
+                let h = dense(a, z, Activation::Relu, None, sink)?;
+                let h = dense(b, &h, Activation::Relu, None, sink)?;
+                dense(c, &h, Activation::Identity, Some(&[1, IMAGE_SIDE, IMAGE_SIDE]), sink)
             }
             DecoderNet::Conv(fc, u1, u2) => {
-                let h = dense(fc, z, Activation::Relu, Some(&[C2, SIDE_7, SIDE_7]))?;
+                let h = dense(fc, z, Activation::Relu, Some(&[C2, SIDE_7, SIDE_7]), sink)?;
                 let h = up(u1, &h, Activation::Relu)?;
                 up(u2, &h, Activation::Identity)
             }
@@ -221,7 +234,7 @@ impl DecoderNet {
 
     /// `(B, latent)` → images in [-1, 1]: tanh(l/2) = 2σ(l) − 1.
     pub fn images(&self, z: &Tensor) -> candle_core::Result<Tensor> {
-        (self.logits(z)? * 0.5)?.tanh()
+        (self.logits(z, None)? * 0.5)?.tanh()
     }
 }
 
@@ -229,20 +242,16 @@ impl DecoderNet {
 /// image's pixels and averaged over the batch (nats per image for BCE). Returns the loss
 /// tensor (for backward).
 pub fn reconstruction_loss(logits: &Tensor, x: &Tensor, how: Reconstruction) -> candle_core::Result<Tensor> {
-    let b = x.dim(0)? as f64;
-    let target = ((x + 1.0)? * 0.5)?;
-    let per_pixel = match how {
-        // softplus(l) − t·l, written stably: max(l, 0) − t·l + log(1 + e^−|l|).
-        Reconstruction::Bce => {
-            let tail = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
-            ((logits.relu()? - (&target * logits)?)? + tail)?
-        }
+    match how {
+        // softplus(l) − t·l per pixel, one fused op.
+        Reconstruction::Bce => crate::nets::ops::loss::bce_per_image(logits, x),
         Reconstruction::Mse => {
+            let b = x.dim(0)? as f64;
+            let target = ((x + 1.0)? * 0.5)?;
             let p = ((logits * 0.5)?.tanh()? * 0.5)? + 0.5;
-            (p? - &target)?.sqr()?
+            (p? - &target)?.sqr()?.sum_all()? / b
         }
-    };
-    per_pixel.sum_all()? / b
+    }
 }
 
 /// A frozen decoder (its own variables), for the explorer.
@@ -305,7 +314,7 @@ impl EncoderSnapshot {
 
 impl Encoder for EncoderSnapshot {
     fn encode(&self, images: &Tensor) -> candle_core::Result<Tensor> {
-        self.net.forward(&images.detach())?.narrow(1, 0, self.take)
+        self.net.forward(&images.detach(), None)?.narrow(1, 0, self.take)
     }
 }
 
@@ -469,6 +478,9 @@ impl Family for AeFamily {
     fn charts(&self) -> &'static [ChartDef] {
         CHARTS
     }
+    fn has_encoder(&self) -> bool {
+        true
+    }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: AeSettings = parse_config(self.id(), config)?;
         let pair = AePair::new(self.arch, settings.latent_dim, settings.latent_dim, device)?;
@@ -513,12 +525,14 @@ impl FamilyModel for AeModel {
     }
     fn step(&mut self, _kind: usize, ctx: &mut StepCtx<'_>) -> Result<StepOutput, TrainError> {
         let x = ctx.real_batch()?;
-        let z = self.pair.enc.forward(&x)?;
-        let logits = self.pair.dec.logits(&z)?;
+        let collected = ParamGrads::new();
+        let z = self.pair.enc.forward(&x, Some(&collected))?;
+        let logits = self.pair.dec.logits(&z, Some(&collected))?;
         let loss = reconstruction_loss(&logits, &x, self.settings.recon)?;
         let value = loss.to_scalar::<f32>()?;
         ctx.check_finite("reconstruction loss", value)?;
-        let grads = loss.backward()?;
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
         ctx.apply(0, &grads)?;
         Ok(StepOutput {
             values: vec![value],
@@ -530,6 +544,17 @@ impl FamilyModel for AeModel {
     }
     fn decode(&self, z: &Tensor) -> Option<candle_core::Result<Tensor>> {
         Some(self.pair.dec.images(&z.detach()))
+    }
+    fn evaluate(&self, x: &Tensor, _rng: &mut Rng) -> Option<candle_core::Result<StepOutput>> {
+        Some((|| {
+            let x = x.detach();
+            let logits = self.pair.dec.logits(&self.pair.enc.forward(&x, None)?, None)?;
+            let loss = reconstruction_loss(&logits, &x, self.settings.recon)?.to_scalar::<f32>()?;
+            Ok(StepOutput {
+                values: vec![loss],
+                vectors: Vec::new(),
+            })
+        })())
     }
     fn seams(&self) -> candle_core::Result<Seams> {
         self.pair.seams(self.settings.latent_dim)

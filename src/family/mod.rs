@@ -272,6 +272,11 @@ pub trait Family: Sync + 'static {
     }
     /// The charts the metrics are drawn in, in display order.
     fn charts(&self) -> &'static [ChartDef];
+    /// Whether its models have an encoder seam (the window then shows the codes of real
+    /// digits and their reconstructions).
+    fn has_encoder(&self) -> bool {
+        false
+    }
     /// The smallest batch that works, and why ("batch norm needs two samples").
     fn min_batch(&self) -> (usize, &'static str) {
         (1, "")
@@ -377,6 +382,12 @@ pub trait FamilyModel: Send {
     }
     /// Independent frozen copies of the seams, for the explorer while training goes on.
     fn seams(&self) -> candle_core::Result<Seams>;
+    /// The family's metrics on images `x` (`(B, 1, 28, 28)` in [-1, 1]) without training:
+    /// held-out figures (an autoencoder's reconstruction loss, a VAE's −ELBO and its terms,
+    /// with noise from `rng`). `None` for a family without such a figure.
+    fn evaluate(&self, _x: &Tensor, _rng: &mut Rng) -> Option<candle_core::Result<StepOutput>> {
+        None
+    }
     /// The vectors before any step of a run, where the family can say them without training
     /// (a GAN: D's verdicts on `real` images and on the images of `z`), in
     /// [`Family::vectors`] order.

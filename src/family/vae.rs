@@ -10,7 +10,7 @@
 //!
 //! The networks are the autoencoder's ([`super::ae`]), the encoder with 2·z outputs.
 //! Metrics: −ELBO (nats per image, always with β = 1, so it is the bound), the
-//! reconstruction and the KL, the β in force; the KL of each latent dimension as bars
+//! reconstruction and the KL, each in its own chart; the KL of each latent dimension as bars
 //! (dimensions with KL near 0 are inactive: the decoder ignores them). Seams: decoder
 //! (from the prior) and encoder (μ).
 
@@ -94,20 +94,14 @@ const METRICS: &[MetricDef] = &[
     MetricDef {
         key: "recon",
         label: "reconstruction",
-        chart: "terms",
+        chart: "recon",
         color: [30, 160, 120],
     },
     MetricDef {
         key: "kl",
         label: "KL",
-        chart: "terms",
+        chart: "kl",
         color: [235, 120, 30],
-    },
-    MetricDef {
-        key: "kl_weight",
-        label: "KL weight β",
-        chart: "weight",
-        color: [120, 120, 120],
     },
 ];
 
@@ -127,16 +121,16 @@ const CHARTS: &[ChartDef] = &[
         reference: None,
     },
     ChartDef {
-        id: "terms",
-        title: "Reconstruction and KL",
+        id: "recon",
+        title: "Reconstruction",
         note: Some("(nats per image)"),
         y_range: None,
         reference: None,
     },
     ChartDef {
-        id: "weight",
-        title: "KL weight",
-        note: Some("(β, during the warm-up)"),
+        id: "kl",
+        title: "KL divergence",
+        note: Some("(nats per image)"),
         y_range: Some((0.0, 1.0)),
         reference: None,
     },
@@ -193,6 +187,9 @@ impl Family for VaeFamily {
     fn charts(&self) -> &'static [ChartDef] {
         CHARTS
     }
+    fn has_encoder(&self) -> bool {
+        true
+    }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: VaeSettings = parse_config(self.id(), config)?;
         settings.check()?;
@@ -236,15 +233,22 @@ pub struct VaeModel {
 }
 
 impl VaeModel {
-    /// The loss and its terms on images `x` with noise `eps` `(B, latent)`, KL weight `weight`.
-    pub fn terms(&self, x: &Tensor, eps: &Tensor, weight: f64) -> candle_core::Result<VaeTerms> {
+    /// The loss and its terms on images `x` with noise `eps` `(B, latent)`, KL weight `weight`;
+    /// in a training step `sink` collects the dense layers' weight gradients.
+    pub fn terms(
+        &self,
+        x: &Tensor,
+        eps: &Tensor,
+        weight: f64,
+        sink: super::ae::Sink<'_>,
+    ) -> candle_core::Result<VaeTerms> {
         let l = self.settings.latent_dim;
         let b = x.dim(0)? as f64;
-        let h = self.pair.enc.forward(x)?;
+        let h = self.pair.enc.forward(x, sink)?;
         let mu = h.narrow(1, 0, l)?;
         let logvar = h.narrow(1, l, l)?;
         let z = reparametrize(&mu, &logvar, eps)?;
-        let logits = self.pair.dec.logits(&z)?;
+        let logits = self.pair.dec.logits(&z, sink)?;
         let recon = reconstruction_loss(&logits, x, Reconstruction::Bce)?;
         let kl_el = kl_elementwise(&mu, &logvar)?;
         let kl_per_dim = (kl_el.sum(0)? / b)?;
@@ -288,13 +292,15 @@ impl FamilyModel for VaeModel {
         let x = ctx.real_batch()?;
         let eps = ctx.normal(self.settings.latent_dim)?;
         let weight = self.settings.kl_weight(ctx.step);
-        let t = self.terms(&x, &eps, weight)?;
+        let collected = crate::nets::ops::sink::ParamGrads::new();
+        let t = self.terms(&x, &eps, weight, Some(&collected))?;
         let neg_elbo = t.recon + t.kl;
         ctx.check_finite("negative ELBO", neg_elbo)?;
-        let grads = t.loss.backward()?;
+        let mut grads = t.loss.backward()?;
+        collected.drain_into(&mut grads)?;
         ctx.apply(0, &grads)?;
         Ok(StepOutput {
-            values: vec![neg_elbo, t.recon, t.kl, weight as f32],
+            values: vec![neg_elbo, t.recon, t.kl],
             vectors: vec![t.kl_per_dim],
         })
     }
@@ -303,6 +309,18 @@ impl FamilyModel for VaeModel {
     }
     fn decode(&self, z: &Tensor) -> Option<candle_core::Result<Tensor>> {
         Some(self.pair.dec.images(&z.detach()))
+    }
+    fn evaluate(&self, x: &Tensor, rng: &mut crate::rng::Rng) -> Option<candle_core::Result<StepOutput>> {
+        Some((|| {
+            let x = x.detach();
+            let (b, l) = (x.dim(0)?, self.settings.latent_dim);
+            let eps = Tensor::from_vec(rng.normal_vec(b * l), (b, l), x.device())?;
+            let t = self.terms(&x, &eps, 1.0, None)?;
+            Ok(StepOutput {
+                values: vec![t.recon + t.kl, t.recon, t.kl],
+                vectors: vec![t.kl_per_dim],
+            })
+        })())
     }
     fn seams(&self) -> candle_core::Result<Seams> {
         self.pair.seams(self.settings.latent_dim)

@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 3] = [
+pub const ALL: [Pretrained; 7] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -41,6 +41,30 @@ pub const ALL: [Pretrained; 3] = [
         label: "Pretrained DCGAN, 2-D z",
         file: "dcgan-z2.safetensors",
         bytes: include_bytes!("../../models/dcgan-z2.safetensors"),
+    },
+    Pretrained {
+        id: "ae",
+        label: "Pretrained conv autoencoder",
+        file: "ae.safetensors",
+        bytes: include_bytes!("../../models/ae.safetensors"),
+    },
+    Pretrained {
+        id: "ae-z2",
+        label: "Pretrained autoencoder, 2-D z",
+        file: "ae-z2.safetensors",
+        bytes: include_bytes!("../../models/ae-z2.safetensors"),
+    },
+    Pretrained {
+        id: "vae",
+        label: "Pretrained conv VAE",
+        file: "vae.safetensors",
+        bytes: include_bytes!("../../models/vae.safetensors"),
+    },
+    Pretrained {
+        id: "vae-z2",
+        label: "Pretrained VAE, 2-D z",
+        file: "vae-z2.safetensors",
+        bytes: include_bytes!("../../models/vae-z2.safetensors"),
     },
 ];
 

@@ -61,6 +61,8 @@ pub struct App {
     pub(super) run: u64,
     pub(super) charts: Charts,
     pub(super) histogram: HistogramPanel,
+    /// Codes and reconstructions of real digits, for families with an encoder.
+    pub(super) codes: super::codes::CodesPanel,
     pub(super) samples: SamplesPanel,
     pub(super) data_info: Option<Arc<crate::worker::DataInfo>>,
     pub(super) data_texture: Option<egui::TextureHandle>,
@@ -135,6 +137,7 @@ impl App {
             run: 0,
             charts,
             histogram: HistogramPanel::default(),
+            codes: Default::default(),
             samples: SamplesPanel::default(),
             data_info: None,
             data_texture: None,
@@ -289,6 +292,7 @@ impl App {
         self.run = run;
         self.charts.clear();
         self.histogram.clear();
+        self.codes.clear();
         self.samples.clear();
         self.last_update = None;
         self.watch.reset();
@@ -324,6 +328,12 @@ impl App {
             let samples = worker.take_samples();
             let vectors = worker.take_vectors();
             let generator = worker.take_model();
+            let codes = worker.take_codes();
+            if let Some(c) = codes
+                && self.enter_run(c.run)
+            {
+                self.codes.push(c);
+            }
             if let Some(grid) = samples
                 && self.enter_run(grid.run)
             {
@@ -519,13 +529,27 @@ impl App {
         let bottom_h = ui.available_height();
         let hist_w = ((avail.x - 2.0 * spacing.x) * 0.36).max(160.0);
         let rest_w = (avail.x - hist_w - 4.0 * spacing.x).max(200.0);
-        let vectors = self.charts.family().map_or(&[][..], |f| f.vectors());
+        let family = self.charts.family();
+        let vectors = family.map_or(&[][..], |f| f.vectors());
         let distributions = vectors
             .iter()
             .any(|v| v.kind == crate::family::VectorKind::Distribution);
+        let encoder = family.is_some_and(|f| f.has_encoder());
         ui.horizontal(|ui| {
             if distributions {
                 cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.histogram_ui(ui));
+                ui.separator();
+            } else if encoder {
+                cell(ui, egui::vec2(hist_w, bottom_h), |ui| {
+                    if vectors.is_empty() {
+                        self.codes_ui(ui);
+                    } else {
+                        let h = ui.available_height();
+                        cell(ui, egui::vec2(hist_w, h * 0.6), |ui| self.codes_ui(ui));
+                        let rest = ui.available_height();
+                        cell(ui, egui::vec2(hist_w, rest), |ui| self.vector_bars_ui(ui));
+                    }
+                });
                 ui.separator();
             } else if !vectors.is_empty() {
                 cell(ui, egui::vec2(hist_w, bottom_h), |ui| self.vector_bars_ui(ui));
@@ -763,6 +787,7 @@ impl eframe::App for App {
 pub(super) fn cell(ui: &mut egui::Ui, size: egui::Vec2, add: impl FnOnce(&mut egui::Ui)) {
     ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
         ui.set_min_size(size);
+        ui.set_max_width(size.x);
         add(ui);
     });
 }

@@ -101,6 +101,7 @@ pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.strong(tr("Your drawing"));
+            ui.weak(tr("Draw inside the square, as MNIST's digits are."));
             canvas_ui(ui, &mut ex.canvas, side);
             ui.horizontal(|ui| {
                 if ui.button(tr("Clear")).clicked() {
@@ -195,6 +196,18 @@ fn canvas_ui(ui: &mut egui::Ui, canvas: &mut Canvas, side: f32) {
         let r = egui::Rect::from_min_size(rect.min + egui::vec2(x * cell, y * cell), egui::vec2(cell, cell));
         painter.rect_filled(r, 0.0, egui::Color32::from_gray(v));
     }
+    // MNIST's digits sit in a 20×20 box in the middle of the 28×28 image: a faint guide, so
+    // drawings come out the size the models learned.
+    let guide = egui::Rect::from_min_size(
+        rect.min + egui::vec2(4.0 * cell, 4.0 * cell),
+        egui::vec2(20.0 * cell, 20.0 * cell),
+    );
+    painter.rect_stroke(
+        guide,
+        0.0,
+        egui::Stroke::new(1.0, egui::Color32::from_gray(70)),
+        egui::StrokeKind::Inside,
+    );
     painter.rect_stroke(
         rect,
         0.0,

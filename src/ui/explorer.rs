@@ -865,12 +865,7 @@ impl Explorer {
 
 /// The name of a shipped model in the current language.
 pub(super) fn pretrained_label(p: &pretrained::Pretrained) -> &'static str {
-    match p.id {
-        "mlp-gan" => tr("Pretrained MLP GAN"),
-        "dcgan" => tr("Pretrained DCGAN"),
-        "dcgan-z2" => tr("Pretrained DCGAN, 2-D z"),
-        _ => p.label,
-    }
+    tr(p.label)
 }
 
 /// `a · b` as `f32`.

@@ -226,13 +226,14 @@ impl App {
             .iter()
             .filter(|&&v| v > crate::classroom::events::ACTIVE_KL)
             .count();
-        ui.weak(tr!(
+        let caption = tr!(
             "step {step}: {active} of {n} dimensions active (KL above {threshold} nats)",
             step = panel.bars_step,
             active = active,
             n = values.len(),
             threshold = crate::classroom::events::ACTIVE_KL
-        ));
+        );
+        ui.add(egui::Label::new(egui::RichText::new(caption).weak()).truncate());
         let bars: Vec<Bar> = values
             .iter()
             .enumerate()

@@ -21,6 +21,7 @@ mod bench;
 mod captions;
 mod charts;
 mod checkpoints;
+mod codes;
 mod controls;
 mod data;
 mod debug;

@@ -147,6 +147,8 @@ impl App {
                 self.samples.texture_for = Some(key);
             }
         }
+        let encoder = self.charts.family().is_some_and(|f| f.has_encoder());
+        let pairs_tex = if encoder { self.pairs_texture(&ctx) } else { None };
         let real_tex = self.real_texture(&ctx);
 
         let controls_h = 2.0 * ui.spacing().interact_size.y + 3.0 * ui.spacing().item_spacing.y;
@@ -184,9 +186,20 @@ impl App {
                 resp.on_hover_text(tr("Click a digit to edit it in the explorer (with the latest weights)"));
             });
             ui.add_space(gap);
-            ui.vertical(|ui| {
-                ui.strong(tr("Real digits"));
-                image_or_placeholder(ui, real_tex.as_ref(), side, tr("Real digits"));
+            ui.vertical(|ui| match (&pairs_tex, encoder) {
+                (Some(tex), _) => {
+                    ui.strong(tr("Real digits and their reconstructions"));
+                    image_or_placeholder(ui, Some(tex), side, tr("Real digits and their reconstructions"))
+                        .on_hover_text(tr("Each real digit, then what the decoder draws from its code"));
+                }
+                (None, true) => {
+                    ui.strong(tr("Real digits and their reconstructions"));
+                    image_or_placeholder(ui, None, side, tr("Real digits and their reconstructions"));
+                }
+                (None, false) => {
+                    ui.strong(tr("Real digits"));
+                    image_or_placeholder(ui, real_tex.as_ref(), side, tr("Real digits"));
+                }
             });
         });
         ui.horizontal(|ui| {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::run::Worker;
-use super::{Command, Event, ModelFrame, SampleGrid, ToyFrame, VectorFrame, WorkerOptions};
+use super::{CodeFrame, Command, Event, ModelFrame, SampleGrid, ToyFrame, VectorFrame, WorkerOptions};
 
 /// Called by the worker after it sends something (the UI passes `ctx.request_repaint()`).
 pub type RepaintFn = Box<dyn Fn() + Send + Sync>;
@@ -51,6 +51,7 @@ pub(crate) struct Slots {
     pub samples: Slot<SampleGrid>,
     pub vectors: Slot<VectorFrame>,
     pub model: Slot<ModelFrame>,
+    pub codes: Slot<CodeFrame>,
     pub toy: Slot<ToyFrame>,
 }
 
@@ -130,6 +131,11 @@ impl WorkerHandle {
     /// The latest vector frame (D's verdicts, the KL per dimension, …) not yet taken.
     pub fn take_vectors(&self) -> Option<VectorFrame> {
         self.slots.vectors.take()
+    }
+
+    /// The latest codes and reconstructions of real digits not yet taken.
+    pub fn take_codes(&self) -> Option<CodeFrame> {
+        self.slots.codes.take()
     }
 
     /// The latest snapshot of the live model's seams not yet taken.

@@ -301,6 +301,30 @@ pub struct VectorFrame {
     pub vectors: Vec<Vec<f32>>,
 }
 
+/// What a model with an encoder makes of real digits (heavy: latest wins): the codes of
+/// [`CODE_COUNT`] digits of the data (the latent scatter) and the reconstructions of the
+/// data preview's digits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeFrame {
+    /// The run.
+    pub run: u64,
+    /// Iterations completed when encoded.
+    pub step: u64,
+    /// Size of z.
+    pub latent_dim: usize,
+    /// The codes, `latent_dim` each (the mean, for a VAE).
+    pub z: Vec<f32>,
+    /// The digits' labels (empty for unlabelled data).
+    pub labels: Vec<u8>,
+    /// The digits themselves, 784 bytes each (shown on hover).
+    pub pixels: Arc<[u8]>,
+    /// The preview's digits through the encoder and the decoder, 784 bytes each.
+    pub reconstructions: Vec<u8>,
+}
+
+/// How many real digits the latent scatter encodes.
+pub const CODE_COUNT: usize = 1000;
+
 /// Frozen copies of the live model's seams for the latent tools (heavy: latest wins).
 #[derive(Clone)]
 pub struct ModelFrame {

@@ -20,8 +20,9 @@ use candle_core::Device;
 
 use super::handle::{RepaintFn, Slots};
 use super::{
-    Command, DataInfo, DataSource, ErrorKind, Event, ModelFrame, RunOrigin, SAMPLE_COUNT, SampleGrid, Speed, StepId,
-    StepPoint, ToyConfig, ToyUpdate, UpdateReport, VectorFrame, WorkerError, WorkerOptions, WorkerStatus,
+    CODE_COUNT, CodeFrame, Command, DataInfo, DataSource, ErrorKind, Event, ModelFrame, RunOrigin, SAMPLE_COUNT,
+    SampleGrid, Speed, StepId, StepPoint, ToyConfig, ToyUpdate, UpdateReport, VectorFrame, WorkerError, WorkerOptions,
+    WorkerStatus,
 };
 use crate::data::{DataError, Dataset};
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
@@ -742,6 +743,9 @@ impl Worker {
         if (force || generator_due)
             && let Some(seams) = self.guarded("copying the networks", |t| t.seams())
         {
+            if let Some(encoder) = seams.encoder.clone() {
+                self.publish_codes(encoder.as_ref(), seams.decoder.as_deref(), step);
+            }
             self.slots.model.put(ModelFrame {
                 run: self.run,
                 step,
@@ -751,6 +755,61 @@ impl Worker {
             self.last_generator_at = Some(now);
         }
         (self.repaint)();
+    }
+
+    /// Encodes [`CODE_COUNT`] evenly spaced digits of the data (the latent scatter) and
+    /// reconstructs the preview's digits, with frozen copies of the encoder and decoder.
+    fn publish_codes(
+        &mut self,
+        encoder: &dyn crate::family::Encoder,
+        decoder: Option<&dyn crate::family::Decoder>,
+        step: u64,
+    ) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        let n = data.len().min(CODE_COUNT);
+        let idx: Vec<usize> = (0..n).map(|i| i * data.len() / n.max(1)).collect();
+        let preview: Vec<usize> = {
+            let m = data.len().min(crate::worker::PREVIEW_COUNT);
+            (0..m).map(|i| i * data.len() / m.max(1)).collect()
+        };
+        let result = catch("encoding real digits", || {
+            let run = || -> candle_core::Result<(Vec<f32>, usize, Vec<u8>)> {
+                let z = encoder.encode(&data.batch_tensor(&idx, &self.device)?)?;
+                let latent_dim = z.dim(1)?;
+                let z = z.flatten_all()?.to_vec1::<f32>()?;
+                let recon = match decoder {
+                    Some(d) => {
+                        let codes = encoder.encode(&data.batch_tensor(&preview, &self.device)?)?;
+                        crate::nets::images_to_u8(&d.decode(&codes)?)?
+                    }
+                    None => Vec::new(),
+                };
+                Ok((z, latent_dim, recon))
+            };
+            run().map_err(|e| e.to_string())
+        });
+        match result {
+            Ok((z, latent_dim, reconstructions)) => {
+                let labels = data
+                    .labels
+                    .as_ref()
+                    .map(|l| idx.iter().map(|&i| l[i]).collect())
+                    .unwrap_or_default();
+                let pixels: Vec<u8> = idx.iter().flat_map(|&i| data.image(i).to_vec()).collect();
+                self.slots.codes.put(CodeFrame {
+                    run: self.run,
+                    step,
+                    latent_dim,
+                    z,
+                    labels,
+                    pixels: pixels.into(),
+                    reconstructions,
+                });
+            }
+            Err(message) => self.fail(ErrorKind::Training, format!("cannot encode real digits: {message}")),
+        }
     }
 
     fn status(&self) -> WorkerStatus {

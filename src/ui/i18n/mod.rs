@@ -233,7 +233,8 @@ mod tests {
     }
 
     /// The strings every registered family declares for the window (its label and summary,
-    /// step kinds, charts, metrics and vectors): the UI shows each through `tr`.
+    /// step kinds, charts, metrics and vectors) and the shipped models' labels: the UI shows
+    /// each through `tr`.
     fn family_keys() -> Vec<(String, String)> {
         let mut out = Vec::new();
         for f in crate::family::ALL {
@@ -251,6 +252,9 @@ mod tests {
             });
             f.metrics().iter().for_each(|m| push(m.label));
             f.vectors().iter().for_each(|v| push(v.label));
+        }
+        for p in &crate::latent::pretrained::ALL {
+            out.push((p.label.to_string(), format!("shipped model {}", p.id)));
         }
         out
     }
