@@ -16,6 +16,7 @@
 //! - [`export`]: grids, PNG and GIF files.
 //! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
 //! - [`rng`]: the seeded random number generator everything deterministic uses.
+//! - [`threads`]: the private thread pools background tensor work runs on.
 
 pub mod classroom;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod family;
 pub mod latent;
 pub mod nets;
 pub mod rng;
+pub mod threads;
 pub mod train;
 pub mod ui;
 pub mod worker;

@@ -1,6 +1,6 @@
 //! A background thread for the explorer's heavier computations — principal
 //! directions, sensitivity bars, interpolation strips with D's scores, the latent
-//! plane, the grid to pick from — so the window never waits for them.
+//! plane, the grid to pick from, GAN inversions — so the window never waits for them.
 //!
 //! Jobs queue on an unbounded channel; before running, the thread drains the
 //! queue and keeps only the newest job of each kind (dragging a slider asks for
@@ -62,6 +62,15 @@ pub enum Job {
         /// The plane.
         plane: Plane,
     },
+    /// Search for the z whose image matches `target` (GAN inversion).
+    Invert {
+        /// The model.
+        model: Model,
+        /// The digit, 784 bytes.
+        target: Vec<u8>,
+        /// Where the search starts.
+        start: Vec<f32>,
+    },
 }
 
 /// Which kind of job (the newest of each kind wins).
@@ -77,6 +86,8 @@ pub enum JobKind {
     Strip,
     /// [`Job::Plane`].
     Plane,
+    /// [`Job::Invert`].
+    Invert,
 }
 
 impl Job {
@@ -88,6 +99,7 @@ impl Job {
             Job::Sensitivity { .. } => JobKind::Sensitivity,
             Job::Strip { .. } => JobKind::Strip,
             Job::Plane { .. } => JobKind::Plane,
+            Job::Invert { .. } => JobKind::Invert,
         }
     }
 }
@@ -116,6 +128,8 @@ pub enum JobOutput {
     Sensitivity(Vec<f32>),
     /// Linear then spherical path.
     Strip(Vec<StripPath>),
+    /// A GAN inversion's result and path.
+    Inversion(super::invert::Inversion),
 }
 
 /// A finished job.
@@ -156,6 +170,9 @@ pub fn run_job(job: Job) -> Result<JobOutput, String> {
             .collect::<candle_core::Result<Vec<_>>>()
             .map(JobOutput::Strip),
         Job::Plane { model, plane } => plane.decode(&model).map(JobOutput::Images),
+        Job::Invert { model, target, start } => {
+            super::invert::invert(&model, &target, &start).map(JobOutput::Inversion)
+        }
     };
     out.map_err(|e| e.to_string())
 }
@@ -212,9 +229,9 @@ impl JobRunner {
         let (job_tx, job_rx) = std::sync::mpsc::channel::<(u64, Job)>();
         let (res_tx, res_rx) = std::sync::mpsc::channel();
         // A compute pool of its own, so the window's decodes never wait behind a job.
-        let pool = crate::worker::compute_pool("latent-jobs-compute", 1);
+        let pool = crate::threads::compute_pool("latent-jobs-compute", 1);
         let thread = std::thread::Builder::new().name("latent-jobs".into()).spawn(move || {
-            crate::worker::lower_this_threads_priority();
+            crate::threads::lower_this_threads_priority();
             let work = move || serve(job_rx, res_tx, repaint);
             match pool {
                 Some(pool) => pool.install(work),

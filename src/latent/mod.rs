@@ -10,10 +10,12 @@
 //!   per-dimension sensitivity of the image to z.
 //! - [`pretrained`]: the models shipped in `models/`, embedded in the binary.
 //! - [`manifold`]: for a 2-D latent space, the whole plane decoded as a grid.
+//! - [`invert`]: GAN inversion — the z whose image best matches a drawn or real digit.
 //! - [`jobs`]: a background thread for the heavier computations, so the window
 //!   never waits for them.
 
 pub mod directions;
+pub mod invert;
 pub mod jobs;
 pub mod manifold;
 pub mod pretrained;

@@ -1,7 +1,9 @@
-//! The explorer's Draw tool, for models with an encoder (autoencoders, VAEs): draw a digit
-//! with the mouse on a 28×28 canvas, or take a real one from the data, and the model
-//! encodes it at once — z jumps to its code, the large image shows the decoder's
-//! reconstruction, and the sliders, the interpolation and the arithmetic go on from that z.
+//! The explorer's Draw tool: draw a digit with the mouse on a 28×28 canvas, or take a real
+//! one from the data. A model with an encoder (an autoencoder, a VAE) encodes it at once —
+//! z jumps to its code, the large image shows the decoder's reconstruction, and the sliders,
+//! the interpolation and the arithmetic go on from that z. A GAN has no encoder: *Find z*
+//! inverts it ([`crate::latent::invert`], on the job thread) and shows the search
+//! converging, step by step, before z jumps to what it found.
 
 use eframe::egui;
 
@@ -15,7 +17,7 @@ use crate::tr;
 const BRUSH: f32 = 1.3;
 
 /// A 28×28 drawing: 0 is background, 255 is ink.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Canvas {
     /// The pixels, row-major.
     pub ink: Vec<u8>,
@@ -24,6 +26,22 @@ pub struct Canvas {
     /// Bumped on every change (what the code was computed from).
     pub version: u64,
     encoded: Option<(u64, u64)>,
+    /// The model key an inversion is running for.
+    pub inverting: Option<u64>,
+    /// The last inversion, with the model key it belongs to.
+    pub inversion: Option<(u64, crate::latent::invert::Inversion)>,
+    /// The path's images as a texture (cleared when a new inversion arrives).
+    pub(super) path_tex: Option<egui::TextureHandle>,
+}
+
+impl std::fmt::Debug for Canvas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canvas")
+            .field("version", &self.version)
+            .field("inked", &self.ink.iter().filter(|&&p| p > 0).count())
+            .field("inverting", &self.inverting)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Canvas {
@@ -33,6 +51,9 @@ impl Default for Canvas {
             last: None,
             version: 0,
             encoded: None,
+            inverting: None,
+            inversion: None,
+            path_tex: None,
         }
     }
 }
@@ -84,20 +105,15 @@ impl Canvas {
     }
 }
 
-/// The Draw tool: the canvas, the real digits to start from, and the reconstruction.
+/// The Draw tool: the canvas, the real digits to start from, and the reconstruction (or,
+/// for a GAN, the inversion's path).
 pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8]>) {
     let Some(model) = ex.model.clone() else {
         return;
     };
-    if model.encoder.is_none() {
-        ui.heading(tr("Draw a digit"));
-        ui.label(tr(
-            "This model has no encoder, so it cannot read a drawing: pick an autoencoder or a VAE (shipped, or train one).",
-        ));
-        return;
-    }
+    let encoder = model.encoder.is_some();
     let avail = ui.available_size();
-    let side = (avail.y - 150.0).min(avail.x * 0.32).clamp(140.0, 420.0);
+    let side = (avail.y - 170.0).min(avail.x * 0.32).clamp(140.0, 420.0);
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.strong(tr("Your drawing"));
@@ -106,6 +122,27 @@ pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8
             ui.horizontal(|ui| {
                 if ui.button(tr("Clear")).clicked() {
                     ex.canvas.clear();
+                }
+                if !encoder {
+                    let running = ex.canvas.inverting.is_some();
+                    let find = ui
+                        .add_enabled(!running, egui::Button::new(tr("Find z")))
+                        .on_hover_text(tr(
+                            "A GAN has no encoder: search for the z whose image is closest to the drawing (gradient descent through G)",
+                        ));
+                    if find.clicked() {
+                        ex.canvas.inverting = Some(ex.model_key);
+                        ex.canvas.inversion = None;
+                        let job = crate::latent::jobs::Job::Invert {
+                            model: model.clone(),
+                            target: ex.canvas.ink.clone(),
+                            start: ex.z.clone(),
+                        };
+                        ex.submit(job);
+                    }
+                    if running {
+                        ui.spinner();
+                    }
                 }
                 if ui
                     .button(tr("Edit with the sliders"))
@@ -132,7 +169,12 @@ pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8
         });
         ui.separator();
         ui.vertical(|ui| {
-            ui.strong(tr("Decoded from its code"));
+            let title = if encoder {
+                tr("Decoded from its code")
+            } else {
+                tr("Decoded from z")
+            };
+            ui.strong(title);
             let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
             resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, tr("Reconstruction")));
             ex.ensure_image(ui.ctx());
@@ -140,19 +182,61 @@ pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8
             let z: Vec<String> = ex.z.iter().take(8).map(|v| format!("{v:.2}")).collect();
             let more = if ex.z.len() > 8 { " …" } else { "" };
             ui.weak(format!("z = [{}{more}]", z.join(", ")));
+            if !encoder {
+                inversion_ui(ui, ex, side);
+            }
         });
         if let Some(preview) = preview {
             ui.separator();
             ui.vertical(|ui| {
                 ui.strong(tr("Real digits"));
-                ui.weak(tr("Click one to encode it (and edit it on the canvas)."));
+                ui.weak(tr("Click one to put it on the canvas."));
                 if let Some(i) = real_digits_ui(ui, preview, side) {
                     ex.canvas.set(&preview[i * PIXELS..(i + 1) * PIXELS]);
                 }
             });
         }
     });
-    encode_if_changed(ex);
+    if encoder {
+        encode_if_changed(ex);
+    }
+}
+
+/// The inversion's path: the image at a few steps of the search, with its distance.
+fn inversion_ui(ui: &mut egui::Ui, ex: &mut Explorer, width: f32) {
+    let key = ex.model_key;
+    let Some((k, inv)) = &ex.canvas.inversion else {
+        ui.weak(tr("Draw a digit, then Find z: the search's path shows here."));
+        return;
+    };
+    if *k != key || inv.path.is_empty() {
+        return;
+    }
+    if ex.canvas.path_tex.is_none() {
+        let px: Vec<u8> = inv.path.iter().flat_map(|(_, _, img)| img.clone()).collect();
+        let img = crate::export::grid(&px, IMAGE_SIDE, inv.path.len(), 2);
+        let tex = ui.ctx().load_texture(
+            "inversion_path",
+            super::samples::color_image(&img),
+            egui::TextureOptions::NEAREST,
+        );
+        ex.canvas.path_tex = Some(tex);
+    }
+    ui.strong(tr("The search for z"));
+    if let Some(tex) = &ex.canvas.path_tex {
+        let n = inv.path.len() as f32;
+        let h = width / n;
+        ui.add(egui::Image::new((tex.id(), egui::vec2(width, h))).alt_text(tr("The inversion's path")));
+    }
+    let steps: Vec<String> = inv
+        .path
+        .iter()
+        .map(|(s, _, _)| format!("{s}: {:.3}", inv.loss.get(*s).copied().unwrap_or(f32::NAN)))
+        .collect();
+    ui.weak(tr!(
+        "step: squared distance per pixel — {steps}",
+        steps = steps.join(" · ")
+    ));
 }
 
 /// Encodes the canvas when it changed since the last code (or the model did).

@@ -736,6 +736,9 @@ impl Explorer {
                 if r.kind == JobKind::Directions {
                     self.directions_pending = false;
                 }
+                if r.kind == JobKind::Invert {
+                    self.canvas.inverting = None;
+                }
                 return;
             }
         };
@@ -757,6 +760,13 @@ impl Explorer {
             (JobKind::Strip, JobOutput::Strip(paths)) => {
                 if let Some(key) = self.strip_requested.take() {
                     self.strip = Some((key, paths));
+                }
+            }
+            (JobKind::Invert, JobOutput::Inversion(inv)) => {
+                if self.canvas.inverting.take() == Some(self.model_key) {
+                    self.set_z(inv.z.clone(), None);
+                    self.canvas.inversion = Some((self.model_key, inv));
+                    self.canvas.path_tex = None;
                 }
             }
             (JobKind::Plane, JobOutput::Images(px)) => {

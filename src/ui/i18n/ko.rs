@@ -646,11 +646,6 @@ pub const KO: &[(&str, &str)] = &[
         "스텝 {step} — 사후 붕괴: {steps} 스텝 동안 모든 잠재 차원의 KL이 {threshold} nat 미만이었습니다 (최대 {kl}). 코드가 숫자에 대해 아무 정보도 담지 않아, 디코더는 어떤 z에도 같은 평균 숫자를 그립니다. β를 낮추거나 KL 워밍업을 써 보세요.",
     ),
     // The Draw tool.
-    ("Draw a digit", "숫자 그리기"),
-    (
-        "This model has no encoder, so it cannot read a drawing: pick an autoencoder or a VAE (shipped, or train one).",
-        "이 모델에는 인코더가 없어 그림을 읽을 수 없습니다. 오토인코더나 VAE를 고르세요 (내장 모델이나 직접 학습한 모델).",
-    ),
     ("Your drawing", "내 그림"),
     ("Clear", "지우기"),
     (
@@ -666,9 +661,22 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("Decoded from its code", "코드에서 복원한 이미지"),
     ("Reconstruction", "재구성"),
+    ("Click one to put it on the canvas.", "클릭하면 캔버스에 옮깁니다."),
+    ("Find z", "z 찾기"),
     (
-        "Click one to encode it (and edit it on the canvas).",
-        "클릭하면 인코딩합니다 (캔버스에서 고칠 수도 있습니다).",
+        "A GAN has no encoder: search for the z whose image is closest to the drawing (gradient descent through G)",
+        "GAN에는 인코더가 없습니다. 그림과 가장 가까운 이미지를 만드는 z를 찾습니다 (G를 거친 경사 하강법)",
+    ),
+    ("Decoded from z", "z에서 복원한 이미지"),
+    (
+        "Draw a digit, then Find z: the search's path shows here.",
+        "숫자를 그린 뒤 z 찾기를 누르면 탐색 과정이 여기 나타납니다.",
+    ),
+    ("The search for z", "z 탐색 과정"),
+    ("The inversion's path", "역변환의 경로"),
+    (
+        "step: squared distance per pixel — {steps}",
+        "스텝: 픽셀당 제곱 거리 — {steps}",
     ),
     ("Drawing canvas", "그림 캔버스"),
     ("Real digits to encode", "인코딩할 실제 숫자"),
