@@ -763,7 +763,9 @@ impl Explorer {
                 }
             }
             (JobKind::Invert, JobOutput::Inversion(inv)) => {
-                if self.canvas.inverting.take() == Some(self.model_key) {
+                // Only for the model it was run on (the user may have switched since).
+                let for_this_model = self.canvas.inverting.take() == Some(self.model_key);
+                if for_this_model {
                     self.set_z(inv.z.clone(), None);
                     self.canvas.inversion = Some((self.model_key, inv));
                     self.canvas.path_tex = None;
