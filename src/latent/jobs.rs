@@ -62,6 +62,15 @@ pub enum Job {
         /// The plane.
         plane: Plane,
     },
+    /// One digit through an autoencoder, a VAE and an inverted GAN, side by side.
+    Compare {
+        /// The autoencoder, the VAE and the GAN.
+        models: Box<[Model; 3]>,
+        /// The digit, 784 bytes.
+        target: Vec<u8>,
+        /// Where the GAN's search starts.
+        start: Vec<f32>,
+    },
     /// Search for the z whose image matches `target` (GAN inversion).
     Invert {
         /// The model.
@@ -88,6 +97,8 @@ pub enum JobKind {
     Plane,
     /// [`Job::Invert`].
     Invert,
+    /// [`Job::Compare`].
+    Compare,
 }
 
 impl Job {
@@ -100,6 +111,7 @@ impl Job {
             Job::Strip { .. } => JobKind::Strip,
             Job::Plane { .. } => JobKind::Plane,
             Job::Invert { .. } => JobKind::Invert,
+            Job::Compare { .. } => JobKind::Compare,
         }
     }
 }
@@ -130,6 +142,8 @@ pub enum JobOutput {
     Strip(Vec<StripPath>),
     /// A GAN inversion's result and path.
     Inversion(super::invert::Inversion),
+    /// The autoencoder's and the VAE's reconstructions (784 bytes each) and the GAN's inversion.
+    Compare(Vec<u8>, Vec<u8>, super::invert::Inversion),
 }
 
 /// A finished job.
@@ -173,6 +187,17 @@ pub fn run_job(job: Job) -> Result<JobOutput, String> {
         Job::Invert { model, target, start } => {
             super::invert::invert(&model, &target, &start).map(JobOutput::Inversion)
         }
+        Job::Compare { models, target, start } => (|| {
+            let [ae, vae, gan] = *models;
+            let through = |m: &Model| -> candle_core::Result<Vec<u8>> {
+                match m.encode_images(&target)? {
+                    Some(z) => m.decode(&z),
+                    None => candle_core::bail!("{} has no encoder", m.name),
+                }
+            };
+            let inversion = super::invert::invert(&gan, &target, &start)?;
+            Ok(JobOutput::Compare(through(&ae)?, through(&vae)?, inversion))
+        })(),
     };
     out.map_err(|e| e.to_string())
 }

@@ -191,7 +191,7 @@ pub(super) fn draw_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[u8
             ui.vertical(|ui| {
                 ui.strong(tr("Real digits"));
                 ui.weak(tr("Click one to put it on the canvas."));
-                if let Some(i) = real_digits_ui(ui, preview, side) {
+                if let Some(i) = real_digits_ui(ui, preview, side, 8) {
                     ex.canvas.set(&preview[i * PIXELS..(i + 1) * PIXELS]);
                 }
             });
@@ -257,7 +257,7 @@ pub(super) fn encode_if_changed(ex: &mut Explorer) {
 }
 
 /// The canvas: a `side` × `side` square of 28×28 cells; dragging inks it.
-fn canvas_ui(ui: &mut egui::Ui, canvas: &mut Canvas, side: f32) {
+pub(super) fn canvas_ui(ui: &mut egui::Ui, canvas: &mut Canvas, side: f32) {
     let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::drag());
     resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, tr("Drawing canvas")));
     let cell = side / IMAGE_SIDE as f32;
@@ -300,10 +300,10 @@ fn canvas_ui(ui: &mut egui::Ui, canvas: &mut Canvas, side: f32) {
     );
 }
 
-/// The data's preview digits as an 8-wide grid of small cells; returns the one clicked.
-fn real_digits_ui(ui: &mut egui::Ui, preview: &[u8], side: f32) -> Option<usize> {
+/// The data's preview digits as a grid `cols` wide in `side` pixels; returns the one clicked.
+pub(super) fn real_digits_ui(ui: &mut egui::Ui, preview: &[u8], side: f32, cols: usize) -> Option<usize> {
     let n = preview.len() / PIXELS;
-    let cols = 8;
+    let cols = cols.max(1);
     let rows = n.div_ceil(cols).max(1);
     let cell = side / cols as f32;
     let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, cell * rows as f32), egui::Sense::click());

@@ -74,13 +74,16 @@ pub enum Tool {
     Judge,
     /// Draw a digit (or take a real one) and encode it: for models with an encoder.
     Draw,
+    /// One digit through an autoencoder, a VAE and an inverted GAN; their 2-D planes.
+    Compare,
 }
 
 impl Tool {
     /// All tools, in display order.
-    pub const ALL: [Tool; 6] = [
+    pub const ALL: [Tool; 7] = [
         Tool::Sliders,
         Tool::Draw,
+        Tool::Compare,
         Tool::Interpolate,
         Tool::Arithmetic,
         Tool::Map,
@@ -96,6 +99,7 @@ impl Tool {
             Tool::Map => tr("Latent map"),
             Tool::Judge => tr("You vs D"),
             Tool::Draw => tr("Draw"),
+            Tool::Compare => tr("AE vs VAE vs GAN"),
         }
     }
 }
@@ -264,6 +268,8 @@ pub struct Explorer {
     directions_wanted: bool,
     /// The Draw tool's drawing.
     pub canvas: super::draw::Canvas,
+    /// The Compare tool's state.
+    pub(super) compare: super::compare::ComparePanel,
     seed_counter: u64,
     jobs: Option<JobRunner>,
     next_job: u64,
@@ -334,6 +340,7 @@ impl Explorer {
             slot_tex: HashMap::new(),
             directions_wanted: false,
             canvas: Default::default(),
+            compare: Default::default(),
             seed_counter: 1000,
             jobs,
             next_job: 0,
@@ -739,6 +746,9 @@ impl Explorer {
                 if r.kind == JobKind::Invert {
                     self.canvas.inverting = None;
                 }
+                if r.kind == JobKind::Compare {
+                    self.compare.pending = None;
+                }
                 return;
             }
         };
@@ -769,6 +779,11 @@ impl Explorer {
                     self.set_z(inv.z.clone(), None);
                     self.canvas.inversion = Some((self.model_key, inv));
                     self.canvas.path_tex = None;
+                }
+            }
+            (JobKind::Compare, JobOutput::Compare(ae, vae, inv)) => {
+                if let Some(v) = self.compare.pending.take() {
+                    self.compare.result = Some((v, ae, vae, inv));
                 }
             }
             (JobKind::Plane, JobOutput::Images(px)) => {

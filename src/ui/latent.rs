@@ -118,6 +118,10 @@ impl App {
                 let preview = self.data_info.as_ref().map(|d| d.preview.clone());
                 super::draw::draw_ui(ui, &mut self.explorer, preview.as_deref());
             }
+            Tool::Compare => {
+                let preview = self.data_info.as_ref().map(|d| d.preview.clone());
+                super::compare::compare_ui(ui, &mut self.explorer, preview.as_deref());
+            }
         }
     }
 }

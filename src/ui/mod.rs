@@ -22,6 +22,7 @@ mod captions;
 mod charts;
 mod checkpoints;
 mod codes;
+mod compare;
 mod controls;
 mod data;
 mod debug;

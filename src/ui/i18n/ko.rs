@@ -704,4 +704,32 @@ pub const KO: &[(&str, &str)] = &[
         "Draw inside the square, as MNIST's digits are.",
         "MNIST 숫자처럼 사각형 안에 그리세요.",
     ),
+    // The Compare tool.
+    ("The digit", "숫자"),
+    ("Autoencoder: encode, then decode", "오토인코더: 인코딩 후 디코딩"),
+    ("VAE: encode (μ), then decode", "VAE: 인코딩(μ) 후 디코딩"),
+    ("GAN: no encoder, so z is searched for", "GAN: 인코더가 없어 z를 탐색"),
+    (
+        "Draw a digit, or pick a real one below.",
+        "숫자를 그리거나 아래에서 실제 숫자를 고르세요.",
+    ),
+    ("Real digits:", "실제 숫자:"),
+    (
+        "Autoencoder, z = 2: decoded over z ∈ [−3, 3]²",
+        "오토인코더, z = 2: z ∈ [−3, 3]² 위에서 디코딩",
+    ),
+    (
+        "VAE, z = 2: decoded over the same square",
+        "VAE, z = 2: 같은 정사각형 위에서 디코딩",
+    ),
+    (
+        "its codes of the real digits above: z1 from {a} to {b}, z2 from {c} to {d}",
+        "위 실제 숫자들의 코드: z1은 {a}에서 {b}, z2는 {c}에서 {d}",
+    ),
+    (
+        "cannot load the shipped models: {error}",
+        "내장 모델을 불러올 수 없습니다: {error}",
+    ),
+    ("squared distance per pixel: {d}", "픽셀당 제곱 거리: {d}"),
+    ("AE vs VAE vs GAN", "AE 대 VAE 대 GAN"),
 ];
