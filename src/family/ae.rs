@@ -22,7 +22,7 @@ use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Li
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChartDef, Decoder, Encoder, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, OptionKeys, Seams, StepCtx,
+    ChartDef, Declaration, Decoder, Encoder, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx,
     StepKindDef, StepOutput, check_latent_dim, parse_config, to_json,
 };
 use crate::nets::init::{InitScheme, init_vars};
@@ -395,12 +395,44 @@ impl AePair {
 /// An autoencoder family: one architecture.
 pub struct AeFamily {
     arch: AeArch,
+    declaration: &'static Declaration,
 }
 
 /// The MLP autoencoder.
-pub const AE: AeFamily = AeFamily { arch: AeArch::Mlp };
+pub const AE: AeFamily = AeFamily {
+    arch: AeArch::Mlp,
+    declaration: &Declaration {
+        id: "ae",
+        label: "Autoencoder",
+        summary: "an encoder and a decoder that learn to copy digits through a small code",
+        ..AUTOENCODER
+    },
+};
 /// The convolutional autoencoder.
-pub const CONV_AE: AeFamily = AeFamily { arch: AeArch::Conv };
+pub const CONV_AE: AeFamily = AeFamily {
+    arch: AeArch::Conv,
+    declaration: &Declaration {
+        id: "conv-ae",
+        label: "Conv autoencoder",
+        summary: "the autoencoder with convolutions",
+        ..AUTOENCODER
+    },
+};
+
+/// What both autoencoders declare.
+const AUTOENCODER: Declaration = Declaration {
+    id: "",
+    label: "",
+    summary: "",
+    option_keys: &[("latent", "latent_dim"), ("recon", "recon")],
+    optimizer_groups: AE_GROUPS,
+    step_kinds: ONE_STEP,
+    metrics: METRICS,
+    vectors: &[],
+    charts: CHARTS,
+    min_batch: (1, ""),
+    has_encoder: true,
+};
 
 /// One step kind: an update of encoder and decoder together.
 pub const ONE_STEP: &[StepKindDef] = &[StepKindDef {
@@ -434,23 +466,8 @@ const CHARTS: &[ChartDef] = &[ChartDef {
 }];
 
 impl Family for AeFamily {
-    fn id(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "ae",
-            AeArch::Conv => "conv-ae",
-        }
-    }
-    fn label(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "Autoencoder",
-            AeArch::Conv => "Conv autoencoder",
-        }
-    }
-    fn summary(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "an encoder and a decoder that learn to copy digits through a small code",
-            AeArch::Conv => "the autoencoder with convolutions",
-        }
+    fn declaration(&self) -> &'static Declaration {
+        self.declaration
     }
     fn default_config(&self) -> serde_json::Value {
         to_json(&AeSettings::default())
@@ -460,26 +477,8 @@ impl Family for AeFamily {
         check_latent_dim(s.latent_dim)?;
         Ok(to_json(&s))
     }
-    fn option_keys(&self) -> OptionKeys {
-        &[("latent", "latent_dim"), ("recon", "recon")]
-    }
     fn default_optimizer(&self) -> OptimizerConfig {
         ae_optimizer()
-    }
-    fn optimizer_groups(&self) -> &'static [OptGroupDef] {
-        AE_GROUPS
-    }
-    fn step_kinds(&self) -> &'static [StepKindDef] {
-        ONE_STEP
-    }
-    fn metrics(&self) -> &'static [MetricDef] {
-        METRICS
-    }
-    fn charts(&self) -> &'static [ChartDef] {
-        CHARTS
-    }
-    fn has_encoder(&self) -> bool {
-        true
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: AeSettings = parse_config(self.id(), config)?;
@@ -508,12 +507,7 @@ impl FamilyModel for AeModel {
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
         let s: AeSettings = parse_config(self.family.id(), config)?;
-        if s.latent_dim != self.settings.latent_dim {
-            return Err(TrainError::Config(format!(
-                "the latent size is part of the architecture ({}); start a new run to change it",
-                self.settings.latent_dim
-            )));
-        }
+        super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())
     }

@@ -14,7 +14,7 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChartDef, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, OptionKeys, Seams, StepCtx, StepKindDef,
+    ChartDef, Declaration, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx, StepKindDef,
     StepOutput, VectorDef, VectorKind, check_latent_dim, parse_config, to_json,
 };
 use crate::nets::ops::sink::ParamGrads;
@@ -61,12 +61,46 @@ impl GanSettings {
 /// A GAN family: one architecture.
 pub struct GanFamily {
     arch: GanArch,
+    declaration: &'static Declaration,
 }
 
 /// The MLP GAN.
-pub const MLP_GAN: GanFamily = GanFamily { arch: GanArch::MlpGan };
+pub const MLP_GAN: GanFamily = GanFamily {
+    arch: GanArch::MlpGan,
+    declaration: &Declaration {
+        id: "mlp-gan",
+        label: "MLP GAN",
+        summary: "the classic fully connected GAN (Goodfellow et al., 2014)",
+        min_batch: (1, ""),
+        ..GAN
+    },
+};
 /// The DCGAN.
-pub const DCGAN: GanFamily = GanFamily { arch: GanArch::Dcgan };
+pub const DCGAN: GanFamily = GanFamily {
+    arch: GanArch::Dcgan,
+    declaration: &Declaration {
+        id: "dcgan",
+        label: "DCGAN",
+        summary: "a small deep convolutional GAN (Radford et al., 2015)",
+        min_batch: (2, " (batch norm needs two samples)"),
+        ..GAN
+    },
+};
+
+/// What both GANs declare.
+const GAN: Declaration = Declaration {
+    id: "",
+    label: "",
+    summary: "",
+    option_keys: &[("latent", "latent_dim"), ("k", "k"), ("g-loss", "g_loss")],
+    optimizer_groups: GROUPS,
+    step_kinds: STEPS,
+    metrics: METRICS,
+    vectors: VECTORS,
+    charts: CHARTS,
+    min_batch: (1, ""),
+    has_encoder: false,
+};
 
 /// Index of the D-step kind.
 const STEP_D: usize = 0;
@@ -178,20 +212,8 @@ const CHARTS: &[ChartDef] = &[
 ];
 
 impl Family for GanFamily {
-    fn id(&self) -> &'static str {
-        self.arch.id()
-    }
-    fn label(&self) -> &'static str {
-        match self.arch {
-            GanArch::MlpGan => "MLP GAN",
-            GanArch::Dcgan => "DCGAN",
-        }
-    }
-    fn summary(&self) -> &'static str {
-        match self.arch {
-            GanArch::MlpGan => "the classic fully connected GAN (Goodfellow et al., 2014)",
-            GanArch::Dcgan => "a small deep convolutional GAN (Radford et al., 2015)",
-        }
+    fn declaration(&self) -> &'static Declaration {
+        self.declaration
     }
     fn default_config(&self) -> serde_json::Value {
         to_json(&GanSettings::default())
@@ -201,32 +223,8 @@ impl Family for GanFamily {
         s.check()?;
         Ok(to_json(&s))
     }
-    fn option_keys(&self) -> OptionKeys {
-        &[("latent", "latent_dim"), ("k", "k"), ("g-loss", "g_loss")]
-    }
     fn default_optimizer(&self) -> OptimizerConfig {
         OptimizerConfig::default()
-    }
-    fn optimizer_groups(&self) -> &'static [OptGroupDef] {
-        GROUPS
-    }
-    fn step_kinds(&self) -> &'static [StepKindDef] {
-        STEPS
-    }
-    fn metrics(&self) -> &'static [MetricDef] {
-        METRICS
-    }
-    fn vectors(&self) -> &'static [VectorDef] {
-        VECTORS
-    }
-    fn charts(&self) -> &'static [ChartDef] {
-        CHARTS
-    }
-    fn min_batch(&self) -> (usize, &'static str) {
-        match self.arch {
-            GanArch::MlpGan => (1, ""),
-            GanArch::Dcgan => (2, " (batch norm needs two samples)"),
-        }
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: GanSettings = parse_config(self.id(), config)?;
@@ -336,12 +334,7 @@ impl FamilyModel for GanModel {
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
         let s: GanSettings = parse_config(self.family.id(), config)?;
         s.check()?;
-        if s.latent_dim != self.settings.latent_dim {
-            return Err(TrainError::Config(format!(
-                "the latent size is part of the architecture ({}); start a new run to change it",
-                self.settings.latent_dim
-            )));
-        }
+        super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())
     }

@@ -10,9 +10,9 @@
 //! `TrainStep`: the model owns its step, the loop owns everything else.
 //!
 //! What a family provides:
-//! - a [`Family`] (a static descriptor, one registry line): id, label, default config
-//!   (JSON, from the family's own serde struct with defaults), optimizer groups, step kinds,
-//!   metric and chart declarations, and `build`;
+//! - a [`Family`] (a static descriptor, one registry line): a [`Declaration`] (id, label,
+//!   optimizer groups, step kinds, metric and chart declarations, as data), the default
+//!   config (JSON, from the family's own serde struct with defaults), and `build`;
 //! - a [`FamilyModel`] (the networks of one run): `step` runs one named step kind on a
 //!   [`StepCtx`] (data, the seeded random stream, the optimizers) and returns a
 //!   [`StepOutput`] of named metrics; `seams` hands the explorer independent frozen copies.
@@ -244,46 +244,94 @@ impl StepOutput {
 /// Which command-line options a family's config takes: `(flag, config key)`.
 pub type OptionKeys = &'static [(&'static str, &'static str)];
 
-/// A model family: the static descriptor registered in [`registry::ALL`].
-pub trait Family: Sync + 'static {
+/// What a family declares about itself, as data: the window, the command line and the
+/// tests read it through [`Family`]'s provided methods.
+#[derive(Debug, Clone, Copy)]
+pub struct Declaration {
     /// Registry id, used by `--model`, in files and recipes.
-    fn id(&self) -> &'static str;
+    pub id: &'static str,
     /// A name for people ("MLP GAN").
-    fn label(&self) -> &'static str;
+    pub label: &'static str,
     /// One line on what it is, in English.
-    fn summary(&self) -> &'static str;
+    pub summary: &'static str,
+    /// The command-line flags its config takes and the keys they set (`--latent` → `latent_dim`).
+    pub option_keys: OptionKeys,
+    /// The optimizer groups, in checkpoint order.
+    pub optimizer_groups: &'static [OptGroupDef],
+    /// The step kinds, the full iteration ([`ITERATION`]) among them.
+    pub step_kinds: &'static [StepKindDef],
+    /// The scalars each step reports.
+    pub metrics: &'static [MetricDef],
+    /// The vectors each step reports.
+    pub vectors: &'static [VectorDef],
+    /// The charts the metrics are drawn in, in display order.
+    pub charts: &'static [ChartDef],
+    /// The smallest batch that works, and why (" (batch norm needs two samples)").
+    pub min_batch: (usize, &'static str),
+    /// Whether its models have an encoder seam (the window then shows the codes of real
+    /// digits and their reconstructions).
+    pub has_encoder: bool,
+}
+
+/// A model family: the static descriptor registered in [`registry::ALL`]. A family gives
+/// its [`Declaration`] and the four things that take code: its default config, checking a
+/// config, its default optimizer, and building its networks.
+pub trait Family: Sync + 'static {
+    /// What it declares about itself.
+    fn declaration(&self) -> &'static Declaration;
     /// The family's config with its defaults, as JSON.
     fn default_config(&self) -> serde_json::Value;
     /// Checks a config and fills in missing fields with defaults.
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError>;
-    /// The command-line flags its config takes and the keys they set (`--latent` → `latent_dim`).
-    fn option_keys(&self) -> OptionKeys;
     /// Default optimizer settings.
     fn default_optimizer(&self) -> OptimizerConfig;
-    /// The optimizer groups, in checkpoint order.
-    fn optimizer_groups(&self) -> &'static [OptGroupDef];
-    /// The step kinds, the full iteration ([`ITERATION`]) among them.
-    fn step_kinds(&self) -> &'static [StepKindDef];
-    /// The scalars each step reports.
-    fn metrics(&self) -> &'static [MetricDef];
-    /// The vectors each step reports.
-    fn vectors(&self) -> &'static [VectorDef] {
-        &[]
-    }
-    /// The charts the metrics are drawn in, in display order.
-    fn charts(&self) -> &'static [ChartDef];
-    /// Whether its models have an encoder seam (the window then shows the codes of real
-    /// digits and their reconstructions).
-    fn has_encoder(&self) -> bool {
-        false
-    }
-    /// The smallest batch that works, and why ("batch norm needs two samples").
-    fn min_batch(&self) -> (usize, &'static str) {
-        (1, "")
-    }
     /// Builds the networks with placeholder weights (to be seeded or loaded).
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError>;
 
+    /// Registry id, used by `--model`, in files and recipes.
+    fn id(&self) -> &'static str {
+        self.declaration().id
+    }
+    /// A name for people ("MLP GAN").
+    fn label(&self) -> &'static str {
+        self.declaration().label
+    }
+    /// One line on what it is, in English.
+    fn summary(&self) -> &'static str {
+        self.declaration().summary
+    }
+    /// The command-line flags its config takes and the keys they set.
+    fn option_keys(&self) -> OptionKeys {
+        self.declaration().option_keys
+    }
+    /// The optimizer groups, in checkpoint order.
+    fn optimizer_groups(&self) -> &'static [OptGroupDef] {
+        self.declaration().optimizer_groups
+    }
+    /// The step kinds, the full iteration ([`ITERATION`]) among them.
+    fn step_kinds(&self) -> &'static [StepKindDef] {
+        self.declaration().step_kinds
+    }
+    /// The scalars each step reports.
+    fn metrics(&self) -> &'static [MetricDef] {
+        self.declaration().metrics
+    }
+    /// The vectors each step reports.
+    fn vectors(&self) -> &'static [VectorDef] {
+        self.declaration().vectors
+    }
+    /// The charts the metrics are drawn in, in display order.
+    fn charts(&self) -> &'static [ChartDef] {
+        self.declaration().charts
+    }
+    /// Whether its models have an encoder seam.
+    fn has_encoder(&self) -> bool {
+        self.declaration().has_encoder
+    }
+    /// The smallest batch that works, and why.
+    fn min_batch(&self) -> (usize, &'static str) {
+        self.declaration().min_batch
+    }
     /// The default [`ModelSpec`].
     fn default_spec(&self) -> ModelSpec {
         ModelSpec {
@@ -524,6 +572,16 @@ pub fn check_latent_dim(latent_dim: usize) -> Result<(), TrainError> {
     if latent_dim > MAX_LATENT_DIM {
         return Err(TrainError::Config(format!(
             "latent size {latent_dim} is too large (at most {MAX_LATENT_DIM})"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a change of latent size between steps (it is part of the architecture).
+pub fn keep_latent_dim(current: usize, new: usize) -> Result<(), TrainError> {
+    if new != current {
+        return Err(TrainError::Config(format!(
+            "the latent size is part of the architecture ({current}); start a new run to change it"
         )));
     }
     Ok(())

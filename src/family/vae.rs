@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ae::{AeArch, AePair, ONE_STEP, Reconstruction, ae_optimizer, reconstruction_loss};
 use super::{
-    ChartDef, Family, FamilyModel, MetricDef, OptGroupDef, OptionKeys, Seams, StepCtx, StepKindDef, StepOutput,
-    VectorDef, VectorKind, check_latent_dim, parse_config, to_json,
+    ChartDef, Declaration, Family, FamilyModel, MetricDef, Seams, StepCtx, StepOutput, VectorDef, VectorKind,
+    check_latent_dim, parse_config, to_json,
 };
 use crate::train::{OptimizerConfig, TrainError};
 
@@ -72,12 +72,44 @@ impl VaeSettings {
 /// A VAE family: one architecture.
 pub struct VaeFamily {
     arch: AeArch,
+    declaration: &'static Declaration,
 }
 
 /// The MLP VAE.
-pub const VAE: VaeFamily = VaeFamily { arch: AeArch::Mlp };
+pub const VAE: VaeFamily = VaeFamily {
+    arch: AeArch::Mlp,
+    declaration: &Declaration {
+        id: "vae",
+        label: "VAE",
+        summary: "a variational autoencoder: codes drawn from a Gaussian, a KL term toward N(0, 1)",
+        ..VARIATIONAL
+    },
+};
 /// The convolutional VAE.
-pub const CONV_VAE: VaeFamily = VaeFamily { arch: AeArch::Conv };
+pub const CONV_VAE: VaeFamily = VaeFamily {
+    arch: AeArch::Conv,
+    declaration: &Declaration {
+        id: "conv-vae",
+        label: "Conv VAE",
+        summary: "the VAE with convolutions",
+        ..VARIATIONAL
+    },
+};
+
+/// What both VAEs declare.
+const VARIATIONAL: Declaration = Declaration {
+    id: "",
+    label: "",
+    summary: "",
+    option_keys: &[("latent", "latent_dim"), ("beta", "beta"), ("kl-warmup", "kl_warmup")],
+    optimizer_groups: super::ae::AE_GROUPS,
+    step_kinds: ONE_STEP,
+    metrics: METRICS,
+    vectors: VECTORS,
+    charts: CHARTS,
+    min_batch: (1, ""),
+    has_encoder: true,
+};
 
 /// Index of the −ELBO metric.
 pub const NEG_ELBO: usize = 0;
@@ -136,27 +168,9 @@ const CHARTS: &[ChartDef] = &[
     },
 ];
 
-/// The same single optimizer group as the autoencoder.
-const GROUPS: &[OptGroupDef] = super::ae::AE_GROUPS;
-
 impl Family for VaeFamily {
-    fn id(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "vae",
-            AeArch::Conv => "conv-vae",
-        }
-    }
-    fn label(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "VAE",
-            AeArch::Conv => "Conv VAE",
-        }
-    }
-    fn summary(&self) -> &'static str {
-        match self.arch {
-            AeArch::Mlp => "a variational autoencoder: codes drawn from a Gaussian, a KL term toward N(0, 1)",
-            AeArch::Conv => "the VAE with convolutions",
-        }
+    fn declaration(&self) -> &'static Declaration {
+        self.declaration
     }
     fn default_config(&self) -> serde_json::Value {
         to_json(&VaeSettings::default())
@@ -166,29 +180,8 @@ impl Family for VaeFamily {
         s.check()?;
         Ok(to_json(&s))
     }
-    fn option_keys(&self) -> OptionKeys {
-        &[("latent", "latent_dim"), ("beta", "beta"), ("kl-warmup", "kl_warmup")]
-    }
     fn default_optimizer(&self) -> OptimizerConfig {
         ae_optimizer()
-    }
-    fn optimizer_groups(&self) -> &'static [OptGroupDef] {
-        GROUPS
-    }
-    fn step_kinds(&self) -> &'static [StepKindDef] {
-        ONE_STEP
-    }
-    fn metrics(&self) -> &'static [MetricDef] {
-        METRICS
-    }
-    fn vectors(&self) -> &'static [VectorDef] {
-        VECTORS
-    }
-    fn charts(&self) -> &'static [ChartDef] {
-        CHARTS
-    }
-    fn has_encoder(&self) -> bool {
-        true
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: VaeSettings = parse_config(self.id(), config)?;
@@ -273,12 +266,7 @@ impl FamilyModel for VaeModel {
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
         let s: VaeSettings = parse_config(self.family.id(), config)?;
         s.check()?;
-        if s.latent_dim != self.settings.latent_dim {
-            return Err(TrainError::Config(format!(
-                "the latent size is part of the architecture ({}); start a new run to change it",
-                self.settings.latent_dim
-            )));
-        }
+        super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())
     }
