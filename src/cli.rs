@@ -604,7 +604,7 @@ pub fn encode(a: &EncodeArgs) -> Result<Vec<String>> {
     let model = a.model.load(None, &device)?;
     if model.encoder.is_none() {
         bail!(
-            "{}: a {} has no encoder; encode needs an autoencoder or a VAE",
+            "{}: the {} has no encoder; encode needs an autoencoder or a VAE",
             model.name,
             model.spec.label()
         );

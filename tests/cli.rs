@@ -308,3 +308,95 @@ fn resuming_keeps_the_runs_model_and_hyperparameters_unless_told_otherwise() {
     assert!(!ok && err.contains("dcgan") && err.contains("mlp-gan"), "{err}");
     assert_eq!(meta().step, 3, "refused runs leave the checkpoint alone");
 }
+
+#[test]
+fn encode_prints_each_images_code_as_a_recipe_that_sample_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = crate::train::mnist();
+    let png = dir.path().join("digit.png");
+    latent_lab::export::save_png(&latent_lab::export::to_image(mnist.image(9500), 28), &png).unwrap();
+    let out = bin()
+        .args(["encode", "--pretrained", "vae", "--image"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8(out.stdout).unwrap();
+    let recipe = latent_lab::latent::recipe::Recipe::parse(line.trim()).expect("a recipe");
+    assert_eq!(recipe.model.kind, "conv-vae");
+    assert_eq!(recipe.z.len(), 16);
+    assert_eq!(recipe.source, "pretrained:vae");
+    // The same z as the library's encoder gives for the same pixels.
+    let model = latent_lab::latent::pretrained::find("vae")
+        .unwrap()
+        .load(&candle_core::Device::Cpu)
+        .unwrap();
+    assert_eq!(model.encode_images(mnist.image(9500)).unwrap().unwrap(), recipe.z);
+    // `sample --z` decodes it (a recipe of a shipped model needs no model option).
+    let zfile = dir.path().join("z.txt");
+    std::fs::write(&zfile, &line).unwrap();
+    let samples = dir.path().join("s");
+    let status = bin()
+        .args(["sample", "--z"])
+        .arg(&zfile)
+        .arg("--out")
+        .arg(&samples)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(samples.join("sample-0000.png").is_file());
+    // A GAN has no encoder: a clear refusal.
+    let out = bin()
+        .args(["encode", "--pretrained", "mlp-gan", "--image"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the MLP GAN has no encoder"), "{err}");
+}
+
+#[test]
+fn train_refuses_options_that_do_not_apply_to_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["train", "--model", "vae", "--k", "2", "--steps", "1", "--out"])
+        .arg(dir.path().join("x.safetensors"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--k does not apply to the VAE (its model options: --latent, --beta, --kl-warmup)"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("x.safetensors").exists(),
+        "nothing is written for a refused run"
+    );
+    // And one that applies trains: a VAE with a KL warm-up, headless.
+    let ck = dir.path().join("vae.safetensors");
+    let status = bin()
+        .args([
+            "train",
+            "--model",
+            "vae",
+            "--latent",
+            "3",
+            "--kl-warmup",
+            "50",
+            "--batch",
+            "8",
+            "--steps",
+            "3",
+            "--out",
+        ])
+        .arg(&ck)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let meta = checkpoint::Checkpoint::load(&ck).unwrap().meta;
+    assert_eq!(meta.model.family, "vae");
+    assert_eq!(meta.model.config["kl_warmup"], 50);
+    assert_eq!(meta.step, 3);
+}
