@@ -156,6 +156,8 @@ pub struct ExploreSettings {
     pub map_side: usize,
     /// The latent map spans ±this.
     pub map_extent: f32,
+    /// For a 2-D z: cells at N(0, 1)'s quantiles (the VAE paper's manifold figure).
+    pub map_quantiles: bool,
 }
 
 impl Default for ExploreSettings {
@@ -168,6 +170,7 @@ impl Default for ExploreSettings {
             frames: 10,
             map_side: 15,
             map_extent: 3.0,
+            map_quantiles: false,
         }
     }
 }
@@ -803,7 +806,7 @@ impl Explorer {
         let side = self.settings.map_side.clamp(5, 31);
         let extent = self.settings.map_extent.clamp(0.5, 6.0);
         if l == 2 {
-            return Some(Plane::latent_2d(side, extent));
+            return Some(Plane::latent_2d(side, extent).with_quantiles(self.settings.map_quantiles));
         }
         let d = self.directions()?;
         let (u, v) = (d.dirs.first()?, d.dirs.get(1)?);
@@ -821,6 +824,7 @@ impl Explorer {
             v: v.clone(),
             side,
             extent,
+            quantiles: false,
         })
     }
 

@@ -25,7 +25,16 @@ pub(super) fn latent_map_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     }
     ui.horizontal(|ui| {
         ui.add(egui::Slider::new(&mut ex.settings.map_side, 5..=31).text(tr("cells per side")));
-        ui.add(egui::Slider::new(&mut ex.settings.map_extent, 0.5..=6.0).text(tr("extent (±)")));
+        ui.add_enabled(
+            !(l == 2 && ex.settings.map_quantiles),
+            egui::Slider::new(&mut ex.settings.map_extent, 0.5..=6.0).text(tr("extent (±)")),
+        );
+        if l == 2 {
+            ui.checkbox(&mut ex.settings.map_quantiles, tr("Gaussian quantiles"))
+                .on_hover_text(tr(
+                    "Cells at the quantiles of N(0, 1), as in the VAE paper's figure: each covers the same prior probability",
+                ));
+        }
     });
     let Some(plane) = ex.wanted_plane() else {
         ui.horizontal(|ui| {

@@ -732,4 +732,9 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("squared distance per pixel: {d}", "픽셀당 제곱 거리: {d}"),
     ("AE vs VAE vs GAN", "AE 대 VAE 대 GAN"),
+    ("Gaussian quantiles", "가우시안 분위수"),
+    (
+        "Cells at the quantiles of N(0, 1), as in the VAE paper's figure: each covers the same prior probability",
+        "N(0, 1)의 분위수에 칸을 둡니다 (VAE 논문의 그림처럼). 칸마다 사전 확률이 같습니다",
+    ),
 ];
