@@ -18,13 +18,14 @@
 use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarBuilder, VarMap};
+use candle_nn::{Conv2d, ConvTranspose2d, Linear, VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
 use super::{
     ChartDef, Declaration, Decoder, Encoder, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx,
     StepKindDef, StepOutput, check_latent_dim, parse_config, to_json,
 };
+use crate::nets::dcgan::{down_config, up_config};
 use crate::nets::init::{InitScheme, init_vars};
 use crate::nets::ops::Activation;
 use crate::nets::ops::conv::{conv_transpose2d_act, conv2d_act};
@@ -104,23 +105,6 @@ const HIDDEN: [usize; 2] = [512, 256];
 const C1: usize = 32;
 const C2: usize = 64;
 const SIDE_7: usize = IMAGE_SIDE / 4;
-
-fn down_config() -> Conv2dConfig {
-    Conv2dConfig {
-        padding: 1,
-        stride: 2,
-        ..Default::default()
-    }
-}
-
-fn up_config() -> ConvTranspose2dConfig {
-    ConvTranspose2dConfig {
-        padding: 1,
-        output_padding: 0,
-        stride: 2,
-        dilation: 1,
-    }
-}
 
 /// A dense layer with its activation as one fused op; in a training step (`sink`) its weight
 /// gradients go to the step's collector instead of through candle's backward

@@ -146,7 +146,8 @@ fn bn_config() -> BatchNormConfig {
     }
 }
 
-fn up_config() -> ConvTranspose2dConfig {
+/// A 4×4 transposed convolution that doubles the side (stride 2, padding 1).
+pub(crate) fn up_config() -> ConvTranspose2dConfig {
     ConvTranspose2dConfig {
         padding: 1,
         output_padding: 0,
@@ -155,7 +156,8 @@ fn up_config() -> ConvTranspose2dConfig {
     }
 }
 
-fn down_config() -> Conv2dConfig {
+/// A 4×4 convolution that halves the side (stride 2, padding 1).
+pub(crate) fn down_config() -> Conv2dConfig {
     Conv2dConfig {
         padding: 1,
         stride: 2,

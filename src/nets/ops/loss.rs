@@ -154,24 +154,17 @@ mod tests {
         let reference = bce_reference(l.as_tensor(), &x).unwrap();
         let (a, b) = (fused.to_scalar::<f32>().unwrap(), reference.to_scalar::<f32>().unwrap());
         assert!((a - b).abs() < 1e-3 * b.abs(), "fused {a}, candle {b}");
-        let ga = fused
-            .backward()
-            .unwrap()
-            .get(l.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let gb = reference
-            .backward()
-            .unwrap()
-            .get(l.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
+        let grad_of = |loss: &Tensor| -> Vec<f32> {
+            let grads = loss.backward().unwrap();
+            grads
+                .get(l.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        let (ga, gb) = (grad_of(&fused), grad_of(&reference));
         for (i, (p, q)) in ga.iter().zip(&gb).enumerate() {
             assert!((p - q).abs() < 1e-6, "gradient {i}: fused {p}, candle {q}");
         }
