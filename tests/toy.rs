@@ -13,7 +13,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use latent_lab::data::toy::{GAUSSIAN_MEAN, GAUSSIAN_STD, ToyDistribution};
 use latent_lab::rng::Rng;
-use latent_lab::train::toy::{ToyConfig, ToyTrainer, ToyUpdate, moments};
+use latent_lab::train::toy::{ToyConfig, ToyGame, ToyUpdate, moments};
 use latent_lab::ui::{App, Settings, View};
 
 use crate::worker::{tiny_data, tiny_model, tiny_train};
@@ -38,7 +38,7 @@ fn the_toy_gan_learns_a_1d_gaussian() {
         dist: ToyDistribution::Gaussian1d,
         ..ToyConfig::default()
     };
-    let mut t = ToyTrainer::new(config, &Device::Cpu).expect("toy trainer");
+    let mut t = ToyGame::new(config, &Device::Cpu).expect("toy game");
     let started = Instant::now();
     // Before training G sits near 0, far from N(4, 1.25²).
     let before = t.sample(4000).expect("samples");
@@ -99,10 +99,10 @@ fn a_d_step_changes_only_d_and_a_g_step_only_g() {
             dist,
             ..ToyConfig::default()
         };
-        let mut t = ToyTrainer::new(config, &Device::Cpu).expect("toy trainer");
-        let (g0, d0) = (t.gan().g_weights().unwrap(), t.gan().d_weights().unwrap());
+        let mut t = ToyGame::new(config, &Device::Cpu).expect("toy game");
+        let (g0, d0) = (t.weights("g").unwrap(), t.weights("d").unwrap());
         let report = t.d_step().expect("D step");
-        let (g1, d1) = (t.gan().g_weights().unwrap(), t.gan().d_weights().unwrap());
+        let (g1, d1) = (t.weights("g").unwrap(), t.weights("d").unwrap());
         assert_eq!(g0, g1, "{dist:?}: a discriminator step changed G");
         assert_ne!(d0, d1, "{dist:?}: a discriminator step left D unchanged");
         // One Adam step need not move both means the right way, but it separates them more.
@@ -112,7 +112,7 @@ fn a_d_step_changes_only_d_and_a_g_step_only_g() {
         );
 
         let report = t.g_step().expect("G step");
-        let (g2, d2) = (t.gan().g_weights().unwrap(), t.gan().d_weights().unwrap());
+        let (g2, d2) = (t.weights("g").unwrap(), t.weights("d").unwrap());
         assert_eq!(d1, d2, "{dist:?}: a generator step changed D");
         assert_ne!(g1, g2, "{dist:?}: a generator step left G unchanged");
         assert!(
@@ -225,7 +225,7 @@ fn the_generator_push_points_up_ds_slope() {
         dist: ToyDistribution::Moons2d,
         ..ToyConfig::default()
     };
-    let mut t = ToyTrainer::new(config, &Device::Cpu).expect("toy trainer");
+    let mut t = ToyGame::new(config, &Device::Cpu).expect("toy game");
     for _ in 0..30 {
         t.iteration().expect("iteration");
     }
@@ -255,7 +255,7 @@ fn the_generator_push_points_up_ds_slope() {
     );
 
     // 1-D frames carry the curves and the z → x lines.
-    let mut t = ToyTrainer::new(ToyConfig::default(), &Device::Cpu).unwrap();
+    let mut t = ToyGame::new(ToyConfig::default(), &Device::Cpu).unwrap();
     t.iteration().unwrap();
     let f = t.frame(1, None).unwrap();
     let n = latent_lab::train::toy::CURVE_POINTS;
@@ -391,11 +391,11 @@ fn drawn_points_are_the_data_the_game_trains_on() {
         dist: ToyDistribution::Drawn,
         ..ToyConfig::default()
     };
-    let mut t = ToyTrainer::new(config, &Device::Cpu).unwrap();
-    t.set_drawn(std::sync::Arc::from(points.to_vec()));
+    let mut t = ToyGame::new(config, &Device::Cpu).unwrap();
+    t.set_drawn(std::sync::Arc::from(points.to_vec())).unwrap();
     let frame = t.frame(1, None).unwrap();
     assert!(frame.real.chunks_exact(2).all(|p| near(p) < 6.0 * DRAWN_STD));
-    let mean_distance = |t: &ToyTrainer| {
+    let mean_distance = |t: &ToyGame| {
         let f = t.frame(1, None).unwrap();
         let d: f32 = f.fake.chunks_exact(2).map(near).sum();
         d / (f.fake.len() / 2) as f32
@@ -409,4 +409,91 @@ fn drawn_points_are_the_data_the_game_trains_on() {
         after < 0.5 * before && after < 0.5,
         "G's samples from the drawn points: {before} → {after}"
     );
+}
+
+/// The toy game is a run of the `toy-gan` family on the shared trainer: found by the
+/// registry (not offered among the image models), stepped by the same `Trainer` on toy
+/// points, bit-exact for a seed, and refused on the wrong kind of data.
+#[test]
+fn the_toy_game_is_a_family_run_on_the_shared_trainer() {
+    use latent_lab::data::toy::ToyData;
+    use latent_lab::family::{self, Input};
+    use latent_lab::train::Trainer;
+
+    let f = family::find("toy-gan").expect("registered");
+    assert_eq!(f.input(), Input::Points);
+    assert!(
+        family::ALL
+            .iter()
+            .all(|g| g.id() != "toy-gan" && g.input() == Input::Images)
+    );
+
+    // The game and a bare trainer of the same spec, config and seed take the same steps.
+    let config = ToyConfig {
+        dist: ToyDistribution::Ring2d,
+        k: 2,
+        ..ToyConfig::default()
+    };
+    let mut game = ToyGame::new(config, &Device::Cpu).unwrap();
+    let mut bare = Trainer::new(
+        &config.spec(),
+        config.train_config(),
+        ToyData::new(config.dist),
+        &Device::Cpu,
+    )
+    .unwrap();
+    for _ in 0..20 {
+        let update = game.iteration().unwrap();
+        let out = bare.iteration().unwrap();
+        assert_eq!(out.values.len(), f.metrics().len());
+        let ToyUpdate::Iteration { k, d, g } = update else {
+            panic!("an iteration reported {update:?}");
+        };
+        assert_eq!(k, 2);
+        assert_eq!(
+            [d.loss, g.loss],
+            [out.values[0], out.values[1]],
+            "the game's update is the trainer's metrics"
+        );
+    }
+    assert_eq!(game.updates(), (40, 20), "k = 2: two D updates per iteration");
+    assert_eq!(bare.updates_of("d"), 40);
+    assert_eq!(game.step(), bare.step());
+    let bare_g: Vec<f32> = latent_lab::nets::sorted_vars(bare.model().networks()[0].1)
+        .into_iter()
+        .flat_map(|(_, v)| v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap())
+        .collect();
+    assert_eq!(game.weights("g").unwrap(), bare_g, "same seed, same weights");
+
+    // Settings move between steps through the family's config; the data's dimension cannot.
+    let mut changed = game.config();
+    changed.k = 3;
+    changed.lr_d = 5e-4;
+    game.set_config(changed).unwrap();
+    assert_eq!((game.config().k, game.config().lr_d), (3, 5e-4));
+    assert!(matches!(game.iteration().unwrap(), ToyUpdate::Iteration { k: 3, .. }));
+
+    // The wrong kind of data is refused, naming what the model takes.
+    let err = Trainer::new(&config.spec(), config.train_config(), tiny_data(), &Device::Cpu).unwrap_err();
+    assert!(err.to_string().contains("trains on toy points"), "{err}");
+    let gan = family::ModelSpec::of("mlp-gan").unwrap();
+    let err = Trainer::new(
+        &gan,
+        latent_lab::train::TrainConfig::for_family(family::find("mlp-gan").unwrap()),
+        ToyData::new(ToyDistribution::Ring2d),
+        &Device::Cpu,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("trains on images"), "{err}");
+    // 1-D data for 2-D networks: refused at the step, not run with the wrong shapes.
+    let mut t = Trainer::new(
+        &config.spec(),
+        config.train_config(),
+        ToyData::new(ToyDistribution::Ring2d),
+        &Device::Cpu,
+    )
+    .unwrap();
+    t.set_data(ToyData::new(ToyDistribution::Gaussian1d)).unwrap();
+    let err = t.iteration().unwrap_err();
+    assert!(err.to_string().contains("2-D points"), "{err}");
 }

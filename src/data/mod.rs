@@ -20,6 +20,55 @@ pub use embedded::{embedded_mnist, embedded_mnist_static};
 /// Side of the square images the image models take.
 pub const IMAGE_SIDE: usize = 28;
 
+/// What a training run draws its real batches from: images (every image family) or
+/// points of a toy distribution (the toy game). A family declares which it takes
+/// ([`crate::family::Input`]).
+#[derive(Debug, Clone)]
+pub enum TrainData {
+    /// 28×28 grayscale images.
+    Images(std::sync::Arc<Dataset>),
+    /// Points of a 1-D or 2-D toy distribution.
+    Points(std::sync::Arc<toy::ToyData>),
+}
+
+impl TrainData {
+    /// A name for people (the dataset's, or the distribution's).
+    pub fn name(&self) -> String {
+        match self {
+            TrainData::Images(d) => d.name.clone(),
+            TrainData::Points(p) => p.name(),
+        }
+    }
+
+    /// The images, when the data is images.
+    pub fn images(&self) -> Option<&std::sync::Arc<Dataset>> {
+        match self {
+            TrainData::Images(d) => Some(d),
+            TrainData::Points(_) => None,
+        }
+    }
+
+    /// The toy points, when the data is points.
+    pub fn points(&self) -> Option<&toy::ToyData> {
+        match self {
+            TrainData::Images(_) => None,
+            TrainData::Points(p) => Some(p),
+        }
+    }
+}
+
+impl From<std::sync::Arc<Dataset>> for TrainData {
+    fn from(d: std::sync::Arc<Dataset>) -> Self {
+        TrainData::Images(d)
+    }
+}
+
+impl From<toy::ToyData> for TrainData {
+    fn from(p: toy::ToyData) -> Self {
+        TrainData::Points(std::sync::Arc::new(p))
+    }
+}
+
 /// A set of grayscale images, optionally labelled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {

@@ -198,3 +198,36 @@ pub fn kde(samples: &[f32], xs: &[f32], min_bandwidth: f32) -> Vec<f32> {
         .map(|&x| samples.iter().map(|&s| normal_pdf(x, s, h)).sum::<f32>() / n)
         .collect()
 }
+
+/// The data a toy game trains on: a distribution, and the points drawn by the user for
+/// [`ToyDistribution::Drawn`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToyData {
+    /// The distribution.
+    pub dist: ToyDistribution,
+    /// The drawn points (flat `x, y` pairs), used by [`ToyDistribution::Drawn`] only.
+    pub drawn: std::sync::Arc<[f32]>,
+}
+
+impl ToyData {
+    /// `dist` with no drawn points.
+    pub fn new(dist: ToyDistribution) -> Self {
+        Self {
+            dist,
+            drawn: std::sync::Arc::from(Vec::new()),
+        }
+    }
+
+    /// `n` samples (flat, [`ToyDistribution::dim`] values each).
+    pub fn sample(&self, rng: &mut Rng, n: usize) -> Vec<f32> {
+        match self.dist {
+            ToyDistribution::Drawn => sample_drawn(&self.drawn, rng, n),
+            d => d.sample(rng, n),
+        }
+    }
+
+    /// A name for people ("ring of 8 Gaussians").
+    pub fn name(&self) -> String {
+        self.dist.label().to_string()
+    }
+}

@@ -416,6 +416,7 @@ const AUTOENCODER: Declaration = Declaration {
     charts: CHARTS,
     min_batch: (1, ""),
     has_encoder: true,
+    input: super::Input::Images,
 };
 
 /// One step kind: an update of encoder and decoder together.

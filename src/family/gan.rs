@@ -100,18 +100,19 @@ const GAN: Declaration = Declaration {
     charts: CHARTS,
     min_batch: (1, ""),
     has_encoder: false,
+    input: super::Input::Images,
 };
 
 /// Index of the D-step kind.
-const STEP_D: usize = 0;
+pub(super) const STEP_D: usize = 0;
 /// Index of the G-step kind.
-const STEP_G: usize = 1;
+pub(super) const STEP_G: usize = 1;
 /// Index of the generator's optimizer group.
-const GROUP_G: usize = 0;
+pub(super) const GROUP_G: usize = 0;
 /// Index of the discriminator's optimizer group.
-const GROUP_D: usize = 1;
+pub(super) const GROUP_D: usize = 1;
 
-const STEPS: &[StepKindDef] = &[
+pub(super) const STEPS: &[StepKindDef] = &[
     StepKindDef {
         id: "d",
         label: "Step D",
@@ -132,7 +133,7 @@ const STEPS: &[StepKindDef] = &[
     },
 ];
 
-const GROUPS: &[OptGroupDef] = &[
+pub(super) const GROUPS: &[OptGroupDef] = &[
     OptGroupDef {
         id: "g",
         label: "generator",

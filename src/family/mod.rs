@@ -40,12 +40,14 @@
 //!   translators.
 //! - **PixelCNN**: one network `pixelcnn`, one group; no latent: its seams are a sampler
 //!   (one pixel at a time) and a likelihood (exact NLL in nats); metrics NLL and bits/pixel.
-//! - **The toy game** works on points, not images: a family whose dataset is a toy
-//!   distribution, whose step is the same D/G pair, and whose frames are densities.
+//! - **The toy game** ([`toy`]) works on points, not images: a family whose data is a toy
+//!   distribution ([`Input::Points`]), whose step is the same D/G pair, trained by the same
+//!   loop; its [`PointSeam`] gives the game's frames (densities, D's curve, push arrows).
 
 pub mod ae;
 pub mod gan;
 pub mod registry;
+pub mod toy;
 pub mod vae;
 
 use std::sync::Arc;
@@ -55,7 +57,7 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::TrainData;
 use crate::nets::{images_to_u8, is_trainable, sorted_vars};
 use crate::rng::Rng;
 use crate::train::{Optimizer, OptimizerConfig, TrainError};
@@ -271,6 +273,17 @@ pub struct Declaration {
     /// Whether its models have an encoder seam (the window then shows the codes of real
     /// digits and their reconstructions).
     pub has_encoder: bool,
+    /// What it trains on.
+    pub input: Input,
+}
+
+/// What a family trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// 28×28 images (every family of the course).
+    Images,
+    /// Points of a 1-D or 2-D toy distribution (the toy game).
+    Points,
 }
 
 /// A model family: the static descriptor registered in [`registry::ALL`]. A family gives
@@ -332,6 +345,10 @@ pub trait Family: Sync + 'static {
     fn min_batch(&self) -> (usize, &'static str) {
         self.declaration().min_batch
     }
+    /// What it trains on.
+    fn input(&self) -> Input {
+        self.declaration().input
+    }
     /// The default [`ModelSpec`].
     fn default_spec(&self) -> ModelSpec {
         ModelSpec {
@@ -353,8 +370,8 @@ impl std::fmt::Debug for dyn Family {
 
 /// What a step needs from the loop: the data, the random stream, the optimizers.
 pub struct StepCtx<'a> {
-    /// The training images.
-    pub data: &'a Dataset,
+    /// The training data (images, or toy points for the toy game).
+    pub data: &'a TrainData,
     /// The run's seeded random stream (batches, z, noise): its state is checkpointed.
     pub rng: &'a mut Rng,
     /// Images per batch.
@@ -371,9 +388,22 @@ impl StepCtx<'_> {
     /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1], with their labels
     /// when the data has labels.
     pub fn real_batch_with_labels(&mut self) -> candle_core::Result<(Tensor, Vec<usize>)> {
-        let n = self.data.len();
+        let Some(data) = self.data.images() else {
+            candle_core::bail!("this model trains on images, and the data is toy points");
+        };
+        let n = data.len();
         let idx: Vec<usize> = (0..self.batch_size).map(|_| self.rng.below(n)).collect();
-        Ok((self.data.batch_tensor(&idx, self.device)?, idx))
+        Ok((data.batch_tensor(&idx, self.device)?, idx))
+    }
+
+    /// `batch_size` points of the toy data as a `(B, dim)` tensor.
+    pub fn real_points(&mut self) -> candle_core::Result<Tensor> {
+        let Some(data) = self.data.points() else {
+            candle_core::bail!("this model trains on toy points, and the data is images");
+        };
+        let dim = data.dist.dim();
+        let flat = data.sample(self.rng, self.batch_size);
+        Tensor::from_vec(flat, (self.batch_size, dim), self.device)
     }
 
     /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1].
@@ -443,6 +473,11 @@ pub trait FamilyModel: Send {
         None
     }
 
+    /// The toy game's view of the model (G and D on points), for a family on points.
+    fn points(&self) -> Option<&dyn PointSeam> {
+        None
+    }
+
     /// The spec of this model.
     fn spec(&self) -> ModelSpec {
         ModelSpec {
@@ -450,6 +485,22 @@ pub trait FamilyModel: Send {
             config: self.config(),
         }
     }
+}
+
+/// G and D of a model on toy points, as the game view reads them (live, not a copy: the
+/// worker draws each frame between steps).
+pub trait PointSeam {
+    /// Size of z.
+    fn latent_dim(&self) -> usize;
+    /// Size of a point (1 or 2).
+    fn data_dim(&self) -> usize;
+    /// G(z) for flat latent vectors (`latent_dim` each), flat.
+    fn generate(&self, z: &[f32]) -> candle_core::Result<Vec<f32>>;
+    /// D(x) for flat points (`data_dim` each).
+    fn discriminate(&self, x: &[f32]) -> candle_core::Result<Vec<f32>>;
+    /// −∂L_G/∂x at each of the flat points `x`: the way G's update pushes a sample there
+    /// (per sample, not per batch mean), for the current generator loss.
+    fn generator_push(&self, x: &[f32]) -> candle_core::Result<Vec<f32>>;
 }
 
 /// A class or codes given beside z (the conditional GAN, InfoGAN).

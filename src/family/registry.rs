@@ -1,9 +1,10 @@
 //! The list of every model family: one line each. The command line's `--model`, the
-//! window's model picker, `bench`, checkpoints and the tests all iterate it.
+//! window's model picker, `bench`, checkpoints and the tests all iterate it. The toy game's
+//! family trains on points, not images, so it sits beside the list of image families.
 
 use super::Family;
 
-/// Every family, in menu order.
+/// Every family that trains on images, in menu order.
 pub const ALL: &[&dyn Family] = &[
     &super::gan::MLP_GAN,
     &super::gan::DCGAN,
@@ -16,7 +17,15 @@ pub const ALL: &[&dyn Family] = &[
 /// The family a fresh run and the window start with.
 pub const DEFAULT: &dyn Family = &super::gan::MLP_GAN;
 
+/// The toy game's family (Algorithm 1 on 1-D and 2-D points; the Game tab).
+pub const TOY: &dyn Family = &super::toy::TOY_GAN;
+
+/// Every registered family: [`ALL`], then [`TOY`].
+pub fn every() -> impl Iterator<Item = &'static dyn Family> {
+    ALL.iter().copied().chain([TOY])
+}
+
 /// The family with registry id `id`.
 pub fn find(id: &str) -> Option<&'static dyn Family> {
-    ALL.iter().copied().find(|f| f.id() == id)
+    every().find(|f| f.id() == id)
 }

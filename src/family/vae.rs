@@ -109,6 +109,7 @@ const VARIATIONAL: Declaration = Declaration {
     charts: CHARTS,
     min_batch: (1, ""),
     has_encoder: true,
+    input: super::Input::Images,
 };
 
 /// Index of the −ELBO metric.

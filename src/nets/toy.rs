@@ -83,9 +83,7 @@ impl ToyGan {
             VarBuilder::from_varmap(&g_vars, DType::F32, device),
         )?;
         let d = ToyMlp::new(data_dim, 1, VarBuilder::from_varmap(&d_vars, DType::F32, device))?;
-        init_vars(&g_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.g"))?;
-        init_vars(&d_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.d"))?;
-        Ok(Self {
+        let gan = Self {
             latent_dim,
             data_dim,
             g,
@@ -93,7 +91,15 @@ impl ToyGan {
             g_vars,
             d_vars,
             device: device.clone(),
-        })
+        };
+        gan.init_weights(seed)?;
+        Ok(gan)
+    }
+
+    /// Overwrites every weight with values drawn from `seed` (bit-exact for a seed).
+    pub fn init_weights(&self, seed: u64) -> Result<()> {
+        init_vars(&self.g_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.g"))?;
+        init_vars(&self.d_vars, InitScheme::Torch, &mut Rng::derive(seed, "toy.init.d"))
     }
 
     /// G(z): `(B, latent_dim)` → `(B, data_dim)`.

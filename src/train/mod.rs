@@ -1,6 +1,6 @@
 //! The trainer: the loop every model family shares ([`Trainer`]: the family's step, its
 //! optimizers, the data and the seeded random stream), losses, optimizers, checkpoints, and
-//! the small trainer of the toy game on 1-D/2-D data ([`toy`]).
+//! the toy game on 1-D/2-D data ([`toy`]), a run of the toy GAN family on the same loop.
 //!
 //! Nothing under here knows about egui: the same [`Trainer`] runs behind the
 //! window (on the worker thread) and behind `latent-lab train`.
@@ -16,5 +16,5 @@ pub mod trainer;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use loss::GeneratorLoss;
 pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
-pub use toy::{ToyConfig, ToyFrame, ToyTrainer, ToyUpdate};
+pub use toy::{ToyConfig, ToyFrame, ToyGame, ToyUpdate};
 pub use trainer::{TrainConfig, TrainError, Trainer};

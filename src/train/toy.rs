@@ -1,25 +1,23 @@
-//! The toy game: Algorithm 1 of Goodfellow et al. (2014) on 1-D and 2-D toy data
-//! with the small MLPs of [`crate::nets::toy`], plus everything the game view draws.
+//! The toy game: Algorithm 1 of Goodfellow et al. (2014) on 1-D and 2-D toy data, plus
+//! everything the game view draws.
 //!
-//! A separate small trainer, next to [`super::Trainer`]: the image trainer is built
-//! around 28×28 datasets, so the toy game has its own data stream and networks but
-//! the same losses ([`super::loss`]), the same optimizers ([`super::Optimizer`]),
-//! the same step structure (k discriminator updates, then one generator update)
-//! and the same seeded [`Rng`]. Each update reports D's scores on its batch before
-//! and after, so the UI can say what just happened with the actual numbers.
-//! [`ToyTrainer::frame`] computes a [`ToyFrame`]: plain vectors (densities, D's
-//! curve or heat map, generator samples and their gradient arrows) for the view.
+//! The game is a run of the [`toy-gan`](crate::family::toy) family on the shared
+//! [`Trainer`] — the same loop, optimizers, losses, seeded [`Rng`] and step kinds as the
+//! image GANs, on [`TrainData::Points`](crate::data::TrainData) instead of images. [`ToyGame`] adds only what the
+//! view needs: a fixed set of z and data points to draw, the [`ToyUpdate`] read from each
+//! step's named metrics (D's scores on its batch before and after, so the UI can say what
+//! just happened with the actual numbers), and [`ToyGame::frame`]: plain vectors
+//! (densities, D's curve or heat map, generator samples and their gradient arrows).
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
-use super::loss::{GeneratorLoss, discriminator_loss, generator_loss};
-use super::optim::{Optimizer, OptimizerConfig};
-use super::trainer::TrainError;
-use crate::data::toy::{ToyDistribution, kde, sample_drawn};
-use crate::family::gan::sigmoid_vec;
-use crate::nets::toy::ToyGan;
-use crate::nets::{is_trainable, sorted_vars};
+use super::loss::GeneratorLoss;
+use super::optim::OptimizerConfig;
+use super::trainer::{TrainConfig, TrainError, Trainer};
+use crate::data::toy::{ToyData, ToyDistribution, kde};
+use crate::family::toy::{TOY_GAN, ToySettings, metric};
+use crate::family::{Family, ITERATION, ModelSpec, PointSeam, StepOutput, to_json};
 use crate::rng::Rng;
 
 /// Points of the 1-D curves (density, D, D*) across the plotted range.
@@ -73,18 +71,6 @@ impl ToyConfig {
     /// Size of z: 1 for 1-D data, 2 for 2-D data.
     pub fn latent_dim(&self) -> usize {
         self.dist.dim()
-    }
-
-    /// Checks the values make sense.
-    pub fn validate(&self) -> Result<(), TrainError> {
-        super::trainer::check_schedule(self.batch_size, "", self.k, [self.lr_g, self.lr_d])
-    }
-
-    fn optimizer(lr: f64) -> OptimizerConfig {
-        OptimizerConfig {
-            lr,
-            ..OptimizerConfig::default()
-        }
     }
 }
 
@@ -179,40 +165,22 @@ pub struct ToyFrame {
     pub event: Option<crate::classroom::events::GameEvent>,
 }
 
-/// The toy GAN, its optimizers and its random stream.
-pub struct ToyTrainer {
-    gan: ToyGan,
-    opt_g: Optimizer,
-    opt_d: Optimizer,
-    rng: Rng,
-    config: ToyConfig,
-    step: u64,
-    d_updates: u64,
-    g_updates: u64,
+/// A toy game: a run of the toy GAN on the shared trainer, and the fixed points its view draws.
+pub struct ToyGame {
+    trainer: Trainer,
+    dist: ToyDistribution,
     view_z: Vec<f32>,
     view_real: Vec<f32>,
-    /// The points of [`ToyDistribution::Drawn`] (flat `x, y` pairs).
-    drawn: std::sync::Arc<[f32]>,
+    /// Draws of [`ToyGame::sample`] (apart from the training stream).
+    sample_rng: Rng,
 }
 
-impl std::fmt::Debug for ToyTrainer {
+impl std::fmt::Debug for ToyGame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToyTrainer")
-            .field("config", &self.config)
-            .field("step", &self.step)
+        f.debug_struct("ToyGame")
+            .field("config", &self.config())
+            .field("step", &self.trainer.step())
             .finish_non_exhaustive()
-    }
-}
-
-fn trainable(vars: &candle_nn::VarMap) -> Vec<(String, Var)> {
-    sorted_vars(vars).into_iter().filter(|(n, _)| is_trainable(n)).collect()
-}
-
-fn mean(v: &[f32]) -> f32 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f32>() / v.len() as f32
     }
 }
 
@@ -234,13 +202,73 @@ pub fn moments(points: &[f32], dim: usize) -> (Vec<f32>, Vec<f32>) {
     (m, s.into_iter().map(f32::sqrt).collect())
 }
 
-impl ToyTrainer {
+impl ToyConfig {
+    /// The toy GAN's spec: the distribution, k and the loss.
+    pub fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            family: TOY_GAN.id().to_string(),
+            config: to_json(&ToySettings {
+                dist: self.dist,
+                k: self.k,
+                g_loss: self.g_loss,
+            }),
+        }
+    }
+
+    /// The trainer's settings: batch, seed, and Adam for G and D at their learning rates.
+    pub fn train_config(&self) -> TrainConfig {
+        let adam = |lr| OptimizerConfig {
+            lr,
+            ..TOY_GAN.default_optimizer()
+        };
+        TrainConfig {
+            batch_size: self.batch_size,
+            seed: self.seed,
+            optimizers: [("g".to_string(), adam(self.lr_g)), ("d".to_string(), adam(self.lr_d))].into(),
+        }
+    }
+
+    /// Checks the values make sense (as the trainer would).
+    pub fn validate(&self) -> Result<(), TrainError> {
+        TOY_GAN.normalize(&self.spec().config)?;
+        self.train_config().validate(&TOY_GAN)
+    }
+}
+
+impl ToyUpdate {
+    /// What the step `kind` of the toy GAN did, read from its named metrics (`k` is the
+    /// iteration's number of D updates). `None` for a step that reported no update.
+    pub fn from_output(kind: &str, k: usize, out: &StepOutput) -> Option<Self> {
+        let v = |i: usize| out.values.get(i).copied().unwrap_or(f32::NAN);
+        let d = ToyDReport {
+            loss: v(metric::D_LOSS),
+            real_before: v(metric::D_REAL),
+            real_after: v(metric::D_REAL_AFTER),
+            fake_before: v(metric::D_FAKE),
+            fake_after: v(metric::D_FAKE_AFTER),
+        };
+        let g = ToyGReport {
+            loss: v(metric::G_LOSS),
+            fake_before: v(metric::G_FAKE),
+            fake_after: v(metric::G_FAKE_AFTER),
+            moved: v(metric::G_MOVED),
+        };
+        let has_d = !d.loss.is_nan();
+        let has_g = !g.loss.is_nan();
+        match (kind, has_d, has_g) {
+            (ITERATION, true, true) => Some(ToyUpdate::Iteration { k, d, g }),
+            ("d", true, _) => Some(ToyUpdate::Discriminator(d)),
+            ("g", _, true) => Some(ToyUpdate::Generator(g)),
+            _ => None,
+        }
+    }
+}
+
+impl ToyGame {
     /// A fresh game: weights, batches and the view's fixed z from `config.seed`.
     pub fn new(config: ToyConfig, device: &Device) -> Result<Self, TrainError> {
         config.validate()?;
-        let gan = ToyGan::new(config.latent_dim(), config.dist.dim(), config.seed, device)?;
-        let opt_g = Optimizer::new(ToyConfig::optimizer(config.lr_g), trainable(&gan.g_vars))?;
-        let opt_d = Optimizer::new(ToyConfig::optimizer(config.lr_d), trainable(&gan.d_vars))?;
+        let trainer = Trainer::new(&config.spec(), config.train_config(), ToyData::new(config.dist), device)?;
         let mut view = Rng::derive(config.seed, "toy.view");
         let n_view = if config.dist.dim() == 1 {
             VIEW_FAKES_1D
@@ -250,184 +278,147 @@ impl ToyTrainer {
         let view_z = view.normal_vec(n_view * config.latent_dim());
         let view_real = config.dist.sample(&mut view, n_view);
         Ok(Self {
-            gan,
-            opt_g,
-            opt_d,
-            rng: Rng::derive(config.seed, "toy.train"),
-            config,
-            step: 0,
-            d_updates: 0,
-            g_updates: 0,
+            trainer,
+            dist: config.dist,
             view_z,
             view_real,
-            drawn: std::sync::Arc::from(Vec::new()),
+            sample_rng: Rng::derive(config.seed, "toy.sample"),
         })
     }
 
-    /// `n` samples of the data: the distribution's, or the drawn points'.
-    fn sample_data(&self, rng: &mut Rng, n: usize) -> Vec<f32> {
-        match self.config.dist {
-            ToyDistribution::Drawn => sample_drawn(&self.drawn, rng, n),
-            d => d.sample(rng, n),
-        }
+    /// The run on the shared trainer.
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+    /// The run, to step it.
+    pub fn trainer_mut(&mut self) -> &mut Trainer {
+        &mut self.trainer
+    }
+
+    fn seam(&self) -> Result<&dyn PointSeam, TrainError> {
+        self.trainer
+            .model()
+            .points()
+            .ok_or_else(|| TrainError::Config("the toy game's model has no view on points".into()))
+    }
+
+    fn settings(&self) -> ToySettings {
+        serde_json::from_value(self.trainer.model().config()).unwrap_or_default()
     }
 
     /// The points [`ToyDistribution::Drawn`] trains on (flat `x, y` pairs; an odd
     /// last value is ignored). The view's data points follow them.
-    pub fn set_drawn(&mut self, points: std::sync::Arc<[f32]>) {
-        self.drawn = points;
-        if self.config.dist == ToyDistribution::Drawn {
-            let mut view = Rng::derive(self.config.seed, "toy.view.drawn");
-            self.view_real = sample_drawn(&self.drawn, &mut view, VIEW_POINTS_2D);
+    pub fn set_drawn(&mut self, points: std::sync::Arc<[f32]>) -> Result<(), TrainError> {
+        let data = ToyData {
+            dist: self.dist,
+            drawn: points,
+        };
+        if self.dist == ToyDistribution::Drawn {
+            let mut view = Rng::derive(self.trainer.config().seed, "toy.view.drawn");
+            self.view_real = data.sample(&mut view, VIEW_POINTS_2D);
         }
+        self.trainer.set_data(data)
     }
 
-    /// The networks.
-    pub fn gan(&self) -> &ToyGan {
-        &self.gan
-    }
     /// The hyperparameters.
     pub fn config(&self) -> ToyConfig {
-        self.config
+        let s = self.settings();
+        let t = self.trainer.config();
+        ToyConfig {
+            dist: self.dist,
+            batch_size: t.batch_size,
+            k: s.k,
+            g_loss: s.g_loss,
+            lr_g: t.optimizer("g").lr,
+            lr_d: t.optimizer("d").lr,
+            seed: t.seed,
+        }
     }
     /// Iterations completed.
     pub fn step(&self) -> u64 {
-        self.step
+        self.trainer.step()
     }
     /// Discriminator and generator updates applied.
     pub fn updates(&self) -> (u64, u64) {
-        (self.d_updates, self.g_updates)
+        (self.trainer.updates_of("d"), self.trainer.updates_of("g"))
     }
 
     /// Changes k, the loss and the learning rates between steps (the data and seed need a new game).
     pub fn set_config(&mut self, mut config: ToyConfig) -> Result<(), TrainError> {
+        config.dist = self.dist;
+        config.seed = self.trainer.config().seed;
         config.validate()?;
-        config.dist = self.config.dist;
-        config.seed = self.config.seed;
-        self.opt_g.set_config(ToyConfig::optimizer(config.lr_g))?;
-        self.opt_d.set_config(ToyConfig::optimizer(config.lr_d))?;
-        self.config = config;
-        Ok(())
+        self.trainer.set_config(config.train_config())?;
+        self.trainer.set_model_config(&config.spec().config)
     }
 
-    fn points(&self, flat: Vec<f32>) -> candle_core::Result<Tensor> {
-        let dim = self.config.dist.dim();
-        let n = flat.len() / dim;
-        Tensor::from_vec(flat, (n, dim), &self.gan.device)
-    }
-
-    fn latent_batch(&mut self) -> candle_core::Result<Tensor> {
-        let (b, l) = (self.config.batch_size, self.config.latent_dim());
-        Tensor::from_vec(self.rng.normal_vec(b * l), (b, l), &self.gan.device)
-    }
-
-    fn d_probs(&self, x: &Tensor) -> candle_core::Result<Vec<f32>> {
-        sigmoid_vec(&self.gan.logits(&x.detach())?)
+    /// Runs the step kind `kind` ("d", "g" or the iteration) and reads what it did.
+    pub fn run_step(&mut self, kind: &str) -> Result<ToyUpdate, TrainError> {
+        let out = self.trainer.step_kind(kind)?;
+        ToyUpdate::from_output(kind, self.settings().k, &out)
+            .ok_or_else(|| TrainError::Config(format!("the toy game's step '{kind}' reported no update")))
     }
 
     /// One discriminator update: raise D on a real batch, lower it on a fake batch.
     pub fn d_step(&mut self) -> Result<ToyDReport, TrainError> {
-        let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
-        let real = self.sample_data(&mut rng, self.config.batch_size);
-        self.rng = rng;
-        let real = self.points(real)?;
-        let z = self.latent_batch()?;
-        // G's output as a constant: this update reads G but never changes it.
-        let fake = self.gan.generate(&z)?.detach();
-        let real_logits = self.gan.logits(&real)?;
-        let fake_logits = self.gan.logits(&fake)?;
-        let loss = discriminator_loss(&real_logits, &fake_logits)?;
-        let d_loss = loss.to_scalar::<f32>()?;
-        TrainError::check_finite("discriminator loss", d_loss, self.step)?;
-        let grads = loss.backward()?;
-        self.opt_d.step(&grads)?;
-        self.d_updates += 1;
-        Ok(ToyDReport {
-            loss: d_loss,
-            real_before: mean(&sigmoid_vec(&real_logits)?),
-            real_after: mean(&self.d_probs(&real)?),
-            fake_before: mean(&sigmoid_vec(&fake_logits)?),
-            fake_after: mean(&self.d_probs(&fake)?),
-        })
+        match self.run_step("d")? {
+            ToyUpdate::Discriminator(d) => Ok(d),
+            other => Err(TrainError::Config(format!("a D step reported {other:?}"))),
+        }
     }
 
     /// One generator update: move G's samples up D's slope (D is not changed).
     pub fn g_step(&mut self) -> Result<ToyGReport, TrainError> {
-        let z = self.latent_batch()?;
-        let fake = self.gan.generate(&z)?;
-        let fake_logits = self.gan.logits(&fake)?;
-        let loss = generator_loss(&fake_logits, self.config.g_loss)?;
-        let g_loss = loss.to_scalar::<f32>()?;
-        TrainError::check_finite("generator loss", g_loss, self.step)?;
-        let grads = loss.backward()?;
-        // Only G's variables are in this optimizer: D's gradients are dropped.
-        self.opt_g.step(&grads)?;
-        self.g_updates += 1;
-        let before = fake.detach().flatten_all()?.to_vec1::<f32>()?;
-        let fake_after = self.gan.generate(&z)?.detach();
-        let after = fake_after.flatten_all()?.to_vec1::<f32>()?;
-        let dim = self.config.dist.dim();
-        let moved = mean(
-            &before
-                .chunks_exact(dim)
-                .zip(after.chunks_exact(dim))
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt())
-                .collect::<Vec<_>>(),
-        );
-        Ok(ToyGReport {
-            loss: g_loss,
-            fake_before: mean(&sigmoid_vec(&fake_logits)?),
-            fake_after: mean(&self.d_probs(&fake_after)?),
-            moved,
-        })
+        match self.run_step("g")? {
+            ToyUpdate::Generator(g) => Ok(g),
+            other => Err(TrainError::Config(format!("a G step reported {other:?}"))),
+        }
     }
 
     /// One iteration of Algorithm 1: `k` discriminator updates, then one generator update.
     pub fn iteration(&mut self) -> Result<ToyUpdate, TrainError> {
-        let mut d = ToyDReport::default();
-        for _ in 0..self.config.k {
-            d = self.d_step()?;
-        }
-        let g = self.g_step()?;
-        self.step += 1;
-        Ok(ToyUpdate::Iteration { k: self.config.k, d, g })
+        self.run_step(ITERATION)
     }
 
     /// G(z) for flat latent vectors (`latent_dim` each).
     pub fn generate(&self, z: &[f32]) -> Result<Vec<f32>, TrainError> {
-        let l = self.config.latent_dim();
-        let zt = Tensor::from_slice(z, (z.len() / l, l), &self.gan.device)?;
-        Ok(self.gan.generate(&zt)?.flatten_all()?.to_vec1::<f32>()?)
+        Ok(self.seam()?.generate(z)?)
     }
 
     /// D(x) for flat points (`dim` values each).
     pub fn discriminate(&self, x: &[f32]) -> Result<Vec<f32>, TrainError> {
-        Ok(self.d_probs(&self.points(x.to_vec())?)?)
+        Ok(self.seam()?.discriminate(x)?)
     }
 
-    /// `n` fresh generator samples (from the training stream's own seeded z).
+    /// `n` fresh generator samples (from a seeded stream of the game's own, apart from the
+    /// training stream).
     pub fn sample(&mut self, n: usize) -> Result<Vec<f32>, TrainError> {
-        let z = self.rng.normal_vec(n * self.config.latent_dim());
+        let z = self.sample_rng.normal_vec(n * self.dist.dim());
         self.generate(&z)
     }
 
     /// −∂L_G/∂x at each of the flat points `x`: the direction G's update pushes a
     /// sample there (scaled by the batch size, so it is per sample, not per mean).
     pub fn generator_push(&self, x: &[f32]) -> Result<Vec<f32>, TrainError> {
-        let xt = Var::from_tensor(&self.points(x.to_vec())?)?;
-        let logits = self.gan.logits(xt.as_tensor())?;
-        let n = logits.dim(0)? as f64;
-        let loss = generator_loss(&logits, self.config.g_loss)?;
-        let grads = loss.backward()?;
-        let Some(g) = grads.get(xt.as_tensor()) else {
-            return Ok(vec![0.0; x.len()]);
+        Ok(self.seam()?.generator_push(x)?)
+    }
+
+    /// Every weight of network `net` ("g" or "d"), flat, in sorted name order (for comparisons).
+    pub fn weights(&self, net: &str) -> Result<Vec<f32>, TrainError> {
+        let nets = self.trainer.model().networks();
+        let Some((_, map)) = nets.iter().find(|(n, _)| *n == net) else {
+            return Err(TrainError::Config(format!("the toy GAN has no network '{net}'")));
         };
-        Ok((g * (-n))?.flatten_all()?.to_vec1::<f32>()?)
+        let mut out = Vec::new();
+        for (_, v) in crate::nets::sorted_vars(map) {
+            out.extend(v.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
     }
 
     /// Everything the view draws, for the current weights.
     pub fn frame(&self, run: u64, last: Option<ToyUpdate>) -> Result<ToyFrame, TrainError> {
-        let dist = self.config.dist;
+        let dist = self.dist;
         let dim = dist.dim();
         let (lo, hi) = dist.range();
         let fake = self.generate(&self.view_z)?;
@@ -435,9 +426,9 @@ impl ToyTrainer {
         let mut f = ToyFrame {
             run,
             dist,
-            step: self.step,
-            d_updates: self.d_updates,
-            g_updates: self.g_updates,
+            step: self.trainer.step(),
+            d_updates: self.trainer.updates_of("d"),
+            g_updates: self.trainer.updates_of("g"),
             range: (lo, hi),
             g_mean,
             g_std,

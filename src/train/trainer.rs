@@ -6,15 +6,13 @@
 //! All randomness (batches, z, noise) comes from one seeded [`Rng`] whose state is part of
 //! the checkpoint, so a run is bit-exact for a seed and resumes exactly.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::optim::{Optimizer, OptimizerConfig};
-use crate::data::{DataError, Dataset};
-use crate::family::{self, Family, FamilyModel, ITERATION, ModelSpec, Seams, StepCtx, StepOutput};
+use crate::data::{DataError, TrainData};
+use crate::family::{self, Family, FamilyModel, ITERATION, Input, ModelSpec, Seams, StepCtx, StepOutput};
 use crate::rng::Rng;
 
 /// Training hyperparameters every family has. All but `seed` may change between steps.
@@ -97,27 +95,27 @@ impl TrainConfig {
     }
 }
 
+/// Refuses data of the wrong kind for `family` (points for an image model, or the reverse)
+/// and images the image models cannot take.
+fn check_input(family: &dyn Family, data: &TrainData) -> Result<(), TrainError> {
+    match (family.input(), data) {
+        (Input::Images, TrainData::Images(d)) => Ok(d.check_model_input()?),
+        (Input::Points, TrainData::Points(_)) => Ok(()),
+        (Input::Images, TrainData::Points(p)) => Err(TrainError::Config(format!(
+            "the {} trains on images, not on the toy data '{}'",
+            family.label(),
+            p.name()
+        ))),
+        (Input::Points, TrainData::Images(d)) => Err(TrainError::Config(format!(
+            "the {} trains on toy points, not on the images of '{}'",
+            family.label(),
+            d.name
+        ))),
+    }
+}
+
 /// The largest batch any family accepts.
 pub const MAX_BATCH: usize = 4096;
-
-/// The checks a GAN schedule shares with the toy game: a batch of at least 2 (`batch_why`
-/// says why, after "at least 2"), k ≥ 1, and positive finite learning rates for G and D.
-pub(crate) fn check_schedule(batch_size: usize, batch_why: &str, k: usize, lrs: [f64; 2]) -> Result<(), TrainError> {
-    if batch_size < 2 {
-        return Err(TrainError::Config(format!(
-            "batch size {batch_size} is too small: at least 2{batch_why}"
-        )));
-    }
-    if k == 0 {
-        return Err(TrainError::Config("k must be at least 1".into()));
-    }
-    for (who, lr) in ["generator", "discriminator"].into_iter().zip(lrs) {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(TrainError::Config(format!("{who} learning rate {lr} must be positive")));
-        }
-    }
-    Ok(())
-}
 
 /// What stops a training step.
 #[derive(Debug, thiserror::Error)]
@@ -159,7 +157,7 @@ pub struct Trainer {
     model: Box<dyn FamilyModel>,
     optimizers: Vec<Optimizer>,
     updates: Vec<u64>,
-    data: Arc<Dataset>,
+    data: TrainData,
     rng: Rng,
     config: TrainConfig,
     step: u64,
@@ -172,14 +170,19 @@ impl std::fmt::Debug for Trainer {
             .field("family", &self.family().id())
             .field("config", &self.config)
             .field("step", &self.step)
-            .field("data", &self.data.name)
+            .field("data", &self.data.name())
             .finish_non_exhaustive()
     }
 }
 
 impl Trainer {
     /// A fresh run: weights and random stream from `config.seed`.
-    pub fn new(spec: &ModelSpec, config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+    pub fn new(
+        spec: &ModelSpec,
+        config: TrainConfig,
+        data: impl Into<TrainData>,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         let family = spec.family()?;
         let config = config.completed(family);
         // Check the schedule before allocating the networks.
@@ -194,14 +197,15 @@ impl Trainer {
     pub fn from_parts(
         model: Box<dyn FamilyModel>,
         config: TrainConfig,
-        data: Arc<Dataset>,
+        data: impl Into<TrainData>,
         rng: Rng,
         device: &Device,
     ) -> Result<Self, TrainError> {
         let family = model.family();
         let config = config.completed(family);
         config.validate(family)?;
-        data.check_model_input()?;
+        let data = data.into();
+        check_input(family, &data)?;
         let optimizers = family
             .optimizer_groups()
             .iter()
@@ -244,7 +248,7 @@ impl Trainer {
         &self.config
     }
     /// The data being trained on.
-    pub fn data(&self) -> &Arc<Dataset> {
+    pub fn data(&self) -> &TrainData {
         &self.data
     }
     /// Where the tensors live.
@@ -306,8 +310,9 @@ impl Trainer {
     }
 
     /// Trains on other data from the next step on. Refuses data the model cannot take.
-    pub fn set_data(&mut self, data: Arc<Dataset>) -> Result<(), TrainError> {
-        data.check_model_input()?;
+    pub fn set_data(&mut self, data: impl Into<TrainData>) -> Result<(), TrainError> {
+        let data = data.into();
+        check_input(self.family(), &data)?;
         self.data = data;
         Ok(())
     }

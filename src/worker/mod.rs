@@ -11,8 +11,9 @@
 //! here depends on egui. The UI never waits for the worker: it sends with
 //! [`WorkerHandle::send`] (which never blocks) and drains with [`WorkerHandle::try_recv`].
 //!
-//! The same thread also plays the toy game ([`Command::ToyStart`]): a small
-//! [`ToyTrainer`](crate::train::ToyTrainer) on 1-D/2-D data whose [`ToyFrame`]s
+//! The same thread also plays the toy game ([`Command::ToyStart`]): a
+//! [`ToyGame`](crate::train::ToyGame), the toy GAN family on 1-D/2-D points stepped by the
+//! same code as the image run (one trainer, one guard), whose [`ToyFrame`]s
 //! (densities, D's curve or heat map, gradient arrows) go through a latest-wins
 //! slot, a few per second at full speed and after every single step.
 //!

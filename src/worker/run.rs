@@ -26,7 +26,7 @@ use super::{
 };
 use crate::data::{DataError, Dataset};
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
-use crate::train::{ToyTrainer, TrainConfig, TrainError, Trainer};
+use crate::train::{ToyGame, TrainConfig, TrainError, Trainer};
 
 /// Longest the loop sleeps when idle (bounds how late it sees the stop flag or a finished load).
 const IDLE_WAIT: Duration = Duration::from_millis(50);
@@ -44,8 +44,9 @@ const MIN_TOY_EVERY: Duration = Duration::from_millis(150);
 const MAX_PENDING_POINTS: usize = 200_000;
 
 /// The toy game, while it is on.
-struct ToyGame {
-    trainer: ToyTrainer,
+struct Game {
+    /// The toy GAN's run on the shared trainer, and what its view draws.
+    game: ToyGame,
     run: u64,
     last: Option<ToyUpdate>,
     changed: bool,
@@ -109,7 +110,7 @@ pub(crate) struct Worker {
     elapsed: Duration,
     running_since: Option<Instant>,
 
-    toy: Option<ToyGame>,
+    toy: Option<Game>,
     toy_runs: u64,
     /// Pause the toy game when it reaches a game event.
     pause_on_events: bool,
@@ -192,18 +193,10 @@ impl Worker {
             }
             self.poll_loader();
             if self.running && Instant::now() >= self.next_step_at {
-                if self.toy.is_some() {
-                    self.toy_iteration();
-                } else if self.trainer.is_some() {
-                    self.train_iteration();
-                }
+                self.train_iteration();
             }
             if self.running {
-                if self.toy.is_some() {
-                    self.publish_toy(false);
-                } else {
-                    self.publish_samples(false);
-                }
+                self.publish(false);
             }
             self.tick();
         }
@@ -252,7 +245,6 @@ impl Worker {
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::SetRunning(on) => self.set_running(on),
-            Command::Step(kind) if self.toy.is_some() => self.toy_step(kind),
             Command::Step(kind) => self.single_step(kind),
             Command::Reset { model, train } => self.reset(model, train),
             Command::SetTrainConfig(config) => self.set_train_config(config),
@@ -274,8 +266,11 @@ impl Worker {
             Command::ToySetDrawn(points) => {
                 self.toy_drawn = points.clone();
                 if let Some(toy) = self.toy.as_mut() {
-                    toy.trainer.set_drawn(points);
+                    let result = toy.game.set_drawn(points);
                     toy.changed = true;
+                    if let Err(e) = result {
+                        self.fail(ErrorKind::Data, format!("cannot use the drawn points: {e}"));
+                    }
                 }
                 self.publish_toy(true);
             }
@@ -310,46 +305,57 @@ impl Worker {
                 self.elapsed += now - since;
             }
             self.steps_per_sec = 0.0;
-            if self.toy.is_some() {
-                self.publish_toy(true);
-            } else {
-                self.publish_samples(true);
-            }
+            self.publish(true);
         }
         self.push_status();
     }
 
     fn step(&self) -> u64 {
         if let Some(toy) = &self.toy {
-            return toy.trainer.step();
+            return toy.game.step();
         }
         self.trainer.as_ref().map_or(0, Trainer::step)
     }
 
-    /// One iteration of the family's step, recorded for the charts and the vector views.
+    /// The run that steps now: the toy game while it is on, else the image run.
+    fn active(&self) -> Target {
+        if self.toy.is_some() {
+            Target::Toy
+        } else {
+            Target::Images
+        }
+    }
+
+    /// The trainer of `target`, if it exists.
+    fn trainer_of(&mut self, target: Target) -> Option<&mut Trainer> {
+        match target {
+            Target::Images => self.trainer.as_mut(),
+            Target::Toy => self.toy.as_mut().map(|toy| toy.game.trainer_mut()),
+        }
+    }
+
+    /// One iteration of the active run's family step, recorded for its views, at the chosen speed.
     fn train_iteration(&mut self) {
         let started = Instant::now();
-        let Some(out) = self.guarded("the training step", Trainer::iteration) else {
+        let target = self.active();
+        let Some(out) = self.guarded_on(target, "the training step", Trainer::iteration) else {
             return;
         };
         self.next_step_at = match self.speed.interval() {
             Some(interval) => started + interval,
             None => started,
         };
-        self.points.push(StepPoint {
-            step: self.step(),
-            values: out.values,
-        });
-        self.record_vectors(out.vectors);
+        self.record(target, ITERATION, out);
     }
 
+    /// Pauses, performs exactly one step of kind `kind` of the active run, and publishes the result.
     fn single_step(&mut self, kind: StepId) {
         self.set_running(false);
-        let Some(t) = self.trainer.as_ref() else {
+        let target = self.active();
+        let Some(family) = self.trainer_of(target).map(|t| t.family()) else {
             self.fail(ErrorKind::Training, "no data loaded yet: nothing to train".into());
             return;
         };
-        let family = t.family();
         match family.step_kind(kind) {
             None => self.fail(
                 ErrorKind::Config,
@@ -358,20 +364,54 @@ impl Worker {
             Some((_, def)) if def.iteration => self.train_iteration(),
             Some((_, def)) => {
                 let what = format!("the {}", def.label);
-                if let Some(out) = self.guarded(&what, |t| t.step_kind(kind)) {
-                    let StepOutput { values, vectors } = out;
-                    self.record_vectors(vectors);
+                if let Some(out) = self.guarded_on(target, &what, |t| t.step_kind(kind)) {
+                    self.record(target, def.id, out);
+                }
+            }
+        }
+        self.publish(true);
+        self.push_status();
+        self.flush();
+    }
+
+    /// Keeps what a step of kind `kind` reported: for the image run, chart points (an
+    /// iteration) or an update report (a lone update) and the vectors; for the toy game, the
+    /// update its caption explains and the event watch.
+    fn record(&mut self, target: Target, kind: StepId, out: StepOutput) {
+        match target {
+            Target::Toy => {
+                let Some(toy) = self.toy.as_ref() else {
+                    return;
+                };
+                if let Some(update) = ToyUpdate::from_output(kind, toy.game.config().k, &out) {
+                    self.toy_record(update);
+                }
+            }
+            Target::Images => {
+                let StepOutput { values, vectors } = out;
+                self.record_vectors(vectors);
+                if kind == ITERATION {
+                    self.points.push(StepPoint {
+                        step: self.step(),
+                        values,
+                    });
+                } else {
                     self.outbox.push_back(Event::Update(UpdateReport {
                         run: self.run,
-                        kind: def.id,
+                        kind,
                         values,
                     }));
                 }
             }
         }
-        self.publish_samples(true);
-        self.push_status();
-        self.flush();
+    }
+
+    /// Publishes what the active run's view shows (unless nothing changed or it is not due).
+    fn publish(&mut self, force: bool) {
+        match self.active() {
+            Target::Toy => self.publish_toy(force),
+            Target::Images => self.publish_samples(force),
+        }
     }
 
     fn set_train_config(&mut self, config: TrainConfig) {
@@ -911,10 +951,20 @@ impl Worker {
 
     // ---- failures -----------------------------------------------------------------------------
 
-    /// Runs `f` on the trainer, turning a panic or an error into an [`Event::Error`]
-    /// (which pauses training). `None` without a trainer or on failure.
+    /// Runs `f` on the image run's trainer, turning a panic or an error into an
+    /// [`Event::Error`] (which pauses training). `None` without a trainer or on failure.
     fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Trainer) -> Result<T, TrainError>) -> Option<T> {
-        let trainer = self.trainer.as_mut()?;
+        self.guarded_on(Target::Images, what, f)
+    }
+
+    /// [`Worker::guarded`] on the trainer of `target`.
+    fn guarded_on<T>(
+        &mut self,
+        target: Target,
+        what: &str,
+        f: impl FnOnce(&mut Trainer) -> Result<T, TrainError>,
+    ) -> Option<T> {
+        let trainer = self.trainer_of(target)?;
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer)));
         self.report(what, result)
     }
@@ -966,14 +1016,16 @@ impl Worker {
     fn toy_start(&mut self, config: ToyConfig) {
         self.set_running(false);
         let device = self.device.clone();
+        let drawn = self.toy_drawn.clone();
         match catch("building the toy game", || {
-            ToyTrainer::new(config, &device).map_err(|e| e.to_string())
+            let mut game = ToyGame::new(config, &device).map_err(|e| e.to_string())?;
+            game.set_drawn(drawn).map_err(|e| e.to_string())?;
+            Ok(game)
         }) {
-            Ok(mut trainer) => {
-                trainer.set_drawn(self.toy_drawn.clone());
+            Ok(game) => {
                 self.toy_runs += 1;
-                self.toy = Some(ToyGame {
-                    trainer,
+                self.toy = Some(Game {
+                    game,
                     run: self.toy_runs,
                     // Toy D's never get far ahead (the data is simple), so "D told them
                     // apart once" needs a smaller gap than on images.
@@ -997,16 +1049,9 @@ impl Worker {
         let Some(toy) = self.toy.as_mut() else {
             return;
         };
-        if let Err(e) = toy.trainer.set_config(config) {
+        if let Err(e) = toy.game.set_config(config) {
             self.fail(ErrorKind::Config, format!("toy hyperparameters refused: {e}"));
         }
-    }
-
-    /// Runs `f` on the toy trainer under the same guard as the image trainer.
-    fn toy_guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut ToyTrainer) -> Result<T, TrainError>) -> Option<T> {
-        let trainer = &mut self.toy.as_mut()?.trainer;
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(trainer)));
-        self.report(what, result)
     }
 
     fn toy_record(&mut self, update: ToyUpdate) {
@@ -1017,7 +1062,7 @@ impl Worker {
         toy.changed = true;
         // Each iteration's D means (measured before its D update) feed the event watch.
         if let ToyUpdate::Iteration { d, .. } = update
-            && let Some(event) = toy.watch.observe_step(toy.trainer.step(), d.real_before, d.fake_before)
+            && let Some(event) = toy.watch.observe_step(toy.game.step(), d.real_before, d.fake_before)
         {
             self.toy_event(event);
         }
@@ -1034,43 +1079,6 @@ impl Worker {
         }
     }
 
-    /// One iteration of Algorithm 1 on the toy data, at the chosen speed.
-    fn toy_iteration(&mut self) {
-        let started = Instant::now();
-        let Some(update) = self.toy_guarded("the toy training step", ToyTrainer::iteration) else {
-            return;
-        };
-        self.next_step_at = match self.speed.interval() {
-            Some(interval) => started + interval,
-            None => started,
-        };
-        self.toy_record(update);
-    }
-
-    /// Pauses, performs exactly one update of the toy game, and publishes the result.
-    fn toy_step(&mut self, kind: StepId) {
-        self.set_running(false);
-        let update = match kind {
-            ITERATION => self.toy_guarded("the toy training step", ToyTrainer::iteration),
-            "d" => self
-                .toy_guarded("the discriminator update", ToyTrainer::d_step)
-                .map(ToyUpdate::Discriminator),
-            "g" => self
-                .toy_guarded("the generator update", ToyTrainer::g_step)
-                .map(ToyUpdate::Generator),
-            other => {
-                self.fail(ErrorKind::Config, format!("the toy game has no step '{other}'"));
-                None
-            }
-        };
-        if let Some(update) = update {
-            self.toy_record(update);
-        }
-        self.publish_toy(true);
-        self.push_status();
-        self.flush();
-    }
-
     /// Computes and publishes a frame if something changed (at most a few a second unless `force`).
     fn publish_toy(&mut self, force: bool) {
         let Some(toy) = &self.toy else {
@@ -1081,7 +1089,8 @@ impl Worker {
             return;
         }
         let (run, last) = (toy.run, toy.last);
-        let Some(mut frame) = self.toy_guarded("drawing the toy game", |t| t.frame(run, last)) else {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| toy.game.frame(run, last)));
+        let Some(mut frame) = self.report("drawing the toy game", result) else {
             return;
         };
         let variety = point_diversity(&frame.fake, frame.dist.dim(), TOY_DIVERSITY_POINTS);
@@ -1100,6 +1109,15 @@ impl Worker {
         self.slots.toy.put(frame);
         (self.repaint)();
     }
+}
+
+/// Which run a call is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The image run (any family on images).
+    Images,
+    /// The toy game (the toy GAN on points).
+    Toy,
 }
 
 /// Runs `f`, turning a panic into an error message.

@@ -62,6 +62,19 @@ pub const KO: &[(&str, &str)] = &[
     ("(both tend to 0.5 as G learns)", "(G가 배울수록 둘 다 0.5로 수렴)"),
     ("mean D(x)", "평균 D(x)"),
     ("mean D(G(z))", "평균 D(G(z))"),
+    // src/family/toy.rs
+    ("Toy GAN", "장난감 GAN"),
+    (
+        "Algorithm 1 on 1-D and 2-D toy data, small enough to see everything (the game)",
+        "1차원·2차원 장난감 데이터에서 돌리는 알고리즘 1: 모든 것이 한눈에 보입니다 (게임)",
+    ),
+    ("mean D(x) after D's update", "D 업데이트 후 평균 D(x)"),
+    ("mean D(G(z)) after D's update", "D 업데이트 후 평균 D(G(z))"),
+    ("mean D(G(z)) before G's update", "G 업데이트 전 평균 D(G(z))"),
+    ("mean D(G(z)) after G's update", "G 업데이트 후 평균 D(G(z))"),
+    ("distance G's samples moved", "G의 샘플이 움직인 거리"),
+    ("What D's update did", "D 업데이트가 한 일"),
+    ("What G's update did", "G 업데이트가 한 일"),
     // src/ui/checkpoints.rs
     ("Save checkpoint", "체크포인트 저장"),
     ("Latent Lab checkpoint", "Latent Lab 체크포인트"),

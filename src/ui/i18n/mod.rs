@@ -237,7 +237,7 @@ mod tests {
     /// each through `tr`.
     fn family_keys() -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for f in crate::family::ALL {
+        for f in crate::family::registry::every() {
             let file = format!("family {}", f.id());
             let mut push = |k: &str| out.push((k.to_string(), file.clone()));
             push(f.label());
