@@ -46,6 +46,9 @@ pub enum Command {
     Interpolate(InterpolateArgs),
     /// Measure training steps/s and decode latency; prints one JSON object.
     Bench(BenchArgs),
+    /// Judge generated digits (or a folder of images) with the built-in digit judge:
+    /// recognisable share, classes covered, class entropy, classifier Fréchet distance.
+    Score(ScoreArgs),
 }
 
 /// Options of `latent-lab train`.
@@ -189,6 +192,29 @@ pub struct InterpolateArgs {
     pub out: PathBuf,
 }
 
+/// Options of `latent-lab score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// A folder of images to judge (IDX files or images), instead of a model's samples.
+    #[arg(conflicts_with_all = ["checkpoint", "pretrained", "all_pretrained"])]
+    pub dir: Option<PathBuf>,
+    /// The model whose samples to judge.
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Every shipped model, one row each, with the family's own figure where it has one.
+    #[arg(long, conflicts_with_all = ["checkpoint", "pretrained"])]
+    pub all_pretrained: bool,
+    /// Samples to generate and judge (a folder: at most this many of its images).
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+    /// Seed of the samples' z (the explorer's random z for this seed).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Options of `latent-lab bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -244,6 +270,7 @@ pub fn main() -> ExitCode {
         Some(Command::Encode(a)) => encode(&a).map(|lines| lines.iter().for_each(|l| println!("{l}"))),
         Some(Command::Interpolate(a)) => interpolate(&a).map(|_| ()),
         Some(Command::Bench(a)) => bench(&a).map(|json| println!("{json}")),
+        Some(Command::Score(a)) => score(&a).map(|out| println!("{out}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -620,6 +647,108 @@ pub fn encode(a: &EncodeArgs) -> Result<Vec<String>> {
         lines.push(recipe.to_text());
     }
     Ok(lines)
+}
+
+/// Most samples `score` judges at once.
+pub const MAX_SCORE_COUNT: usize = 100_000;
+
+/// One row of `latent-lab score`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScoreRow {
+    /// What was judged: a folder, a checkpoint, or `pretrained:<id>`.
+    pub source: String,
+    /// The judge's figures.
+    pub quality: crate::quality::Quality,
+    /// The family's own figure on the held-out digits (the autoencoder's reconstruction
+    /// loss, the VAE's −ELBO), as (label, value), where it has one.
+    pub family_figure: Option<(String, f32)>,
+}
+
+/// `latent-lab score`: the text (or JSON) to print.
+pub fn score(a: &ScoreArgs) -> Result<String> {
+    if !(2..=MAX_SCORE_COUNT).contains(&a.count) {
+        bail!("--count {} is out of range (2 to {MAX_SCORE_COUNT})", a.count);
+    }
+    let judge = crate::quality::Judge::shipped().map_err(|e| anyhow::anyhow!("the built-in judge: {e}"))?;
+    let reference = crate::quality::Reference::shipped().map_err(|e| anyhow::anyhow!("the built-in judge: {e}"))?;
+    let device = Device::Cpu;
+    let judged = |pixels: &[u8]| -> Result<crate::quality::Quality> {
+        Ok(crate::quality::Quality::of(&judge.judge_u8(pixels)?, reference))
+    };
+    let samples = |model: &Model| -> Result<Vec<u8>> {
+        let z = crate::latent::random_z(a.count, model.latent_dim(), a.seed);
+        Ok(model.decode(&z)?)
+    };
+    let mut rows = Vec::new();
+    if let Some(dir) = &a.dir {
+        let data = data::load_folder(dir)?;
+        data.check_model_input()?;
+        let n = data.len().min(a.count);
+        if n < 2 {
+            bail!("{}: {n} image(s); scoring needs at least 2", dir.display());
+        }
+        rows.push(ScoreRow {
+            source: dir.display().to_string(),
+            quality: judged(&data.pixels[..n * 784])?,
+            family_figure: None,
+        });
+    } else if a.all_pretrained {
+        let held = data::embedded_mnist_static()?
+            .split_off_last(crate::quality::HELD_OUT)
+            .1;
+        let idx: Vec<usize> = (0..held.len()).collect();
+        let x = held.batch_tensor(&idx, &device)?;
+        for p in pretrained::ALL.iter() {
+            let model = p.load(&device)?;
+            let ck = p.checkpoint()?;
+            let built = ck.build_model(None, &device)?;
+            let family_figure = match built.evaluate(&x, &mut Rng::new(7)) {
+                Some(out) => {
+                    let out = out?;
+                    let label = built.family().metrics().first().map_or("", |m| m.label);
+                    out.values.first().map(|&v| (label.to_string(), v))
+                }
+                None => None,
+            };
+            rows.push(ScoreRow {
+                source: p.source(),
+                quality: judged(&samples(&model)?)?,
+                family_figure,
+            });
+        }
+    } else {
+        let model = a.model.load(None, &device)?;
+        rows.push(ScoreRow {
+            source: model.source.clone(),
+            quality: judged(&samples(&model)?)?,
+            family_figure: None,
+        });
+    }
+    if a.json {
+        let json = serde_json::json!({
+            "judge_held_out_accuracy": reference.accuracy,
+            "rows": rows,
+        });
+        return Ok(serde_json::to_string_pretty(&json)?);
+    }
+    let mut out = format!(
+        "judge: the built-in digit judge (held-out accuracy {:.2} %); Fréchet distance to the {} held-out digits\n",
+        100.0 * reference.accuracy,
+        crate::quality::HELD_OUT
+    );
+    for r in &rows {
+        let q = &r.quality;
+        out.push_str(&format!("{}: {}", r.source, q.summary()));
+        if let Some((label, v)) = &r.family_figure {
+            out.push_str(&format!(" · held-out {label} {v:.1}"));
+        }
+        out.push_str("\n  classes:");
+        for (c, h) in q.histogram.iter().enumerate() {
+            out.push_str(&format!(" {c}:{:.0}%", 100.0 * h));
+        }
+        out.push('\n');
+    }
+    Ok(out.trim_end().to_string())
 }
 
 impl ModelChoice {

@@ -12,6 +12,8 @@
 //! - [`ui`]: the eframe app, one file per panel.
 //! - [`latent`]: the latent space without UI — interpolation, arithmetic, recipes,
 //!   principal directions, the latent plane, and a thread for the heavier work.
+//! - [`quality`]: sample quality by the built-in digit judge (recognisable share, classes,
+//!   classifier Fréchet distance).
 //! - [`classroom`]: teaching games without UI ("you are the discriminator").
 //! - [`export`]: grids, PNG and GIF files.
 //! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
@@ -25,6 +27,7 @@ pub mod export;
 pub mod family;
 pub mod latent;
 pub mod nets;
+pub mod quality;
 pub mod rng;
 pub mod threads;
 pub mod train;

@@ -400,3 +400,50 @@ fn train_refuses_options_that_do_not_apply_to_the_model() {
     assert_eq!(meta.model.config["kl_warmup"], 50);
     assert_eq!(meta.step, 3);
 }
+
+#[test]
+fn score_judges_a_shipped_model_and_a_folder_of_images() {
+    let out = bin()
+        .args(["score", "--pretrained", "mlp-gan", "--count", "300", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["judge_held_out_accuracy"].as_f64().unwrap() >= 0.98);
+    let q = &json["rows"][0]["quality"];
+    assert_eq!(json["rows"][0]["source"], "pretrained:mlp-gan");
+    assert_eq!(q["count"], 300);
+    assert!(q["recognisable"].as_f64().unwrap() > 0.5, "{q}");
+    assert!(q["classes"].as_u64().unwrap() >= 8, "{q}");
+    assert!(
+        q["frechet"].as_f64().unwrap() > q["real_frechet"].as_f64().unwrap(),
+        "{q}"
+    );
+
+    // A folder of real digits as PNGs scores as real digits.
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::train::mnist();
+    for i in 0..40 {
+        let img = image::GrayImage::from_raw(28, 28, data.image(i).to_vec()).unwrap();
+        img.save(dir.path().join(format!("{i:03}.png"))).unwrap();
+    }
+    let out = bin().arg("score").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("n 40"), "{text}");
+    let recognisable: f32 = text
+        .split("recognisable ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
+    assert!(recognisable >= 0.9, "{text}");
+
+    // Too few samples: refused before any work.
+    let out = bin()
+        .args(["score", "--pretrained", "mlp-gan", "--count", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--count 1 is out of range"));
+}

@@ -8,6 +8,7 @@ mod families;
 mod families_ui;
 mod i18n;
 mod ops;
+mod quality;
 mod regression;
 mod toy;
 mod train;

@@ -370,6 +370,7 @@ impl AePair {
                 &self.device,
             )?)),
             scorer: None,
+            classifier: None,
         })
     }
 }

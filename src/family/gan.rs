@@ -401,6 +401,7 @@ impl FamilyModel for GanModel {
             decoder: Some(Arc::new(self.gan.snapshot_generator()?)),
             encoder: None,
             scorer: Some(Arc::new(self.gan.snapshot_discriminator()?)),
+            classifier: None,
         })
     }
 }

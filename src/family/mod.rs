@@ -46,6 +46,7 @@
 
 pub mod ae;
 pub mod gan;
+pub mod judge;
 pub mod registry;
 pub mod toy;
 pub mod vae;
@@ -534,6 +535,13 @@ pub trait Scorer: Send + Sync {
     fn probabilities(&self, images: &Tensor) -> candle_core::Result<Vec<f32>>;
 }
 
+/// Names the digit in images: class probabilities and the features they come from. A
+/// frozen copy (the digit judge's).
+pub trait Classifier: Send + Sync {
+    /// `(B, 1, 28, 28)` in [-1, 1] → (probabilities `(B, classes)`, features `(B, F)`).
+    fn classify(&self, images: &Tensor) -> candle_core::Result<(Tensor, Tensor)>;
+}
+
 /// What the explorer can use of a model: each seam the family has.
 #[derive(Clone, Default)]
 pub struct Seams {
@@ -543,6 +551,8 @@ pub struct Seams {
     pub encoder: Option<Arc<dyn Encoder>>,
     /// image → D's verdict.
     pub scorer: Option<Arc<dyn Scorer>>,
+    /// image → class (the digit judge).
+    pub classifier: Option<Arc<dyn Classifier>>,
 }
 
 impl std::fmt::Debug for Seams {
@@ -551,6 +561,7 @@ impl std::fmt::Debug for Seams {
             .field("decoder", &self.decoder.is_some())
             .field("encoder", &self.encoder.is_some())
             .field("scorer", &self.scorer.is_some())
+            .field("classifier", &self.classifier.is_some())
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! The list of every model family: one line each. The command line's `--model`, the
 //! window's model picker, `bench`, checkpoints and the tests all iterate it. The toy game's
-//! family trains on points, not images, so it sits beside the list of image families.
+//! family trains on points, not images, and the digit judge is a classifier, not a generative
+//! model: both sit beside the list of image families.
 
 use super::Family;
 
@@ -20,9 +21,12 @@ pub const DEFAULT: &dyn Family = &super::gan::MLP_GAN;
 /// The toy game's family (Algorithm 1 on 1-D and 2-D points; the Game tab).
 pub const TOY: &dyn Family = &super::toy::TOY_GAN;
 
-/// Every registered family: [`ALL`], then [`TOY`].
+/// The digit judge: a classifier of digits, the yardstick of the generative families.
+pub const JUDGE: &dyn Family = &super::judge::JUDGE;
+
+/// Every registered family: [`ALL`], then [`TOY`] and [`JUDGE`].
 pub fn every() -> impl Iterator<Item = &'static dyn Family> {
-    ALL.iter().copied().chain([TOY])
+    ALL.iter().copied().chain([TOY, JUDGE])
 }
 
 /// The family with registry id `id`.
