@@ -126,3 +126,120 @@ fn the_judge_family_trains_with_the_shared_loop() {
     let err = t.iteration().unwrap_err();
     assert!(err.to_string().contains("needs labelled digits"), "{err}");
 }
+
+#[test]
+fn the_collapse_event_fires_on_collapsed_samples_and_stays_silent_on_real_digits_and_noise() {
+    use latent_lab::classroom::events::{ClassCollapseWatch, GameEvent};
+    let (judge, reference) = judge();
+    let (train, _) = split();
+    let q = |pixels: &[u8]| Quality::of(&judge.judge_u8(pixels).unwrap(), reference);
+    let real = q(&train.pixels[..500 * 784]);
+    // Two digits only (a 1 and a 7), and all copies of one.
+    let (one, seven) = (
+        (0..train.len())
+            .find(|&i| train.labels.as_ref().unwrap()[i] == 1)
+            .unwrap(),
+        (0..train.len())
+            .find(|&i| train.labels.as_ref().unwrap()[i] == 7)
+            .unwrap(),
+    );
+    let two: Vec<u8> = (0..500)
+        .flat_map(|i| train.image(if i % 2 == 0 { one } else { seven }).to_vec())
+        .collect();
+    let two = q(&two);
+    let mut rng = Rng::new(9);
+    let noise = q(&(0..500 * 784).map(|_| rng.below(256) as u8).collect::<Vec<_>>());
+
+    let mut w = ClassCollapseWatch::default();
+    assert_eq!(w.observe(100, &real), None, "real digits: {}", real.summary());
+    assert_eq!(
+        w.observe(200, &noise),
+        None,
+        "noise is not a collapse: {}",
+        noise.summary()
+    );
+    let e = w.observe(300, &two).expect("two classes: a collapse");
+    assert!(
+        matches!(e, GameEvent::ClassCollapse { step: 300, classes: 2, top_class, top_share, .. }
+            if (top_class == 1 || top_class == 7) && (0.45..=0.55).contains(&top_share)),
+        "{e:?} from {}",
+        two.summary()
+    );
+    assert_eq!(w.observe(400, &two), None, "fires once");
+    assert!(w.holds());
+    assert_eq!(w.observe(500, &real), None);
+    assert!(!w.holds(), "clears when the samples recover");
+    assert!(w.observe(600, &two).is_some(), "and fires again");
+}
+
+/// The training screen charts the judge's figures and shows its class histogram beside the
+/// samples; the explorer writes the judge's verdict (and D's score) under the decoded image.
+#[test]
+fn the_window_shows_the_judges_figures_and_verdicts() {
+    use egui_kittest::kittest::Queryable;
+    use latent_lab::ui::{ExploreSettings, Settings, Source, Tool, View};
+
+    let mut h = crate::window::harness_with(crate::window::tiny_settings());
+    let long = std::time::Duration::from_secs(60);
+    assert!(crate::window::wait_for(&mut h, long, |a| a
+        .status()
+        .is_some_and(|s| s.ready)));
+    h.run_steps(2);
+    assert!(h.query_by_label("Sample quality (digit judge)").is_some());
+    assert!(h.query_by_label("Judge's classes").is_some());
+    h.get_by_label("Play").click();
+    assert!(
+        crate::window::wait_for(&mut h, long, |a| !a.quality_points().is_empty()),
+        "no quality figures reached the window"
+    );
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains(" recognisable · ").is_some(),
+        "the class histogram's figures are not written"
+    );
+    assert!(h.query_by_label("Share of the samples in each class").is_some());
+
+    let settings = Settings {
+        view: View::Explore,
+        explore: ExploreSettings {
+            source: Source::Pretrained("mlp-gan".into()),
+            tool: Tool::Sliders,
+            ..ExploreSettings::default()
+        },
+        ..crate::window::tiny_settings()
+    };
+    let mut h = crate::window::harness_with(settings);
+    assert!(crate::window::wait_for(&mut h, long, |a| a.explorer().model.is_some()));
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Judge: ").is_some(),
+        "no verdict under the decoded image"
+    );
+    assert!(
+        h.query_by_label_contains(") · D = ").is_some(),
+        "the GAN's D score is missing beside the judge's verdict"
+    );
+}
+
+/// An MLP GAN early in training draws noisy grey blobs: the judge must not read them as a
+/// confident digit, and the collapse watch must stay silent (this once fired at step 110).
+#[test]
+fn early_gan_blobs_are_not_recognised_and_are_not_a_collapse() {
+    use latent_lab::classroom::events::ClassCollapseWatch;
+    let (judge, reference) = judge();
+    let (train, _) = split();
+    let spec = ModelSpec::of("mlp-gan").unwrap();
+    let cfg = TrainConfig::for_family(family::find("mlp-gan").unwrap());
+    let mut t = Trainer::new(&spec, cfg, Arc::new(train), &Device::Cpu).unwrap();
+    let z = latent_lab::latent::random_z(500, 100, 3);
+    for checkpoint in [0u64, 50, 110, 200] {
+        while t.step() < checkpoint {
+            t.iteration().unwrap();
+        }
+        let pixels = t.generate_u8(&z).unwrap().unwrap();
+        let q = Quality::of(&judge.judge_u8(&pixels).unwrap(), reference);
+        println!("MLP GAN at step {checkpoint}: {}", q.summary());
+        assert!(q.recognisable < 0.3, "step {checkpoint}: {}", q.summary());
+        assert!(!ClassCollapseWatch::collapsed(&q), "step {checkpoint}: {}", q.summary());
+    }
+}

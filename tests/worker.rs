@@ -564,3 +564,38 @@ fn the_speed_cap_limits_steps_per_second() {
     // How close to the cap it gets depends on how busy the machine is; it must keep going.
     assert!(p.wait(LONG, |p| p.step() > at), "training stopped under the cap");
 }
+
+#[test]
+fn the_judge_scores_the_samples_while_training_and_when_it_pauses() {
+    let mut p = Probe::spawn(tiny_options());
+    p.ready();
+    let quality = |p: &Probe| -> Vec<latent_lab::worker::QualityPoint> {
+        p.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Quality(q) => Some(q.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    p.send(Command::SetRunning(true));
+    // Every few seconds while training: at least two points within a generous wait.
+    assert!(
+        p.wait(LONG, |p| quality(p).len() >= 2),
+        "no quality figures while training: {:?}",
+        p.errors()
+    );
+    p.send(Command::SetRunning(false));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)));
+    let stopped = p.step();
+    assert!(
+        p.wait(LONG, |p| quality(p).last().is_some_and(|q| q.step == stopped)),
+        "pausing scores the samples of the step it stopped at"
+    );
+    let qs = quality(&p);
+    assert!(qs.windows(2).all(|w| w[0].step < w[1].step), "one per step, in order");
+    let q = &qs.last().unwrap().quality;
+    assert_eq!(q.count, latent_lab::worker::QUALITY_COUNT);
+    assert!((q.histogram.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    assert!(q.frechet.is_finite() && q.real_frechet > 0.0);
+}

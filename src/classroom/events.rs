@@ -3,9 +3,14 @@
 //! - **D wins**: D scores the fakes near 0 for many steps in a row (its smoothed mean
 //!   D(G(z)) stays under [`WatchConfig::d_wins_below`]). Under the minimax loss G's
 //!   gradient then all but vanishes.
-//! - **Mode collapse**: the fixed-z sample grid loses most of its variety (the mean
-//!   distance between its images falls under [`WatchConfig::collapse_ratio`] of the
-//!   best seen in this run).
+//! - **Mode collapse** (image models): the built-in digit judge finds the samples are
+//!   digits (at least [`ClassCollapseWatch::MIN_RECOGNISABLE`] of them recognised) but of
+//!   few kinds — at most [`ClassCollapseWatch::MAX_CLASSES`] classes covered, or one class
+//!   holding at least [`ClassCollapseWatch::TOP_SHARE`] of them ([`ClassCollapseWatch`]).
+//!   Noise is not a collapse (nothing is recognised), and real digits never are.
+//! - **Mode collapse** (the toy game): G's samples lose most of their variety (the mean
+//!   distance between them falls under [`WatchConfig::collapse_ratio`] of the best seen in
+//!   this run).
 //! - **Equilibrium**: after D has once told real from fake, both smoothed means stay
 //!   within [`WatchConfig::equilibrium_tolerance`] of 0.5 for many steps: D can only
 //!   guess.
@@ -44,6 +49,17 @@ pub enum GameEvent {
         /// The best variety seen in this run.
         peak: f32,
     },
+    /// The judge finds the samples are digits of only a few classes.
+    ClassCollapse {
+        /// The step it fired at.
+        step: u64,
+        /// The most common class.
+        top_class: usize,
+        /// Its share of the samples.
+        top_share: f32,
+        /// Classes covered (at least 2 % of the samples each).
+        classes: usize,
+    },
     /// A VAE's latent dimensions all carry (almost) no information.
     PosteriorCollapse {
         /// The step it fired at.
@@ -72,6 +88,7 @@ impl GameEvent {
         match *self {
             GameEvent::DWins { step, .. }
             | GameEvent::ModeCollapse { step, .. }
+            | GameEvent::ClassCollapse { step, .. }
             | GameEvent::PosteriorCollapse { step, .. }
             | GameEvent::Equilibrium { step, .. } => step,
         }
@@ -122,6 +139,57 @@ impl CollapseWatch {
     }
 
     /// Whether the condition holds now (every dimension inactive for long enough).
+    pub fn holds(&self) -> bool {
+        self.fired
+    }
+
+    /// Forgets everything (a new run).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// Watches the judge's class histogram of an image model's samples for mode collapse.
+#[derive(Debug, Clone, Default)]
+pub struct ClassCollapseWatch {
+    fired: bool,
+}
+
+impl ClassCollapseWatch {
+    /// At least this share of the samples must be recognised for the histogram to count.
+    pub const MIN_RECOGNISABLE: f32 = 0.5;
+    /// Collapse: at most this many classes covered…
+    pub const MAX_CLASSES: usize = 3;
+    /// …or one class with at least this share of the samples.
+    pub const TOP_SHARE: f32 = 0.5;
+
+    /// Whether `q` shows a collapse.
+    pub fn collapsed(q: &crate::quality::Quality) -> bool {
+        q.recognisable >= Self::MIN_RECOGNISABLE
+            && (q.classes <= Self::MAX_CLASSES || q.top_class().1 >= Self::TOP_SHARE)
+    }
+
+    /// Takes the quality of the samples at `step`; returns the event if it fires now. It
+    /// fires once, and again only after the samples have recovered.
+    pub fn observe(&mut self, step: u64, q: &crate::quality::Quality) -> Option<GameEvent> {
+        if !Self::collapsed(q) {
+            self.fired = false;
+            return None;
+        }
+        if self.fired {
+            return None;
+        }
+        self.fired = true;
+        let (top_class, top_share) = q.top_class();
+        Some(GameEvent::ClassCollapse {
+            step,
+            top_class,
+            top_share,
+            classes: q.classes,
+        })
+    }
+
+    /// Whether the collapse holds now.
     pub fn holds(&self) -> bool {
         self.fired
     }

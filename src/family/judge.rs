@@ -10,7 +10,8 @@
 //! each digit shifted by up to `shift` pixels (a little augmentation against the style of
 //! generated digits), cross-entropy; plus, as in outlier exposure (Hendrycks et al., 2019),
 //! half as many images that are not digits — uniform noise, blobs of smoothed noise, a
-//! digit's pixels scrambled, a digit's 7×7 tiles shuffled — pushed toward the uniform
+//! digit's pixels scrambled, a digit's 7×7 tiles shuffled, a noisy blur of several digits
+//! (what an untrained generator draws), a noisy flat grey — pushed toward the uniform
 //! distribution (cross-entropy against 1/10 each, weight `outlier_weight`), so that the
 //! judge does not call noise or stroke fragments a confident "8". Metrics: the loss, the
 //! batch's accuracy, and the judge's top probability on the outliers. Seam: the classifier.
@@ -264,7 +265,9 @@ fn shifted_batch(
 }
 
 /// `n` images that are not digits, as `(n, 1, 28, 28)` in [-1, 1]: in turn uniform noise,
-/// smoothed-noise blobs, a random digit's pixels scrambled, and its 7×7 tiles shuffled.
+/// smoothed-noise blobs, a random digit's pixels scrambled, its 7×7 tiles shuffled, the
+/// average of 3–8 random digits with pixel noise (the grey blob an untrained generator
+/// draws), and a flat grey level with pixel noise.
 fn outliers(
     image: impl Fn(usize) -> Vec<u8>,
     count: usize,
@@ -276,7 +279,7 @@ fn outliers(
     let to_unit = |p: u8| f32::from(p) * (2.0 / 255.0) - 1.0;
     let mut out = vec![-1.0f32; n * P];
     for (k, dst) in out.chunks_exact_mut(P).enumerate() {
-        match k % 4 {
+        match k % 6 {
             0 => dst.iter_mut().for_each(|v| *v = rng.uniform() as f32 * 2.0 - 1.0),
             1 => {
                 // Noise, box-blurred twice, the brightest fifth as ink.
@@ -311,6 +314,26 @@ fn outliers(
                     px.swap(i, rng.below(i + 1));
                 }
                 dst.copy_from_slice(&px);
+            }
+            4 | 5 => {
+                // A blur of several digits (or a flat level), scaled, shifted and noisy.
+                let mut mean = vec![0.0f32; P];
+                if k % 6 == 4 {
+                    let m = 3 + rng.below(6);
+                    for _ in 0..m {
+                        for (a, &p) in mean.iter_mut().zip(image(rng.below(count)).iter()) {
+                            *a += to_unit(p) / m as f32;
+                        }
+                    }
+                } else {
+                    mean.fill(rng.uniform() as f32 * 2.0 - 1.0);
+                }
+                let gain = 0.3 + rng.uniform() as f32;
+                let offset = rng.uniform() as f32 * 0.6 - 0.3;
+                let sigma = 0.05 + 0.6 * rng.uniform() as f32;
+                for (d, &m) in dst.iter_mut().zip(&mean) {
+                    *d = (m * gain + offset + sigma * rng.normal() as f32).clamp(-1.0, 1.0);
+                }
             }
             _ => {
                 let img = image(rng.below(count));

@@ -156,10 +156,12 @@ pub struct Reference {
     pub accuracy: f32,
 }
 
+static REFERENCE: OnceLock<Result<Reference, String>> = OnceLock::new();
+
 impl Reference {
-    /// The reference of the shipped judge on the embedded digits (computed once).
+    /// The reference of the shipped judge on the embedded digits (computed once; the first
+    /// call takes about half a second).
     pub fn shipped() -> Result<&'static Reference, String> {
-        static REFERENCE: OnceLock<Result<Reference, String>> = OnceLock::new();
         REFERENCE
             .get_or_init(|| {
                 let judge = Judge::shipped()?;
@@ -168,6 +170,20 @@ impl Reference {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The shipped reference if it has been computed, without waiting for it.
+    pub fn ready() -> Option<&'static Reference> {
+        REFERENCE.get().and_then(|r| r.as_ref().ok())
+    }
+
+    /// Starts computing the shipped reference on a thread of its own (if not done yet).
+    pub fn warm() {
+        if REFERENCE.get().is_none() {
+            let _ = std::thread::Builder::new()
+                .name("judge-reference".into())
+                .spawn(|| drop(Reference::shipped()));
+        }
     }
 
     /// The reference of `judge` on `data` (its last [`HELD_OUT`] digits held out).

@@ -82,6 +82,10 @@ pub struct App {
     pub(super) watch: crate::classroom::events::Watch,
     /// Watches a VAE run for posterior collapse.
     pub(super) collapse_watch: crate::classroom::events::CollapseWatch,
+    /// The digit judge's figures of this run's samples.
+    pub(super) quality: super::quality::QualityLog,
+    /// Watches the judge's class histogram for mode collapse.
+    pub(super) class_watch: crate::classroom::events::ClassCollapseWatch,
     /// The latest game event, shown with its caption until dismissed.
     pub(super) game_event: Option<crate::classroom::events::GameEvent>,
     pub(super) game: super::toy::Game,
@@ -154,6 +158,8 @@ impl App {
             exports: Default::default(),
             watch: Default::default(),
             collapse_watch: Default::default(),
+            quality: Default::default(),
+            class_watch: Default::default(),
             game_event: None,
             explorer,
             game: Default::default(),
@@ -198,6 +204,11 @@ impl App {
     /// The error banners shown now.
     pub fn banners(&self) -> &[Banner] {
         &self.banners
+    }
+
+    /// The digit judge's figures of this run's samples received so far.
+    pub fn quality_points(&self) -> &[crate::worker::QualityPoint] {
+        self.quality.points()
     }
 
     /// Points stored per chart series (bounded however long training runs).
@@ -297,6 +308,8 @@ impl App {
         self.last_update = None;
         self.watch.reset();
         self.collapse_watch.reset();
+        self.quality.clear();
+        self.class_watch.reset();
         self.game_event = None;
         true
     }
@@ -337,9 +350,6 @@ impl App {
             if let Some(grid) = samples
                 && self.enter_run(grid.run)
             {
-                if let Some(e) = self.watch.observe_samples(grid.step, &grid.pixels) {
-                    self.on_game_event(e);
-                }
                 self.samples.push(grid);
             }
             if let Some(v) = vectors
@@ -423,6 +433,15 @@ impl App {
             Event::Update(report) => {
                 if self.enter_run(report.run) {
                     self.last_update = Some(report);
+                }
+            }
+            Event::Quality(p) => {
+                if self.enter_run(p.run) {
+                    // Mode collapse is read from the judge's class histogram.
+                    if let Some(e) = self.class_watch.observe(p.step, &p.quality) {
+                        self.on_game_event(e);
+                    }
+                    self.quality.push(p);
                 }
             }
             Event::DataLoaded(info) => {

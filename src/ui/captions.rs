@@ -34,6 +34,18 @@ pub fn event_caption(event: &GameEvent) -> String {
             now = format!("{diversity:.1}"),
             peak = format!("{peak:.1}")
         ),
+        GameEvent::ClassCollapse {
+            step,
+            top_class,
+            top_share,
+            classes,
+        } => tr!(
+            "Step {step} — mode collapse: the digit judge reads {share} % of the samples as {digit} and finds only {classes} classes among them. G found a few outputs that fool D and stopped covering the rest of the data.",
+            step = step,
+            share = format!("{:.0}", 100.0 * top_share),
+            digit = top_class,
+            classes = classes
+        ),
         GameEvent::PosteriorCollapse { step, steps, max_kl } => tr!(
             "Step {step} — posterior collapse: for {steps} steps every latent dimension has had a KL under {threshold} nats (largest {kl}). The codes carry nothing about the digit, so the decoder draws the same average digit for any z. Try a lower β or a KL warm-up.",
             step = step,

@@ -147,11 +147,16 @@ impl App {
         };
         let charts = family.charts();
         let spacing = ui.spacing().item_spacing.x;
-        let n = charts.len().max(1) as f32;
+        // The generative families' samples are judged: their quality chart comes last.
+        let judged = crate::family::ALL.iter().any(|f| f.id() == family.id());
+        let n = (charts.len() + usize::from(judged)).max(1) as f32;
         let w = ((width - spacing * (n - 1.0)) / n).max(100.0);
         ui.horizontal(|ui| {
             for (i, def) in charts.iter().enumerate() {
                 super::app::cell(ui, egui::vec2(w, height), |ui| self.chart_ui(ui, family, def, i == 0));
+            }
+            if judged {
+                super::app::cell(ui, egui::vec2(w, height), |ui| self.quality_chart_ui(ui));
             }
         });
     }

@@ -217,6 +217,9 @@ pub struct Explorer {
     pub z_seed: Option<u64>,
     /// `z` decoded (784 bytes), with the key and z it was decoded from.
     pub(super) image: Option<(u64, Vec<f32>, Vec<u8>)>,
+    /// The digit judge's class and confidence for that image, and D's score where the model
+    /// has a D.
+    pub(super) verdict: Option<Verdict>,
     pub(super) image_tex: Tex<(u64, Vec<f32>)>,
     /// Decode + texture-upload times of the large image, in ms.
     pub(super) latency_ms: VecDeque<f32>,
@@ -310,6 +313,7 @@ impl Explorer {
             z: Vec::new(),
             z_seed: None,
             image: None,
+            verdict: None,
             image_tex: Tex::default(),
             latency_ms: VecDeque::new(),
             grid_z: Vec::new(),
@@ -605,6 +609,7 @@ impl Explorer {
             let start = Instant::now();
             match model.decode(&self.z) {
                 Ok(px) => {
+                    self.verdict = Verdict::of(model, &px);
                     let img = super::samples::gray_image(&px, 28);
                     set_texture(ctx, &mut self.image_tex.texture, "explore_image", img);
                     self.image_tex.key = Some((self.model_key, self.z.clone()));
@@ -620,6 +625,28 @@ impl Explorer {
                 }
             }
         }
+    }
+
+    /// The line under the decoded image: the judge's class and confidence, and D's score.
+    pub(super) fn verdict_text(&self) -> Option<String> {
+        let v = self.verdict.as_ref()?;
+        let judge = if v.confidence >= crate::quality::RECOGNISED_AT {
+            tr!(
+                "Judge: {digit} ({conf} % sure)",
+                digit = v.class,
+                conf = format!("{:.0}", 100.0 * v.confidence)
+            )
+        } else {
+            tr!(
+                "Judge: not a clear digit (at most {conf} % for {digit})",
+                digit = v.class,
+                conf = format!("{:.0}", 100.0 * v.confidence)
+            )
+        };
+        Some(match v.d_score {
+            Some(d) => format!("{judge} · D = {d:.2}"),
+            None => judge,
+        })
     }
 
     /// Whether z has stayed the same for [`SENSITIVITY_SETTLE`] (see `sensitivity_settle`).
@@ -908,4 +935,33 @@ pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub(super) fn grid_color_image(px: &[u8]) -> egui::ColorImage {
     let img = grid_image(px);
     super::samples::color_image(&img)
+}
+
+/// What the digit judge (and D, where there is one) make of the decoded image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Verdict {
+    /// The judge's class.
+    pub class: usize,
+    /// Its probability.
+    pub confidence: f32,
+    /// D's probability "real", for a model with a D.
+    pub d_score: Option<f32>,
+}
+
+impl Verdict {
+    /// The verdicts on one 8-bit image decoded by `model` (`None` if the judge fails).
+    fn of(model: &crate::latent::Model, px: &[u8]) -> Option<Self> {
+        let judge = crate::quality::Judge::shipped().ok()?;
+        let v = judge.judge_u8(px).ok()?;
+        if v.is_empty() {
+            return None;
+        }
+        let (class, confidence) = v.top(0);
+        let d_score = model.score_images(px).ok().flatten().and_then(|s| s.first().copied());
+        Some(Self {
+            class,
+            confidence,
+            d_score,
+        })
+    }
 }

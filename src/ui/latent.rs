@@ -274,11 +274,15 @@ fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     ui.horizontal_top(|ui| {
         // Reserve the image's place now; paint it after the sliders so a drag shows this frame.
         let mut image_rect = egui::Rect::NOTHING;
+        let mut verdict_rect = egui::Rect::NOTHING;
         ui.vertical(|ui| {
             ui.set_width(side);
             let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
             resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, tr("Decoded image")));
             image_rect = rect;
+            // The judge's verdict on this frame's image, written once it is decoded.
+            let row = ui.text_style_height(&egui::TextStyle::Body);
+            verdict_rect = ui.allocate_exact_size(egui::vec2(side, row), egui::Sense::hover()).0;
             image_buttons_ui(ui, ex);
             let lat = ex.latency();
             if lat.count > 0 {
@@ -314,6 +318,9 @@ fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         });
         ex.ensure_image(ui.ctx());
         paint_image(ui, image_rect, ex.image_tex.texture.as_ref());
+        if let Some(text) = ex.verdict_text() {
+            ui.put(verdict_rect, egui::Label::new(text).truncate());
+        }
     });
 }
 

@@ -38,6 +38,7 @@ mod latent;
 mod latent_map;
 mod menu;
 mod presenter;
+mod quality;
 mod samples;
 mod settings;
 mod status_bar;

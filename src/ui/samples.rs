@@ -154,7 +154,17 @@ impl App {
         let controls_h = 2.0 * ui.spacing().interact_size.y + 3.0 * ui.spacing().item_spacing.y;
         let label_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
         let gap = 3.0 * ui.spacing().item_spacing.x;
-        let side = ((ui.available_width() - gap) / 2.0)
+        // The judge's class histogram sits between the generated and the real digits.
+        let judged = self
+            .charts
+            .family()
+            .is_some_and(|f| crate::family::ALL.iter().any(|g| g.id() == f.id()));
+        let bars_w = if judged {
+            (ui.available_width() * 0.16).clamp(80.0, 150.0)
+        } else {
+            0.0
+        };
+        let side = ((ui.available_width() - gap - if judged { bars_w + gap } else { 0.0 }) / 2.0)
             .min(ui.available_height() - controls_h - label_h)
             .max(64.0);
         ui.horizontal_top(|ui| {
@@ -186,6 +196,13 @@ impl App {
                 resp.on_hover_text(tr("Click a digit to edit it in the explorer (with the latest weights)"));
             });
             ui.add_space(gap);
+            if judged {
+                ui.vertical(|ui| {
+                    ui.set_width(bars_w);
+                    self.class_bars_ui(ui);
+                });
+                ui.add_space(gap);
+            }
             ui.vertical(|ui| match (&pairs_tex, encoder) {
                 (Some(tex), _) => {
                     ui.strong(tr("Real digits and their reconstructions"));

@@ -44,6 +44,19 @@ pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 
 /// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
 pub const SAMPLE_COUNT: usize = 64;
+/// Samples the digit judge scores for the live quality chart.
+pub const QUALITY_COUNT: usize = 500;
+
+/// The digit judge's figures for [`QUALITY_COUNT`] samples of the run at `step`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityPoint {
+    /// The run.
+    pub run: u64,
+    /// The iteration they were decoded at.
+    pub step: u64,
+    /// The figures.
+    pub quality: crate::quality::Quality,
+}
 /// How many real images the data preview carries (an 8×8 grid).
 pub const PREVIEW_COUNT: usize = 64;
 
@@ -407,6 +420,9 @@ pub enum Event {
     },
     /// A lone step that is not a full iteration was applied.
     Update(UpdateReport),
+    /// The digit judge's figures for the samples of an image model (every few seconds while
+    /// training, and when it pauses).
+    Quality(QualityPoint),
     /// The trainer now uses this dataset.
     DataLoaded(Arc<DataInfo>),
     /// A checkpoint was written.

@@ -20,9 +20,9 @@ use candle_core::Device;
 
 use super::handle::{RepaintFn, Slots};
 use super::{
-    CODE_COUNT, CodeFrame, Command, DataInfo, DataSource, ErrorKind, Event, ModelFrame, RunOrigin, SAMPLE_COUNT,
-    SampleGrid, Speed, StepId, StepPoint, ToyConfig, ToyUpdate, UpdateReport, VectorFrame, WorkerError, WorkerOptions,
-    WorkerStatus,
+    CODE_COUNT, CodeFrame, Command, DataInfo, DataSource, ErrorKind, Event, ModelFrame, QUALITY_COUNT, QualityPoint,
+    RunOrigin, SAMPLE_COUNT, SampleGrid, Speed, StepId, StepPoint, ToyConfig, ToyUpdate, UpdateReport, VectorFrame,
+    WorkerError, WorkerOptions, WorkerStatus,
 };
 use crate::data::{DataError, Dataset};
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
@@ -38,6 +38,8 @@ const RATE_EVERY: Duration = Duration::from_millis(500);
 const MIN_SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// Time between two snapshots of the model's seams while training.
 const GENERATOR_EVERY: Duration = Duration::from_secs(2);
+/// Shortest time between two quality figures while training (at least 20 times their cost).
+const QUALITY_EVERY: Duration = Duration::from_secs(3);
 /// Shortest time between two toy-game frames while training (a few a second).
 const MIN_TOY_EVERY: Duration = Duration::from_millis(150);
 /// Above this many unsent points (a UI that stopped draining), older points are thinned.
@@ -100,6 +102,11 @@ pub(crate) struct Worker {
     last_sample_at: Option<Instant>,
     last_generator_at: Option<Instant>,
     sample_cost: Duration,
+    /// The fixed z of the samples the digit judge scores.
+    quality_z: Arc<[f32]>,
+    quality_key: Option<(u64, u64)>,
+    last_quality_at: Option<Instant>,
+    quality_cost: Duration,
 
     autosave_at: Instant,
     saved_key: Option<(u64, u64)>,
@@ -157,6 +164,10 @@ impl Worker {
             last_sample_at: None,
             last_generator_at: None,
             sample_cost: Duration::ZERO,
+            quality_z: Arc::from(Vec::new()),
+            quality_key: None,
+            last_quality_at: None,
+            quality_cost: Duration::ZERO,
             saved_key: None,
             rate_at: now,
             rate_step: 0,
@@ -204,6 +215,8 @@ impl Worker {
     }
 
     fn start(&mut self) {
+        // The judge's reference figures take a moment: computed beside the training.
+        crate::quality::Reference::warm();
         let (device, name) = super::default_device();
         self.device = device;
         self.device_name = name;
@@ -410,7 +423,10 @@ impl Worker {
     fn publish(&mut self, force: bool) {
         match self.active() {
             Target::Toy => self.publish_toy(force),
-            Target::Images => self.publish_samples(force),
+            Target::Images => {
+                self.publish_samples(force);
+                self.publish_quality(force);
+            }
         }
     }
 
@@ -531,6 +547,11 @@ impl Worker {
         self.run += 1;
         self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, latent_dim, self.train.seed).into();
         self.samples_key = None;
+        self.quality_z = crate::rng::Rng::derive(self.train.seed, "quality")
+            .normal_vec(QUALITY_COUNT * latent_dim)
+            .into();
+        self.quality_key = None;
+        self.last_quality_at = None;
         self.elapsed = Duration::ZERO;
         if self.running {
             self.running_since = Some(Instant::now());
@@ -545,6 +566,7 @@ impl Worker {
         });
         self.last_generator_at = None;
         self.publish_samples(true);
+        self.publish_quality(true);
         self.publish_initial_d_outputs();
         self.push_status();
         self.flush();
@@ -795,6 +817,51 @@ impl Worker {
             self.last_generator_at = Some(now);
         }
         (self.repaint)();
+    }
+
+    /// Scores [`QUALITY_COUNT`] samples from fixed z with the digit judge, at most every
+    /// [`QUALITY_EVERY`] (or twenty times its cost) unless `force`d, and only when the run
+    /// moved. Nothing for a model without a decoder, or before the judge's reference is ready.
+    fn publish_quality(&mut self, force: bool) {
+        let Some(t) = &self.trainer else {
+            return;
+        };
+        let key = (self.run, t.total_updates());
+        if self.quality_key == Some(key) || self.quality_z.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if !force
+            && let Some(last) = self.last_quality_at
+            && now.saturating_duration_since(last) < QUALITY_EVERY.max(self.quality_cost * 20)
+        {
+            return;
+        }
+        let (Some(reference), Ok(judge)) = (crate::quality::Reference::ready(), crate::quality::Judge::shipped())
+        else {
+            return;
+        };
+        let z = self.quality_z.clone();
+        let Some(pixels) = self.guarded("decoding the samples for the judge", |t| t.generate_u8(&z)) else {
+            return;
+        };
+        self.quality_key = Some(key);
+        let Some(pixels) = pixels else {
+            return;
+        };
+        match judge.judge_u8(&pixels) {
+            Ok(v) => {
+                let quality = crate::quality::Quality::of(&v, reference);
+                self.outbox.push_back(Event::Quality(QualityPoint {
+                    run: self.run,
+                    step: self.step(),
+                    quality,
+                }));
+            }
+            Err(e) => self.fail(ErrorKind::Training, format!("the digit judge failed: {e}")),
+        }
+        self.quality_cost = now.elapsed();
+        self.last_quality_at = Some(now);
     }
 
     /// Encodes [`CODE_COUNT`] evenly spaced digits of the data (the latent scatter) and

@@ -62,6 +62,50 @@ pub const KO: &[(&str, &str)] = &[
     ("(both tend to 0.5 as G learns)", "(G가 배울수록 둘 다 0.5로 수렴)"),
     ("mean D(x)", "평균 D(x)"),
     ("mean D(G(z))", "평균 D(G(z))"),
+    // src/family/judge.rs
+    ("Digit judge", "숫자 판정기"),
+    (
+        "a small CNN that names the digit in an image: the built-in judge of sample quality",
+        "이미지 속 숫자를 알아맞히는 작은 CNN: 샘플 품질을 재는 내장 판정기",
+    ),
+    (
+        "One update of the judge on a batch of labelled digits",
+        "레이블이 붙은 숫자 배치로 판정기를 한 번 업데이트",
+    ),
+    ("Loss", "손실"),
+    ("Accuracy", "정확도"),
+    ("loss (digits and non-digits)", "손실 (숫자와 숫자 아닌 것)"),
+    ("batch accuracy", "배치 정확도"),
+    (
+        "mean top probability on non-digits",
+        "숫자 아닌 것에 대한 평균 최고 확률",
+    ),
+    // src/ui/quality.rs, src/ui/explorer.rs (the judge's verdicts)
+    ("Sample quality (digit judge)", "샘플 품질 (숫자 판정기)"),
+    ("(real digits: about 0.99 and 1)", "(실제 숫자: 약 0.99와 1)"),
+    ("recognisable", "알아볼 수 있음"),
+    ("classes covered ÷ 10", "나온 클래스 수 ÷ 10"),
+    ("Judge's classes", "판정기가 본 클래스"),
+    ("Share of the samples in each class", "클래스별 샘플 비율"),
+    ("(after the first seconds of training)", "(학습 시작 후 몇 초 뒤에)"),
+    (
+        "{share} recognisable · {classes} classes",
+        "알아볼 수 있음 {share} · 클래스 {classes}개",
+    ),
+    (
+        "Of the judge's verdicts on 500 samples: the share it is at least 90 % sure of, and the classes with at least 2 % of them",
+        "샘플 500개에 대한 판정기의 판정: 90 % 이상 확신하는 비율과, 샘플의 2 % 이상을 차지하는 클래스 수",
+    ),
+    ("Fréchet {d} (real digits {real})", "프레셰 거리 {d} (실제 숫자 {real})"),
+    (
+        "Distance between the judge's features of the samples and of 1,000 held-out real digits; lower is better, and real digits score the second number",
+        "샘플과 따로 떼어 둔 실제 숫자 1,000개의 판정기 특징 사이의 거리: 낮을수록 좋고, 실제 숫자는 두 번째 숫자만큼 나옵니다",
+    ),
+    ("Judge: {digit} ({conf} % sure)", "판정기: {digit} ({conf} % 확신)"),
+    (
+        "Judge: not a clear digit (at most {conf} % for {digit})",
+        "판정기: 분명한 숫자가 아님 ({digit}일 확률이 최고 {conf} %)",
+    ),
     // src/family/toy.rs
     ("Toy GAN", "장난감 GAN"),
     (
@@ -482,6 +526,10 @@ pub const KO: &[(&str, &str)] = &[
     (
         "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the rest of the data.",
         "스텝 {step} — 모드 붕괴: 샘플들이 서로 매우 비슷해졌습니다 (다양성 {now}, 최고 {peak}). 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
+    ),
+    (
+        "Step {step} — mode collapse: the digit judge reads {share} % of the samples as {digit} and finds only {classes} classes among them. G found a few outputs that fool D and stopped covering the rest of the data.",
+        "스텝 {step} — 모드 붕괴: 숫자 판정기가 샘플의 {share} %를 {digit}(으)로 읽었고, 그 안에서 찾은 클래스는 {classes}개뿐입니다. 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
     ),
     (
         "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
