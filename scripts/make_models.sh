@@ -38,6 +38,6 @@ train vae conv-vae 16 20000 --hold-out 1000
 train vae-z2 vae 2 20000 --hold-out 1000
 # The digit judge (a classifier, not a generative model): no sample grid.
 start=$SECONDS
-"$bin" train --model judge --seed 0 --steps 6000 --hold-out 1000 --out "$runs/judge.safetensors"
-"$bin" train --resume "$runs/judge.safetensors" --steps 6000 --hold-out 1000 --f16 --out models/judge.safetensors
-echo "judge: 6000 steps in $((SECONDS - start)) s"
+"$bin" train --model judge --seed 0 --steps 10000 --hold-out 1000 --out "$runs/judge.safetensors"
+"$bin" train --resume "$runs/judge.safetensors" --steps 10000 --hold-out 1000 --f16 --out models/judge.safetensors
+echo "judge: 10000 steps in $((SECONDS - start)) s"

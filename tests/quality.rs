@@ -243,3 +243,26 @@ fn early_gan_blobs_are_not_recognised_and_are_not_a_collapse() {
         assert!(!ClassCollapseWatch::collapsed(&q), "step {checkpoint}: {}", q.summary());
     }
 }
+
+/// The judge reads shapes, not pixel noise: real digits with noise of σ 0.3 (on the [-1, 1]
+/// scale) stay recognisable, and its verdicts on them keep their classes.
+#[test]
+fn noisy_but_readable_digits_are_still_recognised() {
+    let (judge, reference) = judge();
+    let (train, _) = split();
+    let mut rng = Rng::new(11);
+    let noisy: Vec<u8> = train.pixels[..500 * 784]
+        .iter()
+        .map(|&p| {
+            let v = f32::from(p) / 127.5 - 1.0 + 0.3 * rng.normal() as f32;
+            ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
+        })
+        .collect();
+    let v = judge.judge_u8(&noisy).unwrap();
+    let q = Quality::of(&v, reference);
+    println!("σ 0.3: {}", q.summary());
+    assert!(q.recognisable >= 0.9, "{}", q.summary());
+    let labels = train.labels.as_ref().unwrap();
+    let right = (0..500).filter(|&i| v.top(i).0 == usize::from(labels[i])).count();
+    assert!(right >= 475, "{right} of 500 noisy digits named right");
+}

@@ -7,8 +7,9 @@
 //! the same loop, progress line and checkpoints. Network `judge`: conv 4×4/2 1→32 (14×14),
 //! ReLU → conv 4×4/2 32→64 (7×7), ReLU → linear 3136 → 128, ReLU (the features) → linear
 //! 128 → 10 logits. One optimizer group (Adam, lr 1e-3, β1 0.9); one step: a labelled batch,
-//! each digit shifted by up to `shift` pixels (a little augmentation against the style of
-//! generated digits), cross-entropy; plus, as in outlier exposure (Hendrycks et al., 2019),
+//! each digit shifted by up to `shift` pixels and every other one given pixel noise of a
+//! random σ up to `noise` (a little augmentation against the style of generated digits:
+//! a noisy but readable digit is a digit), cross-entropy; plus, as in outlier exposure (Hendrycks et al., 2019),
 //! half as many images that are not digits — uniform noise, blobs of smoothed noise, a
 //! digit's pixels scrambled, a digit's 7×7 tiles shuffled, a noisy blur of several digits
 //! (what an untrained generator draws), a noisy flat grey — pushed toward the uniform
@@ -53,6 +54,9 @@ pub struct JudgeSettings {
     pub shift: usize,
     /// Weight of the outlier term (0: no outliers).
     pub outlier_weight: f64,
+    /// Largest standard deviation of the pixel noise added to half of the training digits
+    /// (on the [-1, 1] scale; 0: none), so that a noisy but readable digit still counts.
+    pub noise: f64,
 }
 
 impl Default for JudgeSettings {
@@ -60,6 +64,7 @@ impl Default for JudgeSettings {
         Self {
             shift: 2,
             outlier_weight: 0.5,
+            noise: 0.5,
         }
     }
 }
@@ -70,6 +75,12 @@ impl JudgeSettings {
             return Err(TrainError::Config(format!(
                 "the outlier weight {} must be 0 or more",
                 self.outlier_weight
+            )));
+        }
+        if !(self.noise.is_finite() && (0.0..=1.0).contains(&self.noise)) {
+            return Err(TrainError::Config(format!(
+                "the noise {} must be between 0 and 1",
+                self.noise
             )));
         }
         if self.shift > 6 {
@@ -92,7 +103,11 @@ const DECLARATION: Declaration = Declaration {
     id: "judge",
     label: "Digit judge",
     summary: "a small CNN that names the digit in an image: the built-in judge of sample quality",
-    option_keys: &[("shift", "shift"), ("outlier-weight", "outlier_weight")],
+    option_keys: &[
+        ("shift", "shift"),
+        ("outlier-weight", "outlier_weight"),
+        ("noise", "noise"),
+    ],
     optimizer_groups: &[OptGroupDef {
         id: "judge",
         label: "judge",
@@ -225,11 +240,13 @@ pub struct JudgeModel {
 }
 
 /// `idx` digits of `pixels` (8-bit, 784 each) as `(B, 1, 28, 28)` in [-1, 1], each moved by
-/// a random shift of up to `shift` pixels in x and y (uncovered pixels are background).
+/// a random shift of up to `shift` pixels in x and y (uncovered pixels are background), and
+/// every other one (at random) with pixel noise of a random σ up to `noise`.
 fn shifted_batch(
     image: impl Fn(usize) -> Vec<u8>,
     idx: &[usize],
     shift: usize,
+    noise: f32,
     rng: &mut Rng,
     device: &Device,
 ) -> candle_core::Result<Tensor> {
@@ -258,6 +275,12 @@ fn shifted_batch(
                     let p = img[(sy * side + sx) as usize];
                     dst[(y * side + x) as usize] = f32::from(p) * (2.0 / 255.0) - 1.0;
                 }
+            }
+        }
+        if noise > 0.0 && rng.below(2) == 0 {
+            let sigma = noise * rng.uniform() as f32;
+            for v in dst.iter_mut() {
+                *v = (*v + sigma * rng.normal() as f32).clamp(-1.0, 1.0);
             }
         }
     }
@@ -398,7 +421,8 @@ impl FamilyModel for JudgeModel {
             )));
         }
         let image = |i: usize| data.image(i).to_vec();
-        let x = shifted_batch(image, &idx, self.settings.shift, ctx.rng, ctx.device)?;
+        let s = self.settings;
+        let x = shifted_batch(image, &idx, s.shift, s.noise as f32, ctx.rng, ctx.device)?;
         let b = idx.len();
         let n_out = if self.settings.outlier_weight > 0.0 {
             b.div_ceil(2)
