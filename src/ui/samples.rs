@@ -155,25 +155,24 @@ impl App {
         let label_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
         let gap = 3.0 * ui.spacing().item_spacing.x;
         // The judge's class histogram sits between the generated and the real digits.
+        // Only where there is room: the digits come first (presenter mode at 1280×720 has none).
+        let bars_w = (ui.available_width() * 0.16).clamp(80.0, 150.0);
         let judged = self
             .charts
             .family()
-            .is_some_and(|f| crate::family::ALL.iter().any(|g| g.id() == f.id()));
-        let bars_w = if judged {
-            (ui.available_width() * 0.16).clamp(80.0, 150.0)
-        } else {
-            0.0
-        };
+            .is_some_and(|f| crate::family::ALL.iter().any(|g| g.id() == f.id()))
+            && (ui.available_width() - 2.0 * gap - bars_w) / 2.0 >= 200.0;
         let side = ((ui.available_width() - gap - if judged { bars_w + gap } else { 0.0 }) / 2.0)
             .min(ui.available_height() - controls_h - label_h)
             .max(64.0);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
+                ui.set_width(side);
                 let caption = match step {
                     Some(s) => tr!("Generated, step {step}", step = s),
                     None => tr("Generated (waiting for the model)").to_string(),
                 };
-                ui.strong(caption);
+                ui.add(egui::Label::new(egui::RichText::new(caption).strong()).truncate());
                 let resp = image_or_placeholder(
                     ui,
                     self.samples.texture.as_ref().filter(|_| shown.is_some()),
