@@ -22,10 +22,10 @@ train() { # name model latent steps [extra train options]
   shift 4
   local ck="$runs/$name.safetensors"
   local start=$SECONDS
-  "$bin" train --model "$model" --latent "$latent" --seed 0 --steps "$steps" "$@" \
+  "$bin" train --model "$model" --latent "$latent" --seed 0 --steps "$steps" "$@" --force \
     --out "$ck" --grid "$runs/$name-grid.png"
   # Same step count as the checkpoint: no training, just the f16 weights-only copy.
-  "$bin" train --resume "$ck" --steps "$steps" "$@" --f16 --out "models/$name.safetensors"
+  "$bin" train --resume "$ck" --steps "$steps" "$@" --f16 --force --out "models/$name.safetensors"
   echo "$name: $steps steps in $((SECONDS - start)) s"
 }
 
@@ -38,6 +38,6 @@ train vae conv-vae 16 20000 --hold-out 1000
 train vae-z2 vae 2 20000 --hold-out 1000
 # The digit judge (a classifier, not a generative model): no sample grid.
 start=$SECONDS
-"$bin" train --model judge --seed 0 --steps 10000 --hold-out 1000 --out "$runs/judge.safetensors"
-"$bin" train --resume "$runs/judge.safetensors" --steps 10000 --hold-out 1000 --f16 --out models/judge.safetensors
+"$bin" train --model judge --seed 0 --steps 10000 --hold-out 1000 --force --out "$runs/judge.safetensors"
+"$bin" train --resume "$runs/judge.safetensors" --steps 10000 --hold-out 1000 --f16 --force --out models/judge.safetensors
 echo "judge: 10000 steps in $((SECONDS - start)) s"

@@ -61,9 +61,10 @@ pub struct TrainArgs {
     /// A folder of IDX files or images; default: the embedded MNIST.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Train without the last N images of the data (kept for measuring on unseen digits).
-    #[arg(long, default_value_t = 0)]
-    pub hold_out: usize,
+    /// Train without the last N images of the data (kept for measuring on unseen digits;
+    /// a resumed run keeps its own unless given).
+    #[arg(long)]
+    pub hold_out: Option<usize>,
     /// Iterations (one iteration of the family's step: for a GAN, Algorithm 1's) to run (in total, counting a resumed run's steps).
     #[arg(long, default_value_t = 5000)]
     pub steps: u64,
@@ -123,6 +124,9 @@ pub struct TrainArgs {
     /// Store the weights as f16 without optimizer state (small files for shipping).
     #[arg(long)]
     pub f16: bool,
+    /// Replace an existing --out checkpoint (or --grid image) that is not the one resumed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Which model to decode with: a checkpoint file or a shipped model.
@@ -275,10 +279,57 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes as one line, each cause once: a cause whose text the line
+/// already holds (as "path: cannot read: No such file" holds the OS error) is not repeated.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+/// Checks, before any training, that `path` can be written: its folder is made if missing,
+/// a probe file is written there and removed, and an existing file is refused unless it is
+/// `resumed` or `force` is given. `what` names the option ("--out").
+fn check_writable(path: &Path, what: &str, resumed: Option<&Path>, force: bool) -> Result<()> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if path.is_dir() {
+        bail!("{what} {}: is a folder, not a file; nothing was trained", path.display());
+    }
+    if path.exists() && !force && !resumed.is_some_and(|r| same(r, path)) {
+        bail!(
+            "{what} {} already exists; pass --force to replace it, or choose another file (nothing was trained)",
+            path.display()
+        );
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("{what} {}: cannot make the folder {} ({e}); nothing was trained", path.display(), dir.display()))?;
+    let probe = dir.join(format!(".latent-lab-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| anyhow::anyhow!("{what} {}: cannot write in {} ({e}); nothing was trained", path.display(), dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Sets the number of compute threads candle's CPU kernels use, and spreads candle's own
@@ -438,23 +489,50 @@ fn on_compute_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 fn train_on_pool(a: &TrainArgs) -> Result<()> {
+    // Where the work goes is checked before any of it is done.
+    check_writable(&a.out, "--out", a.resume.as_deref(), a.force)?;
+    if let Some(grid) = &a.grid {
+        check_writable(grid, "--grid", None, a.force)?;
+    }
     let device = default_device();
-    let mut data = load_data(a.data.as_deref())?;
-    if a.hold_out > 0 {
-        if a.hold_out >= data.len() {
+    let resumed = a.resume.as_ref().map(|p| Checkpoint::load(p)).transpose()?;
+    // A resumed run keeps its data and its held-out split unless told otherwise.
+    let (folder, hold_out) = match (&a.data, &resumed) {
+        (Some(dir), _) => (Some(dir.clone()), a.hold_out.unwrap_or(0)),
+        (None, Some(ck)) => {
+            let src = ck.meta.data_source.as_str();
+            let folder = (!src.is_empty() && src != "embedded").then(|| PathBuf::from(src));
+            let hold_out = a.hold_out.unwrap_or(ck.meta.hold_out);
+            match (&folder, src.is_empty()) {
+                (Some(dir), _) if !dir.exists() => bail!(
+                    "the run trained on {}, which is not there any more; pass --data to train on other data",
+                    dir.display()
+                ),
+                (Some(dir), _) => eprintln!("resuming on the run's own data: {}", dir.display()),
+                (None, true) => eprintln!(
+                    "the checkpoint does not record its data ('{}'); resuming on the embedded MNIST (pass --data to choose)",
+                    ck.meta.dataset
+                ),
+                (None, false) => {}
+            }
+            (folder, hold_out)
+        }
+        (None, None) => (None, a.hold_out.unwrap_or(0)),
+    };
+    let mut data = load_data(folder.as_deref())?;
+    if hold_out > 0 {
+        if hold_out >= data.len() {
             bail!(
-                "--hold-out {} leaves nothing to train on ({} has {} images)",
-                a.hold_out,
+                "--hold-out {hold_out} leaves nothing to train on ({} has {} images)",
                 data.name,
                 data.len()
             );
         }
-        data = data.split_off_last(a.hold_out).0;
+        data = data.split_off_last(hold_out).0;
     }
     let data = Arc::new(data);
-    let mut trainer = match &a.resume {
-        Some(path) => {
-            let ck = Checkpoint::load(path)?;
+    let mut trainer = match (&a.resume, resumed) {
+        (Some(path), Some(ck)) => {
             let spec = &ck.meta.model;
             if let Some(id) = a.model.as_deref().filter(|&id| id != spec.family) {
                 bail!(
@@ -486,7 +564,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
             t.set_model_config(&new_spec.config)?;
             t
         }
-        None => {
+        _ => {
             let id = a.model.as_deref().unwrap_or(family::registry::DEFAULT.id());
             let family = family::find(id).ok_or_else(|| anyhow::anyhow!(family::unknown_family(id)))?;
             a.check_options(family)?;
@@ -505,6 +583,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
             candle_core::DType::F32
         },
         include_optimizer: !a.f16,
+        hold_out,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     {

@@ -179,6 +179,7 @@ fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
     let opts = SaveOptions {
         dtype: DType::F16,
         include_optimizer: false,
+        ..SaveOptions::default()
     };
     checkpoint::save(&t, &half, opts).unwrap();
     let (full_len, half_len) = (

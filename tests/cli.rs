@@ -447,3 +447,115 @@ fn score_judges_a_shipped_model_and_a_folder_of_images() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--count 1 is out of range"));
 }
+
+/// Where `train` will write is checked before the first step (a missing folder is made; one
+/// that cannot be made or written fails at once), and an existing checkpoint that is not
+/// the one being resumed is never replaced without `--force`.
+#[test]
+fn train_checks_where_it_writes_before_training_and_never_overwrites_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = bin().arg("train").args(["--batch", "8"]).args(args).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    // A "folder" that is a file: refused before training (a million steps would take minutes).
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let bad = blocker.join("run.safetensors");
+    let started = std::time::Instant::now();
+    let (ok, err) = run(&["--steps", "1000000", "--out", bad.to_str().unwrap()]);
+    assert!(!ok, "{err}");
+    assert!(started.elapsed().as_secs() < 30, "it trained before failing");
+    assert!(err.contains("not-a-folder") && err.contains("nothing was trained"), "{err}");
+    // A folder that does not exist yet is made.
+    let out = dir.path().join("new").join("deeper").join("run.safetensors");
+    let path = out.to_str().unwrap();
+    let (ok, err) = run(&["--steps", "2", "--out", path]);
+    assert!(ok, "{err}");
+    let before = std::fs::read(&out).unwrap();
+    // Training afresh over it is refused, the file untouched.
+    let (ok, err) = run(&["--steps", "3", "--out", path]);
+    assert!(!ok && err.contains("already exists") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before, "the checkpoint was replaced");
+    // Resuming it in place needs no --force; --force replaces.
+    let (ok, err) = run(&["--resume", path, "--steps", "3", "--out", path]);
+    assert!(ok, "{err}");
+    assert_eq!(latent_lab::train::Checkpoint::load(&out).unwrap().meta.step, 3);
+    let (ok, err) = run(&["--steps", "1", "--out", path, "--force"]);
+    assert!(ok, "{err}");
+    assert_eq!(latent_lab::train::Checkpoint::load(&out).unwrap().meta.step, 1);
+    // The same holds for the sample grid.
+    let grid = dir.path().join("grid.png");
+    std::fs::write(&grid, b"keep").unwrap();
+    let other = dir.path().join("other.safetensors");
+    let (ok, err) = run(&[
+        "--steps",
+        "1",
+        "--out",
+        other.to_str().unwrap(),
+        "--grid",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("grid.png") && err.contains("--force"), "{err}");
+    assert!(!other.exists(), "nothing is written when a check fails");
+}
+
+/// A fault is named once: no cause repeated after itself.
+#[test]
+fn errors_say_each_cause_once() {
+    let missing = std::env::temp_dir().join("latent-lab-no-such-folder-31337");
+    for args in [
+        vec!["score".to_string(), missing.display().to_string()],
+        vec![
+            "train".to_string(),
+            "--data".to_string(),
+            missing.display().to_string(),
+            "--steps".to_string(),
+            "1".to_string(),
+        ],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(err.contains("latent-lab-no-such-folder-31337"), "{err}");
+        assert_eq!(err.matches("os error 2").count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// `--resume` without `--data` trains on the run's own data (a folder it recorded, and the
+/// same held-out split), says so, and does not fall back to the embedded digits.
+#[test]
+fn resuming_keeps_the_runs_data_and_its_held_out_split() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder of 40 PNG digits in two class folders.
+    let data = dir.path().join("my digits");
+    let mnist = crate::train::mnist();
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+    }
+    for i in 0..40 {
+        let img = image::GrayImage::from_raw(28, 28, mnist.image(i).to_vec()).unwrap();
+        img.save(data.join(if i % 2 == 0 { "a" } else { "b" }).join(format!("{i:02}.png")))
+            .unwrap();
+    }
+    let ck = dir.path().join("run.safetensors");
+    let path = ck.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let o = bin().arg("train").args(["--batch", "4"]).args(args).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (ok, err) = run(&["--data", data.to_str().unwrap(), "--hold-out", "10", "--steps", "1", "--out", path]);
+    assert!(ok, "{err}");
+    let first = latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
+    assert_eq!(first.hold_out, 10);
+    let (ok, err) = run(&["--resume", path, "--steps", "2", "--out", path]);
+    assert!(ok, "{err}");
+    assert!(err.contains("my digits") && err.contains("30 images"), "{err}");
+    let m = latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
+    assert_eq!((m.step, m.dataset.as_str(), m.hold_out), (2, first.dataset.as_str(), 10));
+    assert!(!m.dataset.contains("embedded"), "{}", m.dataset);
+    // The folder gone: refused, naming it, not silently the embedded digits.
+    std::fs::rename(&data, dir.path().join("moved")).unwrap();
+    let (ok, err) = run(&["--resume", path, "--steps", "3", "--out", path]);
+    assert!(!ok && err.contains("my digits") && err.contains("--data"), "{err}");
+}

@@ -52,6 +52,13 @@ pub struct CheckpointMeta {
     pub opt_steps: BTreeMap<String, u64>,
     /// Name of the dataset trained on.
     pub dataset: String,
+    /// Where it came from: "embedded" or the folder's path ("" in files written before
+    /// it was recorded).
+    #[serde(default)]
+    pub data_source: String,
+    /// Images at the end of that data kept out of training (`--hold-out`).
+    #[serde(default)]
+    pub hold_out: usize,
     /// The random stream, so a resumed run draws the same batches.
     pub rng: Rng,
     /// Whether the optimizer state is included (weights-only files for shipping omit it).
@@ -130,6 +137,8 @@ impl MetaV1 {
             updates: BTreeMap::from([("g".into(), self.g_updates), ("d".into(), self.d_updates)]),
             opt_steps: BTreeMap::from([("g".into(), self.opt_steps.0), ("d".into(), self.opt_steps.1)]),
             dataset: self.dataset,
+            data_source: String::new(),
+            hold_out: 0,
             rng: self.rng,
             has_optimizer: self.has_optimizer,
             written_by: self.written_by,
@@ -144,6 +153,9 @@ pub struct SaveOptions {
     pub dtype: DType,
     /// Whether to include both optimizers' state (needed to resume training exactly).
     pub include_optimizer: bool,
+    /// Images at the end of the data that were kept out of training (recorded, so a
+    /// resumed run keeps the split).
+    pub hold_out: usize,
 }
 
 impl Default for SaveOptions {
@@ -151,6 +163,7 @@ impl Default for SaveOptions {
         Self {
             dtype: DType::F32,
             include_optimizer: true,
+            hold_out: 0,
         }
     }
 }
@@ -282,6 +295,8 @@ pub fn save(trainer: &Trainer, path: &Path, options: SaveOptions) -> Result<(), 
         updates: by_group(&|i| trainer.updates()[i]),
         opt_steps: by_group(&|i| trainer.optimizers()[i].steps()),
         dataset: trainer.data().name(),
+        data_source: trainer.data().images().map(|d| d.source.clone()).unwrap_or_default(),
+        hold_out: options.hold_out,
         rng: trainer.rng().clone(),
         has_optimizer: options.include_optimizer,
         written_by: format!("latent-lab {}", env!("CARGO_PKG_VERSION")),
