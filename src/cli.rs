@@ -311,7 +311,10 @@ fn check_writable(path: &Path, what: &str, resumed: Option<&Path>, force: bool) 
         _ => a == b,
     };
     if path.is_dir() {
-        bail!("{what} {}: is a folder, not a file; nothing was trained", path.display());
+        bail!(
+            "{what} {}: is a folder, not a file; nothing was trained",
+            path.display()
+        );
     }
     if path.exists() && !force && !resumed.is_some_and(|r| same(r, path)) {
         bail!(
@@ -323,11 +326,21 @@ fn check_writable(path: &Path, what: &str, resumed: Option<&Path>, force: bool) 
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("{what} {}: cannot make the folder {} ({e}); nothing was trained", path.display(), dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{what} {}: cannot make the folder {} ({e}); nothing was trained",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let probe = dir.join(format!(".latent-lab-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .map_err(|e| anyhow::anyhow!("{what} {}: cannot write in {} ({e}); nothing was trained", path.display(), dir.display()))?;
+    std::fs::write(&probe, b"").map_err(|e| {
+        anyhow::anyhow!(
+            "{what} {}: cannot write in {} ({e}); nothing was trained",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
@@ -609,16 +622,35 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     let first_step = trainer.step();
     let family = trainer.family();
     let mut last = None;
+    // The last good state, kept in memory: what a NaN or a run-away run saves.
+    let mut guard = crate::train::guard::Guard::new(&trainer, GUARD_EVERY)?;
     while trainer.step() < a.steps && !interrupted.load(Ordering::SeqCst) {
         let m = match trainer.iteration() {
             Ok(m) => m,
             Err(e) => {
                 bar.abandon();
-                checkpoint::save(&trainer, &a.out, options)?;
-                bail!("{e}; the last good state is saved in {}", a.out.display());
+                return Err(save_last_good(
+                    &mut trainer,
+                    &guard,
+                    &a.out,
+                    options,
+                    &e.to_string(),
+                    true,
+                ));
             }
         };
         let step = trainer.step();
+        if let Some(r) = guard.after_step(&trainer, &m)? {
+            let warning = format!(
+                "warning: step {step}: {r}: the run is running away (try a lower learning rate); the last good state is step {}",
+                guard.last_good_step().unwrap_or(0)
+            );
+            if bar.is_hidden() {
+                eprintln!("{warning}");
+            } else {
+                bar.println(warning);
+            }
+        }
         if step % 10 == 0 {
             bar.set_message(metrics_line(family, &m));
         }
@@ -630,6 +662,15 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
+    // A run still running away at the end saves its last good state, and says so.
+    let runaway = match guard.runaway() {
+        Some(r) => Some(r.clone()),
+        None => crate::train::guard::check(&trainer, last.as_ref())?,
+    };
+    if let Some(r) = runaway {
+        let why = format!("{r} by step {}", trainer.step());
+        return Err(save_last_good(&mut trainer, &guard, &a.out, options, &why, false));
+    }
     checkpoint::save(&trainer, &a.out, options)?;
     let done = trainer.step() - first_step;
     let how = if interrupted.load(Ordering::SeqCst) {
@@ -664,6 +705,42 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         bail!("interrupted (checkpoint saved to {})", a.out.display());
     }
     Ok(())
+}
+
+/// Iterations between two checks (and copies) of the last good state in `train`.
+const GUARD_EVERY: u64 = 50;
+
+/// After a failed or run-away run: saves the last good state to `out` and returns the error
+/// to print (`why` says what went wrong). With `current_if_healthy` (a NaN: the failing
+/// update was not applied), healthy weights now are that state; otherwise the guard's copy
+/// is put back first.
+fn save_last_good(
+    trainer: &mut Trainer,
+    guard: &crate::train::guard::Guard,
+    out: &Path,
+    options: SaveOptions,
+    why: &str,
+    current_if_healthy: bool,
+) -> anyhow::Error {
+    let healthy_now = current_if_healthy && matches!(crate::train::guard::check(trainer, None), Ok(None));
+    let restored = if healthy_now {
+        trainer.step()
+    } else {
+        match guard.recover(trainer) {
+            Ok(Some(step)) => step,
+            Ok(None) => return anyhow::anyhow!("{why}; no good state to save (nothing was written)"),
+            Err(e) => {
+                return anyhow::anyhow!("{why}; the last good state could not be restored ({e}); nothing was written");
+            }
+        }
+    };
+    match checkpoint::save(trainer, out, options) {
+        Ok(()) => anyhow::anyhow!(
+            "{why}; saved the last good state, step {restored}, to {} (try a lower learning rate)",
+            out.display()
+        ),
+        Err(e) => anyhow::anyhow!("{why}; saving the last good state failed: {e}"),
+    }
 }
 
 /// `latent-lab sample`; returns the paths written.

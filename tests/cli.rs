@@ -466,7 +466,10 @@ fn train_checks_where_it_writes_before_training_and_never_overwrites_unasked() {
     let (ok, err) = run(&["--steps", "1000000", "--out", bad.to_str().unwrap()]);
     assert!(!ok, "{err}");
     assert!(started.elapsed().as_secs() < 30, "it trained before failing");
-    assert!(err.contains("not-a-folder") && err.contains("nothing was trained"), "{err}");
+    assert!(
+        err.contains("not-a-folder") && err.contains("nothing was trained"),
+        "{err}"
+    );
     // A folder that does not exist yet is made.
     let out = dir.path().join("new").join("deeper").join("run.safetensors");
     let path = out.to_str().unwrap();
@@ -475,7 +478,10 @@ fn train_checks_where_it_writes_before_training_and_never_overwrites_unasked() {
     let before = std::fs::read(&out).unwrap();
     // Training afresh over it is refused, the file untouched.
     let (ok, err) = run(&["--steps", "3", "--out", path]);
-    assert!(!ok && err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        !ok && err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&out).unwrap(), before, "the checkpoint was replaced");
     // Resuming it in place needs no --force; --force replaces.
     let (ok, err) = run(&["--resume", path, "--steps", "3", "--out", path]);
@@ -535,8 +541,11 @@ fn resuming_keeps_the_runs_data_and_its_held_out_split() {
     }
     for i in 0..40 {
         let img = image::GrayImage::from_raw(28, 28, mnist.image(i).to_vec()).unwrap();
-        img.save(data.join(if i % 2 == 0 { "a" } else { "b" }).join(format!("{i:02}.png")))
-            .unwrap();
+        img.save(
+            data.join(if i % 2 == 0 { "a" } else { "b" })
+                .join(format!("{i:02}.png")),
+        )
+        .unwrap();
     }
     let ck = dir.path().join("run.safetensors");
     let path = ck.to_str().unwrap();
@@ -544,7 +553,16 @@ fn resuming_keeps_the_runs_data_and_its_held_out_split() {
         let o = bin().arg("train").args(["--batch", "4"]).args(args).output().unwrap();
         (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
-    let (ok, err) = run(&["--data", data.to_str().unwrap(), "--hold-out", "10", "--steps", "1", "--out", path]);
+    let (ok, err) = run(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--hold-out",
+        "10",
+        "--steps",
+        "1",
+        "--out",
+        path,
+    ]);
     assert!(ok, "{err}");
     let first = latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
     assert_eq!(first.hold_out, 10);
@@ -552,10 +570,41 @@ fn resuming_keeps_the_runs_data_and_its_held_out_split() {
     assert!(ok, "{err}");
     assert!(err.contains("my digits") && err.contains("30 images"), "{err}");
     let m = latent_lab::train::Checkpoint::load(&ck).unwrap().meta;
-    assert_eq!((m.step, m.dataset.as_str(), m.hold_out), (2, first.dataset.as_str(), 10));
+    assert_eq!(
+        (m.step, m.dataset.as_str(), m.hold_out),
+        (2, first.dataset.as_str(), 10)
+    );
     assert!(!m.dataset.contains("embedded"), "{}", m.dataset);
     // The folder gone: refused, naming it, not silently the embedded digits.
     std::fs::rename(&data, dir.path().join("moved")).unwrap();
     let (ok, err) = run(&["--resume", path, "--steps", "3", "--out", path]);
     assert!(!ok && err.contains("my digits") && err.contains("--data"), "{err}");
+}
+
+/// A run that runs away (Adam at learning rate 10: the G loss reaches ~1e11 with finite
+/// values, never NaN) is warned about, fails, and saves the last good state — not the
+/// diverged weights, and not as a success.
+#[test]
+fn a_run_that_runs_away_saves_its_last_good_state_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("run.safetensors");
+    let o = bin()
+        .args(["train", "--batch", "16", "--lr", "10", "--steps", "300", "--out"])
+        .arg(&ck)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "a run-away run must not end as a success: {err}");
+    assert!(err.contains("running away"), "no warning while it ran away: {err}");
+    assert!(err.contains("saved the last good state"), "{err}");
+    let ck = latent_lab::train::Checkpoint::load(&ck).unwrap();
+    assert!(ck.meta.step < 300, "the saved state is from before it ran away");
+    let model = ck.build_model(None, &candle_core::Device::Cpu).unwrap();
+    for (net, map) in model.networks() {
+        for (name, v) in latent_lab::nets::sorted_vars(map) {
+            let w = v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let max = w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            assert!(max.is_finite() && max < 100.0, "{net}.{name}: max |w| {max}");
+        }
+    }
 }

@@ -599,3 +599,24 @@ fn the_judge_scores_the_samples_while_training_and_when_it_pauses() {
     assert!((q.histogram.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     assert!(q.frechet.is_finite() && q.real_frechet > 0.0);
 }
+
+#[test]
+fn a_run_that_runs_away_pauses_with_a_warning() {
+    let mut options = tiny_options();
+    options.train.set_all_lr(10.0);
+    let mut p = Probe::spawn(options);
+    p.ready();
+    p.send(Command::SetRunning(true));
+    assert!(
+        p.wait(LONG, |p| p
+            .errors()
+            .iter()
+            .any(|(k, m)| *k == ErrorKind::Training && m.contains("running away"))),
+        "no warning: {:?}",
+        p.errors()
+    );
+    assert!(
+        p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)),
+        "the run was not paused"
+    );
+}

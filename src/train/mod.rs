@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod checkpoint;
+pub mod guard;
 pub mod loss;
 pub mod metrics;
 pub mod optim;

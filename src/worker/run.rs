@@ -119,6 +119,8 @@ pub(crate) struct Worker {
 
     toy: Option<Game>,
     toy_runs: u64,
+    /// The image run's last good state (restored after a NaN).
+    guard: Option<crate::train::guard::Guard>,
     /// Pause the toy game when it reaches a game event.
     pause_on_events: bool,
     /// The points of the drawn toy distribution.
@@ -176,6 +178,7 @@ impl Worker {
             running_since: None,
             toy: None,
             toy_runs: 0,
+            guard: None,
             pause_on_events: false,
             toy_drawn: Arc::from(Vec::new()),
         }
@@ -352,8 +355,14 @@ impl Worker {
         let started = Instant::now();
         let target = self.active();
         let Some(out) = self.guarded_on(target, "the training step", Trainer::iteration) else {
+            if target == Target::Images {
+                self.recover_last_good();
+            }
             return;
         };
+        if target == Target::Images {
+            self.watch_health(&out);
+        }
         self.next_step_at = match self.speed.interval() {
             Some(interval) => started + interval,
             None => started,
@@ -385,6 +394,52 @@ impl Worker {
         self.publish(true);
         self.push_status();
         self.flush();
+    }
+
+    /// Every few dozen iterations of the image run: copies its state while healthy, and warns
+    /// once when its losses or weights run away.
+    fn watch_health(&mut self, out: &StepOutput) {
+        let (Some(t), Some(guard)) = (self.trainer.as_ref(), self.guard.as_mut()) else {
+            return;
+        };
+        match guard.after_step(t, out) {
+            Ok(Some(r)) => {
+                let good = guard.last_good_step().unwrap_or(0);
+                let step = t.step();
+                self.fail(
+                    ErrorKind::Training,
+                    format!(
+                        "step {step}: {r}: the run is running away (try a lower learning rate); training paused, the last good state is step {good}"
+                    ),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => self.fail(ErrorKind::Training, format!("cannot keep the last good state: {e}")),
+        }
+    }
+
+    /// After a failed step: if the run has been running away, puts its last good state back
+    /// (and says so), so that what is saved next is not the diverged weights.
+    fn recover_last_good(&mut self) {
+        let (Some(t), Some(guard)) = (self.trainer.as_mut(), self.guard.as_ref()) else {
+            return;
+        };
+        let Ok(Some(_)) = crate::train::guard::check(t, None) else {
+            return; // healthy weights: the failed update was not applied, nothing to undo
+        };
+        match guard.recover(t) {
+            Ok(Some(step)) => {
+                self.samples_key = None;
+                self.outbox.push_back(Event::Error(WorkerError {
+                    kind: ErrorKind::Training,
+                    message: format!("the weights had run away: restored the last good state, step {step}"),
+                }));
+                self.publish_samples(true);
+            }
+            Ok(None) => {}
+            Err(e) => self.fail(ErrorKind::Training, format!("cannot restore the last good state: {e}")),
+        }
+        self.push_status();
     }
 
     /// Keeps what a step of kind `kind` reported: for the image run, chart points (an
@@ -543,6 +598,7 @@ impl Worker {
         let step = t.step();
         let latent_dim = t.model().latent_dim().unwrap_or(0);
         self.recent = vec![VecDeque::new(); t.family().vectors().len()];
+        self.guard = crate::train::guard::Guard::new(&t, 50).ok();
         self.trainer = Some(t);
         self.run += 1;
         self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, latent_dim, self.train.seed).into();
