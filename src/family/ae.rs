@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ChartDef, Declaration, Decoder, Encoder, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx,
-    StepKindDef, StepOutput, check_latent_dim, parse_config, to_json,
+    StepKindDef, StepOutput, check_latent_dim, to_json,
 };
 use crate::nets::dcgan::{down_config, up_config};
 use crate::nets::init::{InitScheme, init_vars};
@@ -78,6 +78,12 @@ pub struct AeSettings {
     pub latent_dim: usize,
     /// The reconstruction loss.
     pub recon: Reconstruction,
+}
+
+impl super::Settings for AeSettings {
+    fn check(&self) -> Result<(), TrainError> {
+        check_latent_dim(self.latent_dim)
+    }
 }
 
 impl Default for AeSettings {
@@ -459,15 +465,13 @@ impl Family for AeFamily {
         to_json(&AeSettings::default())
     }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
-        let s: AeSettings = parse_config(self.id(), config)?;
-        check_latent_dim(s.latent_dim)?;
-        Ok(to_json(&s))
+        super::normalized::<AeSettings>(self.id(), config)
     }
     fn default_optimizer(&self) -> OptimizerConfig {
         ae_optimizer()
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
-        let settings: AeSettings = parse_config(self.id(), config)?;
+        let settings: AeSettings = super::checked(self.id(), config)?;
         let pair = AePair::new(self.arch, settings.latent_dim, settings.latent_dim, device)?;
         let family: &'static dyn Family = match self.arch {
             AeArch::Mlp => &AE,
@@ -492,7 +496,7 @@ impl FamilyModel for AeModel {
         to_json(&self.settings)
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
-        let s: AeSettings = parse_config(self.family.id(), config)?;
+        let s: AeSettings = super::checked(self.family.id(), config)?;
         super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ChartDef, Declaration, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx, StepKindDef,
-    StepOutput, VectorDef, VectorKind, check_latent_dim, parse_config, to_json,
+    StepOutput, VectorDef, VectorKind, check_latent_dim, to_json,
 };
 use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{Gan, GanArch, GanConfig};
@@ -45,7 +45,7 @@ impl Default for GanSettings {
     }
 }
 
-impl GanSettings {
+impl super::Settings for GanSettings {
     fn check(&self) -> Result<(), TrainError> {
         check_latent_dim(self.latent_dim)?;
         if self.k == 0 {
@@ -153,34 +153,35 @@ pub const REAL_COLOR: [u8; 3] = [52, 120, 230];
 /// Colour of everything about fake images (D(G(z))).
 pub const FAKE_COLOR: [u8; 3] = [235, 120, 30];
 
-const METRICS: &[MetricDef] = &[
-    MetricDef {
-        key: "d_loss",
-        label: "D loss",
-        chart: "losses",
-        color: [150, 90, 200],
-    },
-    MetricDef {
-        key: "g_loss",
-        label: "G loss",
-        chart: "losses",
-        color: [30, 160, 120],
-    },
-    MetricDef {
-        key: "d_real_mean",
-        label: "mean D(x)",
-        chart: "d_outputs",
-        color: REAL_COLOR,
-    },
-    MetricDef {
-        key: "d_fake_mean",
-        label: "mean D(G(z))",
-        chart: "d_outputs",
-        color: FAKE_COLOR,
-    },
-];
+/// The D and G losses and D's mean verdicts (the toy GAN reports them too).
+pub(super) const METRICS: &[MetricDef] = &[D_LOSS, G_LOSS, D_REAL_MEAN, D_FAKE_MEAN];
+pub(super) const D_LOSS: MetricDef = MetricDef {
+    key: "d_loss",
+    label: "D loss",
+    chart: "losses",
+    color: [150, 90, 200],
+};
+pub(super) const G_LOSS: MetricDef = MetricDef {
+    key: "g_loss",
+    label: "G loss",
+    chart: "losses",
+    color: [30, 160, 120],
+};
+pub(super) const D_REAL_MEAN: MetricDef = MetricDef {
+    key: "d_real_mean",
+    label: "mean D(x)",
+    chart: "d_outputs",
+    color: REAL_COLOR,
+};
+pub(super) const D_FAKE_MEAN: MetricDef = MetricDef {
+    key: "d_fake_mean",
+    label: "mean D(G(z))",
+    chart: "d_outputs",
+    color: FAKE_COLOR,
+};
 
-const VECTORS: &[VectorDef] = &[
+/// D's verdicts on each image of the batch, real and fake.
+pub(super) const VECTORS: &[VectorDef] = &[
     VectorDef {
         key: "d_real",
         label: "D(x), real",
@@ -195,22 +196,21 @@ const VECTORS: &[VectorDef] = &[
     },
 ];
 
-const CHARTS: &[ChartDef] = &[
-    ChartDef {
-        id: "losses",
-        title: "Losses",
-        note: None,
-        y_range: None,
-        reference: None,
-    },
-    ChartDef {
-        id: "d_outputs",
-        title: "Discriminator outputs",
-        note: Some("(both tend to 0.5 as G learns)"),
-        y_range: Some((0.0, 1.0)),
-        reference: Some(0.5),
-    },
-];
+const CHARTS: &[ChartDef] = &[LOSSES_CHART, D_OUTPUTS_CHART];
+pub(super) const LOSSES_CHART: ChartDef = ChartDef {
+    id: "losses",
+    title: "Losses",
+    note: None,
+    y_range: None,
+    reference: None,
+};
+pub(super) const D_OUTPUTS_CHART: ChartDef = ChartDef {
+    id: "d_outputs",
+    title: "Discriminator outputs",
+    note: Some("(both tend to 0.5 as G learns)"),
+    y_range: Some((0.0, 1.0)),
+    reference: Some(0.5),
+};
 
 impl Family for GanFamily {
     fn declaration(&self) -> &'static Declaration {
@@ -220,16 +220,13 @@ impl Family for GanFamily {
         to_json(&GanSettings::default())
     }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
-        let s: GanSettings = parse_config(self.id(), config)?;
-        s.check()?;
-        Ok(to_json(&s))
+        super::normalized::<GanSettings>(self.id(), config)
     }
     fn default_optimizer(&self) -> OptimizerConfig {
         OptimizerConfig::default()
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
-        let settings: GanSettings = parse_config(self.id(), config)?;
-        settings.check()?;
+        let settings: GanSettings = super::checked(self.id(), config)?;
         let gan = Gan::new_uninit(
             GanConfig {
                 arch: self.arch,
@@ -333,8 +330,7 @@ impl FamilyModel for GanModel {
         to_json(&self.settings)
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
-        let s: GanSettings = parse_config(self.family.id(), config)?;
-        s.check()?;
+        let s: GanSettings = super::checked(self.family.id(), config)?;
         super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ChartDef, Classifier, Declaration, Family, FamilyModel, ITERATION, Input, MetricDef, OptGroupDef, Seams, StepCtx,
-    StepKindDef, StepOutput, parse_config, to_json,
+    StepKindDef, StepOutput, to_json,
 };
 use crate::data::IMAGE_SIDE;
 use crate::nets::dcgan::down_config;
@@ -69,7 +69,7 @@ impl Default for JudgeSettings {
     }
 }
 
-impl JudgeSettings {
+impl super::Settings for JudgeSettings {
     fn check(&self) -> Result<(), TrainError> {
         if !(self.outlier_weight.is_finite() && self.outlier_weight >= 0.0) {
             return Err(TrainError::Config(format!(
@@ -210,16 +210,13 @@ impl Family for JudgeFamily {
         to_json(&JudgeSettings::default())
     }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
-        let s: JudgeSettings = parse_config(self.id(), config)?;
-        s.check()?;
-        Ok(to_json(&s))
+        super::normalized::<JudgeSettings>(self.id(), config)
     }
     fn default_optimizer(&self) -> OptimizerConfig {
         super::ae::ae_optimizer()
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
-        let settings: JudgeSettings = parse_config(self.id(), config)?;
-        settings.check()?;
+        let settings: JudgeSettings = super::checked(self.id(), config)?;
         let vars = VarMap::new();
         let net = JudgeNet::new(VarBuilder::from_varmap(&vars, DType::F32, device))?;
         Ok(Box::new(JudgeModel {
@@ -386,8 +383,7 @@ impl FamilyModel for JudgeModel {
         to_json(&self.settings)
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
-        let s: JudgeSettings = parse_config(JUDGE.id(), config)?;
-        s.check()?;
+        let s: JudgeSettings = super::checked(JUDGE.id(), config)?;
         self.settings = s;
         Ok(())
     }

@@ -616,6 +616,24 @@ pub fn group_vars(model: &dyn FamilyModel, group: &OptGroupDef) -> Vec<(String, 
     out
 }
 
+/// A family's typed settings: serde with defaults, and a check of their values.
+pub trait Settings: Serialize + serde::de::DeserializeOwned + Default {
+    /// Refuses values out of range.
+    fn check(&self) -> Result<(), TrainError>;
+}
+
+/// A family's settings parsed from JSON and checked (for `build` and `set_config`).
+pub fn checked<T: Settings>(family: &str, config: &serde_json::Value) -> Result<T, TrainError> {
+    let s: T = parse_config(family, config)?;
+    s.check()?;
+    Ok(s)
+}
+
+/// [`Family::normalize`] for settings `T`: parsed, checked, missing fields filled in.
+pub fn normalized<T: Settings>(family: &str, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
+    Ok(to_json(&checked::<T>(family, config)?))
+}
+
 /// Parses a family's typed config from JSON, naming the family in the error.
 pub fn parse_config<T: serde::de::DeserializeOwned>(family: &str, config: &serde_json::Value) -> Result<T, TrainError> {
     serde_json::from_value(config.clone()).map_err(|e| TrainError::Config(format!("{family}: bad model settings: {e}")))

@@ -13,10 +13,12 @@ use candle_core::{Device, Tensor, Var};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
-use super::gan::{FAKE_COLOR, GROUP_D, GROUP_G, GROUPS, REAL_COLOR, STEP_D, STEP_G, STEPS, sigmoid_vec};
+use super::gan::{
+    D_FAKE_MEAN, D_LOSS, D_OUTPUTS_CHART, D_REAL_MEAN, FAKE_COLOR, G_LOSS, GROUP_D, GROUP_G, GROUPS, LOSSES_CHART,
+    REAL_COLOR, STEP_D, STEP_G, STEPS, VECTORS, sigmoid_vec,
+};
 use super::{
-    ChartDef, Declaration, Family, FamilyModel, Input, MetricDef, PointSeam, Seams, StepCtx, StepOutput, VectorDef,
-    VectorKind, parse_config, to_json,
+    ChartDef, Declaration, Family, FamilyModel, Input, MetricDef, PointSeam, Seams, StepCtx, StepOutput, to_json,
 };
 use crate::data::toy::ToyDistribution;
 use crate::nets::toy::ToyGan;
@@ -47,7 +49,7 @@ impl Default for ToySettings {
     }
 }
 
-impl ToySettings {
+impl super::Settings for ToySettings {
     fn check(&self) -> Result<(), TrainError> {
         if self.k == 0 {
             return Err(TrainError::Config("k must be at least 1".into()));
@@ -57,7 +59,9 @@ impl ToySettings {
         }
         Ok(())
     }
+}
 
+impl ToySettings {
     /// Size of z: 1 for 1-D data, 2 for 2-D data.
     pub fn latent_dim(&self) -> usize {
         self.dist.dim()
@@ -110,30 +114,10 @@ const DECLARATION: Declaration = Declaration {
 };
 
 const METRICS: &[MetricDef] = &[
-    MetricDef {
-        key: "d_loss",
-        label: "D loss",
-        chart: "losses",
-        color: [150, 90, 200],
-    },
-    MetricDef {
-        key: "g_loss",
-        label: "G loss",
-        chart: "losses",
-        color: [30, 160, 120],
-    },
-    MetricDef {
-        key: "d_real_mean",
-        label: "mean D(x)",
-        chart: "d_outputs",
-        color: REAL_COLOR,
-    },
-    MetricDef {
-        key: "d_fake_mean",
-        label: "mean D(G(z))",
-        chart: "d_outputs",
-        color: FAKE_COLOR,
-    },
+    D_LOSS,
+    G_LOSS,
+    D_REAL_MEAN,
+    D_FAKE_MEAN,
     MetricDef {
         key: "d_real_after",
         label: "mean D(x) after D's update",
@@ -166,36 +150,9 @@ const METRICS: &[MetricDef] = &[
     },
 ];
 
-const VECTORS: &[VectorDef] = &[
-    VectorDef {
-        key: "d_real",
-        label: "D(x), real",
-        kind: VectorKind::Distribution,
-        color: REAL_COLOR,
-    },
-    VectorDef {
-        key: "d_fake",
-        label: "D(G(z)), fake",
-        kind: VectorKind::Distribution,
-        color: FAKE_COLOR,
-    },
-];
-
 const CHARTS: &[ChartDef] = &[
-    ChartDef {
-        id: "losses",
-        title: "Losses",
-        note: None,
-        y_range: None,
-        reference: None,
-    },
-    ChartDef {
-        id: "d_outputs",
-        title: "Discriminator outputs",
-        note: Some("(both tend to 0.5 as G learns)"),
-        y_range: Some((0.0, 1.0)),
-        reference: Some(0.5),
-    },
+    LOSSES_CHART,
+    D_OUTPUTS_CHART,
     ChartDef {
         id: "d_update",
         title: "What D's update did",
@@ -220,9 +177,7 @@ impl Family for ToyFamily {
         to_json(&ToySettings::default())
     }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
-        let s: ToySettings = parse_config(self.id(), config)?;
-        s.check()?;
-        Ok(to_json(&s))
+        super::normalized::<ToySettings>(self.id(), config)
     }
     /// Adam with lr 1e-3 (β1 0.5): toy networks are small and the data simple.
     fn default_optimizer(&self) -> OptimizerConfig {
@@ -232,8 +187,7 @@ impl Family for ToyFamily {
         }
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
-        let settings: ToySettings = parse_config(self.id(), config)?;
-        settings.check()?;
+        let settings: ToySettings = super::checked(self.id(), config)?;
         let gan = ToyGan::new(settings.latent_dim(), settings.dist.dim(), 0, device)?;
         Ok(Box::new(ToyModel { gan, settings }))
     }
@@ -346,8 +300,7 @@ impl FamilyModel for ToyModel {
         to_json(&self.settings)
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
-        let s: ToySettings = parse_config(TOY_GAN.id(), config)?;
-        s.check()?;
+        let s: ToySettings = super::checked(TOY_GAN.id(), config)?;
         if s.dist.dim() != self.settings.dist.dim() {
             return Err(TrainError::Config(format!(
                 "the toy networks take {}-D points; start a new game for {}-D data",

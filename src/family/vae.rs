@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::ae::{AeArch, AePair, ONE_STEP, Reconstruction, ae_optimizer, reconstruction_loss};
 use super::{
     ChartDef, Declaration, Family, FamilyModel, MetricDef, Seams, StepCtx, StepOutput, VectorDef, VectorKind,
-    check_latent_dim, parse_config, to_json,
+    check_latent_dim, to_json,
 };
 use crate::train::{OptimizerConfig, TrainError};
 
@@ -47,7 +47,7 @@ impl Default for VaeSettings {
     }
 }
 
-impl VaeSettings {
+impl super::Settings for VaeSettings {
     fn check(&self) -> Result<(), TrainError> {
         check_latent_dim(self.latent_dim)?;
         if !(self.beta.is_finite() && (0.0..=100.0).contains(&self.beta)) {
@@ -58,7 +58,9 @@ impl VaeSettings {
         }
         Ok(())
     }
+}
 
+impl VaeSettings {
     /// The KL weight at iteration `step`: β, scaled down linearly during the warm-up.
     pub fn kl_weight(&self, step: u64) -> f64 {
         if self.kl_warmup == 0 {
@@ -177,16 +179,13 @@ impl Family for VaeFamily {
         to_json(&VaeSettings::default())
     }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
-        let s: VaeSettings = parse_config(self.id(), config)?;
-        s.check()?;
-        Ok(to_json(&s))
+        super::normalized::<VaeSettings>(self.id(), config)
     }
     fn default_optimizer(&self) -> OptimizerConfig {
         ae_optimizer()
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
-        let settings: VaeSettings = parse_config(self.id(), config)?;
-        settings.check()?;
+        let settings: VaeSettings = super::checked(self.id(), config)?;
         let pair = AePair::new(self.arch, settings.latent_dim, 2 * settings.latent_dim, device)?;
         let family: &'static dyn Family = match self.arch {
             AeArch::Mlp => &VAE,
@@ -265,8 +264,7 @@ impl FamilyModel for VaeModel {
         to_json(&self.settings)
     }
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
-        let s: VaeSettings = parse_config(self.family.id(), config)?;
-        s.check()?;
+        let s: VaeSettings = super::checked(self.family.id(), config)?;
         super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
         self.settings = s;
         Ok(())
