@@ -203,3 +203,31 @@ fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
     let e = ck.into_trainer(None, mnist(), &Device::Cpu).unwrap_err();
     assert!(matches!(e, CheckpointError::NoOptimizerState { .. }), "{e}");
 }
+
+/// Temporary files that interrupted saves left behind (a process killed mid-save) are
+/// removed by the next save of the same checkpoint: only this program's pattern, only for
+/// processes that are gone, and never another file's or a live process's.
+#[test]
+fn the_next_save_removes_temporary_files_of_interrupted_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("run.safetensors");
+    // A pid that cannot be alive (above Linux's pid_max) and one that is: a sleeping child.
+    let dead = dir.path().join(".run.safetensors.4194999.tmp");
+    let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let live = dir.path().join(format!(".run.safetensors.{}.tmp", child.id()));
+    let other = dir.path().join(".other.safetensors.4194999.tmp");
+    let mine = dir.path().join("notes.4194999.tmp");
+    for f in [&dead, &live, &other, &mine] {
+        std::fs::write(f, vec![0u8; 1000]).unwrap();
+    }
+    let t = trainer("mlp-gan", 8, 4, 0);
+    checkpoint::save(&t, &ck, SaveOptions::default()).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(Checkpoint::load(&ck).is_ok());
+    assert!(!dead.exists(), "a dead save's temporary file is still there");
+    if std::path::Path::new("/proc/self").exists() {
+        assert!(live.exists(), "a live process's temporary file was removed");
+    }
+    assert!(other.exists() && mine.exists(), "files of other names were touched");
+}

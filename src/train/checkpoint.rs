@@ -316,7 +316,34 @@ pub fn save(trainer: &Trainer, path: &Path, options: SaveOptions) -> Result<(), 
     write_atomic(path, &bytes)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`.
+/// Removes the temporary files that interrupted saves of `file_name` in `dir` left behind:
+/// only this program's own pattern (`.<file>.<pid>.tmp`), and only where no live process has
+/// that pid (on Linux, no `/proc/<pid>`; elsewhere nothing is removed).
+pub fn remove_stale_temps(dir: &Path, file_name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{file_name}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`
+/// (removing what earlier interrupted saves of the same file left behind).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
@@ -331,6 +358,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    remove_stale_temps(&dir, &file_name);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
