@@ -609,7 +609,6 @@ impl Explorer {
             let start = Instant::now();
             match model.decode(&self.z) {
                 Ok(px) => {
-                    self.verdict = Verdict::of(model, &px);
                     let img = super::samples::gray_image(&px, 28);
                     set_texture(ctx, &mut self.image_tex.texture, "explore_image", img);
                     self.image_tex.key = Some((self.model_key, self.z.clone()));
@@ -618,6 +617,8 @@ impl Explorer {
                         self.latency_ms.pop_front();
                     }
                     self.latency_ms.push_back(start.elapsed().as_secs_f32() * 1000.0);
+                    // After the timing: the figure is decode + upload only.
+                    self.verdict = self.image.as_ref().and_then(|(_, _, px)| Verdict::of(model, px));
                 }
                 Err(e) => {
                     self.errors.push(tr!("cannot decode: {error}", error = e));
