@@ -9,8 +9,9 @@
 # usage: bench/compare.sh [--rounds 3] [--seconds 3] [--threads "2 1"] [--models "mlp-gan dcgan"]
 #                         [--batches "64 128"] [--baseline OLD_LATENT_LAB_BINARY] [--bin LATENT_LAB_BINARY]
 #                         [--no-decode]
-# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae; "gans" stands for the first two,
-# "autoencoders" for the last four, "all" for all six.
+# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan; "gans" stands for
+# mlp-gan and dcgan, "autoencoders" for the four autoencoders and VAEs, "conditional" for the two
+# conditional GANs, "all" for all eight.
 # With --baseline, an older latent-lab binary runs in each round too (A B C A B C ...), for a
 # before/after table. --bin times that binary instead of building one (no cargo run).
 # --no-decode passes `--no-decode` to latent-lab bench (training steps only; no decode column;
@@ -42,16 +43,17 @@ while (($#)); do
   esac
 done
 
-known="mlp-gan dcgan ae conv-ae vae conv-vae"
+known="mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan"
 expanded=""
 for m in $models; do
   case "$m" in
     all) expanded+=" $known" ;;
     gans) expanded+=" mlp-gan dcgan" ;;
     autoencoders) expanded+=" ae conv-ae vae conv-vae" ;;
+    conditional) expanded+=" cgan conv-cgan" ;;
     *)
       if [[ " $known " != *" $m "* ]]; then
-        echo "unknown model $m (expected some of: $known, gans, autoencoders, all)" >&2; exit 2
+        echo "unknown model $m (expected some of: $known, gans, autoencoders, conditional, all)" >&2; exit 2
       fi
       expanded+=" $m" ;;
   esac

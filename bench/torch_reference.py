@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
-Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs).
+Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
+(the conditional GANs).
 
 What is the same as the Rust trainer (src/nets, src/train) for the GANs:
 - MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
@@ -32,6 +33,11 @@ The autoencoders and VAEs (src/family/ae.rs, src/family/vae.rs), latent size z =
   step (lr 1e-3, betas (0.9, 0.999), eps 1e-8) over encoder and decoder together. The values the Rust
   trainer reports are copied out each step (the loss; for the VAE reconstruction, KL and KL per dimension).
 
+The conditional GANs (src/family/cgan.rs) are the GANs above with the one-hot class joined to both
+inputs: G reads [z | one-hot] (110 values); the MLP's D reads [784 pixels | one-hot] (794), the conv D
+the image and ten constant maps of the one-hot (11 x 28 x 28). Real digits come with their labels,
+fakes with classes drawn uniformly, in both updates.
+
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
 
@@ -48,10 +54,18 @@ import torch.nn.functional as F
 
 LATENT = 100
 AE_LATENT = 16
-GANS = ["mlp-gan", "dcgan"]
+GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan"]
+CLASSES = 10
 AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 MNIST = os.path.join(HERE, "..", "assets", "mnist", "train-images-idx3-ubyte.gz")
+LABELS = os.path.join(HERE, "..", "assets", "mnist", "train-labels-idx1-ubyte.gz")
+
+
+def load_labels():
+    with gzip.open(LABELS, "rb") as f:
+        raw = f.read()
+    return torch.from_numpy(np.frombuffer(raw, dtype=np.uint8, offset=8).astype(np.int64))
 
 
 def load_mnist():
@@ -63,9 +77,9 @@ def load_mnist():
 
 
 class MlpG(nn.Module):
-    def __init__(self):
+    def __init__(self, extra=0):
         super().__init__()
-        self.fc1, self.fc2 = nn.Linear(LATENT, 256), nn.Linear(256, 512)
+        self.fc1, self.fc2 = nn.Linear(LATENT + extra, 256), nn.Linear(256, 512)
         self.fc3, self.fc4 = nn.Linear(512, 1024), nn.Linear(1024, 784)
 
     def forward(self, z):
@@ -76,9 +90,9 @@ class MlpG(nn.Module):
 
 
 class MlpD(nn.Module):
-    def __init__(self):
+    def __init__(self, extra=0):
         super().__init__()
-        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 1)
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784 + extra, 512), nn.Linear(512, 256), nn.Linear(256, 1)
 
     def forward(self, x):
         h = F.leaky_relu(self.fc1(x.flatten(1)), 0.2)
@@ -87,9 +101,9 @@ class MlpD(nn.Module):
 
 
 class DcganG(nn.Module):
-    def __init__(self):
+    def __init__(self, extra=0):
         super().__init__()
-        self.fc = nn.Linear(LATENT, 128 * 7 * 7)
+        self.fc = nn.Linear(LATENT + extra, 128 * 7 * 7)
         self.bn0 = nn.BatchNorm2d(128)
         self.up1 = nn.ConvTranspose2d(128, 64, 4, 2, 1)
         self.bn1 = nn.BatchNorm2d(64)
@@ -102,9 +116,9 @@ class DcganG(nn.Module):
 
 
 class DcganD(nn.Module):
-    def __init__(self):
+    def __init__(self, extra=0):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
+        self.conv1 = nn.Conv2d(1 + extra, 64, 4, 2, 1)
         self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
         self.bn2 = nn.BatchNorm2d(128)
         self.fc = nn.Linear(128 * 7 * 7, 1)
@@ -128,9 +142,10 @@ def dcgan_init(m):
 
 
 def build(model):
-    if model == "mlp-gan":
-        return MlpG(), MlpD()
-    g, d = DcganG(), DcganD()
+    extra = CLASSES if model in ("cgan", "conv-cgan") else 0
+    if model in ("mlp-gan", "cgan"):
+        return MlpG(extra), MlpD(extra)
+    g, d = DcganG(extra), DcganD(extra)
     dcgan_init(g)
     dcgan_init(d)
     return g, d
@@ -246,7 +261,15 @@ def bench_autoencoder(model, batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
-def bench(model, batch, threads, seconds, data, gen):
+def join_label(model, x, onehot):
+    """D's input: the pixels then the class (MLP), or the image and one constant map per class (conv)."""
+    if model == "cgan":
+        return torch.cat([x.flatten(1), onehot], 1)
+    b, c = onehot.shape
+    return torch.cat([x, onehot.view(b, c, 1, 1).expand(b, c, 28, 28)], 1)
+
+
+def bench(model, batch, threads, seconds, data, gen, labels=None):
     if model in AUTOENCODERS:
         return bench_autoencoder(model, batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
@@ -257,12 +280,26 @@ def bench(model, batch, threads, seconds, data, gen):
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
     n = data.shape[0]
+    conditional = model in ("cgan", "conv-cgan")
+
+    def g_input():
+        z = torch.randn(batch, LATENT, generator=gen)
+        if not conditional:
+            return z, None
+        y = F.one_hot(torch.randint(0, CLASSES, (batch,), generator=gen), CLASSES).float()
+        return torch.cat([z, y], 1), y
+
+    def d_input(x, y):
+        return x if y is None else join_label(model, x, y)
 
     def step():
         # D update: raise D on real, lower it on a detached fake batch.
-        real = data[torch.randint(0, n, (batch,), generator=gen)]
-        z = torch.randn(batch, LATENT, generator=gen)
-        fake = g(z).detach()
+        idx = torch.randint(0, n, (batch,), generator=gen)
+        real = data[idx]
+        if conditional:
+            real = join_label(model, real, F.one_hot(labels[idx], CLASSES).float())
+        z, y = g_input()
+        fake = d_input(g(z).detach(), y)
         real_logits = d(real)
         fake_logits = d(fake)
         d_loss = F.binary_cross_entropy_with_logits(
@@ -274,8 +311,8 @@ def bench(model, batch, threads, seconds, data, gen):
         d_real = torch.sigmoid(real_logits.detach()).tolist()
         d_fake = torch.sigmoid(fake_logits.detach()).tolist()
         # G update: the non-saturating loss -log D(G(z)).
-        z = torch.randn(batch, LATENT, generator=gen)
-        logits = d(g(z))
+        z, y = g_input()
+        logits = d(d_input(g(z), y))
         g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -298,10 +335,11 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     a = ap.parse_args()
     data = load_mnist()
+    labels = load_labels()
     gen = torch.Generator().manual_seed(0)
     for model in a.model or ["mlp-gan", "dcgan"]:
         for batch in a.batch or [64, 128]:
-            sps = bench(model, batch, a.threads, a.seconds, data, gen)
+            sps = bench(model, batch, a.threads, a.seconds, data, gen, labels)
             print(
                 json.dumps(
                     {

@@ -54,7 +54,7 @@ pub enum Command {
 /// Options of `latent-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae or conv-vae. With --resume,
+    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae, conv-vae, cgan or conv-cgan. With --resume,
     /// the checkpoint's model is used (and must match this, if given).
     #[arg(long, value_parser = parse_family)]
     pub model: Option<String>,
@@ -168,6 +168,13 @@ pub struct SampleArgs {
     /// --checkpoint or --pretrained.
     #[arg(long)]
     pub z: Option<PathBuf>,
+    /// The class to ask a conditional model for (0–9), in every vector.
+    #[arg(long)]
+    pub class: Option<usize>,
+    /// Codes to set in every vector, e.g. `c1=3,c2=0.5` (c1: a model's categorical code, as
+    /// --class; c2, c3, …: its continuous codes).
+    #[arg(long, default_value = "")]
+    pub code: String,
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -694,11 +701,11 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     }
     if let Some(grid_path) = &a.grid {
         let latent_dim = trainer.model().latent_dim().unwrap_or(0);
-        let z = crate::latent::grid_z(64, latent_dim, trainer.config().seed);
+        let z = crate::latent::sample_grid_z(family.conditioning(), latent_dim, trainer.config().seed);
         let Some(images) = trainer.generate_u8(&z)? else {
             bail!("the {} has no decoder to draw a grid with", family.label());
         };
-        export::save_png(&export::upscale(&export::grid(&images, 28, 8, 2), 2), grid_path)?;
+        export::save_png(&export::upscale(&export::square_grid(&images, 28, 2), 2), grid_path)?;
         eprintln!("wrote {}", grid_path.display());
     }
     if interrupted.load(Ordering::SeqCst) {
@@ -743,6 +750,75 @@ fn save_last_good(
     }
 }
 
+/// `z` with the class and codes asked for on the command line set in every vector; an
+/// error naming the option when the model has no such condition or the value is out of range.
+fn with_condition(model: &Model, mut z: Vec<f32>, class: Option<usize>, codes: &str) -> Result<Vec<f32>> {
+    let c = model.conditioning();
+    let l = model.latent_dim();
+    let mut class = class;
+    let mut values: Vec<(usize, f32)> = Vec::new();
+    for part in codes.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            bail!("--code: '{part}' is not of the form c1=3 or c2=0.5");
+        };
+        let index: usize = key
+            .trim()
+            .strip_prefix('c')
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| anyhow::anyhow!("--code: '{key}' is not a code name (c1, c2, …)"))?;
+        let value: f32 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f32| v.is_finite())
+            .ok_or_else(|| anyhow::anyhow!("--code: '{value}' is not a number"))?;
+        if index == 1 && c.classes > 0 {
+            if value.fract() != 0.0 || value < 0.0 || value >= c.classes as f32 {
+                bail!("--code: c1 is a category (0 to {}), not {value}", c.classes - 1);
+            }
+            class = Some(value as usize);
+        } else {
+            let code = if c.classes > 0 { index - 2 } else { index - 1 };
+            if code >= c.codes {
+                bail!(
+                    "--code: the {} has no code {key} ({})",
+                    model.spec.label(),
+                    code_names(c).unwrap_or_else(|| "it has no codes".into())
+                );
+            }
+            values.push((code, value));
+        }
+    }
+    if let Some(class) = class {
+        if c.classes == 0 {
+            bail!(
+                "--class: the {} is not conditional; it takes no class",
+                model.spec.label()
+            );
+        }
+        if class >= c.classes {
+            bail!("--class {class} is out of range (0 to {})", c.classes - 1);
+        }
+        z.chunks_mut(l).for_each(|v| c.set_class(v, class));
+    }
+    for (code, value) in values {
+        z.chunks_mut(l).for_each(|v| c.set_code(v, code, value));
+    }
+    Ok(z)
+}
+
+/// "its codes are c1 (0 to 9), c2, c3" for a model with codes.
+fn code_names(c: crate::family::Conditioning) -> Option<String> {
+    let mut names = Vec::new();
+    if c.classes > 0 {
+        names.push(format!("c1 (0 to {})", c.classes - 1));
+    }
+    let first = if c.classes > 0 { 2 } else { 1 };
+    names.extend((0..c.codes).map(|i| format!("c{}", first + i)));
+    (!names.is_empty()).then(|| format!("its codes are {}", names.join(", ")))
+}
+
 /// `latent-lab sample`; returns the paths written.
 pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
     let device = default_device();
@@ -755,9 +831,10 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
             if a.count == 0 {
                 bail!("--count must be at least 1");
             }
-            crate::latent::random_z(a.count, l, a.seed)
+            model.random_z(a.count, a.seed)
         }
     };
+    let z = with_condition(&model, z, a.class, &a.code)?;
     let count = z.len() / l;
     let images = model.decode(&z)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the folder", a.out.display()))?;
@@ -831,9 +908,18 @@ pub fn score(a: &ScoreArgs) -> Result<String> {
     let judged = |pixels: &[u8]| -> Result<crate::quality::Quality> {
         Ok(crate::quality::Quality::of(&judge.judge_u8(pixels)?, reference))
     };
-    let samples = |model: &Model| -> Result<Vec<u8>> {
-        let z = crate::latent::random_z(a.count, model.latent_dim(), a.seed);
-        Ok(model.decode(&z)?)
+    // A conditional model is asked for every class in turn; the judge then says how many
+    // came out as the class asked for.
+    let samples = |model: &Model| -> Result<crate::quality::Quality> {
+        let (l, c) = (model.latent_dim(), model.conditioning());
+        let z = c.draw_balanced(&mut Rng::derive(a.seed, "explore"), a.count, l);
+        let v = judge.judge_u8(&model.decode(&z)?)?;
+        let asked = c.classes_of(&z, l);
+        Ok(if c.learned {
+            crate::quality::Quality::of_codes(&v, reference, &asked)
+        } else {
+            crate::quality::Quality::of_requested(&v, reference, &asked)
+        })
     };
     let mut rows = Vec::new();
     if let Some(dir) = &a.dir {
@@ -868,7 +954,7 @@ pub fn score(a: &ScoreArgs) -> Result<String> {
             };
             rows.push(ScoreRow {
                 source: p.source(),
-                quality: judged(&samples(&model)?)?,
+                quality: samples(&model)?,
                 family_figure,
             });
         }
@@ -876,7 +962,7 @@ pub fn score(a: &ScoreArgs) -> Result<String> {
         let model = a.model.load(None, &device)?;
         rows.push(ScoreRow {
             source: model.source.clone(),
-            quality: judged(&samples(&model)?)?,
+            quality: samples(&model)?,
             family_figure: None,
         });
     }
@@ -977,8 +1063,8 @@ pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
             (z[..l].to_vec(), z[l..].to_vec())
         }
         None => (
-            crate::latent::random_z(1, l, a.from),
-            crate::latent::random_z(1, l, a.to),
+            model.random_z(1, a.from),
+            model.random_z(1, a.to),
         ),
     };
     if !(2..=256).contains(&a.frames) {

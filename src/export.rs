@@ -42,6 +42,16 @@ pub fn to_image(pixels: &[u8], side: usize) -> GrayImage {
     })
 }
 
+/// Columns of the square grid of `n` images (8 for 64, 10 for a conditional model's 100).
+pub fn grid_cols(n: usize) -> usize {
+    (1..=n.max(1)).find(|c| c * c >= n).unwrap_or(1)
+}
+
+/// `pixels` (images of `side`×`side`) laid out as a square grid ([`grid_cols`] columns).
+pub fn square_grid(pixels: &[u8], side: usize, pad: usize) -> image::GrayImage {
+    grid(pixels, side, grid_cols(pixels.len() / (side * side).max(1)), pad)
+}
+
 /// Lays `images` (each `side * side` pixels, one after the other) out in rows of
 /// `cols`, with `pad` pixels of mid-gray between them.
 pub fn grid(images: &[u8], side: usize, cols: usize, pad: usize) -> GrayImage {

@@ -95,6 +95,8 @@ fn a_slider_change_decodes_the_same_image_as_sample_does() {
         count: 64,
         seed: 0,
         z: Some(recipe_path),
+        class: None,
+        code: String::new(),
         out: out.clone(),
     })
     .expect("sample reproduces the recipe");
@@ -334,7 +336,7 @@ fn the_shipped_weights_load_and_produce_digits() {
             model.decode(&z).unwrap()
         } else {
             // GANs and VAEs: samples from the prior.
-            model.decode(&random_z(64, model.latent_dim(), 123)).unwrap()
+            model.decode(&model.random_z(64, 123)).unwrap()
         };
         assert_eq!(images.len(), 64 * 28 * 28, "{}: 64 images of 28×28", p.id);
         assert!(

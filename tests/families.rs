@@ -317,7 +317,13 @@ fn the_registry_drives_every_family_through_the_same_loop() {
         assert_eq!(out.vectors.len(), f.vectors().len(), "{}", f.id());
         assert!(out.values.iter().all(|v| v.is_finite()), "{}: {:?}", f.id(), out.values);
         assert_eq!(t.step(), 1);
-        let images = t.generate_u8(&[0.0; 6]).unwrap().expect("every family here decodes");
+        // z of 3, and for a conditional family the class after it.
+        let l = t.model().latent_dim().unwrap();
+        assert_eq!(l, 3 + f.conditioning().width(), "{}", f.id());
+        let images = t
+            .generate_u8(&vec![0.0; 2 * l])
+            .unwrap()
+            .expect("every family here decodes");
         assert_eq!(images.len(), 2 * 784);
     }
 }

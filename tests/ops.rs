@@ -230,6 +230,7 @@ fn both_gans_train_with_the_graphs_gradients_and_running_statistics_on_the_fused
         let config = GanConfig {
             arch: kind,
             latent_dim: 8,
+            classes: 0,
         };
         let (graph, fused) = (
             Gan::new(config, 3, &Device::Cpu).unwrap(),

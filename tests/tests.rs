@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary (one module per area).
 
+mod cgan;
 mod checkpoint;
 mod cli;
 mod data;
@@ -7,6 +8,7 @@ mod explore;
 mod families;
 mod families_ui;
 mod i18n;
+mod infogan;
 mod ops;
 mod quality;
 mod regression;

@@ -424,6 +424,7 @@ const AUTOENCODER: Declaration = Declaration {
     min_batch: (1, ""),
     has_encoder: true,
     input: super::Input::Images,
+    conditioning: super::Conditioning::NONE,
 };
 
 /// One step kind: an update of encoder and decoder together.

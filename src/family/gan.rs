@@ -58,10 +58,11 @@ impl super::Settings for GanSettings {
     }
 }
 
-/// A GAN family: one architecture.
+/// A GAN family: one architecture, unconditional or with a class joined to both inputs
+/// (the conditional GANs of [`super::cgan`]).
 pub struct GanFamily {
-    arch: GanArch,
-    declaration: &'static Declaration,
+    pub(super) arch: GanArch,
+    pub(super) declaration: &'static Declaration,
 }
 
 /// The MLP GAN.
@@ -87,8 +88,8 @@ pub const DCGAN: GanFamily = GanFamily {
     },
 };
 
-/// What both GANs declare.
-const GAN: Declaration = Declaration {
+/// What both GANs declare (the conditional GANs too, with their own ids and conditioning).
+pub(super) const GAN: Declaration = Declaration {
     id: "",
     label: "",
     summary: "",
@@ -101,6 +102,7 @@ const GAN: Declaration = Declaration {
     min_batch: (1, ""),
     has_encoder: false,
     input: super::Input::Images,
+    conditioning: super::Conditioning::NONE,
 };
 
 /// Index of the D-step kind.
@@ -227,27 +229,22 @@ impl Family for GanFamily {
     }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: GanSettings = super::checked(self.id(), config)?;
+        let family = super::find(self.id()).ok_or_else(|| TrainError::Config(super::unknown_family(self.id())))?;
+        let classes = self.declaration.conditioning.classes;
         let gan = Gan::new_uninit(
             GanConfig {
                 arch: self.arch,
-                latent_dim: settings.latent_dim,
+                latent_dim: settings.latent_dim + classes,
+                classes,
             },
             device,
         )?;
         Ok(Box::new(GanModel {
-            family: self.family_ref(),
+            family,
             gan,
             settings,
+            classes,
         }))
-    }
-}
-
-impl GanFamily {
-    fn family_ref(&self) -> &'static dyn Family {
-        match self.arch {
-            GanArch::MlpGan => &MLP_GAN,
-            GanArch::Dcgan => &DCGAN,
-        }
     }
 }
 
@@ -263,6 +260,8 @@ pub struct GanModel {
     family: &'static dyn Family,
     gan: Gan,
     settings: GanSettings,
+    /// Classes joined to both networks' inputs (0: unconditional).
+    classes: usize,
 }
 
 impl GanModel {
@@ -271,12 +270,42 @@ impl GanModel {
         &self.gan
     }
 
+    /// G's input for a batch: z, then for a conditional GAN the one-hot class of each image
+    /// (classes drawn uniformly). Returns the input and D's one-hot classes.
+    fn g_input(&self, ctx: &mut StepCtx<'_>) -> candle_core::Result<(Tensor, Option<Tensor>)> {
+        let z = ctx.normal(self.settings.latent_dim)?;
+        if self.classes == 0 {
+            return Ok((z, None));
+        }
+        let onehot = super::one_hot(&ctx.random_classes(self.classes), self.classes, ctx.device)?;
+        Ok((Tensor::cat(&[&z, &onehot], 1)?, Some(onehot)))
+    }
+
+    /// D's input: the images, with their classes joined for a conditional GAN.
+    fn d_input(&self, x: &Tensor, onehot: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        match onehot {
+            Some(y) => self.gan.config.arch.join_label(x, y),
+            None => Ok(x.clone()),
+        }
+    }
+
+    /// A real batch as D reads it (with its labels, for a conditional GAN).
+    fn real_input(&self, ctx: &mut StepCtx<'_>) -> candle_core::Result<Tensor> {
+        if self.classes == 0 {
+            return ctx.real_batch();
+        }
+        let (x, labels) = ctx.labelled_batch()?;
+        let onehot = super::one_hot(&labels, self.classes, ctx.device)?;
+        self.d_input(&x, Some(&onehot))
+    }
+
     /// One discriminator update: raise D on a real batch, lower it on a fake batch.
     fn d_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<DReport, TrainError> {
-        let real = ctx.real_batch()?;
-        let z = ctx.normal(self.settings.latent_dim)?;
+        let real = self.real_input(ctx)?;
+        let (z, onehot) = self.g_input(ctx)?;
         // G's weights as constants: no graph is kept for a batch D only reads.
         let fake = self.gan.g.forward_frozen(&z, true)?;
+        let fake = self.d_input(&fake, onehot.as_ref())?;
         // D's layers hand their weight gradients over directly (nets::ops::sink).
         let collected = ParamGrads::new();
         let d = &self.gan.d;
@@ -307,9 +336,10 @@ impl GanModel {
     /// One generator update: move G's samples up D's slope. Returns the loss and the mean
     /// D(G(z)) the generator saw.
     fn g_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<(f32, f32), TrainError> {
-        let z = ctx.normal(self.settings.latent_dim)?;
+        let (z, onehot) = self.g_input(ctx)?;
         let collected = ParamGrads::new();
         let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
+        let fake = self.d_input(&fake, onehot.as_ref())?;
         // D's weights as constants: the gradient flows through D to G's weights only.
         let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.settings.g_loss)?;
@@ -376,15 +406,23 @@ impl FamilyModel for GanModel {
         }
     }
     fn latent_dim(&self) -> Option<usize> {
-        Some(self.settings.latent_dim)
+        Some(self.settings.latent_dim + self.classes)
     }
     fn decode(&self, z: &Tensor) -> Option<candle_core::Result<Tensor>> {
         Some(self.gan.generate(z))
     }
     fn score(&self, images: &Tensor) -> Option<candle_core::Result<Vec<f32>>> {
+        if self.classes > 0 {
+            // D(x, y) needs a class; the explorer's seam takes the class asked for.
+            return None;
+        }
         Some(self.gan.d.forward_t(images, false).and_then(|l| sigmoid_vec(&l)))
     }
     fn probe(&self, real: &Tensor, z: &Tensor) -> Option<candle_core::Result<Vec<Vec<f32>>>> {
+        if self.classes > 0 {
+            // Before any step there is no labelled fake batch to show honestly.
+            return None;
+        }
         let verdicts = |x: &Tensor| self.gan.d.forward_t(x, false).and_then(|l| sigmoid_vec(&l));
         Some((|| {
             let fake = crate::nets::images_to_u8(&self.gan.generate(z)?)?;

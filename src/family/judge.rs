@@ -160,6 +160,7 @@ const DECLARATION: Declaration = Declaration {
     min_batch: (1, ""),
     has_encoder: false,
     input: Input::Images,
+    conditioning: super::Conditioning::NONE,
 };
 
 /// The classifier's layers.

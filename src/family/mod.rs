@@ -45,7 +45,9 @@
 //!   loop; its [`PointSeam`] gives the game's frames (densities, D's curve, push arrows).
 
 pub mod ae;
+pub mod cgan;
 pub mod gan;
+pub mod infogan;
 pub mod judge;
 pub mod registry;
 pub mod toy;
@@ -107,6 +109,17 @@ impl ModelSpec {
             .get("latent_dim")
             .and_then(serde_json::Value::as_u64)
             .map(|l| l as usize)
+    }
+
+    /// The size of the decoder's input: z and the condition after it ([`Conditioning`]).
+    pub fn input_dim(&self) -> Option<usize> {
+        let width = find(&self.family).map_or(0, |f| f.conditioning().width());
+        self.latent_dim().map(|l| l + width)
+    }
+
+    /// What the decoder reads after z.
+    pub fn conditioning(&self) -> Conditioning {
+        find(&self.family).map_or(Conditioning::NONE, |f| f.conditioning())
     }
 
     /// This spec with the latent size set (families without one ignore it).
@@ -276,6 +289,8 @@ pub struct Declaration {
     pub has_encoder: bool,
     /// What it trains on.
     pub input: Input,
+    /// What its decoder reads after z ([`Conditioning::NONE`] for an unconditional model).
+    pub conditioning: Conditioning,
 }
 
 /// What a family trains on.
@@ -350,6 +365,10 @@ pub trait Family: Sync + 'static {
     fn input(&self) -> Input {
         self.declaration().input
     }
+    /// What its decoder reads after z.
+    fn conditioning(&self) -> Conditioning {
+        self.declaration().conditioning
+    }
     /// The default [`ModelSpec`].
     fn default_spec(&self) -> ModelSpec {
         ModelSpec {
@@ -386,9 +405,9 @@ pub struct StepCtx<'a> {
 }
 
 impl StepCtx<'_> {
-    /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1], with their labels
-    /// when the data has labels.
-    pub fn real_batch_with_labels(&mut self) -> candle_core::Result<(Tensor, Vec<usize>)> {
+    /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1], with their
+    /// indices in the data.
+    pub fn real_batch_with_indices(&mut self) -> candle_core::Result<(Tensor, Vec<usize>)> {
         let Some(data) = self.data.images() else {
             candle_core::bail!("this model trains on images, and the data is toy points");
         };
@@ -409,7 +428,26 @@ impl StepCtx<'_> {
 
     /// `batch_size` random training images as `(B, 1, 28, 28)` in [-1, 1].
     pub fn real_batch(&mut self) -> candle_core::Result<Tensor> {
-        Ok(self.real_batch_with_labels()?.0)
+        Ok(self.real_batch_with_indices()?.0)
+    }
+
+    /// `batch_size` random training images with their labels (an error for unlabelled data;
+    /// the trainer refuses such data for a conditional family before the first step).
+    pub fn labelled_batch(&mut self) -> candle_core::Result<(Tensor, Vec<usize>)> {
+        let (x, idx) = self.real_batch_with_indices()?;
+        let Some(labels) = self.data.images().and_then(|d| d.labels.as_ref()) else {
+            candle_core::bail!("this model needs labelled images, and the data has no labels");
+        };
+        let labels = idx
+            .iter()
+            .map(|&i| labels.get(i).map_or(0, |&l| usize::from(l)))
+            .collect();
+        Ok((x, labels))
+    }
+
+    /// `batch_size` classes drawn uniformly from `0..classes`.
+    pub fn random_classes(&mut self, classes: usize) -> Vec<usize> {
+        (0..self.batch_size).map(|_| self.rng.below(classes.max(1))).collect()
     }
 
     /// A `(batch_size, dim)` tensor of N(0, 1) draws.
@@ -449,7 +487,8 @@ pub trait FamilyModel: Send {
     fn init_weights(&self, seed: u64) -> Result<(), TrainError>;
     /// Runs the step kind at index `kind` of [`Family::step_kinds`].
     fn step(&mut self, kind: usize, ctx: &mut StepCtx<'_>) -> Result<StepOutput, TrainError>;
-    /// The size of z, if the family has a latent vector.
+    /// The size of the decoder's input vector (z, and for a conditional model the condition
+    /// after it: [`Conditioning`]), if the family has a latent vector.
     fn latent_dim(&self) -> Option<usize>;
     /// Decodes latent vectors (flat) into images in [-1, 1], `(B, 1, 28, 28)`, inference mode,
     /// if the family has a decoder.
@@ -504,13 +543,161 @@ pub trait PointSeam {
     fn generator_push(&self, x: &[f32]) -> candle_core::Result<Vec<f32>>;
 }
 
-/// A class or codes given beside z (the conditional GAN, InfoGAN).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Condition {
-    /// A class (0–9).
-    pub class: Option<usize>,
-    /// Continuous codes.
-    pub codes: Vec<f32>,
+/// How the end of a conditional model's input vector is read. A conditional GAN or InfoGAN
+/// decodes `[z | one-hot class | codes]`: after the noise z come `classes` one-hot values
+/// (the class asked for, or InfoGAN's categorical code c₁) and then `codes` continuous codes
+/// (InfoGAN's c₂, c₃, drawn from U(−1, 1)). Everything that handles latent vectors — the
+/// explorer, recipes, interpolation, `sample` — handles the whole vector, so the condition
+/// travels with z; only what draws vectors at random and the explorer's controls read the
+/// layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Conditioning {
+    /// One-hot class values after z (0: none).
+    pub classes: usize,
+    /// Continuous codes after the class (0: none).
+    pub codes: usize,
+    /// Whether the categorical part is a code the model finds without labels (InfoGAN's c₁:
+    /// measured by its cluster accuracy against the digits) rather than a class it is
+    /// trained to follow (the conditional GAN: measured by its label accuracy).
+    #[serde(default)]
+    pub learned: bool,
+}
+
+impl Conditioning {
+    /// No condition: the vector is all z.
+    pub const NONE: Conditioning = Conditioning {
+        classes: 0,
+        codes: 0,
+        learned: false,
+    };
+
+    /// Whether there is anything besides z.
+    pub fn is_none(&self) -> bool {
+        self.width() == 0
+    }
+
+    /// Values after z.
+    pub fn width(&self) -> usize {
+        self.classes + self.codes
+    }
+
+    /// The size of z in a vector of `input_dim` values.
+    pub fn noise_dim(&self, input_dim: usize) -> usize {
+        input_dim.saturating_sub(self.width())
+    }
+
+    /// The class a vector asks for: the largest of its one-hot values (`None` without classes).
+    pub fn class_of(&self, v: &[f32]) -> Option<usize> {
+        if self.classes == 0 || v.len() < self.width() {
+            return None;
+        }
+        let start = v.len() - self.width();
+        let part = &v[start..start + self.classes];
+        part.iter()
+            .copied()
+            .enumerate()
+            .fold(None, |a: Option<(usize, f32)>, (c, x)| match a {
+                Some((_, best)) if best >= x => a,
+                _ => Some((c, x)),
+            })
+            .map(|(c, _)| c)
+    }
+
+    /// Sets the class part of `v` to the one-hot vector of `class`.
+    pub fn set_class(&self, v: &mut [f32], class: usize) {
+        if self.classes == 0 || v.len() < self.width() {
+            return;
+        }
+        let start = v.len() - self.width();
+        for (c, x) in v[start..start + self.classes].iter_mut().enumerate() {
+            *x = if c == class { 1.0 } else { 0.0 };
+        }
+    }
+
+    /// The continuous code `i` of `v`.
+    pub fn code(&self, v: &[f32], i: usize) -> Option<f32> {
+        (i < self.codes && v.len() >= self.width()).then(|| v[v.len() - self.codes + i])
+    }
+
+    /// Sets the continuous code `i` of `v`.
+    pub fn set_code(&self, v: &mut [f32], i: usize, value: f32) {
+        if i < self.codes && v.len() >= self.width() {
+            let n = v.len();
+            v[n - self.codes + i] = value;
+        }
+    }
+
+    /// `n` vectors of `input_dim` values drawn from `rng`: z from N(0, 1), the class
+    /// uniformly, the codes from U(−1, 1) (flat). Without a condition, exactly
+    /// `rng.normal_vec(n * input_dim)`.
+    pub fn draw(&self, rng: &mut Rng, n: usize, input_dim: usize) -> Vec<f32> {
+        let mut v = rng.normal_vec(n * input_dim);
+        if self.is_none() || input_dim < self.width() {
+            return v;
+        }
+        for row in v.chunks_mut(input_dim) {
+            self.set_class(row, rng.below(self.classes.max(1)));
+            for i in 0..self.codes {
+                self.set_code(row, i, rng.uniform() as f32 * 2.0 - 1.0);
+            }
+        }
+        v
+    }
+
+    /// `n` vectors as [`Conditioning::draw`], the classes taken in turn (vector `i` asks for
+    /// class `i mod classes`), so every class gets its share.
+    pub fn draw_balanced(&self, rng: &mut Rng, n: usize, input_dim: usize) -> Vec<f32> {
+        let mut v = self.draw(rng, n, input_dim);
+        if self.classes > 0 && input_dim >= self.width() {
+            for (i, row) in v.chunks_mut(input_dim).enumerate() {
+                self.set_class(row, i % self.classes);
+            }
+        }
+        v
+    }
+
+    /// A grid of one row per class and `cols` columns. Without continuous codes, the same
+    /// z down each column: the style kept across classes (the conditional GAN). With codes,
+    /// InfoGAN's traversal: one z for the whole grid, the first code from −2 to 2 along the
+    /// columns and the others at 0. `None` without classes.
+    pub fn class_grid(&self, rng: &mut Rng, cols: usize, input_dim: usize) -> Option<Vec<f32>> {
+        if self.classes == 0 || input_dim < self.width() {
+            return None;
+        }
+        let columns = if self.codes > 0 {
+            let one = self.draw(rng, 1, input_dim);
+            let mut out = Vec::with_capacity(cols * input_dim);
+            for col in 0..cols {
+                let mut v = one.clone();
+                for i in 0..self.codes {
+                    self.set_code(&mut v, i, 0.0);
+                }
+                let t = if cols > 1 { col as f32 / (cols - 1) as f32 } else { 0.5 };
+                self.set_code(&mut v, 0, -2.0 + 4.0 * t);
+                out.extend(v);
+            }
+            out
+        } else {
+            self.draw(rng, cols, input_dim)
+        };
+        let mut out = Vec::with_capacity(self.classes * cols * input_dim);
+        for class in 0..self.classes {
+            for col in columns.chunks(input_dim) {
+                let mut v = col.to_vec();
+                self.set_class(&mut v, class);
+                out.extend(v);
+            }
+        }
+        Some(out)
+    }
+
+    /// The classes asked for by flat vectors of `input_dim` values (empty without classes).
+    pub fn classes_of(&self, z: &[f32], input_dim: usize) -> Vec<usize> {
+        if self.classes == 0 || input_dim == 0 {
+            return Vec::new();
+        }
+        z.chunks(input_dim).filter_map(|v| self.class_of(v)).collect()
+    }
 }
 
 /// Decodes z into images: a frozen copy, independent of the training run.
@@ -531,8 +718,14 @@ pub trait Encoder: Send + Sync {
 
 /// Scores images: D's probability "real". A frozen copy.
 pub trait Scorer: Send + Sync {
-    /// `(B, 1, 28, 28)` in [-1, 1] → one probability per image.
+    /// `(B, 1, 28, 28)` in [-1, 1] → one probability per image (a conditional D: under the
+    /// class it finds most real).
     fn probabilities(&self, images: &Tensor) -> candle_core::Result<Vec<f32>>;
+    /// The probabilities for the images decoded from latent vectors `z` `(B, input_dim)`: a
+    /// conditional D judges each under the condition its vector carries.
+    fn probabilities_given(&self, images: &Tensor, _z: &Tensor) -> candle_core::Result<Vec<f32>> {
+        self.probabilities(images)
+    }
 }
 
 /// Names the digit in images: class probabilities and the features they come from. A
@@ -576,6 +769,17 @@ pub fn decode_u8(model: &dyn FamilyModel, device: &Device, z: &[f32]) -> Result<
         Some(images) => Ok(Some(images_to_u8(&images?)?)),
         None => Ok(None),
     }
+}
+
+/// One-hot rows `(B, classes)` for `labels`.
+pub fn one_hot(labels: &[usize], classes: usize, device: &Device) -> candle_core::Result<Tensor> {
+    let mut v = vec![0f32; labels.len() * classes];
+    for (i, &l) in labels.iter().enumerate() {
+        if l < classes {
+            v[i * classes + l] = 1.0;
+        }
+    }
+    Tensor::from_vec(v, (labels.len(), classes), device)
 }
 
 /// 8-bit 28×28 images (0 = −1, 255 = +1) as a `(B, 1, 28, 28)` tensor in [-1, 1].

@@ -13,6 +13,9 @@ pub const ALL: &[&dyn Family] = &[
     &super::ae::CONV_AE,
     &super::vae::VAE,
     &super::vae::CONV_VAE,
+    &super::cgan::CGAN,
+    &super::cgan::CONV_CGAN,
+    &super::infogan::INFOGAN,
 ];
 
 /// The family a fresh run and the window start with.

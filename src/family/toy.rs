@@ -111,6 +111,7 @@ const DECLARATION: Declaration = Declaration {
     min_batch: (2, ""),
     has_encoder: false,
     input: Input::Points,
+    conditioning: super::Conditioning::NONE,
 };
 
 const METRICS: &[MetricDef] = &[

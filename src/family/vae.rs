@@ -112,6 +112,7 @@ const VARIATIONAL: Declaration = Declaration {
     min_batch: (1, ""),
     has_encoder: true,
     input: super::Input::Images,
+    conditioning: super::Conditioning::NONE,
 };
 
 /// Index of the −ELBO metric.

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use candle_core::Tensor;
 
-use crate::family::{Decoder, Encoder, ModelSpec, Scorer, Seams};
+use crate::family::{Conditioning, Decoder, Encoder, ModelSpec, Scorer, Seams};
 use crate::nets::IMAGE_SIDE;
 use crate::rng::Rng;
 
@@ -92,9 +92,21 @@ impl Model {
         &self.spec
     }
 
-    /// Size of z.
+    /// Size of the decoder's input: z, and the condition after it for a conditional model.
     pub fn latent_dim(&self) -> usize {
         self.decoder.latent_dim()
+    }
+
+    /// What the decoder reads after z.
+    pub fn conditioning(&self) -> Conditioning {
+        self.spec.conditioning()
+    }
+
+    /// `n` input vectors drawn with `seed`: [`random_z`] for an unconditional model; for a
+    /// conditional one, z from N(0, 1) and a class (and codes) drawn at random.
+    pub fn random_z(&self, n: usize, seed: u64) -> Vec<f32> {
+        self.conditioning()
+            .draw(&mut Rng::derive(seed, "explore"), n, self.latent_dim())
     }
 
     fn z_tensor(&self, z: &[f32]) -> candle_core::Result<Tensor> {
@@ -118,8 +130,9 @@ impl Model {
         let Some(d) = &self.scorer else {
             return Ok(None);
         };
-        let images = self.decoder.decode(&self.z_tensor(z)?)?;
-        d.probabilities(&images).map(Some)
+        let zt = self.z_tensor(z)?;
+        let images = self.decoder.decode(&zt)?;
+        d.probabilities_given(&images, &zt).map(Some)
     }
 
     /// D's probability "real" for 28×28 8-bit images laid one after another (0 = black = −1,
@@ -153,6 +166,17 @@ fn check_len(len: usize, latent_dim: usize) -> candle_core::Result<()> {
 /// (flat). The window, `latent-lab train --grid` and the explorer all use these.
 pub fn grid_z(n: usize, latent_dim: usize, seed: u64) -> Vec<f32> {
     Rng::derive(seed, "samples").normal_vec(n * latent_dim)
+}
+
+/// The fixed latent vectors of a run's sample grid for a model with `conditioning` and input
+/// size `input_dim`: [`grid_z`] of [`crate::worker::SAMPLE_COUNT`] for an unconditional
+/// model; for a conditional one, a square grid of one row per class, the same z down each
+/// column (the style kept across classes).
+pub fn sample_grid_z(conditioning: Conditioning, input_dim: usize, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::derive(seed, "samples");
+    conditioning
+        .class_grid(&mut rng, conditioning.classes, input_dim)
+        .unwrap_or_else(|| rng.normal_vec(crate::worker::SAMPLE_COUNT * input_dim))
 }
 
 /// `n` latent vectors of size `latent_dim` drawn from N(0, 1) with `seed` (flat).

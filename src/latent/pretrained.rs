@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 7] = [
+pub const ALL: [Pretrained; 8] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -65,6 +65,12 @@ pub const ALL: [Pretrained; 7] = [
         label: "Pretrained VAE, 2-D z",
         file: "vae-z2.safetensors",
         bytes: include_bytes!("../../models/vae-z2.safetensors"),
+    },
+    Pretrained {
+        id: "cgan",
+        label: "Pretrained conditional DCGAN",
+        file: "cgan.safetensors",
+        bytes: include_bytes!("../../models/cgan.safetensors"),
     },
 ];
 

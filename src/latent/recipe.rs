@@ -31,7 +31,7 @@ impl RecipeModel {
     pub fn of(spec: &ModelSpec) -> Self {
         Self {
             kind: spec.family.clone(),
-            latent_dim: spec.latent_dim().unwrap_or(0),
+            latent_dim: spec.input_dim().unwrap_or(0),
         }
     }
 

@@ -40,7 +40,7 @@ const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
 
 /// Batch norm then `act`: batch statistics (and a running-statistics update) when `train`,
 /// running statistics otherwise; with `frozen` the scale and shift enter as constants.
-fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation) -> Result<Tensor> {
+pub(super) fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation) -> Result<Tensor> {
     if !train {
         return act.candle(&bn.forward_t(x, false)?);
     }
@@ -56,7 +56,7 @@ fn bn_act(bn: &BatchNorm, x: &Tensor, train: bool, frozen: bool, act: Activation
 /// Whether a layer and the batch norm after it run as one op ([`BnEpilogue`]): in training
 /// mode on the CPU, in a training step (weights collected or constant). `forward_t` keeps
 /// them apart, as the reference the tests hold the fused path to.
-fn fuse_bn(x: &Tensor, train: bool, weights: Weights) -> bool {
+pub(super) fn fuse_bn(x: &Tensor, train: bool, weights: Weights) -> bool {
     train && !matches!(weights, Weights::Graph) && x.device().is_cpu() && x.dtype() == DType::F32
 }
 
@@ -83,7 +83,7 @@ fn with_bn(
 }
 
 /// A dense layer from `x (B, …)` read flat to an output of shape `(B, out_tail…)` (or `(B, out)`).
-fn dense(layer: &Linear, x: &Tensor, weights: Weights, out_tail: Option<&[usize]>) -> Result<Tensor> {
+pub(super) fn dense(layer: &Linear, x: &Tensor, weights: Weights, out_tail: Option<&[usize]>) -> Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
     linear_act_into(x, &w, &b, Activation::Identity, out_tail, weights.sink())
 }
@@ -94,7 +94,7 @@ fn up(layer: &ConvTranspose2d, x: &Tensor, frozen: bool, act: Activation) -> Res
     conv_transpose2d_act(x, &w, &b, c.stride, c.padding, act)
 }
 
-fn down(layer: &Conv2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
+pub(super) fn down(layer: &Conv2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
     let c = down_config();
     conv2d_act(x, &w, &b, c.stride, c.padding, act)
@@ -125,7 +125,7 @@ fn up_bn(layer: &ConvTranspose2d, bn: &BatchNorm, x: &Tensor, weights: Weights, 
 }
 
 /// [`down`] with `bn` and `act` as its epilogue.
-fn down_bn(layer: &Conv2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Activation) -> Result<Tensor> {
+pub(super) fn down_bn(layer: &Conv2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Activation) -> Result<Tensor> {
     with_bn(bn, weights, act, |e| {
         let (w, b) = params(layer.weight(), layer.bias(), weights.frozen())?;
         let c = down_config();
@@ -133,11 +133,11 @@ fn down_bn(layer: &Conv2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Ac
     })
 }
 
-const G_CHANNELS: usize = 128;
-const G_MID: usize = 64;
-const SIDE_7: usize = IMAGE_SIDE / 4;
+pub(super) const G_CHANNELS: usize = 128;
+pub(super) const G_MID: usize = 64;
+pub(super) const SIDE_7: usize = IMAGE_SIDE / 4;
 
-fn bn_config() -> BatchNormConfig {
+pub(super) fn bn_config() -> BatchNormConfig {
     BatchNormConfig {
         eps: 1e-5,
         remove_mean: true,
@@ -230,8 +230,13 @@ pub struct DcganDiscriminator {
 impl DcganDiscriminator {
     /// Builds the layers under `vb` (`conv1`, `conv2`, `bn2`, `fc`).
     pub fn new(vb: VarBuilder) -> Result<Self> {
+        Self::with_label_maps(0, vb)
+    }
+
+    /// The discriminator of a conditional DCGAN: `classes` constant maps beside the image.
+    pub fn with_label_maps(classes: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            conv1: conv2d(1, G_MID, 4, down_config(), vb.pp("conv1"))?,
+            conv1: conv2d(1 + classes, G_MID, 4, down_config(), vb.pp("conv1"))?,
             conv2: conv2d(G_MID, G_CHANNELS, 4, down_config(), vb.pp("conv2"))?,
             bn2: batch_norm(G_CHANNELS, bn_config(), vb.pp("bn2"))?,
             fc: linear(G_CHANNELS * SIDE_7 * SIDE_7, 1, vb.pp("fc"))?,

@@ -86,8 +86,13 @@ pub struct MlpDiscriminator {
 impl MlpDiscriminator {
     /// Builds the layers `fc1`..`fc3` under `vb`.
     pub fn new(vb: VarBuilder) -> Result<Self> {
+        Self::with_label_inputs(0, vb)
+    }
+
+    /// The discriminator of a conditional GAN: `classes` one-hot inputs after the pixels.
+    pub fn with_label_inputs(classes: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            fc1: linear(IMAGE_SIDE * IMAGE_SIDE, 512, vb.pp("fc1"))?,
+            fc1: linear(IMAGE_SIDE * IMAGE_SIDE + classes, 512, vb.pp("fc1"))?,
             fc2: linear(512, 256, vb.pp("fc2"))?,
             fc3: linear(256, 1, vb.pp("fc3"))?,
         })

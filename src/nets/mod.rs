@@ -6,6 +6,7 @@
 //! so the same seed gives the same network bit for bit.
 
 pub mod dcgan;
+pub mod infogan;
 pub mod init;
 pub mod mlp;
 pub mod ops;
@@ -41,6 +42,22 @@ impl GanArch {
         }
     }
 
+    /// D's input for images `x (B, 1, 28, 28)` with one-hot classes `onehot (B, classes)`:
+    /// for the MLP, the pixels then the class, `(B, 784 + classes)`; for the DCGAN, the image
+    /// and one constant map per class, `(B, 1 + classes, 28, 28)` (the conditional DCGAN of
+    /// the public reference implementations).
+    pub fn join_label(self, x: &Tensor, onehot: &Tensor) -> Result<Tensor> {
+        match self {
+            GanArch::MlpGan => Tensor::cat(&[&x.flatten_from(1)?, onehot], 1),
+            GanArch::Dcgan => {
+                let (b, c) = onehot.dims2()?;
+                let (_, _, h, w) = x.dims4()?;
+                let maps = onehot.reshape((b, c, 1, 1))?.broadcast_as((b, c, h, w))?.contiguous()?;
+                Tensor::cat(&[x, &maps], 1)
+            }
+        }
+    }
+
     /// How its weights are initialised.
     pub fn init_scheme(self) -> init::InitScheme {
         match self {
@@ -55,8 +72,14 @@ impl GanArch {
 pub struct GanConfig {
     /// The architecture.
     pub arch: GanArch,
-    /// Size of the latent vector z (2 works, for teaching).
+    /// Size of the generator's input: z, and for a conditional GAN the one-hot class after
+    /// it (2 works, for teaching).
     pub latent_dim: usize,
+    /// Classes joined to D's input (0: an unconditional GAN). The MLP's D reads the one-hot
+    /// class after the 784 pixels; the DCGAN's D reads it as that many constant feature maps
+    /// beside the image ([`GanArch::join_label`]).
+    #[serde(default)]
+    pub classes: usize,
 }
 
 /// Maps latent vectors to images.
@@ -298,9 +321,37 @@ impl DiscriminatorSnapshot {
         &self.vars
     }
 
-    /// D's probability "real" for each image of `images` (`(B, 1, 28, 28)` in [-1, 1]), inference mode.
+    /// D's probability "real" for each image of `images` (`(B, 1, 28, 28)` in [-1, 1]),
+    /// inference mode. A conditional D scores each image under the class it finds most real.
     pub fn probabilities(&self, images: &Tensor) -> Result<Vec<f32>> {
-        let logits: Vec<f32> = self.d.forward_t(images, false)?.to_vec1()?;
+        let classes = self.config.classes;
+        if classes == 0 {
+            return self.sigmoid(images);
+        }
+        let b = images.dim(0)?;
+        let mut best = vec![0f32; b];
+        for class in 0..classes {
+            let onehot = crate::family::one_hot(&vec![class; b], classes, images.device())?;
+            let p = self.sigmoid(&self.config.arch.join_label(images, &onehot)?)?;
+            best.iter_mut().zip(p).for_each(|(m, p)| *m = m.max(p));
+        }
+        Ok(best)
+    }
+
+    /// D's probability "real" for the images of latent vectors `z`: a conditional D scores
+    /// each image under the class its vector asks for (the one-hot values after z).
+    pub fn probabilities_given(&self, images: &Tensor, z: &Tensor) -> Result<Vec<f32>> {
+        let classes = self.config.classes;
+        if classes == 0 {
+            return self.sigmoid(images);
+        }
+        let l = z.dim(1)?;
+        let onehot = z.narrow(1, l - classes, classes)?;
+        self.sigmoid(&self.config.arch.join_label(images, &onehot)?)
+    }
+
+    fn sigmoid(&self, input: &Tensor) -> Result<Vec<f32>> {
+        let logits: Vec<f32> = self.d.forward_t(input, false)?.to_vec1()?;
         Ok(logits.into_iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect())
     }
 }
@@ -357,11 +408,11 @@ fn build(
     Ok(match config.arch {
         GanArch::MlpGan => (
             Box::new(mlp::MlpGenerator::new(config.latent_dim, g_vb)?),
-            Box::new(mlp::MlpDiscriminator::new(d_vb)?),
+            Box::new(mlp::MlpDiscriminator::with_label_inputs(config.classes, d_vb)?),
         ),
         GanArch::Dcgan => (
             Box::new(dcgan::DcganGenerator::new(config.latent_dim, g_vb)?),
-            Box::new(dcgan::DcganDiscriminator::new(d_vb)?),
+            Box::new(dcgan::DcganDiscriminator::with_label_maps(config.classes, d_vb)?),
         ),
     })
 }
@@ -381,5 +432,8 @@ impl crate::family::Decoder for GeneratorSnapshot {
 impl crate::family::Scorer for DiscriminatorSnapshot {
     fn probabilities(&self, images: &Tensor) -> Result<Vec<f32>> {
         DiscriminatorSnapshot::probabilities(self, images)
+    }
+    fn probabilities_given(&self, images: &Tensor, z: &Tensor) -> Result<Vec<f32>> {
+        DiscriminatorSnapshot::probabilities_given(self, images, z)
     }
 }

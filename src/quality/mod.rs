@@ -213,6 +213,57 @@ impl Reference {
     }
 }
 
+/// The share of the images of `v` whose top class is the one asked for; `None` unless there
+/// is one request per image.
+pub fn label_accuracy(v: &Verdicts, requested: &[usize]) -> Option<f32> {
+    if requested.is_empty() || requested.len() != v.len() {
+        return None;
+    }
+    let right = requested.iter().enumerate().filter(|&(i, &c)| v.top(i).0 == c).count();
+    Some(right as f32 / requested.len() as f32)
+}
+
+/// The share of the images of `v` whose top class matches their code under the best
+/// one-to-one map from codes to classes (the cluster accuracy of unsupervised
+/// classification; the map is found exactly, by dynamic programming over the classes
+/// used). `None` unless there is one code per image, each below [`CLASSES`].
+pub fn cluster_accuracy(v: &Verdicts, codes: &[usize]) -> Option<f32> {
+    if codes.is_empty() || codes.len() != v.len() || codes.iter().any(|&c| c >= CLASSES) {
+        return None;
+    }
+    let mut counts = [[0usize; CLASSES]; CLASSES];
+    for (i, &c) in codes.iter().enumerate() {
+        counts[c][v.top(i).0] += 1;
+    }
+    Some(best_matching(&counts) as f32 / codes.len() as f32)
+}
+
+/// The largest total of `counts[code][class]` over one-to-one maps of codes to classes.
+pub fn best_matching(counts: &[[usize; CLASSES]; CLASSES]) -> usize {
+    // best[mask]: the best total for the first popcount(mask) codes mapped to the classes in mask.
+    let mut best = vec![None::<usize>; 1 << CLASSES];
+    best[0] = Some(0);
+    for mask in 0usize..(1 << CLASSES) {
+        let Some(here) = best[mask] else {
+            continue;
+        };
+        let code = mask.count_ones() as usize;
+        if code == CLASSES {
+            continue;
+        }
+        for (class, &n) in counts[code].iter().enumerate() {
+            if mask & (1 << class) == 0 {
+                let next = mask | (1 << class);
+                let total = here + n;
+                if best[next].is_none_or(|b| total > b) {
+                    best[next] = Some(total);
+                }
+            }
+        }
+    }
+    best[(1 << CLASSES) - 1].unwrap_or(0)
+}
+
 /// Quality figures of a set of images.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quality {
@@ -230,6 +281,14 @@ pub struct Quality {
     pub frechet: f64,
     /// What real digits score at the same sample size.
     pub real_frechet: f64,
+    /// For a conditional model: the share of images the judge names as the class they were
+    /// asked for (a requested 3 that comes out as a 3). `None` for an unconditional model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_accuracy: Option<f32>,
+    /// For a model with a learned categorical code (InfoGAN's c₁): the share of images whose
+    /// judged digit matches their code under the best one-to-one map from codes to digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_accuracy: Option<f32>,
 }
 
 impl Quality {
@@ -258,7 +317,26 @@ impl Quality {
             classes,
             frechet: frechet_distance(&stats, &reference.held_out),
             real_frechet: reference.real_baseline(n),
+            label_accuracy: None,
+            cluster_accuracy: None,
         }
+    }
+
+    /// The figures of `v`, with the cluster accuracy of the codes the images were drawn
+    /// with (`codes[i]` for image `i`).
+    pub fn of_codes(v: &Verdicts, reference: &Reference, codes: &[usize]) -> Self {
+        let mut q = Self::of(v, reference);
+        q.cluster_accuracy = cluster_accuracy(v, codes);
+        q
+    }
+
+    /// The figures of `v`, with the label accuracy against the classes each image was asked
+    /// for (`requested[i]` for image `i`; no label accuracy when `requested` is empty or of
+    /// another length).
+    pub fn of_requested(v: &Verdicts, reference: &Reference, requested: &[usize]) -> Self {
+        let mut q = Self::of(v, reference);
+        q.label_accuracy = label_accuracy(v, requested);
+        q
     }
 
     /// The class with the most images and its share.
@@ -272,8 +350,15 @@ impl Quality {
 
     /// One line: "recognisable 0.91 · 10 classes · entropy 0.99 · Fréchet 3.2 (real 1.1)".
     pub fn summary(&self) -> String {
+        let mut labels = self
+            .label_accuracy
+            .map(|a| format!("label accuracy {a:.2} · "))
+            .unwrap_or_default();
+        if let Some(a) = self.cluster_accuracy {
+            labels.push_str(&format!("c1 cluster accuracy {a:.2} · "));
+        }
         format!(
-            "recognisable {:.2} · {} classes · entropy {:.2} · classifier Fréchet {:.2} (real digits: {:.2}) · n {}",
+            "{labels}recognisable {:.2} · {} classes · entropy {:.2} · classifier Fréchet {:.2} (real digits: {:.2}) · n {}",
             self.recognisable, self.classes, self.entropy, self.frechet, self.real_frechet, self.count
         )
     }

@@ -99,7 +99,10 @@ impl TrainConfig {
 /// and images the image models cannot take.
 fn check_input(family: &dyn Family, data: &TrainData) -> Result<(), TrainError> {
     match (family.input(), data) {
-        (Input::Images, TrainData::Images(d)) => Ok(d.check_model_input()?),
+        (Input::Images, TrainData::Images(d)) => {
+            d.check_model_input()?;
+            check_labels(family, d)
+        }
         (Input::Points, TrainData::Points(_)) => Ok(()),
         (Input::Images, TrainData::Points(p)) => Err(TrainError::Config(format!(
             "the {} trains on images, not on the toy data '{}'",
@@ -112,6 +115,32 @@ fn check_input(family: &dyn Family, data: &TrainData) -> Result<(), TrainError> 
             d.name
         ))),
     }
+}
+
+/// Refuses data a conditional family cannot train on: no labels, or labels beyond its classes.
+fn check_labels(family: &dyn Family, d: &crate::data::Dataset) -> Result<(), TrainError> {
+    let c = family.conditioning();
+    let classes = c.classes;
+    if classes == 0 || c.learned {
+        return Ok(());
+    }
+    let Some(labels) = &d.labels else {
+        return Err(TrainError::Config(format!(
+            "the {} needs labelled digits, and '{}' has no labels (use an IDX folder with a labels file, \
+             or an image folder with one subfolder per class)",
+            family.label(),
+            d.name
+        )));
+    };
+    if let Some(&l) = labels.iter().find(|&&l| usize::from(l) >= classes) {
+        return Err(TrainError::Config(format!(
+            "the {} takes {classes} classes (labels 0 to {}), and '{}' has label {l}",
+            family.label(),
+            classes - 1,
+            d.name
+        )));
+    }
+    Ok(())
 }
 
 /// The largest batch any family accepts.

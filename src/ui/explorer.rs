@@ -158,6 +158,10 @@ pub struct ExploreSettings {
     pub map_extent: f32,
     /// For a 2-D z: cells at N(0, 1)'s quantiles (the VAE paper's manifold figure).
     pub map_quantiles: bool,
+    /// Names the user gave a model's continuous codes once they saw what each does
+    /// ("slant", "width"), by code; empty: "c2", "c3".
+    #[serde(default)]
+    pub code_names: Vec<String>,
 }
 
 impl Default for ExploreSettings {
@@ -171,6 +175,7 @@ impl Default for ExploreSettings {
             map_side: 15,
             map_extent: 3.0,
             map_quantiles: false,
+            code_names: Vec::new(),
         }
     }
 }
@@ -360,9 +365,26 @@ impl Explorer {
         (ex, err)
     }
 
-    /// Latent size of the model explored (0 before one is loaded).
+    /// Latent size of the model explored (0 before one is loaded): z, and the condition
+    /// after it for a conditional model.
     pub fn latent_dim(&self) -> usize {
         self.model.as_ref().map_or(0, Model::latent_dim)
+    }
+
+    /// What the explored model reads after z (nothing before one is loaded).
+    pub fn conditioning(&self) -> crate::family::Conditioning {
+        self.model
+            .as_ref()
+            .map_or(crate::family::Conditioning::NONE, Model::conditioning)
+    }
+
+    /// `n` input vectors for the explored model drawn with `seed` (z from N(0, 1), and a
+    /// random class and codes for a conditional model).
+    pub fn random_z(&self, n: usize, seed: u64) -> Vec<f32> {
+        match &self.model {
+            Some(m) => m.random_z(n, seed),
+            None => Vec::new(),
+        }
     }
 
     /// The large image (784 bytes), once decoded for the current z.
@@ -528,7 +550,7 @@ impl Explorer {
             self.operands = [None, None, None];
             self.plane = None;
             self.grid_for = None;
-            self.z = random_z(1, l, self.settings.grid_seed);
+            self.z = model_random_z(self.model.as_ref(), 1, l, self.settings.grid_seed);
             self.z_seed = Some(self.settings.grid_seed);
         } else if self.settings.source != Source::Live {
             // Other weights of the same shape: directions no longer apply. (The live run's
@@ -692,13 +714,13 @@ impl Explorer {
         };
         let l = model.latent_dim();
         if self.z.len() != l {
-            self.z = random_z(1, l, self.settings.grid_seed);
+            self.z = model.random_z(1, self.settings.grid_seed);
         }
         // The pick grid.
         let grid_key = (self.model_key, self.settings.grid_seed);
         if self.grid_for != Some(grid_key) {
             self.grid_for = Some(grid_key);
-            self.grid_z = random_z(PICK_COUNT, l, self.settings.grid_seed);
+            self.grid_z = model.random_z(PICK_COUNT, self.settings.grid_seed);
             self.submit(Job::Decode {
                 model: model.clone(),
                 z: self.grid_z.clone(),
@@ -919,6 +941,14 @@ impl Explorer {
             label: tr("the sliders").into(),
             seed: self.z_seed,
         }
+    }
+}
+
+/// [`Model::random_z`] of `model`, or plain z of size `l` without one.
+fn model_random_z(model: Option<&Model>, n: usize, l: usize, seed: u64) -> Vec<f32> {
+    match model {
+        Some(m) => m.random_z(n, seed),
+        None => random_z(n, l, seed),
     }
 }
 

@@ -8,8 +8,8 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::export;
+use crate::latent::Interpolation;
 use crate::latent::jobs::StripPath;
-use crate::latent::{Interpolation, random_z};
 
 use super::charts::{FAKE_COLOR, REAL_COLOR};
 use super::explorer::{Explorer, Pick, Target, Tex};
@@ -213,7 +213,7 @@ fn end_ui(ui: &mut egui::Ui, ex: &mut Explorer, which: Target) {
                 .clicked()
             {
                 let seed = ex.next_seed();
-                let z = random_z(1, ex.latent_dim(), seed);
+                let z = ex.random_z(1, seed);
                 set_end(
                     ex,
                     which,

@@ -5,8 +5,6 @@
 
 use eframe::egui;
 
-use crate::latent::random_z;
-
 use super::app::App;
 use super::explorer::{Basis, DIRECTION_COUNT, DIRECTION_SAMPLES, Explorer, Source, Target, Tool};
 use super::i18n::tr;
@@ -308,6 +306,7 @@ fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                 ui.selectable_value(&mut ex.settings.basis, Basis::Principal, tr("Principal directions"));
             });
             let before = ex.z.clone();
+            condition_ui(ui, ex);
             match ex.settings.basis {
                 Basis::Raw => raw_sliders_ui(ui, ex),
                 Basis::Principal => principal_sliders_ui(ui, ex),
@@ -334,7 +333,7 @@ fn image_buttons_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
             .clicked()
         {
             let seed = ex.z_seed.map_or(ex.settings.grid_seed, |s| s.wrapping_add(1));
-            ex.set_z(random_z(1, l, seed), Some(seed));
+            ex.set_z(ex.random_z(1, seed), Some(seed));
         }
         if ui
             .button(tr("Zero"))
@@ -377,6 +376,100 @@ fn export_image_dialog(ex: &mut Explorer) {
     }
 }
 
+/// The condition of a conditional model, above the z sliders: a class picker (the digit a
+/// conditional GAN is asked for), a button to interpolate to another class at this z, and
+/// a slider per continuous code.
+fn condition_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
+    let c = ex.conditioning();
+    if c.is_none() {
+        return;
+    }
+    if c.classes > 0 {
+        let current = c.class_of(&ex.z);
+        ui.horizontal_wrapped(|ui| {
+            if c.learned {
+                ui.label(tr("c₁ (a code found without labels):"))
+                    .on_hover_text(tr("Which digit each value draws is whatever the model found: try them"));
+            } else {
+                ui.label(tr("Class asked for:"));
+            }
+            for class in 0..c.classes {
+                let hover = if c.learned {
+                    tr!("Set c₁ to {class}", class = class)
+                } else {
+                    tr!("Ask the generator for a {class}", class = class)
+                };
+                let resp = ui
+                    .selectable_label(current == Some(class), class.to_string())
+                    .on_hover_text(hover);
+                if resp.clicked() {
+                    c.set_class(&mut ex.z, class);
+                }
+            }
+        });
+        let (button, hover) = if c.learned {
+            (
+                tr("Interpolate to the next c₁"),
+                tr("The same z and codes from this c₁ (A) to the next (B): only c₁ changes"),
+            )
+        } else {
+            (
+                tr("Interpolate to the next class"),
+                tr("The same z from this class (A) to the next (B): only the condition changes"),
+            )
+        };
+        if let Some(current) = current
+            && ui.button(button).on_hover_text(hover).clicked()
+        {
+            let a = ex.sliders_pick();
+            let mut b = a.clone();
+            let next = (current + 1) % c.classes;
+            c.set_class(&mut b.z, next);
+            b.label = if c.learned {
+                tr!("c₁ = {class}", class = next)
+            } else {
+                tr!("class {class}", class = next)
+            };
+            b.seed = None;
+            ex.a = Some(a);
+            ex.b = Some(b);
+            ex.settings.tool = Tool::Interpolate;
+        }
+    }
+    if c.codes > 0 {
+        ui.weak(tr(
+            "Continuous codes: drag one, then name it for what it does (slant, width…)",
+        ));
+    }
+    let first = if c.classes > 0 { 2 } else { 1 };
+    for i in 0..c.codes {
+        if ex.settings.code_names.len() <= i {
+            ex.settings.code_names.resize(i + 1, String::new());
+        }
+        let default = format!("c{}", first + i);
+        let mut value = c.code(&ex.z, i).unwrap_or(0.0);
+        ui.horizontal(|ui| {
+            let name = &mut ex.settings.code_names[i];
+            ui.add(
+                egui::TextEdit::singleline(name)
+                    .desired_width(90.0)
+                    .hint_text(default.as_str()),
+            )
+            .on_hover_text(tr("Rename this code"));
+            let shown = if name.trim().is_empty() {
+                default.clone()
+            } else {
+                format!("{} ({default})", name.trim())
+            };
+            let resp = ui.add(egui::Slider::new(&mut value, -2.0..=2.0).text(shown).max_decimals(2));
+            if resp.changed() {
+                c.set_code(&mut ex.z, i, value);
+            }
+        });
+    }
+    ui.separator();
+}
+
 /// One slider per dimension of z, with a bar for how much the image changes along it.
 fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let sens = ex
@@ -392,7 +485,8 @@ fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         "Drag a slider. The bar beside it: how much the image changes per unit of that dimension, here.",
     ));
     let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
-    let l = ex.z.len();
+    // The condition after z has its own controls (condition_ui).
+    let l = ex.conditioning().noise_dim(ex.z.len());
     let bar_w = 70.0;
     egui::ScrollArea::vertical()
         .id_salt("raw_sliders")

@@ -10,6 +10,7 @@ use crate::worker::QualityPoint;
 
 use super::app::App;
 use super::i18n::tr;
+use crate::tr;
 
 /// Quality points kept per run (one every few seconds: hours of training).
 const MAX_POINTS: usize = 20_000;
@@ -18,6 +19,8 @@ const MAX_POINTS: usize = 20_000;
 const RECOGNISED_COLOR: egui::Color32 = egui::Color32::from_rgb(30, 160, 120);
 /// Colour of the classes covered.
 const CLASSES_COLOR: egui::Color32 = egui::Color32::from_rgb(52, 120, 230);
+/// Colour of a conditional model's label accuracy.
+const LABEL_COLOR: egui::Color32 = egui::Color32::from_rgb(200, 60, 110);
 
 /// The run's quality figures, oldest first.
 #[derive(Debug, Default)]
@@ -84,6 +87,14 @@ impl App {
             .iter()
             .map(|p| [p.step as f64, p.quality.classes as f64 / 10.0])
             .collect();
+        let labels: Vec<[f64; 2]> = points
+            .iter()
+            .filter_map(|p| p.quality.label_accuracy.map(|a| [p.step as f64, f64::from(a)]))
+            .collect();
+        let clusters: Vec<[f64; 2]> = points
+            .iter()
+            .filter_map(|p| p.quality.cluster_accuracy.map(|a| [p.step as f64, f64::from(a)]))
+            .collect();
         let width = super::presenter::line_width(self.settings.presenter);
         Plot::new("quality_chart")
             .legend(Legend::default())
@@ -109,6 +120,20 @@ impl App {
                         .color(CLASSES_COLOR)
                         .width(width),
                 );
+                if !labels.is_empty() {
+                    plot_ui.line(
+                        Line::new(tr("label accuracy"), PlotPoints::new(labels))
+                            .color(LABEL_COLOR)
+                            .width(width),
+                    );
+                }
+                if !clusters.is_empty() {
+                    plot_ui.line(
+                        Line::new(tr("c₁ cluster accuracy"), PlotPoints::new(clusters))
+                            .color(LABEL_COLOR)
+                            .width(width),
+                    );
+                }
             });
     }
 
@@ -161,6 +186,18 @@ impl App {
         .on_hover_text(tr(
             "Of the judge's verdicts on 500 samples: the share it is at least 90 % sure of, and the classes with at least 2 % of them",
         ));
+        if let Some(a) = q.cluster_accuracy {
+            ui.label(tr!("c₁ cluster accuracy {value}", value = format!("{a:.2}")))
+                .on_hover_text(tr(
+                    "Of 500 samples drawn with each value of c₁ in turn: the share whose digit matches their c₁, under the best one-to-one map of c₁'s values to digits",
+                ));
+        }
+        if let Some(a) = q.label_accuracy {
+            ui.label(tr!("label accuracy {value}", value = format!("{a:.2}")))
+                .on_hover_text(tr(
+                    "Of 500 samples asked for each class in turn: the share the judge names as the class asked for",
+                ));
+        }
         ui.weak(super::i18n::fill(
             tr("Fréchet {d} (real digits {real})"),
             &[

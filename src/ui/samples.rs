@@ -82,10 +82,13 @@ pub struct Exports {
     gif: Option<(PathBuf, Receiver<Result<usize, String>>)>,
 }
 
-/// Lays images out as the 8-column grid shown and exported.
+/// Lays images out as the square grid shown and exported: 8 columns for 64 images, 10 for a
+/// conditional model's 100 (one row per class).
 pub fn grid_image(pixels: &[u8]) -> image::GrayImage {
-    export::grid(pixels, SIDE, GRID_COLS, GRID_PAD)
+    export::square_grid(pixels, SIDE, GRID_PAD)
 }
+
+use export::grid_cols;
 
 /// An egui image of a grayscale image.
 pub(super) fn color_image(img: &image::GrayImage) -> egui::ColorImage {
@@ -179,11 +182,15 @@ impl App {
                     side,
                     tr("Generated digits"),
                 );
-                if let Some(i) = super::latent::grid_cell(&resp, GRID_COLS)
+                let count = shown
+                    .and_then(|i| self.samples.timeline.get(i))
+                    .map_or(crate::worker::SAMPLE_COUNT, |(_, px)| px.len() / (SIDE * SIDE))
+                    .max(1);
+                if let Some(i) = super::latent::grid_cell(&resp, grid_cols(count))
                     && resp.clicked()
                     && let Some(z) = self.samples.z.clone()
                 {
-                    let l = z.len() / crate::worker::SAMPLE_COUNT;
+                    let l = z.len() / count;
                     if let Some(zi) = z.get(i * l..(i + 1) * l) {
                         self.edit_in_explorer(super::explorer::Pick {
                             z: zi.to_vec(),

@@ -597,14 +597,19 @@ impl Worker {
         self.train = t.config().clone();
         let step = t.step();
         let latent_dim = t.model().latent_dim().unwrap_or(0);
+        let conditioning = t.family().conditioning();
         self.recent = vec![VecDeque::new(); t.family().vectors().len()];
         self.guard = crate::train::guard::Guard::new(&t, 50).ok();
         self.trainer = Some(t);
         self.run += 1;
-        self.sample_z = crate::latent::grid_z(SAMPLE_COUNT, latent_dim, self.train.seed).into();
+        self.sample_z = crate::latent::sample_grid_z(conditioning, latent_dim, self.train.seed).into();
         self.samples_key = None;
-        self.quality_z = crate::rng::Rng::derive(self.train.seed, "quality")
-            .normal_vec(QUALITY_COUNT * latent_dim)
+        self.quality_z = conditioning
+            .draw_balanced(
+                &mut crate::rng::Rng::derive(self.train.seed, "quality"),
+                QUALITY_COUNT,
+                latent_dim,
+            )
             .into();
         self.quality_key = None;
         self.last_quality_at = None;
@@ -907,7 +912,16 @@ impl Worker {
         };
         match judge.judge_u8(&pixels) {
             Ok(v) => {
-                let quality = crate::quality::Quality::of(&v, reference);
+                let (c, l) = match &self.trainer {
+                    Some(t) => (t.family().conditioning(), t.model().latent_dim().unwrap_or(0)),
+                    None => (crate::family::Conditioning::NONE, 0),
+                };
+                let asked = c.classes_of(&z, l);
+                let quality = if c.learned {
+                    crate::quality::Quality::of_codes(&v, reference, &asked)
+                } else {
+                    crate::quality::Quality::of_requested(&v, reference, &asked)
+                };
                 self.outbox.push_back(Event::Quality(QualityPoint {
                     run: self.run,
                     step: self.step(),
