@@ -38,6 +38,12 @@ inputs: G reads [z | one-hot] (110 values); the MLP's D reads [784 pixels | one-
 the image and ten constant maps of the one-hot (11 x 28 x 28). Real digits come with their labels,
 fakes with classes drawn uniformly, in both updates.
 
+InfoGAN (src/family/infogan.rs): the DCGAN's G reading [z (62) | c1 one-hot (10) | c2, c3 ~ U(-1, 1)];
+D's conv body shared by D's logit (linear 6272 -> 1) and Q (linear 6272 -> 12: c1's logits, c2 and c3's
+means). One iteration is three updates, each with its own Adam (2e-4, betas 0.5, 0.999): D on real and
+fake (BCE), G on D's verdict (non-saturating), then G, D's body and Q together on
+L_I = 1 * CE(c1) + 0.1 * MSE(c2, c3), as PyTorch-GAN's infogan.py does it.
+
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
 
@@ -54,7 +60,9 @@ import torch.nn.functional as F
 
 LATENT = 100
 AE_LATENT = 16
-GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan"]
+GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan", "infogan"]
+INFO_LATENT = 62
+INFO_CODES = 2
 CLASSES = 10
 AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -261,6 +269,78 @@ def bench_autoencoder(model, batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
+class InfoD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
+        self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
+        self.bn2 = nn.BatchNorm2d(128)
+        self.fc = nn.Linear(128 * 7 * 7, 1)
+        self.q = nn.Linear(128 * 7 * 7, CLASSES + INFO_CODES)
+
+    def body(self, x):
+        h = F.leaky_relu(self.conv1(x), 0.2)
+        return F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
+
+    def forward(self, x):
+        return self.fc(self.body(x)).squeeze(1)
+
+    def info(self, x):
+        return self.q(self.body(x))
+
+
+def bench_infogan(batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    g = DcganG(INFO_LATENT + CLASSES + INFO_CODES - LATENT)
+    d = InfoD()
+    dcgan_init(g)
+    dcgan_init(d)
+    g.train()
+    d.train()
+    adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
+    opt_g, opt_d = adam(g.parameters()), adam(d.parameters())
+    opt_info = adam(list(g.parameters()) + list(d.parameters()))
+    n = data.shape[0]
+
+    def g_input():
+        z = torch.randn(batch, INFO_LATENT, generator=gen)
+        c1 = torch.randint(0, CLASSES, (batch,), generator=gen)
+        cont = torch.rand(batch, INFO_CODES, generator=gen) * 2 - 1
+        return torch.cat([z, F.one_hot(c1, CLASSES).float(), cont], 1), c1, cont
+
+    def step():
+        real = data[torch.randint(0, n, (batch,), generator=gen)]
+        z, _, _ = g_input()
+        fake = g(z).detach()
+        real_logits, fake_logits = d(real), d(fake)
+        d_loss = F.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        d_real = torch.sigmoid(real_logits.detach()).tolist()
+        d_fake = torch.sigmoid(fake_logits.detach()).tolist()
+        z, _, _ = g_input()
+        logits = d(g(z))
+        g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        z, c1, cont = g_input()
+        q = d.info(g(z))
+        cat = F.cross_entropy(q[:, :CLASSES], c1)
+        mse = F.mse_loss(q[:, CLASSES:], cont)
+        info = cat + 0.1 * mse
+        opt_info.zero_grad(set_to_none=True)
+        info.backward()
+        opt_info.step()
+        return d_loss.item(), g_loss.item(), d_real, d_fake, cat.item(), mse.item()
+
+    return time_steps(step, seconds)
+
+
 def join_label(model, x, onehot):
     """D's input: the pixels then the class (MLP), or the image and one constant map per class (conv)."""
     if model == "cgan":
@@ -272,6 +352,8 @@ def join_label(model, x, onehot):
 def bench(model, batch, threads, seconds, data, gen, labels=None):
     if model in AUTOENCODERS:
         return bench_autoencoder(model, batch, threads, seconds, data, gen)
+    if model == "infogan":
+        return bench_infogan(batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d = build(model)

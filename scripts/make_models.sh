@@ -36,6 +36,7 @@ train ae conv-ae 16 10000 --hold-out 1000
 train ae-z2 ae 2 20000 --hold-out 1000
 train vae conv-vae 16 20000 --hold-out 1000
 train vae-z2 vae 2 20000 --hold-out 1000
+train cgan conv-cgan 100 5000 --hold-out 1000
 # The digit judge (a classifier, not a generative model): no sample grid.
 start=$SECONDS
 "$bin" train --model judge --seed 0 --steps 10000 --hold-out 1000 --force --out "$runs/judge.safetensors"

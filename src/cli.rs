@@ -1062,10 +1062,7 @@ pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
             }
             (z[..l].to_vec(), z[l..].to_vec())
         }
-        None => (
-            model.random_z(1, a.from),
-            model.random_z(1, a.to),
-        ),
+        None => (model.random_z(1, a.from), model.random_z(1, a.to)),
     };
     if !(2..=256).contains(&a.frames) {
         bail!("--frames must be between 2 and 256");
@@ -1182,7 +1179,7 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
     for kind in &models {
         let spec = ModelSpec::of(kind)?;
         let family = spec.family()?;
-        let latent_dim = spec.latent_dim().unwrap_or(0);
+        let latent_dim = spec.input_dim().unwrap_or(0);
         for &batch in &a.batch {
             let cfg = TrainConfig {
                 batch_size: batch,

@@ -608,3 +608,24 @@ fn a_run_that_runs_away_saves_its_last_good_state_and_fails() {
         }
     }
 }
+
+/// `bench` trains and decodes every family, the conditional ones with their class and codes
+/// after z (it once decoded z alone and failed on the cGAN's 110 inputs).
+#[test]
+fn bench_runs_every_family_and_decodes_its_samples() {
+    let o = bin()
+        .args(["bench", "--seconds", "0.05", "--batch", "4", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    let results = report["results"].as_array().expect("results");
+    for f in latent_lab::family::ALL {
+        let r = results
+            .iter()
+            .find(|r| r["model"] == f.id())
+            .unwrap_or_else(|| panic!("no result for {}", f.id()));
+        assert!(r["steps_per_s"].as_f64().unwrap() > 0.0, "{}", f.id());
+        assert!(r["decode_64_ms"].as_f64().is_some(), "{}: no decode timing", f.id());
+    }
+}

@@ -24,7 +24,12 @@ fn train_split() -> Arc<Dataset> {
 }
 
 fn trainer(batch: usize, seed: u64) -> Trainer {
-    let spec = ModelSpec::of("infogan").unwrap();
+    trainer_with(batch, seed, 1.0)
+}
+
+fn trainer_with(batch: usize, seed: u64, lambda_cat: f32) -> Trainer {
+    let mut spec = ModelSpec::of("infogan").unwrap();
+    spec.config["lambda_cat"] = lambda_cat.into();
     let cfg = TrainConfig {
         seed,
         batch_size: batch,
@@ -245,4 +250,37 @@ fn sample_code_sets_c1_and_the_continuous_codes() {
     );
     let err = sample(&args("c1=10", "b")).unwrap_err().to_string();
     assert!(err.contains("c1 is a category (0 to 9), not 10"), "{err}");
+}
+
+/// The c₁-ignored watch on real runs (batch 16, seed 0, 320 iterations each): with
+/// λ_cat = 0 nothing trains Q's categorical head, the bound stays near 0 and the watch must
+/// fire; with the default λ_cat = 1 the bound climbs and it must not.
+#[test]
+fn the_code_ignored_watch_fires_when_c1_is_ignored_and_not_otherwise() {
+    use latent_lab::classroom::events::{CodeIgnoredWatch, GameEvent};
+    let watch = |lambda_cat: f32| {
+        let mut t = trainer_with(16, 0, lambda_cat);
+        let mut w = CodeIgnoredWatch::default();
+        let mut events = Vec::new();
+        let mut last = 0.0;
+        for _ in 0..320 {
+            let out = t.iteration().unwrap();
+            last = out.value(t.family(), "mi_bound").unwrap();
+            events.extend(w.observe(t.step(), last));
+        }
+        (events, last)
+    };
+    let (ignored, bound) = watch(0.0);
+    eprintln!("λ_cat 0: bound {bound:.3}, events {ignored:?}");
+    assert_eq!(ignored.len(), 1, "fires once when c₁ is ignored (bound {bound})");
+    assert!(
+        matches!(ignored[0], GameEvent::CodeIgnored { step: 300, steps: 100, bound } if bound < CodeIgnoredWatch::BELOW)
+    );
+    let (learned, bound) = watch(1.0);
+    eprintln!("λ_cat 1: bound {bound:.3}, events {learned:?}");
+    assert!(
+        learned.is_empty(),
+        "a run that learns c₁ raises no alarm (bound {bound}): {learned:?}"
+    );
+    assert!(bound > 1.0, "the default run did learn c₁ ({bound})");
 }

@@ -25,6 +25,13 @@
 //!   [`CollapseWatch::AFTER_STEP`]: the encoder's codes carry nothing and the decoder draws
 //!   the same average digit whatever z is ([`CollapseWatch`]).
 //!
+//! - **c₁ ignored** (InfoGAN): the lower bound on I(c₁; G(z, c)) — ln 10 minus Q's
+//!   cross-entropy on c₁ — has stayed under [`CodeIgnoredWatch::BELOW`] (a tenth of its
+//!   ceiling ln 10) for [`CodeIgnoredWatch::STEPS`] iterations after the first
+//!   [`CodeIgnoredWatch::AFTER_STEP`]: Q cannot tell c₁'s values apart in the images, so
+//!   they all draw the same kinds of digit ([`CodeIgnoredWatch`]). With the defaults the
+//!   bound is above 2 nats by iteration 120 (tests/infogan.rs).
+//!
 //! Each event fires once, and again only after its condition has cleared. The means
 //! are smoothed (exponential moving average) because one batch's mean is noisy.
 
@@ -80,6 +87,15 @@ pub enum GameEvent {
         /// The smoothed mean D(G(z)).
         d_fake: f32,
     },
+    /// InfoGAN's generator ignores its categorical code c₁.
+    CodeIgnored {
+        /// The step it fired at.
+        step: u64,
+        /// For how many steps the condition held.
+        steps: u32,
+        /// The smoothed lower bound on I(c₁; G(z, c)) (nats).
+        bound: f32,
+    },
 }
 
 impl GameEvent {
@@ -90,6 +106,7 @@ impl GameEvent {
             | GameEvent::ModeCollapse { step, .. }
             | GameEvent::ClassCollapse { step, .. }
             | GameEvent::PosteriorCollapse { step, .. }
+            | GameEvent::CodeIgnored { step, .. }
             | GameEvent::Equilibrium { step, .. } => step,
         }
     }
@@ -139,6 +156,62 @@ impl CollapseWatch {
     }
 
     /// Whether the condition holds now (every dimension inactive for long enough).
+    pub fn holds(&self) -> bool {
+        self.fired
+    }
+
+    /// Forgets everything (a new run).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// Watches InfoGAN's categorical bound (the `mi_bound` metric) for c₁ being ignored. Fed
+/// every iteration's bound; smoothed because one batch's estimate is noisy.
+#[derive(Debug, Clone, Default)]
+pub struct CodeIgnoredWatch {
+    smoothed: Option<f32>,
+    since: Option<u64>,
+    fired: bool,
+}
+
+impl CodeIgnoredWatch {
+    /// The bound (nats) under which c₁ counts as ignored: a tenth of ln 10.
+    pub const BELOW: f32 = 0.1 * std::f32::consts::LN_10;
+    /// Iterations the smoothed bound must stay under it.
+    pub const STEPS: u64 = 100;
+    /// Nothing is called before this iteration (Q starts knowing nothing of c₁).
+    pub const AFTER_STEP: u64 = 200;
+
+    /// Takes the bound at iteration `step`; returns the event if it fires now.
+    pub fn observe(&mut self, step: u64, bound: f32) -> Option<GameEvent> {
+        if !bound.is_finite() {
+            return None;
+        }
+        let s = match self.smoothed {
+            Some(prev) => 0.9 * prev + 0.1 * bound,
+            None => bound,
+        };
+        self.smoothed = Some(s);
+        if s >= Self::BELOW || step < Self::AFTER_STEP {
+            self.since = None;
+            self.fired = false;
+            return None;
+        }
+        let since = *self.since.get_or_insert(step);
+        let held = step.saturating_sub(since);
+        if held >= Self::STEPS && !self.fired {
+            self.fired = true;
+            return Some(GameEvent::CodeIgnored {
+                step,
+                steps: held.min(u64::from(u32::MAX)) as u32,
+                bound: s,
+            });
+        }
+        None
+    }
+
+    /// Whether the condition holds now.
     pub fn holds(&self) -> bool {
         self.fired
     }

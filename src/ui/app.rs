@@ -82,6 +82,7 @@ pub struct App {
     pub(super) watch: crate::classroom::events::Watch,
     /// Watches a VAE run for posterior collapse.
     pub(super) collapse_watch: crate::classroom::events::CollapseWatch,
+    pub(super) code_watch: crate::classroom::events::CodeIgnoredWatch,
     /// The digit judge's figures of this run's samples.
     pub(super) quality: super::quality::QualityLog,
     /// Watches the judge's class histogram for mode collapse.
@@ -158,6 +159,7 @@ impl App {
             exports: Default::default(),
             watch: Default::default(),
             collapse_watch: Default::default(),
+            code_watch: Default::default(),
             quality: Default::default(),
             class_watch: Default::default(),
             game_event: None,
@@ -308,6 +310,7 @@ impl App {
         self.last_update = None;
         self.watch.reset();
         self.collapse_watch.reset();
+        self.code_watch.reset();
         self.quality.clear();
         self.class_watch.reset();
         self.game_event = None;
@@ -424,6 +427,20 @@ impl App {
                                 continue;
                             };
                             if let Some(e) = self.watch.observe_step(p.step, real, fake) {
+                                self.on_game_event(e);
+                            }
+                        }
+                    }
+                    // InfoGAN's categorical bound feeds the c₁-ignored watch.
+                    let bound = self
+                        .charts
+                        .family()
+                        .and_then(|f| f.metrics().iter().position(|m| m.key == "mi_bound"));
+                    if let Some(b) = bound {
+                        for p in &points {
+                            if let Some(&v) = p.values.get(b)
+                                && let Some(e) = self.code_watch.observe(p.step, v)
+                            {
                                 self.on_game_event(e);
                             }
                         }

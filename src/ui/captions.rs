@@ -53,6 +53,13 @@ pub fn event_caption(event: &GameEvent) -> String {
             threshold = crate::classroom::events::ACTIVE_KL,
             kl = format!("{max_kl:.3}")
         ),
+        GameEvent::CodeIgnored { step, steps, bound } => tr!(
+            "Step {step} — c₁ is being ignored: for {steps} steps the lower bound on the information between c₁ and the image has stayed under {threshold} nats (now {bound}; it can reach ln 10 ≈ 2.30). Q cannot tell c₁'s values apart in the images, so they all draw the same kinds of digit and the rows of the traversal grid look alike. Raise λ for c₁ (--lambda-cat).",
+            step = step,
+            steps = steps,
+            threshold = format!("{:.2}", crate::classroom::events::CodeIgnoredWatch::BELOW),
+            bound = format!("{bound:.2}")
+        ),
         GameEvent::Equilibrium {
             step,
             steps,

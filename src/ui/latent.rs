@@ -67,10 +67,20 @@ impl App {
         }
         match &ex.model {
             Some(m) => {
+                let c = m.conditioning();
+                let size = match (c.classes, c.codes, c.learned) {
+                    (0, 0, _) => m.latent_dim().to_string(),
+                    (_, 0, false) => tr!("{z} + the class", z = c.noise_dim(m.latent_dim())),
+                    (_, codes, _) => tr!(
+                        "{z} + c₁ + {codes} continuous codes",
+                        z = c.noise_dim(m.latent_dim()),
+                        codes = codes
+                    ),
+                };
                 ui.weak(tr!(
                     "{model} · latent size {size} · step {step}",
                     model = super::i18n::tr(m.config().label()),
-                    size = m.latent_dim(),
+                    size = size,
                     step = m.step
                 ));
             }
