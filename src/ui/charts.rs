@@ -163,7 +163,9 @@ impl App {
 
     /// One chart: the family's metrics that belong to `def`, raw and smoothed.
     fn chart_ui(&mut self, ui: &mut egui::Ui, family: &'static dyn Family, def: &ChartDef, first: bool) {
-        ui.horizontal(|ui| {
+        // Wrapped: in a narrow cell (four charts in presenter mode) the checkboxes go to a
+        // second line instead of pushing the row past the window's edge.
+        ui.horizontal_wrapped(|ui| {
             ui.strong(tr(def.title));
             if first {
                 ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
@@ -199,7 +201,7 @@ impl App {
         plot.show(ui, |plot_ui| {
             if let Some(y) = def.reference {
                 plot_ui.hline(
-                    HLine::new(format!("{y}"), y)
+                    HLine::new(reference_label(y), y)
                         .color(Color32::GRAY)
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
@@ -213,5 +215,28 @@ impl App {
                 add_series(plot_ui, tr(m.label), rgb(m.color), raw, smooth, width);
             }
         });
+    }
+}
+
+/// A reference line's legend entry: two decimals at most ("0.5", "2.30" for ln 10, not
+/// "2.302585092994046").
+pub(super) fn reference_label(y: f64) -> String {
+    let short = format!("{y:.2}");
+    if (short.parse::<f64>().unwrap_or(y) - y).abs() < 1e-9 {
+        // Exact in two decimals: drop the trailing zeros ("0.50" → "0.5", "1.00" → "1").
+        let t = short.trim_end_matches('0').trim_end_matches('.');
+        t.to_string()
+    } else {
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reference_labels_are_short() {
+        assert_eq!(super::reference_label(0.5), "0.5");
+        assert_eq!(super::reference_label(1.0), "1");
+        assert_eq!(super::reference_label(std::f64::consts::LN_10), "2.30");
     }
 }

@@ -74,8 +74,8 @@ impl QualityLog {
 impl App {
     /// The quality chart: share recognised and classes covered ÷ 10, over the steps.
     pub(super) fn quality_chart_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.strong(tr("Sample quality (digit judge)"));
+        ui.horizontal_wrapped(|ui| {
+            ui.add(egui::Label::new(egui::RichText::new(tr("Sample quality (digit judge)")).strong()).truncate());
             ui.add(egui::Label::new(egui::RichText::new(tr("(real digits: about 0.99 and 1)")).weak()).truncate());
         });
         let points = self.quality.points();
