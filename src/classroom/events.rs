@@ -121,8 +121,33 @@ pub const ACTIVE_KL: f32 = 0.05;
 /// iterations by their step numbers.
 #[derive(Debug, Clone, Default)]
 pub struct CollapseWatch {
+    held: Held,
+}
+
+/// How long a condition has held, counted by step numbers, and whether its event fired.
+#[derive(Debug, Clone, Default)]
+struct Held {
     since: Option<u64>,
     fired: bool,
+}
+
+impl Held {
+    /// Notes whether the condition holds at `step`; the first time it has held for `steps`
+    /// steps, returns for how many. A break in the condition starts the count again and
+    /// lets the event fire again.
+    fn observe(&mut self, holds: bool, step: u64, steps: u64) -> Option<u32> {
+        if !holds {
+            *self = Self::default();
+            return None;
+        }
+        let since = *self.since.get_or_insert(step);
+        let held = step.saturating_sub(since);
+        if held >= steps && !self.fired {
+            self.fired = true;
+            return Some(held.min(u64::from(u32::MAX)) as u32);
+        }
+        None
+    }
 }
 
 impl CollapseWatch {
@@ -137,27 +162,15 @@ impl CollapseWatch {
             return None;
         }
         let max_kl = kl_per_dim.iter().copied().fold(f32::MIN, f32::max);
-        if max_kl >= ACTIVE_KL || step < Self::AFTER_STEP {
-            self.since = None;
-            self.fired = false;
-            return None;
-        }
-        let since = *self.since.get_or_insert(step);
-        let held = step.saturating_sub(since);
-        if held >= Self::STEPS && !self.fired {
-            self.fired = true;
-            return Some(GameEvent::PosteriorCollapse {
-                step,
-                steps: held.min(u64::from(u32::MAX)) as u32,
-                max_kl,
-            });
-        }
-        None
+        let inactive = max_kl < ACTIVE_KL && step >= Self::AFTER_STEP;
+        self.held
+            .observe(inactive, step, Self::STEPS)
+            .map(|steps| GameEvent::PosteriorCollapse { step, steps, max_kl })
     }
 
     /// Whether the condition holds now (every dimension inactive for long enough).
     pub fn holds(&self) -> bool {
-        self.fired
+        self.held.fired
     }
 
     /// Forgets everything (a new run).
@@ -171,8 +184,7 @@ impl CollapseWatch {
 #[derive(Debug, Clone, Default)]
 pub struct CodeIgnoredWatch {
     smoothed: Option<f32>,
-    since: Option<u64>,
-    fired: bool,
+    held: Held,
 }
 
 impl CodeIgnoredWatch {
@@ -193,27 +205,15 @@ impl CodeIgnoredWatch {
             None => bound,
         };
         self.smoothed = Some(s);
-        if s >= Self::BELOW || step < Self::AFTER_STEP {
-            self.since = None;
-            self.fired = false;
-            return None;
-        }
-        let since = *self.since.get_or_insert(step);
-        let held = step.saturating_sub(since);
-        if held >= Self::STEPS && !self.fired {
-            self.fired = true;
-            return Some(GameEvent::CodeIgnored {
-                step,
-                steps: held.min(u64::from(u32::MAX)) as u32,
-                bound: s,
-            });
-        }
-        None
+        let ignored = s < Self::BELOW && step >= Self::AFTER_STEP;
+        self.held
+            .observe(ignored, step, Self::STEPS)
+            .map(|steps| GameEvent::CodeIgnored { step, steps, bound: s })
     }
 
     /// Whether the condition holds now.
     pub fn holds(&self) -> bool {
-        self.fired
+        self.held.fired
     }
 
     /// Forgets everything (a new run).

@@ -514,11 +514,7 @@ impl FamilyModel for AeModel {
         let z = self.pair.enc.forward(&x, Some(&collected))?;
         let logits = self.pair.dec.logits(&z, Some(&collected))?;
         let loss = reconstruction_loss(&logits, &x, self.settings.recon)?;
-        let value = loss.to_scalar::<f32>()?;
-        ctx.check_finite("reconstruction loss", value)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(0, &grads)?;
+        let value = ctx.update(0, "reconstruction loss", &loss, &collected)?;
         Ok(StepOutput {
             values: vec![value],
             vectors: Vec::new(),

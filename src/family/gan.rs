@@ -321,11 +321,7 @@ impl GanModel {
             )
         };
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
-        let d_loss = loss.to_scalar::<f32>()?;
-        ctx.check_finite("discriminator loss", d_loss)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(GROUP_D, &grads)?;
+        let d_loss = ctx.update(GROUP_D, "discriminator loss", &loss, &collected)?;
         Ok(DReport {
             d_loss,
             d_real: sigmoid_vec(&real_logits)?,
@@ -343,11 +339,7 @@ impl GanModel {
         // D's weights as constants: the gradient flows through D to G's weights only.
         let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.settings.g_loss)?;
-        let g_loss = loss.to_scalar::<f32>()?;
-        ctx.check_finite("generator loss", g_loss)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(GROUP_G, &grads)?;
+        let g_loss = ctx.update(GROUP_G, "generator loss", &loss, &collected)?;
         Ok((g_loss, mean(&sigmoid_vec(&fake_logits)?)))
     }
 }

@@ -277,11 +277,7 @@ impl InfoGanModel {
         let real_logits = self.d.logits_collecting(&real, &collected)?;
         let fake_logits = self.d.logits_collecting(&fake, &collected)?;
         let loss = discriminator_loss(&real_logits, &fake_logits)?;
-        let d_loss = loss.to_scalar::<f32>()?;
-        ctx.check_finite("discriminator loss", d_loss)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(GROUP_D, &grads)?;
+        let d_loss = ctx.update(GROUP_D, "discriminator loss", &loss, &collected)?;
         Ok(DReport {
             d_loss,
             d_real: sigmoid_vec(&real_logits)?,
@@ -295,11 +291,7 @@ impl InfoGanModel {
         let fake = self.g.forward_collecting(&z, true, &collected)?;
         let logits = self.d.logits_frozen(&fake)?;
         let loss = generator_loss(&logits, self.settings.g_loss)?;
-        let g_loss = loss.to_scalar::<f32>()?;
-        ctx.check_finite("generator loss", g_loss)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(GROUP_G, &grads)?;
+        let g_loss = ctx.update(GROUP_G, "generator loss", &loss, &collected)?;
         Ok((g_loss, mean(&sigmoid_vec(&logits)?)))
     }
 
@@ -314,9 +306,7 @@ impl InfoGanModel {
             ((&cat * f64::from(self.settings.lambda_cat))? + (&cont_loss * f64::from(self.settings.lambda_cont))?)?;
         let (cat_v, cont_v) = (cat.to_scalar::<f32>()?, cont_loss.to_scalar::<f32>()?);
         ctx.check_finite("information loss", cat_v + cont_v)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(GROUP_INFO, &grads)?;
+        ctx.backward_apply(GROUP_INFO, &loss, &collected)?;
         Ok(InfoReport {
             cat: cat_v,
             cont: cont_v,

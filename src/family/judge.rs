@@ -445,11 +445,7 @@ impl FamilyModel for JudgeModel {
             let top = log_p.detach().exp()?.max(1)?.mean_all()?.to_scalar::<f32>()?;
             outlier_top = top;
         }
-        let value = loss.to_scalar::<f32>()?;
-        ctx.check_finite("judge's loss", value)?;
-        let mut grads = loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(0, &grads)?;
+        let value = ctx.update(0, "judge's loss", &loss, &collected)?;
         let predicted = logits.detach().argmax(1)?.to_vec1::<u32>()?;
         let right = predicted.iter().zip(&targets).filter(|(p, t)| p == t).count();
         Ok(StepOutput {

@@ -61,6 +61,7 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::TrainData;
+use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{images_to_u8, is_trainable, sorted_vars};
 use crate::rng::Rng;
 use crate::train::{Optimizer, OptimizerConfig, TrainError};
@@ -464,6 +465,30 @@ impl StepCtx<'_> {
         opt.step(grads)?;
         self.updates[group] += 1;
         Ok(())
+    }
+
+    /// Backpropagates `loss`, moves the weight gradients the fused layers handed to
+    /// `collected` into the result, and applies them with optimizer group `group`.
+    pub fn backward_apply(&mut self, group: usize, loss: &Tensor, collected: &ParamGrads) -> Result<(), TrainError> {
+        let mut grads = loss.backward()?;
+        collected.drain_into(&mut grads)?;
+        self.apply(group, &grads)
+    }
+
+    /// One update on the scalar `loss`: refused with [`TrainError::NonFinite`] (naming
+    /// `what`) when it is NaN or infinite, otherwise [`StepCtx::backward_apply`]. Returns the
+    /// loss's value.
+    pub fn update(
+        &mut self,
+        group: usize,
+        what: &'static str,
+        loss: &Tensor,
+        collected: &ParamGrads,
+    ) -> Result<f32, TrainError> {
+        let value = loss.to_scalar::<f32>()?;
+        self.check_finite(what, value)?;
+        self.backward_apply(group, loss, collected)?;
+        Ok(value)
     }
 
     /// [`TrainError::NonFinite`] for a NaN or infinite loss (the update is then not applied).

@@ -284,9 +284,7 @@ impl FamilyModel for VaeModel {
         let t = self.terms(&x, &eps, weight, Some(&collected))?;
         let neg_elbo = t.recon + t.kl;
         ctx.check_finite("negative ELBO", neg_elbo)?;
-        let mut grads = t.loss.backward()?;
-        collected.drain_into(&mut grads)?;
-        ctx.apply(0, &grads)?;
+        ctx.backward_apply(0, &t.loss, &collected)?;
         Ok(StepOutput {
             values: vec![neg_elbo, t.recon, t.kl],
             vectors: vec![t.kl_per_dim],
