@@ -497,3 +497,49 @@ fn the_toy_game_is_a_family_run_on_the_shared_trainer() {
     let err = t.iteration().unwrap_err();
     assert!(err.to_string().contains("2-D points"), "{err}");
 }
+
+/// Issue 20, item 2: "raised 0.47 → 0.47". A change that does not show at two decimals is
+/// called "barely changed" and given with four; a visible change keeps its verb.
+#[test]
+fn captions_say_barely_changed_when_two_decimals_cannot_show_the_change() {
+    use latent_lab::train::ToyUpdate;
+    use latent_lab::train::toy::{ToyDReport, ToyGReport};
+    let d = |real: (f32, f32), fake: (f32, f32)| {
+        latent_lab::ui::caption(&ToyUpdate::Discriminator(ToyDReport {
+            loss: 1.3,
+            real_before: real.0,
+            real_after: real.1,
+            fake_before: fake.0,
+            fake_after: fake.1,
+        }))
+    };
+    let tiny = d((0.4701, 0.4712), (0.5012, 0.5003));
+    assert!(!tiny.contains("raised") && !tiny.contains("lowered"), "{tiny}");
+    assert!(
+        tiny.contains("D's score on real data barely changed (0.4701 → 0.4712)"),
+        "{tiny}"
+    );
+    assert!(
+        tiny.contains("Its score on fakes barely changed (0.5012 → 0.5003)"),
+        "{tiny}"
+    );
+    let clear = d((0.40, 0.47), (0.55, 0.50));
+    assert!(
+        clear.contains("D raised its score on real data (0.40 → 0.47)"),
+        "{clear}"
+    );
+    assert!(clear.contains("It lowered its score on fakes (0.55 → 0.50)"), "{clear}");
+
+    let g = |before: f32, after: f32| {
+        latent_lab::ui::caption(&ToyUpdate::Generator(ToyGReport {
+            loss: 0.7,
+            fake_before: before,
+            fake_after: after,
+            moved: 0.01,
+        }))
+    };
+    let tiny = g(0.5001, 0.5004);
+    assert!(!tiny.contains("moved its samples up"), "{tiny}");
+    assert!(tiny.contains("mean D(G(z)) barely changed (0.5001 → 0.5004;"), "{tiny}");
+    assert!(g(0.30, 0.36).contains("G moved its samples up D's slope"));
+}

@@ -88,39 +88,70 @@ fn f2(x: f32) -> String {
     format!("{x:.2}")
 }
 
+fn f4(x: f32) -> String {
+    format!("{x:.4}")
+}
+
+/// Whether a change from `before` to `after` does not show at two decimals: the caption
+/// then says "barely changed" and gives four, instead of "raised 0.47 → 0.47".
+fn barely(before: f32, after: f32) -> bool {
+    f2(before) == f2(after)
+}
+
 fn d_sentences(d: &ToyDReport) -> Vec<String> {
     let mut out = Vec::new();
-    out.push(if d.real_after >= d.real_before {
+    let (rb, ra) = (d.real_before, d.real_after);
+    out.push(if barely(rb, ra) {
+        crate::tr!(
+            "D's score on real data barely changed ({before} → {after}).",
+            before = f4(rb),
+            after = f4(ra)
+        )
+    } else if ra >= rb {
         crate::tr!(
             "D raised its score on real data ({before} → {after}).",
-            before = f2(d.real_before),
-            after = f2(d.real_after)
+            before = f2(rb),
+            after = f2(ra)
         )
     } else {
         crate::tr!(
             "D's score on real data fell ({before} → {after}).",
-            before = f2(d.real_before),
-            after = f2(d.real_after)
+            before = f2(rb),
+            after = f2(ra)
         )
     });
-    out.push(if d.fake_after <= d.fake_before {
+    let (fb, fa) = (d.fake_before, d.fake_after);
+    out.push(if barely(fb, fa) {
+        crate::tr!(
+            "Its score on fakes barely changed ({before} → {after}).",
+            before = f4(fb),
+            after = f4(fa)
+        )
+    } else if fa <= fb {
         crate::tr!(
             "It lowered its score on fakes ({before} → {after}).",
-            before = f2(d.fake_before),
-            after = f2(d.fake_after)
+            before = f2(fb),
+            after = f2(fa)
         )
     } else {
         crate::tr!(
             "Its score on fakes rose ({before} → {after}).",
-            before = f2(d.fake_before),
-            after = f2(d.fake_after)
+            before = f2(fb),
+            after = f2(fa)
         )
     });
     out
 }
 
 fn g_sentence(g: &ToyGReport) -> String {
-    if g.fake_after >= g.fake_before {
+    if barely(g.fake_before, g.fake_after) {
+        crate::tr!(
+            "G's step: mean D(G(z)) barely changed ({before} → {after}; samples moved {moved} on average).",
+            before = f4(g.fake_before),
+            after = f4(g.fake_after),
+            moved = format!("{:.3}", g.moved)
+        )
+    } else if g.fake_after >= g.fake_before {
         crate::tr!(
             "G moved its samples up D's slope: mean D(G(z)) {before} → {after} (they moved {moved} on average).",
             before = f2(g.fake_before),

@@ -874,4 +874,16 @@ pub const KO: &[(&str, &str)] = &[
         "Step {step} — c₁ is being ignored: for {steps} steps the lower bound on the information between c₁ and the image has stayed under {threshold} nats (now {bound}; it can reach ln 10 ≈ 2.30). Q cannot tell c₁'s values apart in the images, so they all draw the same kinds of digit and the rows of the traversal grid look alike. Raise λ for c₁ (--lambda-cat).",
         "{step}단계 — c₁이 무시되고 있습니다: {steps}단계 동안 c₁과 이미지 사이 정보량의 하한이 {threshold} nats 아래에 머물렀습니다 (지금 {bound}, 최대 ln 10 ≈ 2.30). Q가 이미지에서 c₁의 값을 구별하지 못하므로 모든 값이 같은 종류의 숫자를 그리고, 순회 격자의 행들이 비슷해 보입니다. c₁의 λ를 높이세요 (--lambda-cat).",
     ),
+    (
+        "D's score on real data barely changed ({before} → {after}).",
+        "진짜 데이터에 대한 D의 점수는 거의 변하지 않았습니다 ({before} → {after}).",
+    ),
+    (
+        "Its score on fakes barely changed ({before} → {after}).",
+        "가짜에 대한 점수도 거의 변하지 않았습니다 ({before} → {after}).",
+    ),
+    (
+        "G's step: mean D(G(z)) barely changed ({before} → {after}; samples moved {moved} on average).",
+        "G 단계: 평균 D(G(z))가 거의 변하지 않았습니다 ({before} → {after}, 샘플은 평균 {moved} 이동).",
+    ),
 ];
