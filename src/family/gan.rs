@@ -115,18 +115,8 @@ pub(super) const GROUP_G: usize = 0;
 pub(super) const GROUP_D: usize = 1;
 
 pub(super) const STEPS: &[StepKindDef] = &[
-    StepKindDef {
-        id: "d",
-        label: "Step D",
-        help: "One discriminator update",
-        iteration: false,
-    },
-    StepKindDef {
-        id: "g",
-        label: "Step G",
-        help: "One generator update",
-        iteration: false,
-    },
+    D_STEP,
+    G_STEP,
     StepKindDef {
         id: ITERATION,
         label: "Step",
@@ -134,21 +124,36 @@ pub(super) const STEPS: &[StepKindDef] = &[
         iteration: true,
     },
 ];
+/// One discriminator update (InfoGAN has it too).
+pub(super) const D_STEP: StepKindDef = StepKindDef {
+    id: "d",
+    label: "Step D",
+    help: "One discriminator update",
+    iteration: false,
+};
+/// One generator update (InfoGAN has it too).
+pub(super) const G_STEP: StepKindDef = StepKindDef {
+    id: "g",
+    label: "Step G",
+    help: "One generator update",
+    iteration: false,
+};
 
-pub(super) const GROUPS: &[OptGroupDef] = &[
-    OptGroupDef {
-        id: "g",
-        label: "generator",
-        short: "G",
-        networks: &["g"],
-    },
-    OptGroupDef {
-        id: "d",
-        label: "discriminator",
-        short: "D",
-        networks: &["d"],
-    },
-];
+pub(super) const GROUPS: &[OptGroupDef] = &[G_GROUP, D_GROUP];
+/// The generator's optimizer group.
+pub(super) const G_GROUP: OptGroupDef = OptGroupDef {
+    id: "g",
+    label: "generator",
+    short: "G",
+    networks: &["g"],
+};
+/// The discriminator's optimizer group.
+pub(super) const D_GROUP: OptGroupDef = OptGroupDef {
+    id: "d",
+    label: "discriminator",
+    short: "D",
+    networks: &["d"],
+};
 
 /// Colour of everything about real images (D(x)).
 pub const REAL_COLOR: [u8; 3] = [52, 120, 230];

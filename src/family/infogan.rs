@@ -25,7 +25,10 @@ use candle_core::{D, DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use super::gan::{D_FAKE_MEAN, D_LOSS, D_OUTPUTS_CHART, D_REAL_MEAN, G_LOSS, LOSSES_CHART, VECTORS, sigmoid_vec};
+use super::gan::{
+    D_FAKE_MEAN, D_GROUP, D_LOSS, D_OUTPUTS_CHART, D_REAL_MEAN, D_STEP, G_GROUP, G_LOSS, G_STEP, LOSSES_CHART, VECTORS,
+    sigmoid_vec,
+};
 use super::{
     ChartDef, Conditioning, Declaration, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx,
     StepKindDef, StepOutput, check_latent_dim, to_json,
@@ -146,18 +149,8 @@ const DECLARATION: Declaration = Declaration {
         ("lambda-cont", "lambda_cont"),
     ],
     optimizer_groups: &[
-        OptGroupDef {
-            id: "g",
-            label: "generator",
-            short: "G",
-            networks: &["g"],
-        },
-        OptGroupDef {
-            id: "d",
-            label: "discriminator",
-            short: "D",
-            networks: &["d"],
-        },
+        G_GROUP,
+        D_GROUP,
         OptGroupDef {
             id: "info",
             label: "information (G, D's body and Q)",
@@ -166,18 +159,8 @@ const DECLARATION: Declaration = Declaration {
         },
     ],
     step_kinds: &[
-        StepKindDef {
-            id: "d",
-            label: "Step D",
-            help: "One discriminator update",
-            iteration: false,
-        },
-        StepKindDef {
-            id: "g",
-            label: "Step G",
-            help: "One generator update",
-            iteration: false,
-        },
+        D_STEP,
+        G_STEP,
         StepKindDef {
             id: "info",
             label: "Step Q",
