@@ -543,3 +543,46 @@ fn captions_say_barely_changed_when_two_decimals_cannot_show_the_change() {
     assert!(tiny.contains("mean D(G(z)) barely changed (0.5001 → 0.5004;"), "{tiny}");
     assert!(g(0.30, 0.36).contains("G moved its samples up D's slope"));
 }
+
+/// The false banner: on the single 1-D Gaussian G starts wide or narrow and
+/// settles at the data's width, and "mode collapse" must not fire along the way (the rule
+/// compares G's spread with the data's, not with G's own widest moment). The must-fire
+/// cases (a point mass, one mode of the mixture, three of the ring's eight) are unit tests
+/// in `classroom::events`.
+#[test]
+fn no_mode_collapse_is_called_while_g_learns_the_1d_gaussian() {
+    use latent_lab::classroom::events::{Watch, toy_spread};
+    let config = ToyConfig {
+        dist: ToyDistribution::Gaussian1d,
+        ..ToyConfig::default()
+    };
+    let mut t = ToyGame::new(config, &Device::Cpu).expect("toy game");
+    let mut w = Watch::default();
+    let (mut peak, mut lowest_after_peak) = (0.0f32, f32::INFINITY);
+    for i in 1..=GAUSSIAN_ITERATIONS as u64 {
+        t.iteration().expect("iteration");
+        if i % 25 == 0 {
+            let f = t.frame(1, None).expect("frame");
+            let spread = toy_spread(f.dist, &f.fake, &f.real);
+            if spread.diversity > peak {
+                peak = spread.diversity;
+                lowest_after_peak = f32::INFINITY;
+            }
+            lowest_after_peak = lowest_after_peak.min(spread.diversity);
+            assert_eq!(w.observe_spread(i, &spread), None, "iteration {i}: {spread:?}");
+        }
+    }
+    let f = t.frame(1, None).expect("frame");
+    let (m, s) = moments(&f.fake, 1);
+    eprintln!(
+        "1-D Gaussian: G mean {:.2} std {:.2}; G's variety peaked at {peak:.2} and fell to {lowest_after_peak:.2} after; final spread {:?}",
+        m[0],
+        s[0],
+        toy_spread(f.dist, &f.fake, &f.real)
+    );
+    assert!(
+        (s[0] - GAUSSIAN_STD).abs() < STD_TOLERANCE,
+        "G matched the data's width: {}",
+        s[0]
+    );
+}

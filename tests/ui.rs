@@ -282,3 +282,72 @@ fn training_pauses_with_a_caption_when_d_wins() {
     assert!(wait(&mut h, LONG, |a| step_of(a) > at), "Continue resumes training");
     assert!(h.state().game_event().is_none(), "the caption is dismissed");
 }
+
+/// The last-update line follows the newest step: after Step G and then three full Steps it
+/// shows the last iteration, not the lone G update.
+#[test]
+fn the_last_update_line_follows_full_steps() {
+    let mut h = ready_harness();
+    h.get_by_label("Step G").click();
+    assert!(wait(&mut h, LONG, |a| a
+        .status()
+        .is_some_and(|s| s.updates_of("g") == 1)));
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Last Step G (at step 0)").is_some(),
+        "the G step is shown"
+    );
+    for n in 1..=3 {
+        h.get_by_label("Step").click();
+        assert!(wait(&mut h, LONG, |a| step_of(a) == n), "step {n}");
+    }
+    assert!(
+        wait(&mut h, LONG, |a| a.chart_points() >= 3),
+        "the iterations reached the charts"
+    );
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Last Step G").is_none(),
+        "the stale G line is gone"
+    );
+    assert!(
+        h.query_by_label_contains("Last iteration (step 3)").is_some(),
+        "the last iteration is shown"
+    );
+}
+
+/// A learning rate typed above the old ceiling of 1 is kept as typed and flagged, not
+/// silently turned into 1.0.
+#[test]
+fn a_typed_learning_rate_of_50_is_kept_and_flagged() {
+    let mut h = ready_harness();
+    assert!(h.query_by_label_contains("far above the usual").is_none());
+    h.get_by_label("G learning rate").set_value_accesskit(50.0);
+    h.run_steps(2);
+    assert_eq!(h.state().settings().train.optimizer("g").lr, 50.0);
+    assert!(
+        wait(&mut h, LONG, |a| a
+            .status()
+            .is_some_and(|s| s.train.optimizer("g").lr == 50.0)),
+        "the trainer got 50"
+    );
+    h.get_by_label_contains("G learning rate 50 is far above the usual");
+}
+
+/// In the Game tab the status bar shows the game's iteration and data, not the image
+/// run's step and model.
+#[test]
+fn the_status_bar_shows_the_game_in_the_game_tab() {
+    let mut s = settings();
+    s.view = latent_lab::ui::View::Game;
+    let mut h = harness(App::new_for_test(tiny_data(), s));
+    assert!(wait(&mut h, LONG, |a| a.game().frame().is_some()
+        && a.status().is_some_and(|s| s.game.is_some())));
+    h.run_steps(2);
+    h.get_by_label("The GAN game on 1-D Gaussian");
+    h.get_by_label("Iteration 0");
+    assert!(
+        h.query_by_label_contains("· latent").is_none(),
+        "the image run's model is not shown"
+    );
+}

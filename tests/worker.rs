@@ -620,3 +620,56 @@ fn a_run_that_runs_away_pauses_with_a_warning() {
         "the run was not paused"
     );
 }
+
+/// Drawn data with no point drawn: Play and the step buttons refuse with a message
+/// instead of training on the placeholder at the origin; once a point is drawn the game
+/// trains. While the game is on, the status is the game's (its step and time), and the
+/// image run's clock does not count the game's time.
+#[test]
+fn the_game_on_drawn_data_refuses_to_train_before_a_point_is_drawn() {
+    use latent_lab::data::toy::ToyDistribution;
+    use latent_lab::train::toy::ToyConfig;
+    let mut p = Probe::spawn(tiny_options());
+    p.ready();
+    p.send(Command::ToyStart(ToyConfig {
+        dist: ToyDistribution::Drawn,
+        ..ToyConfig::default()
+    }));
+    assert!(p.wait(LONG, |p| {
+        p.status
+            .as_ref()
+            .is_some_and(|s| s.game == Some(ToyDistribution::Drawn))
+    }));
+    p.send(Command::SetRunning(true));
+    p.send(Command::Step("d"));
+    assert!(
+        p.wait(LONG, |p| p
+            .errors()
+            .iter()
+            .filter(|(_, m)| m.contains("no points drawn yet"))
+            .count()
+            == 2),
+        "{:?}",
+        p.errors()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    p.pump();
+    let s = p.status.clone().expect("status");
+    assert!(!s.running && s.step == 0, "nothing trained: {s:?}");
+    p.send(Command::ToySetDrawn(Arc::from(vec![1.0f32, 1.0])));
+    p.send(Command::SetRunning(true));
+    assert!(
+        p.wait(LONG, |p| p.step() >= 20),
+        "the game trains once a point is drawn"
+    );
+    p.send(Command::SetRunning(false));
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| !s.running)));
+    let game_time = p.status.as_ref().map(|s| s.elapsed).unwrap_or_default();
+    assert!(game_time > Duration::ZERO);
+    // Back to the image run: its step and clock are its own.
+    p.send(Command::ToyLeave);
+    assert!(p.wait(LONG, |p| p.status.as_ref().is_some_and(|s| s.game.is_none())));
+    let s = p.status.clone().expect("status");
+    assert_eq!(s.step, 0, "the image run never stepped");
+    assert_eq!(s.elapsed, Duration::ZERO, "the game's time is not the image run's");
+}

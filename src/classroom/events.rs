@@ -8,17 +8,19 @@
 //!   few kinds — at most [`ClassCollapseWatch::MAX_CLASSES`] classes covered, or one class
 //!   holding at least [`ClassCollapseWatch::TOP_SHARE`] of them ([`ClassCollapseWatch`]).
 //!   Noise is not a collapse (nothing is recognised), and real digits never are.
-//! - **Mode collapse** (the toy game): G's samples lose most of their variety (the mean
-//!   distance between them falls under [`WatchConfig::collapse_ratio`] of the best seen in
-//!   this run).
+//! - **Mode collapse** (the toy game, [`Watch::observe_spread`]): G had covered the data
+//!   and lost it. Either its samples were once at least twice
+//!   [`WatchConfig::collapse_ratio`] as varied as the data (variety: the mean distance
+//!   between points) and are now under `collapse_ratio` of it; or, on data with separate
+//!   modes (the 1-D mixture's two, the ring's eight), they now cover at most half of the
+//!   modes and once covered more (a mode is covered when at least a quarter of its fair
+//!   share of the samples lie nearest to it). Both compare G with the data, not with G's
+//!   own widest moment: a G that starts wide and narrows to the data's width is learning
+//!   (on the 1-D Gaussian a matched G has about 0.9 of the data's variety), and a G that
+//!   starts narrow and has not yet spread out has not collapsed.
 //! - **Equilibrium**: after D has once told real from fake, both smoothed means stay
 //!   within [`WatchConfig::equilibrium_tolerance`] of 0.5 for many steps: D can only
 //!   guess.
-//!
-//! The collapse threshold was checked on real runs' grids (variety in pixel units; 64
-//! real MNIST digits: 10.0–10.3): the MLP GAN rises from 0.9 (step 250) to 10.2 and
-//! never falls under 0.83 of its best; the DCGANs stay at 8.6–10.3; an MLP GAN with
-//! z of size 2 that did collapse went from 7.5 to 0.0 (every sample the same digit).
 //!
 //! - **Posterior collapse** (VAEs): every latent dimension's KL stays under [`ACTIVE_KL`]
 //!   nats for [`CollapseWatch::STEPS`] iterations in a row after the first
@@ -32,8 +34,13 @@
 //!   they all draw the same kinds of digit ([`CodeIgnoredWatch`]). With the defaults the
 //!   bound is above 2 nats by iteration 120 (tests/infogan.rs).
 //!
-//! Each event fires once, and again only after its condition has cleared. The means
+//! Each event fires once, and again only after its condition has cleared; each watch says
+//! whether an event's condition still holds ([`Watch::holds`] and the `holds` of the
+//! others), and the views take an event's banner down when it no longer does. The means
 //! are smoothed (exponential moving average) because one batch's mean is noisy.
+
+use crate::data::toy::ToyDistribution;
+use crate::train::GeneratorLoss;
 
 /// A moment of the game.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,15 +53,20 @@ pub enum GameEvent {
         steps: u32,
         /// The smoothed mean D(G(z)).
         d_fake: f32,
+        /// The generator loss in use, where the watch was told it (the caption's advice
+        /// depends on it).
+        g_loss: Option<GeneratorLoss>,
     },
-    /// The samples have lost most of their variety.
+    /// The toy game's samples have lost most of the data's variety or modes.
     ModeCollapse {
         /// The step it fired at.
         step: u64,
-        /// Variety of the latest grid.
+        /// Variety of G's samples (mean distance between them).
         diversity: f32,
-        /// The best variety seen in this run.
-        peak: f32,
+        /// Variety of the data, measured the same way.
+        data_diversity: f32,
+        /// `(covered, total)` modes, for data with separate modes.
+        modes: Option<(usize, usize)>,
     },
     /// The judge finds the samples are digits of only a few classes.
     ClassCollapse {
@@ -314,14 +326,19 @@ impl Default for WatchConfig {
 pub struct Watch {
     /// The thresholds.
     pub config: WatchConfig,
+    /// The generator loss in use, if known: carried by [`GameEvent::DWins`] for its advice.
+    pub g_loss: Option<GeneratorLoss>,
     ema: Option<(f32, f32)>,
     d_wins_for: u32,
     d_wins_fired: bool,
     separated: bool,
     equilibrium_for: u32,
     equilibrium_fired: bool,
-    peak_diversity: f32,
     collapse_fired: bool,
+    /// The most varied G has been, as a share of the data's variety.
+    peak_spread: f32,
+    /// The most modes G has covered.
+    peak_modes: usize,
 }
 
 impl Watch {
@@ -333,9 +350,29 @@ impl Watch {
         }
     }
 
-    /// Forgets everything (a new run).
+    /// This watch, told the generator loss in use.
+    pub fn with_g_loss(mut self, g_loss: GeneratorLoss) -> Self {
+        self.g_loss = Some(g_loss);
+        self
+    }
+
+    /// Forgets everything (a new run); keeps the thresholds and the loss.
     pub fn reset(&mut self) {
-        *self = Self::new(self.config);
+        *self = Self {
+            g_loss: self.g_loss,
+            ..Self::new(self.config)
+        };
+    }
+
+    /// Whether `event`'s condition still holds (for a kind this watch detects; `false` for
+    /// the others): the banner comes down when it does not.
+    pub fn holds(&self, event: &GameEvent) -> bool {
+        match event {
+            GameEvent::DWins { .. } => self.d_wins_fired,
+            GameEvent::Equilibrium { .. } => self.equilibrium_fired,
+            GameEvent::ModeCollapse { .. } => self.collapse_fired,
+            _ => false,
+        }
     }
 
     /// Takes one step's numbers (iteration `step`, mean D(x) and mean D(G(z)) of its last D
@@ -363,6 +400,7 @@ impl Watch {
                     step,
                     steps: self.d_wins_for,
                     d_fake: fake,
+                    g_loss: self.g_loss,
                 });
             }
         } else {
@@ -389,25 +427,35 @@ impl Watch {
         event
     }
 
-    /// Takes a new sample grid (28×28 images one after another) decoded at `step`.
-    pub fn observe_samples(&mut self, step: u64, pixels: &[u8]) -> Option<GameEvent> {
-        self.observe_diversity(step, diversity(pixels, 28 * 28))
-    }
-
-    /// Takes the variety `d` of the generator's samples at `step` (see [`diversity`],
-    /// [`point_diversity`]).
-    pub fn observe_diversity(&mut self, step: u64, d: f32) -> Option<GameEvent> {
-        self.peak_diversity = self.peak_diversity.max(d);
-        if step < self.config.collapse_after_step || self.peak_diversity <= 0.0 {
+    /// Takes the spread of the toy generator's samples at `step` (see [`toy_spread`]);
+    /// returns [`GameEvent::ModeCollapse`] if it fires now.
+    pub fn observe_spread(&mut self, step: u64, spread: &ToySpread) -> Option<GameEvent> {
+        let ratio = self.config.collapse_ratio;
+        let share = if spread.data_diversity > 0.0 {
+            spread.diversity / spread.data_diversity
+        } else {
+            0.0
+        };
+        let (had_spread, had_modes) = (self.peak_spread, self.peak_modes);
+        self.peak_spread = self.peak_spread.max(share);
+        if let Some((covered, _)) = spread.modes {
+            self.peak_modes = self.peak_modes.max(covered);
+        }
+        if step < self.config.collapse_after_step {
             return None;
         }
-        if d < self.config.collapse_ratio * self.peak_diversity {
+        let narrowed = had_spread >= 2.0 * ratio && share < ratio;
+        let lost_modes = spread
+            .modes
+            .is_some_and(|(covered, total)| total >= 2 && covered <= total / 2 && had_modes > covered);
+        if narrowed || lost_modes {
             if !self.collapse_fired {
                 self.collapse_fired = true;
                 return Some(GameEvent::ModeCollapse {
                     step,
-                    diversity: d,
-                    peak: self.peak_diversity,
+                    diversity: spread.diversity,
+                    data_diversity: spread.data_diversity,
+                    modes: spread.modes,
                 });
             }
         } else {
@@ -417,23 +465,62 @@ impl Watch {
     }
 }
 
-/// The variety of a set of images: the mean Euclidean distance between all pairs, in
-/// pixel units of [0, 1] (0 when all are the same).
-pub fn diversity(pixels: &[u8], image_len: usize) -> f32 {
-    if image_len == 0 {
-        return 0.0;
+/// How widely the toy generator's samples spread, next to the data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToySpread {
+    /// The mean distance between G's samples.
+    pub diversity: f32,
+    /// The mean distance between data points.
+    pub data_diversity: f32,
+    /// `(covered, total)` modes, for data with separate modes.
+    pub modes: Option<(usize, usize)>,
+}
+
+/// At most this many points of each set are compared in [`toy_spread`] (pairs grow as n²).
+pub const SPREAD_POINTS: usize = 300;
+
+/// The spread of G's samples `fake` against the data points `real` of `dist` (flat,
+/// `dist.dim()` values each; the first [`SPREAD_POINTS`] of each are used).
+pub fn toy_spread(dist: ToyDistribution, fake: &[f32], real: &[f32]) -> ToySpread {
+    let dim = dist.dim();
+    let centres = dist.mode_centres();
+    let modes = (centres.len() / dim >= 2).then(|| modes_covered(&centres, fake, dim));
+    ToySpread {
+        diversity: point_diversity(fake, dim, SPREAD_POINTS),
+        data_diversity: point_diversity(real, dim, SPREAD_POINTS),
+        modes,
     }
-    let img = |i: usize| &pixels[i * image_len..(i + 1) * image_len];
-    mean_pairwise_distance(pixels.len() / image_len, |i, j| {
-        img(i)
-            .iter()
-            .zip(img(j))
-            .map(|(&a, &b)| {
-                let d = (f64::from(a) - f64::from(b)) / 255.0;
-                d * d
-            })
-            .sum()
-    })
+}
+
+/// `(covered, total)`: each point goes to its nearest centre, and a centre is covered when
+/// at least a quarter of its fair share (1 / total) of the points went to it.
+pub fn modes_covered(centres: &[f32], points: &[f32], dim: usize) -> (usize, usize) {
+    let total = centres.len() / dim.max(1);
+    let mut counts = vec![0usize; total];
+    let mut n = 0usize;
+    for p in points.chunks_exact(dim.max(1)) {
+        if p.iter().any(|v| !v.is_finite()) {
+            continue;
+        }
+        let nearest = centres
+            .chunks_exact(dim.max(1))
+            .map(|c| c.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum::<f32>())
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        if let Some(i) = nearest {
+            counts[i] += 1;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return (0, total);
+    }
+    let covered = counts
+        .iter()
+        .filter(|&&c| c as f32 * 4.0 * total as f32 >= n as f32)
+        .count();
+    (covered, total)
 }
 
 /// The variety of a set of points of `dim` coordinates each (flat): the mean Euclidean
@@ -559,21 +646,113 @@ mod tests {
         assert_eq!(point_diversity(&[0.0, 0.0, 3.0, 0.0, 0.0, 4.0], 2, 2), 3.0);
     }
 
+    fn spread_of(dist: ToyDistribution, fake: &[f32]) -> ToySpread {
+        let real = dist.sample(&mut crate::rng::Rng::new(5), 400);
+        toy_spread(dist, fake, &real)
+    }
+
     #[test]
-    fn collapse_fires_when_the_grid_loses_its_variety() {
+    fn a_generator_matching_the_1d_gaussian_is_no_collapse_but_one_squeezed_to_a_point_is() {
+        let mut rng = crate::rng::Rng::new(9);
+        let g = ToyDistribution::Gaussian1d;
+        let around = |rng: &mut crate::rng::Rng, std: f32| -> Vec<f32> {
+            (0..400).map(|_| 4.0 + std * rng.normal() as f32).collect()
+        };
         let mut w = Watch::default();
-        let varied: Vec<u8> = (0..64 * 784).map(|i| ((i * 7919) % 251) as u8).collect();
-        let same: Vec<u8> = varied[..784].repeat(64);
-        assert!(diversity(&varied, 784) > 5.0);
-        assert_eq!(diversity(&same, 784), 0.0);
-        // Early near-identical grids are G's starting noise, not a collapse.
-        assert_eq!(w.observe_samples(0, &same), None);
-        assert_eq!(w.observe_samples(200, &varied), None);
-        assert_eq!(w.observe_samples(250, &same), None, "before collapse_after_step");
-        let e = w.observe_samples(400, &same).expect("collapse");
-        assert!(matches!(e, GameEvent::ModeCollapse { step: 400, diversity, .. } if diversity == 0.0));
-        assert_eq!(w.observe_samples(500, &same), None, "fires once");
-        assert_eq!(w.observe_samples(600, &varied), None);
-        assert!(w.observe_samples(700, &same).is_some(), "re-armed after recovering");
+        // A fresh G is narrow: not yet spread out is not a collapse.
+        let narrow = spread_of(g, &around(&mut rng, 0.1));
+        assert_eq!(w.observe_spread(300, &narrow), None);
+        // G overshoots wide, then settles at the mean 3.91, std 1.13 (data 4.00, 1.25).
+        assert_eq!(w.observe_spread(400, &spread_of(g, &around(&mut rng, 5.0))), None);
+        let matched: Vec<f32> = (0..400).map(|_| 3.91 + 1.13 * rng.normal() as f32).collect();
+        let s = spread_of(g, &matched);
+        assert!(s.modes.is_none(), "one mode: nothing to count");
+        for step in (500..3000).step_by(100) {
+            assert_eq!(w.observe_spread(step, &s), None, "step {step}");
+        }
+        // Then it squeezes to a point: a collapse.
+        let point = spread_of(g, &around(&mut rng, 0.05));
+        let e = w.observe_spread(3000, &point).expect("a point mass is a collapse");
+        assert!(
+            matches!(e, GameEvent::ModeCollapse { step: 3000, modes: None, diversity, data_diversity } if diversity < 0.1 * data_diversity)
+        );
+        assert!(w.holds(&e));
+        assert_eq!(w.observe_spread(3100, &point), None, "fires once");
+        assert_eq!(w.observe_spread(3200, &s), None);
+        assert!(!w.holds(&e), "cleared once G spreads again");
+    }
+
+    #[test]
+    fn collapse_on_the_mixture_and_the_ring_counts_modes() {
+        let mut rng = crate::rng::Rng::new(2);
+        // The 1-D mixture: G on both modes, then on one of them, fires.
+        let mix = ToyDistribution::Mixture1d;
+        let both = spread_of(mix, &mix.sample(&mut rng, 400));
+        assert_eq!(both.modes, Some((2, 2)));
+        let one_mode: Vec<f32> = (0..400).map(|_| 2.0 + 0.6 * rng.normal() as f32).collect();
+        let one = spread_of(mix, &one_mode);
+        assert_eq!(one.modes, Some((1, 2)));
+        let mut w = Watch::default();
+        assert_eq!(w.observe_spread(300, &both), None);
+        assert!(matches!(
+            w.observe_spread(400, &one),
+            Some(GameEvent::ModeCollapse {
+                modes: Some((1, 2)),
+                ..
+            })
+        ));
+        // A G that has only ever sat on one mode has not lost anything yet.
+        assert_eq!(Watch::default().observe_spread(400, &one), None);
+        // The ring: all eight covered is fine; three modes of eight after all eight is a
+        // collapse even though the three are spread apart (the variety alone would not show it).
+        let ring = ToyDistribution::Ring2d.sample(&mut rng, 400);
+        let all = spread_of(ToyDistribution::Ring2d, &ring);
+        assert_eq!(all.modes, Some((8, 8)));
+        let three: Vec<f32> = ring
+            .chunks_exact(2)
+            .filter(|p| {
+                let a = p[1].atan2(p[0]).rem_euclid(std::f32::consts::TAU);
+                let k = (a / (std::f32::consts::TAU / 8.0)).round() as usize % 8;
+                [0, 3, 5].contains(&k)
+            })
+            .flatten()
+            .copied()
+            .collect();
+        let s = spread_of(ToyDistribution::Ring2d, &three);
+        assert_eq!(s.modes, Some((3, 8)));
+        assert!(s.diversity > 0.4 * s.data_diversity, "{s:?}");
+        let mut w = Watch::default();
+        assert_eq!(w.observe_spread(300, &all), None);
+        assert!(w.observe_spread(400, &s).is_some());
+        // A wide blob over the middle is nearest to every mode in turn: all covered.
+        let blob: Vec<f32> = (0..800).map(|_| 1.5 * rng.normal() as f32).collect();
+        assert_eq!(spread_of(ToyDistribution::Ring2d, &blob).modes, Some((8, 8)));
+    }
+
+    #[test]
+    fn banners_hold_only_while_their_condition_does() {
+        let mut w = Watch::default();
+        run(&mut w, 0, 200, 0.9, 0.1);
+        let e = run(&mut w, 200, 600, 0.5, 0.5).pop().expect("equilibrium");
+        assert!(matches!(e, GameEvent::Equilibrium { .. }));
+        assert!(w.holds(&e));
+        // D finds its feet again (the ring's D(x) ≈ 0.6): the banner's condition is gone.
+        run(&mut w, 800, 100, 0.62, 0.4);
+        assert!(!w.holds(&e));
+    }
+
+    #[test]
+    fn d_wins_carries_the_loss_in_use() {
+        let mut w = Watch::default().with_g_loss(GeneratorLoss::NonSaturating);
+        let e = run(&mut w, 0, 500, 0.99, 0.0).pop().expect("D wins");
+        assert!(matches!(
+            e,
+            GameEvent::DWins {
+                g_loss: Some(GeneratorLoss::NonSaturating),
+                ..
+            }
+        ));
+        w.reset();
+        assert_eq!(w.g_loss, Some(GeneratorLoss::NonSaturating), "a reset keeps the loss");
     }
 }

@@ -144,6 +144,21 @@ impl ToyDistribution {
         }
     }
 
+    /// The centres of the data's separate modes (flat, `dim()` values each): the mixture's
+    /// two, the ring's eight; empty for data without separate modes.
+    pub fn mode_centres(self) -> Vec<f32> {
+        match self {
+            ToyDistribution::Mixture1d => MIXTURE_MEANS.to_vec(),
+            ToyDistribution::Ring2d => (0..8)
+                .flat_map(|k| {
+                    let a = k as f32 * std::f32::consts::TAU / 8.0;
+                    [RING_RADIUS * a.cos(), RING_RADIUS * a.sin()]
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The analytic mean and standard deviation of a 1-D distribution.
     pub fn moments(self) -> Option<(f32, f32)> {
         match self {

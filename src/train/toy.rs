@@ -173,6 +173,8 @@ pub struct ToyGame {
     view_real: Vec<f32>,
     /// Draws of [`ToyGame::sample`] (apart from the training stream).
     sample_rng: Rng,
+    /// How many points the user has drawn (for [`ToyDistribution::Drawn`]).
+    drawn_points: usize,
 }
 
 impl std::fmt::Debug for ToyGame {
@@ -283,6 +285,7 @@ impl ToyGame {
             view_z,
             view_real,
             sample_rng: Rng::derive(config.seed, "toy.sample"),
+            drawn_points: 0,
         })
     }
 
@@ -313,11 +316,18 @@ impl ToyGame {
             dist: self.dist,
             drawn: points,
         };
+        self.drawn_points = data.drawn.len() / 2;
         if self.dist == ToyDistribution::Drawn {
             let mut view = Rng::derive(self.trainer.config().seed, "toy.view.drawn");
             self.view_real = data.sample(&mut view, VIEW_POINTS_2D);
         }
         self.trainer.set_data(data)
+    }
+
+    /// Whether there is data to train on: always, except for drawn data before any point
+    /// is drawn (training then would learn the placeholder at the origin).
+    pub fn has_data(&self) -> bool {
+        self.dist != ToyDistribution::Drawn || self.drawn_points > 0
     }
 
     /// The hyperparameters.

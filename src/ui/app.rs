@@ -71,6 +71,8 @@ pub struct App {
     pub(super) notice: Option<(String, Instant)>,
     pub(super) confirm: Option<Confirm>,
     pub(super) last_update: Option<UpdateReport>,
+    /// The step the last update was reported at.
+    pub(super) last_update_step: u64,
     pub(super) frame_stats: FrameStats,
     /// The live run's latest seams (decoder, encoder, scorer), for the latent tools.
     pub(super) generator: Option<ModelFrame>,
@@ -151,6 +153,7 @@ impl App {
             notice: None,
             confirm: None,
             last_update: None,
+            last_update_step: 0,
             frame_stats: FrameStats::default(),
             generator: None,
             autosave_path,
@@ -325,6 +328,25 @@ impl App {
         }
     }
 
+    /// Takes the game event's banner down once its condition no longer holds.
+    fn clear_stale_event(&mut self) {
+        use crate::classroom::events::GameEvent;
+        let Some(event) = self.game_event else {
+            return;
+        };
+        let holds = match event {
+            GameEvent::DWins { .. } | GameEvent::Equilibrium { .. } | GameEvent::ModeCollapse { .. } => {
+                self.watch.holds(&event)
+            }
+            GameEvent::ClassCollapse { .. } => self.class_watch.holds(),
+            GameEvent::PosteriorCollapse { .. } => self.collapse_watch.holds(),
+            GameEvent::CodeIgnored { .. } => self.code_watch.holds(),
+        };
+        if !holds {
+            self.game_event = None;
+        }
+    }
+
     /// The latest game event, if any.
     pub fn game_event(&self) -> Option<crate::classroom::events::GameEvent> {
         self.game_event
@@ -376,6 +398,7 @@ impl App {
                 self.generator = Some(g);
             }
         }
+        self.clear_stale_event();
         self.poll_exports();
         if self.notice.as_ref().is_some_and(|(_, at)| at.elapsed() > NOTICE_FOR) {
             self.notice = None;
@@ -384,7 +407,15 @@ impl App {
 
     fn handle_event(&mut self, event: Event) {
         match event {
-            Event::Status(s) => self.status = Some(s),
+            Event::Status(s) => {
+                // The D-wins caption's advice depends on the loss in use.
+                self.watch.g_loss = s
+                    .model
+                    .config
+                    .get("g_loss")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                self.status = Some(s);
+            }
             Event::RunStarted {
                 run,
                 step,
@@ -402,11 +433,14 @@ impl App {
                 match origin {
                     RunOrigin::Fresh => {}
                     RunOrigin::Restored(_) => {
-                        self.notify(tr!("Restored the last run at step {step} (paused)", step = step));
+                        self.notify(tr!(
+                            "Restored the last run at step {step} (paused); the charts start here: the autosave keeps the weights, not the charts' history",
+                            step = step
+                        ));
                     }
                     RunOrigin::Loaded(path) => {
                         self.notify(tr!(
-                            "Opened {path} at step {step} (paused)",
+                            "Opened {path} at step {step} (paused); the charts start here: a checkpoint keeps the weights, not the charts' history",
                             path = path.display(),
                             step = step
                         ));
@@ -416,6 +450,15 @@ impl App {
             Event::Metrics { run, points } => {
                 if self.enter_run(run) {
                     self.charts.extend(&points);
+                    // The last-update line follows the newest iteration, not a stale lone step.
+                    if let Some(p) = points.last() {
+                        self.last_update = Some(UpdateReport {
+                            run,
+                            kind: crate::family::ITERATION,
+                            values: p.values.clone(),
+                        });
+                        self.last_update_step = p.step;
+                    }
                     // D's mean verdicts feed the game events, for families that have a D.
                     let means = self.charts.family().and_then(|f| {
                         let at = |key: &str| f.metrics().iter().position(|m| m.key == key);
@@ -450,6 +493,7 @@ impl App {
             Event::Update(report) => {
                 if self.enter_run(report.run) {
                     self.last_update = Some(report);
+                    self.last_update_step = self.status.as_ref().map_or(0, |s| s.step);
                 }
             }
             Event::Quality(p) => {

@@ -94,6 +94,7 @@ impl App {
             ui.label(tr("Starting…"));
         }
         if let Some(u) = &self.last_update {
+            let iteration = family.step_kind(u.kind).is_some_and(|(_, k)| k.iteration);
             let label = family.step_kind(u.kind).map_or(u.kind, |(_, k)| k.label);
             let values: Vec<String> = family
                 .metrics()
@@ -102,11 +103,20 @@ impl App {
                 .filter(|(_, v)| !v.is_nan())
                 .map(|(m, v)| format!("{} {}", tr(m.label), format_change(*v)))
                 .collect();
-            ui.weak(tr!(
-                "Last {what}: {values}",
-                what = tr(label),
-                values = values.join(", ")
-            ));
+            ui.weak(if iteration {
+                tr!(
+                    "Last iteration (step {step}): {values}",
+                    step = self.last_update_step,
+                    values = values.join(", ")
+                )
+            } else {
+                tr!(
+                    "Last {what} (at step {step}): {values}",
+                    what = tr(label),
+                    step = self.last_update_step,
+                    values = values.join(", ")
+                )
+            });
         }
     }
 
@@ -296,16 +306,40 @@ fn optimizer_rows(ui: &mut egui::Ui, who: &str, o: &mut OptimizerConfig) {
         .labelled_by(l.id);
     ui.end_row();
     let l = ui.label(tr!("{who} learning rate", who = who));
+    // Any positive value is taken as typed (no silent clamp to a ceiling); one far above the
+    // usual range is kept but flagged.
     ui.add(
         egui::DragValue::new(&mut o.lr)
-            .range(1e-6..=1.0)
+            .range(MIN_LR..=MAX_LR)
             .speed(1e-5)
             .min_decimals(5)
             .max_decimals(6),
     )
     .labelled_by(l.id);
     ui.end_row();
+    if o.lr > HIGH_LR {
+        ui.label("");
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(tr!(
+                    "{who} learning rate {lr} is far above the usual 0.0001–0.01: expect the losses to run away (training then pauses and keeps the last good state).",
+                    who = who,
+                    lr = o.lr
+                ))
+                .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
+        ui.end_row();
+    }
 }
+
+/// The smallest learning rate the field takes (a DragValue needs a floor above 0).
+const MIN_LR: f64 = 1e-8;
+/// The largest: far beyond any useful value, so that what is typed is what is used.
+const MAX_LR: f64 = 1e6;
+/// Above this a learning rate is flagged as far outside the usual range.
+pub const HIGH_LR: f64 = 0.1;
 
 /// The name of a generator loss in the menu.
 pub(super) fn g_loss_label(g: GeneratorLoss) -> &'static str {

@@ -36,7 +36,11 @@ impl App {
                     };
                     ui.strong(state);
                     ui.separator();
-                    ui.label(tr!("Step {step}", step = format_count(s.step)));
+                    if s.game.is_some() {
+                        ui.label(tr!("Iteration {step}", step = format_count(s.step)));
+                    } else {
+                        ui.label(tr!("Step {step}", step = format_count(s.step)));
+                    }
                     ui.separator();
                     ui.label(tr!("{rate} steps/s", rate = format!("{:.1}", s.steps_per_sec)));
                     ui.separator();
@@ -44,11 +48,19 @@ impl App {
                     ui.separator();
                     ui.label(tr!("Device: {device}", device = s.device));
                     ui.separator();
-                    ui.label(tr!(
-                        "{model} · latent {size}",
-                        model = tr(s.model.label()),
-                        size = s.model.latent_dim().unwrap_or(0)
-                    ));
+                    match s.game {
+                        // The Game tab: the toy game's numbers, not the image run's.
+                        Some(dist) => {
+                            ui.label(tr!("The GAN game on {data}", data = super::toy::dist_label(dist)));
+                        }
+                        None => {
+                            ui.label(tr!(
+                                "{model} · latent {size}",
+                                model = tr(s.model.label()),
+                                size = s.model.latent_dim().unwrap_or(0)
+                            ));
+                        }
+                    }
                 }
                 None => {
                     ui.label(tr("Starting the trainer…"));

@@ -218,7 +218,7 @@ fn heat_color(d: f32) -> egui::Color32 {
 
 /// The distribution's name in the window's language (literal keys, so the
 /// translation test sees them).
-fn dist_label(d: ToyDistribution) -> &'static str {
+pub(super) fn dist_label(d: ToyDistribution) -> &'static str {
     match d {
         ToyDistribution::Gaussian1d => tr("1-D Gaussian"),
         ToyDistribution::Mixture1d => tr("1-D mixture of two Gaussians"),
@@ -327,26 +327,36 @@ impl App {
         }
         ui.separator();
         let running = self.status.as_ref().is_some_and(|s| s.running);
+        // Drawn data with no point yet: nothing to learn from, so nothing to play.
+        let can_train = self.game.config.dist != ToyDistribution::Drawn || !self.game.drawn.is_empty();
+        if !can_train {
+            ui.label(
+                egui::RichText::new(tr(
+                    "Click in the plot to add data points first: the game has nothing to learn from yet.",
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
         let play = if running { tr("Pause") } else { tr("Play") };
-        if ui.button(play).clicked() {
+        if ui.add_enabled(can_train || running, egui::Button::new(play)).clicked() {
             self.send(Command::SetRunning(!running));
         }
         if ui
-            .button(tr("Discriminator step"))
+            .add_enabled(can_train, egui::Button::new(tr("Discriminator step")))
             .on_hover_text(tr("One update of D on a real and a fake batch"))
             .clicked()
         {
             self.send(Command::Step("d"));
         }
         if ui
-            .button(tr("Generator step"))
+            .add_enabled(can_train, egui::Button::new(tr("Generator step")))
             .on_hover_text(tr("One update of G through D's gradient"))
             .clicked()
         {
             self.send(Command::Step("g"));
         }
         if ui
-            .button(tr("Full iteration"))
+            .add_enabled(can_train, egui::Button::new(tr("Full iteration")))
             .on_hover_text(tr("k discriminator steps, then one generator step"))
             .clicked()
         {

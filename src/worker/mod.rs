@@ -222,6 +222,9 @@ pub struct WorkerStatus {
     pub dataset: Option<String>,
     /// The data source being loaded in the background, if any.
     pub loading: Option<DataSource>,
+    /// The toy game's data while the game is on (then `step`, `steps_per_sec` and `elapsed`
+    /// are the game's, not the image run's).
+    pub game: Option<crate::data::toy::ToyDistribution>,
 }
 
 impl WorkerStatus {

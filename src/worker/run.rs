@@ -6,7 +6,7 @@
 //! call into the trainer goes through [`Worker::guarded`], which turns a panic or a
 //! [`TrainError`] into an [`Event::Error`] and pauses training, keeping the run.
 
-use crate::classroom::events::{GameEvent, Watch, WatchConfig, point_diversity};
+use crate::classroom::events::{GameEvent, Watch, WatchConfig, toy_spread};
 use crate::family::{ITERATION, ModelSpec, StepOutput, VectorKind};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -58,9 +58,6 @@ struct Game {
     /// The latest event of this game.
     event: Option<GameEvent>,
 }
-
-/// Samples of G that the toy game's collapse check compares (all pairs).
-const TOY_DIVERSITY_POINTS: usize = 300;
 
 /// A dataset being loaded on a `data-loader` thread.
 struct Loader {
@@ -115,6 +112,8 @@ pub(crate) struct Worker {
     rate_step: u64,
     steps_per_sec: f32,
     elapsed: Duration,
+    /// Time the current toy game has run (kept apart from the image run's).
+    toy_elapsed: Duration,
     running_since: Option<Instant>,
 
     toy: Option<Game>,
@@ -175,6 +174,7 @@ impl Worker {
             rate_step: 0,
             steps_per_sec: 0.0,
             elapsed: Duration::ZERO,
+            toy_elapsed: Duration::ZERO,
             running_since: None,
             toy: None,
             toy_runs: 0,
@@ -260,7 +260,11 @@ impl Worker {
 
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::SetRunning(on) => self.set_running(on),
+            Command::SetRunning(on) => {
+                if !(on && self.refuse_toy_without_data()) {
+                    self.set_running(on);
+                }
+            }
             Command::Step(kind) => self.single_step(kind),
             Command::Reset { model, train } => self.reset(model, train),
             Command::SetTrainConfig(config) => self.set_train_config(config),
@@ -287,6 +291,10 @@ impl Worker {
                     if let Err(e) = result {
                         self.fail(ErrorKind::Data, format!("cannot use the drawn points: {e}"));
                     }
+                }
+                // Every point cleared: nothing left to learn from.
+                if self.toy.as_ref().is_some_and(|toy| !toy.game.has_data()) {
+                    self.set_running(false);
                 }
                 self.publish_toy(true);
             }
@@ -318,12 +326,20 @@ impl Worker {
             self.rate_step = self.step();
         } else {
             if let Some(since) = self.running_since.take() {
-                self.elapsed += now - since;
+                self.add_elapsed(now - since);
             }
             self.steps_per_sec = 0.0;
             self.publish(true);
         }
         self.push_status();
+    }
+
+    /// Counts running time to the run that ran: the toy game's or the image run's.
+    fn add_elapsed(&mut self, d: Duration) {
+        match self.active() {
+            Target::Toy => self.toy_elapsed += d,
+            Target::Images => self.elapsed += d,
+        }
     }
 
     fn step(&self) -> u64 {
@@ -373,6 +389,9 @@ impl Worker {
     /// Pauses, performs exactly one step of kind `kind` of the active run, and publishes the result.
     fn single_step(&mut self, kind: StepId) {
         self.set_running(false);
+        if self.refuse_toy_without_data() {
+            return;
+        }
         let target = self.active();
         let Some(family) = self.trainer_of(target).map(|t| t.family()) else {
             self.fail(ErrorKind::Training, "no data loaded yet: nothing to train".into());
@@ -1006,7 +1025,12 @@ impl Worker {
             step: self.step(),
             updates,
             steps_per_sec: self.steps_per_sec,
-            elapsed: self.elapsed + running_for,
+            elapsed: running_for
+                + match self.active() {
+                    Target::Toy => self.toy_elapsed,
+                    Target::Images => self.elapsed,
+                },
+            game: self.toy.as_ref().map(|t| t.game.config().dist),
             model: self.model.clone(),
             train: self.train.clone(),
             speed: self.speed,
@@ -1137,7 +1161,7 @@ impl Worker {
         if matches!(kind, ErrorKind::Training | ErrorKind::Panic) && self.running {
             self.running = false;
             if let Some(since) = self.running_since.take() {
-                self.elapsed += since.elapsed();
+                self.add_elapsed(since.elapsed());
             }
             self.steps_per_sec = 0.0;
         }
@@ -1161,6 +1185,7 @@ impl Worker {
         }) {
             Ok(game) => {
                 self.toy_runs += 1;
+                self.toy_elapsed = Duration::ZERO;
                 self.toy = Some(Game {
                     game,
                     run: self.toy_runs,
@@ -1169,7 +1194,8 @@ impl Worker {
                     watch: Watch::new(WatchConfig {
                         separated_gap: 0.1,
                         ..WatchConfig::default()
-                    }),
+                    })
+                    .with_g_loss(config.g_loss),
                     event: None,
                     last: None,
                     changed: true,
@@ -1186,9 +1212,23 @@ impl Worker {
         let Some(toy) = self.toy.as_mut() else {
             return;
         };
-        if let Err(e) = toy.game.set_config(config) {
-            self.fail(ErrorKind::Config, format!("toy hyperparameters refused: {e}"));
+        match toy.game.set_config(config) {
+            Ok(()) => toy.watch.g_loss = Some(config.g_loss),
+            Err(e) => self.fail(ErrorKind::Config, format!("toy hyperparameters refused: {e}")),
         }
+    }
+
+    /// In the toy game on drawn data with no point drawn yet: says so and returns `true`
+    /// (nothing is trained: the game would learn the placeholder at the origin).
+    fn refuse_toy_without_data(&mut self) -> bool {
+        if self.toy.as_ref().is_none_or(|toy| toy.game.has_data()) {
+            return false;
+        }
+        self.fail(
+            ErrorKind::Config,
+            "no points drawn yet: click in the plot to add data points, then play".into(),
+        );
+        true
     }
 
     fn toy_record(&mut self, update: ToyUpdate) {
@@ -1197,8 +1237,9 @@ impl Worker {
         };
         toy.last = Some(update);
         toy.changed = true;
-        // Each iteration's D means (measured before its D update) feed the event watch.
-        if let ToyUpdate::Iteration { d, .. } = update
+        // Each D update's means (measured before it) feed the event watch, so that its
+        // conditions, and the banners, follow lone D steps too.
+        if let ToyUpdate::Iteration { d, .. } | ToyUpdate::Discriminator(d) = update
             && let Some(event) = toy.watch.observe_step(toy.game.step(), d.real_before, d.fake_before)
         {
             self.toy_event(event);
@@ -1230,17 +1271,19 @@ impl Worker {
         let Some(mut frame) = self.report("drawing the toy game", result) else {
             return;
         };
-        let variety = point_diversity(&frame.fake, frame.dist.dim(), TOY_DIVERSITY_POINTS);
+        let spread = toy_spread(frame.dist, &frame.fake, &frame.real);
         let collapse = self
             .toy
             .as_mut()
-            .and_then(|toy| toy.watch.observe_diversity(frame.step, variety));
+            .and_then(|toy| toy.watch.observe_spread(frame.step, &spread));
         if let Some(event) = collapse {
             self.toy_event(event);
         }
         if let Some(toy) = self.toy.as_mut() {
             toy.changed = false;
             toy.published_at = Some(Instant::now());
+            // The banner stays only while its condition holds.
+            toy.event = toy.event.filter(|e| toy.watch.holds(e));
             frame.event = toy.event;
         }
         self.slots.toy.put(frame);

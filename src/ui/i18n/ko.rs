@@ -14,12 +14,12 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("the training thread has stopped", "학습 스레드가 멈췄습니다"),
     (
-        "Restored the last run at step {step} (paused)",
-        "지난 학습을 스텝 {step}에서 복원했습니다 (일시 정지됨)",
+        "Restored the last run at step {step} (paused); the charts start here: the autosave keeps the weights, not the charts' history",
+        "지난 학습을 스텝 {step}에서 복원했습니다 (일시 정지됨). 차트는 여기서 새로 시작합니다: 자동 저장에는 가중치만 있고 차트의 기록은 없습니다",
     ),
     (
-        "Opened {path} at step {step} (paused)",
-        "{path}을(를) 스텝 {step}에서 열었습니다 (일시 정지됨)",
+        "Opened {path} at step {step} (paused); the charts start here: a checkpoint keeps the weights, not the charts' history",
+        "{path}을(를) 스텝 {step}에서 열었습니다 (일시 정지됨). 차트는 여기서 새로 시작합니다: 체크포인트에는 가중치만 있고 차트의 기록은 없습니다",
     ),
     (
         "Training on {name} ({count} images)",
@@ -147,7 +147,24 @@ pub const KO: &[(&str, &str)] = &[
     ("{n} {who} updates", "{who} 갱신 {n}회"),
     ("Step {step} · {updates}", "스텝 {step} · {updates}"),
     ("Starting…", "시작하는 중…"),
-    ("Last {what}: {values}", "마지막 {what}: {values}"),
+    (
+        "Last iteration (step {step}): {values}",
+        "마지막 반복 (스텝 {step}): {values}",
+    ),
+    (
+        "Last {what} (at step {step}): {values}",
+        "마지막 {what} (스텝 {step}에서): {values}",
+    ),
+    (
+        "{who} learning rate {lr} is far above the usual 0.0001–0.01: expect the losses to run away (training then pauses and keeps the last good state).",
+        "{who} 학습률 {lr}은(는) 보통의 0.0001–0.01보다 훨씬 큽니다: 손실이 폭주할 수 있습니다 (그러면 학습이 멈추고 마지막 정상 상태를 보존합니다).",
+    ),
+    ("Iteration {step}", "반복 {step}"),
+    ("The GAN game on {data}", "GAN 게임: {data}"),
+    (
+        "Click in the plot to add data points first: the game has nothing to learn from yet.",
+        "먼저 그래프를 클릭해 데이터 점을 추가하세요: 아직 게임이 배울 데이터가 없습니다.",
+    ),
     ("Speed", "속도"),
     ("Full speed", "최고 속도"),
     ("steps/s", "스텝/초"),
@@ -520,12 +537,28 @@ pub const KO: &[(&str, &str)] = &[
         "판별자가 완전히 이길 때, 샘플이 몇 가지 모드로 붕괴할 때, 또는 균형에 이를 때(두 평균이 0.5 근처) 설명과 함께 학습을 일시 정지합니다",
     ),
     (
-        "Step {step} — D wins: for {steps} steps it has scored the fakes near 0 (mean D(G(z)) {fake}). G gets almost no signal; with the minimax loss its gradient vanishes. Try the non-saturating loss or a lower D learning rate.",
-        "스텝 {step} — 판별자의 승리: {steps} 스텝 동안 가짜에 0에 가까운 점수를 주었습니다 (평균 D(G(z)) {fake}). 생성자는 거의 신호를 받지 못하며, 미니맥스 손실에서는 기울기가 사라집니다. 비포화 손실이나 더 낮은 D 학습률을 시도해 보세요.",
+        "Step {step} — D wins: for {steps} steps it has scored the fakes near 0 (mean D(G(z)) {fake}).",
+        "스텝 {step} — 판별자의 승리: {steps} 스텝 동안 가짜에 0에 가까운 점수를 주었습니다 (평균 D(G(z)) {fake}).",
     ),
     (
-        "Step {step} — mode collapse: the samples have become much alike (variety {now}, at best {peak}). G found a few outputs that fool D and stopped covering the rest of the data.",
-        "스텝 {step} — 모드 붕괴: 샘플들이 서로 매우 비슷해졌습니다 (다양성 {now}, 최고 {peak}). 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
+        "G gets almost no signal; with the minimax loss its gradient vanishes. Try the non-saturating loss or a lower D learning rate.",
+        "생성자는 거의 신호를 받지 못하며, 미니맥스 손실에서는 기울기가 사라집니다. 비포화 손실이나 더 낮은 D 학습률을 시도해 보세요.",
+    ),
+    (
+        "The non-saturating loss is already on, so G still gets a gradient, but D is far ahead: try a lower D learning rate or fewer D steps per G step (k).",
+        "비포화 손실을 이미 쓰고 있어 생성자는 여전히 기울기를 받지만, 판별자가 크게 앞서 있습니다: 더 낮은 D 학습률이나 G 스텝당 더 적은 D 스텝(k)을 시도해 보세요.",
+    ),
+    (
+        "Step {step} — mode collapse: G's samples cover only {covered} of the data's {total} modes.",
+        "스텝 {step} — 모드 붕괴: 생성자의 샘플이 데이터의 모드 {total}개 중 {covered}개만 덮습니다.",
+    ),
+    (
+        "Step {step} — mode collapse: G's samples have become much alike (mean distance between them {now}, between data points {data}).",
+        "스텝 {step} — 모드 붕괴: 생성자의 샘플들이 서로 매우 비슷해졌습니다 (샘플 사이 평균 거리 {now}, 데이터 점 사이 {data}).",
+    ),
+    (
+        "G found a few outputs that fool D and stopped covering the rest of the data.",
+        "생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
     ),
     (
         "Step {step} — mode collapse: the digit judge reads {share} % of the samples as {digit} and finds only {classes} classes among them. G found a few outputs that fool D and stopped covering the rest of the data.",
