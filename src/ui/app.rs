@@ -511,7 +511,7 @@ impl App {
                 }
                 self.notify(tr!(
                     "Training on {name} ({count} images)",
-                    name = info.name,
+                    name = super::i18n::runtime::translate(&info.name),
                     count = info.count
                 ));
                 self.data_info = Some(info);
@@ -764,7 +764,8 @@ impl App {
                         };
                         ui.add(
                             egui::Label::new(
-                                egui::RichText::new(format!("{}{times}", b.message)).color(ui.visuals().error_fg_color),
+                                egui::RichText::new(format!("{}{times}", super::i18n::runtime::translate(&b.message)))
+                                    .color(ui.visuals().error_fg_color),
                             )
                             .wrap(),
                         );

@@ -9,6 +9,7 @@ use crate::data::format_count;
 use crate::worker::DataSource;
 
 use super::app::App;
+use super::i18n::runtime::translate;
 use super::i18n::tr;
 use crate::tr;
 
@@ -18,11 +19,11 @@ impl App {
         ui.heading(tr("Data"));
         match &self.data_info {
             Some(info) => {
-                ui.label(egui::RichText::new(&info.name).strong());
+                ui.label(egui::RichText::new(translate(&info.name)).strong());
                 ui.weak(tr!(
                     "{count} images of 28×28 · {source}",
                     count = format_count(info.count as u64),
-                    source = info.source
+                    source = translate(&info.source)
                 ));
                 if !info.class_counts.is_empty() {
                     egui::Grid::new("class_counts")

@@ -167,7 +167,7 @@ pub(super) fn judge_ui(ui: &mut egui::Ui, ex: &mut Explorer, live_pool: Option<&
     }
     ui.weak(tr!(
         "Against {model}. Early in training both of you spot every fake; as the generator learns, you both drop toward 50%, a coin toss.",
-        model = model.name
+        model = super::i18n::runtime::translate(&model.name)
     ));
     if ui.button(tr("Start over")).clicked() {
         panel.game.reset();

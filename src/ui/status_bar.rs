@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::data::format_count;
 
 use super::app::App;
+use super::i18n::runtime::translate;
 use super::i18n::tr;
 use crate::tr;
 
@@ -46,7 +47,7 @@ impl App {
                     ui.separator();
                     ui.label(tr!("Elapsed {time}", time = format_elapsed(s.elapsed)));
                     ui.separator();
-                    ui.label(tr!("Device: {device}", device = s.device));
+                    ui.label(tr!("Device: {device}", device = translate(&s.device)));
                     ui.separator();
                     match s.game {
                         // The Game tab: the toy game's numbers, not the image run's.

@@ -400,11 +400,11 @@ impl Worker {
         match family.step_kind(kind) {
             None => self.fail(
                 ErrorKind::Config,
-                format!("the {} has no step '{kind}'", family.label()),
+                format!("the {family} has no step '{kind}'", family = family.label()),
             ),
             Some((_, def)) if def.iteration => self.train_iteration(),
             Some((_, def)) => {
-                let what = format!("the {}", def.label);
+                let what = def.label.to_string();
                 if let Some(out) = self.guarded_on(target, &what, |t| t.step_kind(kind)) {
                     self.record(target, def.id, out);
                 }
@@ -556,7 +556,7 @@ impl Worker {
         let Some(data) = self.data.clone() else {
             self.fail(
                 ErrorKind::Checkpoint,
-                format!("{}: no data loaded yet to train on", path.display()),
+                format!("{path}: no data loaded yet to train on", path = path.display()),
             );
             return;
         };
@@ -679,7 +679,9 @@ impl Worker {
         let result = match loader.rx.try_recv() {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err(format!("{}: loading failed unexpectedly", loader.source)),
+            Err(TryRecvError::Disconnected) => {
+                Err(format!("{source}: loading failed unexpectedly", source = loader.source))
+            }
         };
         let Some(loader) = self.loader.take() else {
             return;
@@ -687,12 +689,12 @@ impl Worker {
         match result {
             Ok(data) => self.apply_data(Arc::new(data), Some(loader.source)),
             Err(message) => {
-                let tail = if self.data.is_some() {
-                    "; the previous dataset stays loaded"
+                let message = if self.data.is_some() {
+                    format!("cannot load data: {message}; the previous dataset stays loaded")
                 } else {
-                    ""
+                    format!("cannot load data: {message}")
                 };
-                self.fail(ErrorKind::Data, format!("cannot load data: {message}{tail}"));
+                self.fail(ErrorKind::Data, message);
                 if loader.fallback && self.data.is_none() {
                     self.start_load(DataSource::Embedded, false);
                 }
@@ -736,7 +738,7 @@ impl Worker {
             if !autosave {
                 self.fail(
                     ErrorKind::Checkpoint,
-                    format!("{}: nothing to save yet", path.display()),
+                    format!("{path}: nothing to save yet", path = path.display()),
                 );
             }
             return false;
@@ -746,7 +748,7 @@ impl Worker {
         {
             self.fail(
                 ErrorKind::Checkpoint,
-                format!("{}: cannot create the folder: {e}", dir.display()),
+                format!("{path}: cannot create the folder: {e}", path = dir.display()),
             );
             return false;
         }
@@ -1147,8 +1149,8 @@ impl Worker {
                 self.fail(
                     ErrorKind::Panic,
                     format!(
-                        "{what} crashed ({}); training paused, the run and its data are kept",
-                        panic_message(payload.as_ref())
+                        "{what} crashed ({panic}); training paused, the run and its data are kept",
+                        panic = panic_message(payload.as_ref())
                     ),
                 );
                 None
@@ -1304,7 +1306,10 @@ enum Target {
 fn catch<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(payload) => Err(format!("{what} crashed ({})", panic_message(payload.as_ref()))),
+        Err(payload) => Err(format!(
+            "{what} crashed ({panic})",
+            panic = panic_message(payload.as_ref())
+        )),
     }
 }
 

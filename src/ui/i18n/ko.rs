@@ -920,3 +920,128 @@ pub const KO: &[(&str, &str)] = &[
         "G 단계: 평균 D(G(z))가 거의 변하지 않았습니다 ({before} → {after}, 샘플은 평균 {moved} 이동).",
     ),
 ];
+
+/// (English, Korean) templates of messages built outside the window (the worker's errors,
+/// dataset and device names), for [`super::runtime::translate`]. Templates are tried in
+/// order: keep the more specific ones first.
+pub const RUNTIME: &[(&str, &str)] = &[
+    // The worker's errors.
+    (
+        "step {step}: {r}: the run is running away (try a lower learning rate); training paused, the last good state is step {good}",
+        "스텝 {step}: {r}: 학습이 폭주하고 있습니다 (더 낮은 학습률을 시도해 보세요). 학습을 멈췄고, 마지막 정상 상태는 스텝 {good}입니다",
+    ),
+    (
+        "the weights had run away: restored the last good state, step {step}",
+        "가중치가 폭주했습니다: 마지막 정상 상태(스텝 {step})로 되돌렸습니다",
+    ),
+    (
+        "{what} crashed ({panic}); training paused, the run and its data are kept",
+        "{what} 중 오류로 중단되었습니다 ({panic}). 학습을 멈췄고, 학습 상태와 데이터는 그대로 있습니다",
+    ),
+    ("{what} crashed ({panic})", "{what} 중 오류로 중단되었습니다 ({panic})"),
+    (
+        "{what} failed: {e}; training paused",
+        "{what} 실패: {e}. 학습을 멈췄습니다",
+    ),
+    (
+        "the {what} became {value} at step {step}; the update was not applied (try a lower learning rate)",
+        "스텝 {step}에서 {what}이(가) {value}이(가) 되었습니다. 이 업데이트는 적용하지 않았습니다 (더 낮은 학습률을 시도해 보세요)",
+    ),
+    ("the {what} reached {value}", "{what}이(가) {value}에 이르렀습니다"),
+    ("a weight reached {value}", "가중치 하나가 {value}에 이르렀습니다"),
+    (
+        "cannot load data: {message}; the previous dataset stays loaded",
+        "데이터를 불러올 수 없습니다: {message}. 이전 데이터셋을 계속 씁니다",
+    ),
+    ("cannot load data: {message}", "데이터를 불러올 수 없습니다: {message}"),
+    (
+        "cannot build the model: {message}",
+        "모델을 만들 수 없습니다: {message}",
+    ),
+    (
+        "cannot encode real digits: {message}",
+        "실제 숫자를 인코딩할 수 없습니다: {message}",
+    ),
+    (
+        "cannot keep the last good state: {e}",
+        "마지막 정상 상태를 보관할 수 없습니다: {e}",
+    ),
+    (
+        "cannot restore the last good state: {e}",
+        "마지막 정상 상태로 되돌릴 수 없습니다: {e}",
+    ),
+    (
+        "cannot open checkpoint: {message}",
+        "체크포인트를 열 수 없습니다: {message}",
+    ),
+    ("cannot save checkpoint: {e}", "체크포인트를 저장할 수 없습니다: {e}"),
+    ("cannot reset: {message}", "초기화할 수 없습니다: {message}"),
+    (
+        "cannot start loading {source}: {e}",
+        "{source} 불러오기를 시작할 수 없습니다: {e}",
+    ),
+    (
+        "cannot start the toy game: {message}",
+        "장난감 게임을 시작할 수 없습니다: {message}",
+    ),
+    ("cannot use data: {e}", "데이터를 쓸 수 없습니다: {e}"),
+    ("cannot use the drawn points: {e}", "그린 점을 쓸 수 없습니다: {e}"),
+    (
+        "could not restore the last run ({message}); starting a fresh one",
+        "지난 학습을 복원할 수 없어 ({message}) 새로 시작합니다",
+    ),
+    (
+        "hyperparameters refused: {e}",
+        "하이퍼파라미터를 받아들일 수 없습니다: {e}",
+    ),
+    (
+        "toy hyperparameters refused: {e}",
+        "장난감 게임의 하이퍼파라미터를 받아들일 수 없습니다: {e}",
+    ),
+    ("model settings refused: {e}", "모델 설정을 받아들일 수 없습니다: {e}"),
+    ("the digit judge failed: {e}", "숫자 판정기 실패: {e}"),
+    (
+        "the {family} has no step '{kind}'",
+        "{family}에는 '{kind}' 단계가 없습니다",
+    ),
+    (
+        "{path}: cannot create the folder: {e}",
+        "{path}: 폴더를 만들 수 없습니다: {e}",
+    ),
+    (
+        "{path}: no data loaded yet to train on",
+        "{path}: 아직 학습할 데이터를 불러오지 않았습니다",
+    ),
+    ("{path}: nothing to save yet", "{path}: 아직 저장할 것이 없습니다"),
+    (
+        "{source}: loading failed unexpectedly",
+        "{source}: 불러오기가 예기치 않게 실패했습니다",
+    ),
+    // Plain messages and the phrases the templates above are filled with.
+    (
+        "no data loaded yet: nothing to train",
+        "아직 불러온 데이터가 없어 학습할 것이 없습니다",
+    ),
+    (
+        "no points drawn yet: click in the plot to add data points, then play",
+        "아직 그린 점이 없습니다: 그래프를 클릭해 데이터 점을 추가한 뒤 재생하세요",
+    ),
+    ("the training step", "학습 단계"),
+    ("the step", "단계"),
+    ("decoding the samples", "샘플 디코딩"),
+    ("decoding the samples for the judge", "판정기용 샘플 디코딩"),
+    ("scoring the first samples", "첫 샘플 채점"),
+    ("copying the networks", "신경망 복사"),
+    ("building the toy game", "장난감 게임 만들기"),
+    ("drawing the toy game", "장난감 게임 그리기"),
+    ("discriminator loss", "판별자 손실"),
+    ("generator loss", "생성자 손실"),
+    ("information loss", "정보 손실"),
+    ("negative ELBO", "음의 ELBO"),
+    // Dataset and device names.
+    ("MNIST (embedded, 10,000 digits)", "MNIST (내장, 숫자 10,000개)"),
+    ("embedded", "내장"),
+    ("CPU ({threads})", "CPU ({threads})"),
+    ("1 thread", "스레드 1개"),
+    ("{n} threads", "스레드 {n}개"),
+];

@@ -13,6 +13,7 @@
 
 pub mod fonts;
 pub mod ko;
+pub mod runtime;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -334,6 +335,94 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    /// The message templates the worker sends to the window: the format strings of its
+    /// `fail(ErrorKind::…, …)` calls and error messages, with format specs dropped
+    /// (`{value:.3}` → `{value}`).
+    fn worker_templates() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/worker");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        let mut out = Vec::new();
+        for f in files {
+            let source = std::fs::read_to_string(&f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let mut starts = Vec::new();
+            for (at, _) in source.match_indices("self.fail(") {
+                let rest = &source[at..];
+                if let Some(comma) = rest.find(',') {
+                    starts.push(at + comma + 1);
+                }
+            }
+            for pat in ["message: format!(", "Err(format!("] {
+                starts.extend(source.match_indices(pat).map(|(at, _)| at + pat.len()));
+            }
+            for start in starts {
+                let mut rest = source[start..].trim_start();
+                if let Some(r) = rest.strip_prefix("format!(") {
+                    rest = r.trim_start();
+                }
+                if let Some(t) = string_literal(rest) {
+                    out.push((drop_specs(&t), name.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn drop_specs(t: &str) -> String {
+        let mut out = String::new();
+        let mut in_brace = false;
+        let mut skipping = false;
+        for c in t.chars() {
+            match c {
+                '{' => {
+                    in_brace = true;
+                    skipping = false;
+                    out.push(c);
+                }
+                '}' => {
+                    in_brace = false;
+                    out.push(c);
+                }
+                ':' if in_brace => skipping = true,
+                _ if skipping => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_message_the_worker_sends_has_a_korean_template() {
+        let templates = worker_templates();
+        assert!(templates.len() > 20, "the scan found only {} messages", templates.len());
+        let missing: Vec<String> = templates
+            .iter()
+            .filter(|(t, _)| !ko::RUNTIME.iter().any(|(en, _)| en == t))
+            .map(|(t, f)| format!("src/worker/{f}: {t:?}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "worker messages without a Korean template (add them to ko::RUNTIME):\n{}",
+            missing.join("\n")
+        );
+        let mut problems = Vec::new();
+        for (en, ko) in ko::RUNTIME {
+            if placeholders(en) != placeholders(ko) {
+                problems.push(format!("placeholders differ: {en:?} vs {ko:?}"));
+            }
+            if ko::RUNTIME.iter().filter(|(e, _)| e == en).count() > 1 {
+                problems.push(format!("twice: {en:?}"));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // Every Korean template is rendered with Hangul the font has (checked below too).
+        set_lang(Lang::Ko);
+        let shown = runtime::translate("cannot load data: /x: not an IDX file; the previous dataset stays loaded");
+        set_lang(Lang::En);
+        assert!(shown.starts_with("데이터를 불러올 수 없습니다: /x"), "{shown}");
+    }
+
     #[test]
     fn every_korean_string_has_its_glyphs() {
         use eframe::egui;
@@ -346,6 +435,7 @@ mod tests {
         ctx.run_ui(Default::default(), |_| {}).textures_delta.clear();
         let texts = ko::KO
             .iter()
+            .chain(ko::RUNTIME)
             .map(|(_, k)| *k)
             .chain(Lang::ALL.iter().map(|l| l.native_name()));
         let mut missing = std::collections::BTreeSet::new();
