@@ -20,7 +20,11 @@
 //!   starts narrow and has not yet spread out has not collapsed.
 //! - **Equilibrium**: after D has once told real from fake, both smoothed means stay
 //!   within [`WatchConfig::equilibrium_tolerance`] of 0.5 for many steps: D can only
-//!   guess.
+//!   guess. In the toy game, where G's samples can be compared with the data directly, G
+//!   must also match the data ([`ToySpread::matches`]: its samples' centre within a quarter
+//!   of the data's variety of the data's centre, and their variety within 0.7–1.4 of the
+//!   data's): a D that flattens at 0.5 while G drifts off (a D too slow to follow) is no
+//!   end of the game.
 //!
 //! - **Posterior collapse** (VAEs): every latent dimension's KL stays under [`ACTIVE_KL`]
 //!   nats for [`CollapseWatch::STEPS`] iterations in a row after the first
@@ -339,6 +343,8 @@ pub struct Watch {
     peak_spread: f32,
     /// The most modes G has covered.
     peak_modes: usize,
+    /// Whether G's samples match the data, where that can be measured (the toy game).
+    g_matches: Option<bool>,
 }
 
 impl Watch {
@@ -409,7 +415,7 @@ impl Watch {
         }
 
         let near = |v: f32| (v - 0.5).abs() <= c.equilibrium_tolerance;
-        if self.separated && near(real) && near(fake) {
+        if self.separated && near(real) && near(fake) && self.g_matches != Some(false) {
             self.equilibrium_for += 1;
             if self.equilibrium_for >= c.equilibrium_steps && !self.equilibrium_fired {
                 self.equilibrium_fired = true;
@@ -430,6 +436,12 @@ impl Watch {
     /// Takes the spread of the toy generator's samples at `step` (see [`toy_spread`]);
     /// returns [`GameEvent::ModeCollapse`] if it fires now.
     pub fn observe_spread(&mut self, step: u64, spread: &ToySpread) -> Option<GameEvent> {
+        self.g_matches = Some(spread.matches());
+        if self.g_matches == Some(false) {
+            // An equilibrium needs G to match the data: its count starts again.
+            self.equilibrium_for = 0;
+            self.equilibrium_fired = false;
+        }
         let ratio = self.config.collapse_ratio;
         let share = if spread.data_diversity > 0.0 {
             spread.diversity / spread.data_diversity
@@ -474,6 +486,17 @@ pub struct ToySpread {
     pub data_diversity: f32,
     /// `(covered, total)` modes, for data with separate modes.
     pub modes: Option<(usize, usize)>,
+    /// The distance between the centre (mean) of G's samples and the data's.
+    pub centre_gap: f32,
+}
+
+impl ToySpread {
+    /// Whether G's samples match the data: centres within a quarter of the data's variety,
+    /// and variety within 0.7–1.4 of the data's.
+    pub fn matches(&self) -> bool {
+        let d = self.data_diversity;
+        d > 0.0 && self.centre_gap <= 0.25 * d && (0.7 * d..=1.4 * d).contains(&self.diversity)
+    }
 }
 
 /// At most this many points of each set are compared in [`toy_spread`] (pairs grow as n²).
@@ -485,10 +508,18 @@ pub fn toy_spread(dist: ToyDistribution, fake: &[f32], real: &[f32]) -> ToySprea
     let dim = dist.dim();
     let centres = dist.mode_centres();
     let modes = (centres.len() / dim >= 2).then(|| modes_covered(&centres, fake, dim));
+    let centre = |p: &[f32]| crate::train::toy::moments(p, dim).0;
+    let centre_gap = centre(fake)
+        .iter()
+        .zip(centre(real))
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f32>()
+        .sqrt();
     ToySpread {
         diversity: point_diversity(fake, dim, SPREAD_POINTS),
         data_diversity: point_diversity(real, dim, SPREAD_POINTS),
         modes,
+        centre_gap,
     }
 }
 
@@ -739,6 +770,32 @@ mod tests {
         // D finds its feet again (the ring's D(x) ≈ 0.6): the banner's condition is gone.
         run(&mut w, 800, 100, 0.62, 0.4);
         assert!(!w.holds(&e));
+    }
+
+    #[test]
+    fn a_toy_equilibrium_needs_g_to_match_the_data() {
+        let g = ToyDistribution::Gaussian1d;
+        let mut rng = crate::rng::Rng::new(4);
+        let around = |rng: &mut crate::rng::Rng, m: f32, s: f32| -> Vec<f32> {
+            (0..400).map(|_| m + s * rng.normal() as f32).collect()
+        };
+        let matched = spread_of(g, &around(&mut rng, 3.95, 1.2));
+        // The screenshot's run: D flat at 0.5 while G's samples sit at mean 5.5, std 1.86.
+        let drifted = spread_of(g, &around(&mut rng, 5.5, 1.86));
+        assert!(matched.matches(), "{matched:?}");
+        assert!(!drifted.matches(), "{drifted:?}");
+        let mut w = Watch::default();
+        run(&mut w, 0, 200, 0.9, 0.1);
+        w.observe_spread(200, &matched);
+        let e = run(&mut w, 200, 600, 0.5, 0.5)
+            .pop()
+            .expect("equilibrium with G matched");
+        assert!(w.holds(&e));
+        // G drifts off while D stays at 0.5: the banner's condition is gone, and it does not
+        // come back while G stays off.
+        w.observe_spread(800, &drifted);
+        assert!(!w.holds(&e));
+        assert!(run(&mut w, 800, 1000, 0.5, 0.5).is_empty());
     }
 
     #[test]

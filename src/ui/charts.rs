@@ -8,7 +8,7 @@
 use eframe::egui;
 
 use egui::Color32;
-use egui_plot::{ColorConflictHandling, HLine, Legend, Line, Plot, PlotPoint, PlotPoints};
+use egui_plot::{HLine, Line, Plot, PlotPoint, PlotPoints};
 
 use crate::family::{ChartDef, Family};
 use crate::worker::StepPoint;
@@ -109,15 +109,8 @@ impl Charts {
     }
 }
 
-/// A legend whose entry for a raw + smoothed pair shows the smoothed line's colour
-/// (egui_plot greys out an entry whose items differ in colour unless told otherwise).
-fn series_legend() -> Legend {
-    Legend::default().color_conflict_handling(ColorConflictHandling::PickFirst)
-}
-
-/// Adds a series to a plot: a thin raw line and a thick smoothed one, as the settings say.
-/// The smoothed line goes in first: the legend entry takes the colour of the first item
-/// of its name ([`series_legend`]), and the raw line is faded when both show.
+/// Adds a series to a plot: a thin raw line and a thick smoothed one, as the settings say;
+/// the raw line is faded when both show.
 fn add_series<'a>(
     plot_ui: &mut egui_plot::PlotUi<'a>,
     name: &str,
@@ -167,13 +160,14 @@ impl App {
         // second line instead of pushing the row past the window's edge.
         ui.horizontal_wrapped(|ui| {
             ui.strong(tr(def.title));
-            if first {
+            // The view toggles are advanced controls: presenter mode hides them.
+            if first && !self.settings.presenter {
                 ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
                 ui.checkbox(&mut self.settings.show_smoothed, tr("Smoothed"));
             }
             if let Some(note) = def.note {
-                // Cut short (full text on hover) where the chart is narrow, e.g. in presenter mode.
-                ui.add(egui::Label::new(egui::RichText::new(tr(note)).weak()).truncate());
+                // Wrapped, not cut short: in a narrow cell (presenter mode) it takes a second line.
+                ui.add(egui::Label::new(egui::RichText::new(tr(note)).weak()).wrap());
             }
         });
         let (show_raw, show_smooth, window) = (
@@ -188,12 +182,16 @@ impl App {
             }
         }
         let width = super::presenter::line_width(self.settings.presenter);
-        let mut plot = Plot::new(("chart", def.id))
-            .legend(series_legend())
-            .x_axis_label(tr("step"))
-            .link_axis(egui::Id::unique("step_axis"), [true, false])
-            .link_cursor(egui::Id::unique("step_axis"), [true, false])
-            .allow_scroll(false);
+        let mut legend: Vec<(String, Color32, bool)> = metrics
+            .iter()
+            .filter(|m| m.chart == def.id)
+            .map(|m| (tr(m.label).to_string(), rgb(m.color), false))
+            .collect();
+        if let Some(y) = def.reference {
+            legend.push((reference_label(y), Color32::GRAY, true));
+        }
+        legend_row(ui, &legend);
+        let mut plot = step_plot(("chart", def.id));
         if let Some((lo, hi)) = def.y_range {
             plot = plot.include_y(lo).include_y(hi);
         }
@@ -218,6 +216,111 @@ impl App {
     }
 }
 
+/// A chart's legend as a row of coloured swatches and names above the plot, where it
+/// cannot cover the lines (egui_plot's legend sits on top of them, and at presenter sizes
+/// it hides much of a small plot). `dashed` entries are reference lines.
+pub(super) fn legend_row(ui: &mut egui::Ui, items: &[(String, Color32, bool)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        for (label, color, dashed) in items {
+            let h = ui.text_style_height(&egui::TextStyle::Body);
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(h * 1.2, h), egui::Sense::hover());
+            let stroke = egui::Stroke::new(3.0, *color);
+            let (a, b) = (rect.left_center(), rect.right_center());
+            if *dashed {
+                let mid = a.lerp(b, 0.4);
+                ui.painter().line_segment([a, mid], stroke);
+                ui.painter().line_segment([a.lerp(b, 0.6), b], stroke);
+            } else {
+                ui.painter().line_segment([a, b], stroke);
+            }
+            // Each entry stays whole: the row wraps between entries, not inside one.
+            ui.add(egui::Label::new(label.as_str()).wrap_mode(egui::TextWrapMode::Extend));
+            ui.add_space(6.0);
+        }
+    });
+}
+
+/// Steps of a 1-2-5 grid about `range / labels` apart (and finer and coarser lines), so
+/// that a narrow chart still labels a few values: egui_plot's powers of ten leave a
+/// 230-point-wide chart of 877 steps with the single label "0".
+pub(super) fn nice_grid(labels: f64) -> impl Fn(egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    egui_plot::uniform_grid_spacer(move |input| {
+        let span = (input.bounds.1 - input.bounds.0).abs();
+        let target = if span.is_finite() && span > 0.0 {
+            span / labels.max(1.0)
+        } else {
+            1.0
+        };
+        let medium = nice_step(target.max(input.base_step_size));
+        [medium / 5.0, medium, medium * 5.0]
+    })
+}
+
+/// The 1-2-5 number at or above `x` (> 0): 0.2, 0.5, 1, 2, 5, 10, 20…
+pub(super) fn nice_step(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|&v| v >= x * (1.0 - 1e-9))
+        .unwrap_or(10.0 * p)
+}
+
+/// A value axis label: enough decimals for the grid step, and powers of ten for very large
+/// or very small values ("3e21", not "3000000000000000000000").
+pub(super) fn value_label(value: f64, step: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return if value == 0.0 { "0".into() } else { format!("{value}") };
+    }
+    let a = value.abs();
+    if a >= 1e5 || a < 1e-4 {
+        let digits = (a.log10() - step.abs().max(f64::MIN_POSITIVE).log10())
+            .round()
+            .clamp(0.0, 3.0) as usize;
+        return format!("{value:.digits$e}");
+    }
+    // Enough decimals for the step, and more where the value needs them (0.25 on a grid
+    // of quarters is "0.25", not "0.2").
+    let from_step = (-step.abs().max(1e-12).log10()).ceil().clamp(0.0, 6.0) as i32;
+    let exact = |d: i32| {
+        let scaled = value * 10f64.powi(d);
+        (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
+    };
+    let decimals = (from_step..=6).find(|&d| exact(d)).unwrap_or(6) as usize;
+    format!("{value:.decimals$}")
+}
+
+/// A step axis label: whole steps, "12k" from ten thousand, "1.5M" from ten million.
+pub(super) fn step_label(value: f64, step: f64) -> String {
+    let a = value.abs();
+    let (unit, suffix) = if a >= 1e7 {
+        (1e6, "M")
+    } else if a >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let decimals = (-(step / unit).max(1e-12).log10()).ceil().clamp(0.0, 3.0) as usize;
+    format!("{:.decimals$}{suffix}", value / unit)
+}
+
+/// A step (x) and value (y) chart with the labels and grid above.
+pub(super) fn step_plot<'a>(id: impl egui::AsIdSalt) -> Plot<'a> {
+    Plot::new(id)
+        .x_grid_spacer(nice_grid(3.0))
+        .y_grid_spacer(nice_grid(3.0))
+        .x_axis_formatter(|m, _| step_label(m.value, m.step_size))
+        .y_axis_formatter(|m, _| value_label(m.value, m.step_size))
+        .x_axis_label(tr("step"))
+        .link_axis(egui::Id::unique("step_axis"), [true, false])
+        .link_cursor(egui::Id::unique("step_axis"), [true, false])
+        .allow_scroll(false)
+}
+
 /// A reference line's legend entry: two decimals at most ("0.5", "2.30" for ln 10, not
 /// "2.302585092994046").
 pub(super) fn reference_label(y: f64) -> String {
@@ -238,5 +341,25 @@ mod tests {
         assert_eq!(super::reference_label(0.5), "0.5");
         assert_eq!(super::reference_label(1.0), "1");
         assert_eq!(super::reference_label(std::f64::consts::LN_10), "2.30");
+    }
+
+    #[test]
+    fn axis_labels_stay_short_and_grids_label_narrow_ranges() {
+        use super::{nice_step, step_label, value_label};
+        assert_eq!(value_label(3e21, 1e21), "3e21");
+        assert_eq!(value_label(2.5e21, 5e20), "2.5e21");
+        assert_eq!(value_label(0.25, 0.05), "0.25");
+        assert_eq!(value_label(0.25, 0.25), "0.25");
+        assert_eq!(value_label(0.5, 0.25), "0.5");
+        assert_eq!(value_label(3.0, 1.0), "3");
+        assert_eq!(value_label(0.0, 0.1), "0");
+        assert_eq!(step_label(800.0, 200.0), "800");
+        assert_eq!(step_label(15000.0, 5000.0), "15k");
+        assert_eq!(step_label(2500.0, 500.0), "2500");
+        assert_eq!(step_label(12_500_000.0, 500_000.0), "12.5M");
+        // 877 steps over a third: labels every 500 (0, 500) rather than every 1000 (0 only).
+        assert_eq!(nice_step(877.0 / 3.0), 500.0);
+        assert_eq!(nice_step(0.3), 0.5);
+        assert_eq!(nice_step(2.0), 2.0);
     }
 }

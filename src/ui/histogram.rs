@@ -8,7 +8,7 @@
 
 use eframe::egui;
 
-use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
+use egui_plot::{Bar, BarChart, Plot, VLine};
 
 use crate::family::{Family, VectorKind};
 use crate::worker::VectorFrame;
@@ -142,6 +142,7 @@ impl App {
             ui.colored_label(REAL_COLOR, tr("real"));
             ui.colored_label(FAKE_COLOR, tr("fake"));
         });
+        let presenter = self.settings.presenter;
         let panel = &mut self.histogram;
         let len = panel.timeline.len();
         let shown = panel.scrub.unwrap_or(len.saturating_sub(1));
@@ -157,8 +158,18 @@ impl App {
             ),
             None => tr("no verdicts yet").to_string(),
         };
-        ui.weak(caption);
-        let slider_h = 2.0 * ui.spacing().interact_size.y + 8.0;
+        // In presenter mode the caption keeps to one line (full text on hover) and the
+        // history slider goes, so the bars keep most of the cell.
+        if presenter {
+            ui.add(egui::Label::new(egui::RichText::new(caption).weak()).truncate());
+        } else {
+            ui.weak(caption);
+        }
+        let slider_h = if presenter {
+            0.0
+        } else {
+            2.0 * ui.spacing().interact_size.y + 8.0
+        };
         let plot_h = (ui.available_height() - slider_h).max(80.0);
         let width = 1.0 / BINS as f64;
         let bars = |shares: &[f32; BINS]| -> Vec<Bar> {
@@ -172,9 +183,9 @@ impl App {
             Some((_, b)) => (bars(&b.real), bars(&b.fake)),
             None => (Vec::new(), Vec::new()),
         };
+        // No in-plot legend: the header above names the colours.
         Plot::new("d_histogram")
             .height(plot_h)
-            .legend(Legend::default())
             .x_axis_label(tr("D(·): probability \"real\""))
             .include_x(0.0)
             .include_x(1.0)
@@ -192,6 +203,9 @@ impl App {
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
             });
+        if presenter {
+            return;
+        }
         ui.horizontal(|ui| {
             let mut idx = shown;
             let max = len.saturating_sub(1);

@@ -1,8 +1,10 @@
 //! Bounded histories for the live charts and the scrubbing sliders.
 //!
 //! [`History`] keeps a full-resolution window of the most recent points and
-//! merges older ones pairwise (averaging x and y), so memory and drawing cost
-//! stay flat however long training runs while the whole run stays visible.
+//! merges older ones into buckets, each kept as its lowest and highest point (min–max
+//! decimation), so memory and drawing cost stay flat however long training runs while the
+//! whole run stays visible — and a noisy series' band looks as wide where it is merged as
+//! where it is not (averages would narrow it, as if training had got quieter).
 //! [`Timeline`] keeps a bounded list of snapshots (sample grids, histograms):
 //! when full, every other entry of its older half goes, so older times are
 //! kept at a coarser spacing.
@@ -18,10 +20,10 @@ pub struct History {
     points: Vec<PlotPoint>,
     /// How many of `points` are merged (older) points.
     n_old: usize,
-    /// Raw points each merged point stands for.
+    /// Raw points each merged bucket (two stored points) stands for.
     stride: usize,
-    /// Raw points waiting to form the next merged point: (sum x, sum y, count).
-    acc: (f64, f64, usize),
+    /// Raw points waiting to form the next merged bucket.
+    pending: Vec<PlotPoint>,
     recent: usize,
     old_cap: usize,
     chunk: usize,
@@ -47,8 +49,8 @@ impl History {
         Self {
             points: Vec::new(),
             n_old: 0,
-            stride: 1,
-            acc: (0.0, 0.0, 0),
+            stride: 2,
+            pending: Vec::new(),
             recent,
             old_cap: old_cap.max(2),
             chunk: (recent / 4).max(1),
@@ -76,15 +78,12 @@ impl History {
     fn compact(&mut self) {
         let start = self.n_old;
         let end = start + self.chunk;
-        let mut merged = Vec::with_capacity(self.chunk / self.stride + 1);
-        for p in &self.points[start..end] {
-            self.acc.0 += p.x;
-            self.acc.1 += p.y;
-            self.acc.2 += 1;
-            if self.acc.2 >= self.stride {
-                let n = self.acc.2 as f64;
-                merged.push(PlotPoint::new(self.acc.0 / n, self.acc.1 / n));
-                self.acc = (0.0, 0.0, 0);
+        let mut merged = Vec::with_capacity(2 * (self.chunk / self.stride + 1));
+        for &p in &self.points[start..end] {
+            self.pending.push(p);
+            if self.pending.len() >= self.stride {
+                merged.extend(envelope(&self.pending));
+                self.pending.clear();
             }
         }
         let added = merged.len();
@@ -95,18 +94,22 @@ impl History {
         }
     }
 
-    /// Halves the merged part by averaging neighbours; each merged point then stands for twice as many.
+    /// Halves the merged part by merging neighbouring buckets; each then stands for twice as
+    /// many raw points.
     fn merge_old_pairs(&mut self) {
-        let pairs = self.n_old / 2;
+        let buckets = self.n_old / 2;
+        let pairs = buckets / 2;
         for i in 0..pairs {
-            let (a, b) = (self.points[2 * i], self.points[2 * i + 1]);
-            self.points[i] = PlotPoint::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+            let [a, b] = envelope(&self.points[4 * i..4 * i + 4]);
+            self.points[2 * i] = a;
+            self.points[2 * i + 1] = b;
         }
-        let odd = self.n_old % 2 == 1;
-        if odd {
-            self.points[pairs] = self.points[self.n_old - 1];
+        let mut new_old = 2 * pairs;
+        if buckets % 2 == 1 {
+            self.points[new_old] = self.points[2 * buckets - 2];
+            self.points[new_old + 1] = self.points[2 * buckets - 1];
+            new_old += 2;
         }
-        let new_old = pairs + usize::from(odd);
         self.points.drain(new_old..self.n_old);
         self.n_old = new_old;
         self.stride *= 2;
@@ -181,6 +184,30 @@ impl History {
             out.push(s);
             prev = Some(s);
         }
+    }
+}
+
+/// A bucket of at least two points (x increasing) as its lowest and its highest point, in
+/// x order; when all are level, its first and last.
+fn envelope(points: &[PlotPoint]) -> [PlotPoint; 2] {
+    let first = points[0];
+    let last = points[points.len() - 1];
+    let lo = points
+        .iter()
+        .copied()
+        .min_by(|a, b| a.y.total_cmp(&b.y))
+        .unwrap_or(first);
+    let hi = points
+        .iter()
+        .copied()
+        .max_by(|a, b| a.y.total_cmp(&b.y))
+        .unwrap_or(last);
+    if lo.x == hi.x {
+        [first, last]
+    } else if lo.x < hi.x {
+        [lo, hi]
+    } else {
+        [hi, lo]
     }
 }
 
@@ -294,18 +321,39 @@ mod tests {
         assert!(h.points()[0].x < h.stride() as f64);
         // x keeps increasing.
         assert!(h.points().windows(2).all(|w| w[0].x < w[1].x));
-        // Merged values are averages: the mean of (i mod 7) over long runs is about 3.
-        assert!(h.points()[..100].iter().all(|p| (p.y - 3.0).abs() < 1.0));
+        // Merged buckets keep their extremes: (i mod 7) still spans 0 to 6 there.
+        let old = &h.points()[..100];
+        assert!(old.iter().any(|p| p.y == 0.0) && old.iter().any(|p| p.y == 6.0));
     }
 
     #[test]
-    fn merged_points_average_the_raw_ones() {
+    fn merged_points_keep_the_band_of_a_noisy_series() {
+        // A noisy loss: 1 ± 0.5, alternating. Averaging pairs would flatten the old part to
+        // 1.0 (a band that jumps from thin to wide where full resolution starts); the
+        // merged part keeps the band as wide as the recent one.
+        let mut h = History::new(100, 60);
+        for i in 0..5000 {
+            h.push(i as f64, if i % 2 == 0 { 0.5 } else { 1.5 });
+            assert!(h.len() <= h.max_len());
+        }
+        assert!(h.stride() > 2, "merged more than once");
+        let recent = h.recent().len();
+        let old = &h.points()[..h.len() - recent];
+        assert!(old.len() >= 30);
+        let lo = old.iter().map(|p| p.y).fold(f64::INFINITY, f64::min);
+        let hi = old.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!((lo, hi), (0.5, 1.5));
+        assert!(
+            old.iter().all(|p| p.y == 0.5 || p.y == 1.5),
+            "only real values, no averages"
+        );
+        // And a series on a line stays on it (merged points are points of the series).
         let mut h = History::new(4, 2);
         for i in 0..100 {
             h.push(i as f64, i as f64);
         }
-        // Every point lies on y = x because averages of points on a line stay on it.
         assert!(h.points().iter().all(|p| (p.x - p.y).abs() < 1e-9));
+        assert!(h.points().windows(2).all(|w| w[0].x < w[1].x));
     }
 
     #[test]

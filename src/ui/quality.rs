@@ -4,7 +4,7 @@
 //! sample grid). The worker computes the figures every few seconds ([`QualityPoint`]).
 
 use eframe::egui;
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
+use egui_plot::{HLine, Line, PlotPoints};
 
 use crate::worker::QualityPoint;
 
@@ -76,7 +76,7 @@ impl App {
     pub(super) fn quality_chart_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             ui.add(egui::Label::new(egui::RichText::new(tr("Sample quality (digit judge)")).strong()).truncate());
-            ui.add(egui::Label::new(egui::RichText::new(tr("(real digits: about 0.99 and 1)")).weak()).truncate());
+            ui.add(egui::Label::new(egui::RichText::new(tr("(real digits: about 0.99 and 1)")).weak()).wrap());
         });
         let points = self.quality.points();
         let recognised: Vec<[f64; 2]> = points
@@ -96,14 +96,21 @@ impl App {
             .filter_map(|p| p.quality.cluster_accuracy.map(|a| [p.step as f64, f64::from(a)]))
             .collect();
         let width = super::presenter::line_width(self.settings.presenter);
-        Plot::new("quality_chart")
-            .legend(Legend::default())
-            .x_axis_label(tr("step"))
-            .link_axis(egui::Id::unique("step_axis"), [true, false])
-            .link_cursor(egui::Id::unique("step_axis"), [true, false])
+        let mut legend = vec![
+            (tr("recognisable").to_string(), RECOGNISED_COLOR, false),
+            (tr("classes covered ÷ 10").to_string(), CLASSES_COLOR, false),
+        ];
+        if !labels.is_empty() {
+            legend.push((tr("label accuracy").to_string(), LABEL_COLOR, false));
+        }
+        if !clusters.is_empty() {
+            legend.push((tr("c₁ cluster accuracy").to_string(), LABEL_COLOR, false));
+        }
+        legend.push(("0.8".to_string(), egui::Color32::GRAY, true));
+        super::charts::legend_row(ui, &legend);
+        super::charts::step_plot("quality_chart")
             .include_y(0.0)
             .include_y(1.0)
-            .allow_scroll(false)
             .show(ui, |plot_ui| {
                 plot_ui.hline(
                     HLine::new("0.8", 0.8)

@@ -14,7 +14,7 @@
 //! and sends [`Command`]s.
 
 use eframe::egui;
-use egui_plot::{Arrows, HLine, Legend, Line, LineStyle, Plot, PlotImage, PlotPoint, PlotPoints, Points, Text};
+use egui_plot::{Arrows, HLine, Line, LineStyle, Plot, PlotImage, PlotPoint, PlotPoints, Points, Text};
 
 use super::app::App;
 use super::i18n::tr;
@@ -29,8 +29,8 @@ const GREEN: egui::Color32 = egui::Color32::from_rgb(40, 160, 70);
 const BLUE: egui::Color32 = egui::Color32::from_rgb(50, 100, 220);
 /// Purple of the optimal discriminator D*.
 const PURPLE: egui::Color32 = egui::Color32::from_rgb(150, 70, 170);
-/// Densities above this are drawn clipped (the plot's y range ends a little above 1).
-const DENSITY_CLIP: f32 = 1.2;
+/// The tallest density is drawn at most this high (the plot's y range ends a little above 1).
+const DENSITY_TOP: f32 = 1.0;
 /// At most this many gradient arrows are drawn in 2-D.
 const MAX_ARROWS: usize = 150;
 
@@ -229,10 +229,21 @@ pub(super) fn dist_label(d: ToyDistribution) -> &'static str {
     }
 }
 
-/// Densities clipped at [`DENSITY_CLIP`]: a collapsed G makes a tall spike that
-/// would squash D's curve.
-fn clip(v: &[f32]) -> Vec<f32> {
-    v.iter().map(|x| x.min(DENSITY_CLIP)).collect()
+/// The factor the densities are drawn at: 1, or less when the tallest of them would rise
+/// above [`DENSITY_TOP`] (a collapsing G makes a tall spike). Both densities share it, so
+/// their shapes stay comparable and neither is cut flat.
+pub fn density_scale(densities: &[&[f32]]) -> f32 {
+    let top = densities
+        .iter()
+        .flat_map(|d| d.iter())
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, f32::max);
+    if top > DENSITY_TOP { DENSITY_TOP / top } else { 1.0 }
+}
+
+fn scaled(v: &[f32], k: f32) -> Vec<f32> {
+    v.iter().map(|x| x * k).collect()
 }
 
 fn curve(xs: &[f32], ys: &[f32]) -> PlotPoints<'static> {
@@ -394,16 +405,27 @@ impl App {
                 ui.add(egui::Label::new(egui::RichText::new(super::captions::event_caption(event)).strong()).wrap());
             });
         }
-        match self.game.caption() {
-            Some(text) => {
-                ui.label(egui::RichText::new(text).strong());
-            }
-            None => {
-                ui.label(tr(
-                    "Press \"Discriminator step\" or \"Generator step\" to see one update of Algorithm 1.",
-                ));
-            }
-        }
+        // The caption sits in a block of fixed height, so that the plot below does not move
+        // as captions of different lengths come and go (a click aimed at it would miss).
+        let caption_h = 4.0 * ui.text_style_height(&egui::TextStyle::Body) + 2.0 * ui.spacing().item_spacing.y;
+        let width = ui.available_width();
+        ui.allocate_ui_with_layout(
+            egui::vec2(width, caption_h),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                ui.set_min_size(egui::vec2(width, caption_h));
+                match self.game.caption() {
+                    Some(text) => {
+                        ui.label(egui::RichText::new(text).strong());
+                    }
+                    None => {
+                        ui.label(tr(
+                            "Press \"Discriminator step\" or \"Generator step\" to see one update of Algorithm 1.",
+                        ));
+                    }
+                }
+            },
+        );
         let mut stats = crate::tr!(
             "Iteration {step} · D updates {d} · G updates {g}",
             step = frame.step,
@@ -437,26 +459,60 @@ impl App {
         let z_pos = |z: f32| f64::from((lo + hi) / 2.0 + z * z_scale);
         let (y_x, y_z) = (-0.12, -0.55);
         let prev = self.game.prev.clone();
+        let mut densities: Vec<&[f32]> = vec![&f.p_data, &f.p_g];
+        if let Some(p) = &prev {
+            densities.push(&p.p_g);
+        }
+        let k = density_scale(&densities);
+        let p_data_label = if k < 1.0 {
+            crate::tr!("p_data(x) (densities drawn ×{k})", k = format!("{k:.2}"))
+        } else {
+            "p_data(x)".to_string()
+        };
+        let mut legend = vec![
+            (p_data_label.clone(), ink, false),
+            (tr("p_g(x) (generator)").to_string(), GREEN, false),
+            ("D(x)".to_string(), BLUE, false),
+            ("D*(x) = p_data / (p_data + p_g)".to_string(), PURPLE, true),
+        ];
+        if prev.is_some() {
+            legend.push((tr("before (faded)").to_string(), faded(BLUE), false));
+        }
+        super::charts::legend_row(ui, &legend);
+        let big = |t: &str| egui::RichText::new(t).size(20.0).strong().color(ink);
         Plot::new("game_1d")
-            .legend(Legend::default().color_conflict_handling(egui_plot::ColorConflictHandling::PickFirst))
             .include_y(-0.7)
             .include_y(1.05)
             .include_x(lo)
             .include_x(hi)
+            .x_grid_spacer(super::charts::nice_grid(5.0))
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [0.05, 0.25, 0.5]))
+            // The band under 0 is the z → x mapping, not values: no ticks there.
+            .y_axis_formatter(|m, _| {
+                if m.value < -1e-9 {
+                    String::new()
+                } else {
+                    super::charts::value_label(m.value, m.step_size)
+                }
+            })
             .allow_scroll(false)
             .show(ui, |p| {
                 if let Some(prev) = &prev {
                     p.line(Line::new(tr("D(x) before"), curve(&prev.xs, &prev.d_curve)).color(faded(BLUE)));
-                    p.line(Line::new(tr("p_g before"), curve(&prev.xs, &clip(&prev.p_g))).color(faded(GREEN)));
+                    p.line(Line::new(tr("p_g before"), curve(&prev.xs, &scaled(&prev.p_g, k))).color(faded(GREEN)));
                 }
                 p.hline(
                     HLine::new("0.5", 0.5)
                         .color(egui::Color32::GRAY)
                         .style(LineStyle::Dotted { spacing: 6.0 }),
                 );
-                p.line(Line::new("p_data(x)", curve(&f.xs, &f.p_data)).color(ink).width(2.0));
                 p.line(
-                    Line::new(tr("p_g(x) (generator)"), curve(&f.xs, &clip(&f.p_g)))
+                    Line::new(p_data_label.as_str(), curve(&f.xs, &scaled(&f.p_data, k)))
+                        .color(ink)
+                        .width(2.0),
+                );
+                p.line(
+                    Line::new(tr("p_g(x) (generator)"), curve(&f.xs, &scaled(&f.p_g, k)))
                         .color(GREEN)
                         .width(2.0),
                 );
@@ -472,8 +528,12 @@ impl App {
                 let axis = egui::Color32::GRAY;
                 p.line(Line::new("", PlotPoints::from(vec![[f64::from(lo), y_x], [f64::from(hi), y_x]])).color(axis));
                 p.line(Line::new("", PlotPoints::from(vec![[z_pos(-3.0), y_z], [z_pos(3.0), y_z]])).color(axis));
-                p.text(Text::new("", PlotPoint::new(f64::from(lo), y_x + 0.05), "x").color(ink));
-                p.text(Text::new("", PlotPoint::new(z_pos(-3.0), y_z - 0.05), "z").color(ink));
+                p.text(Text::new("", PlotPoint::new(f64::from(lo), y_x + 0.07), big("x")));
+                p.text(Text::new(
+                    "",
+                    PlotPoint::new(z_pos(-3.0) - f64::from(z_scale) * 0.3, y_z),
+                    big("z"),
+                ));
                 let origins: Vec<[f64; 2]> = f.z_map.iter().map(|[z, _]| [z_pos(*z), y_z]).collect();
                 let tips: Vec<[f64; 2]> = f.z_map.iter().map(|[_, x]| [f64::from(x.clamp(lo, hi)), y_x]).collect();
                 p.arrows(Arrows::new("x = G(z)", origins, tips).color(GREEN).tip_length(8.0));
@@ -539,32 +599,60 @@ impl App {
                 }
             });
         }
-        let plot = Plot::new("game_2d")
-            .legend(Legend::default())
+        super::charts::legend_row(
+            ui,
+            &[
+                (
+                    tr("D(x) (blue: real, orange: fake)").to_string(),
+                    heat_color(1.0),
+                    false,
+                ),
+                (tr("data").to_string(), ink, false),
+                (tr("G's samples").to_string(), GREEN, false),
+                (
+                    tr("G's push (−∂L_G/∂x)").to_string(),
+                    egui::Color32::from_rgb(20, 110, 40),
+                    false,
+                ),
+            ],
+        );
+        let mut plot = Plot::new("game_2d")
+            .x_grid_spacer(super::charts::nice_grid(5.0))
+            .y_grid_spacer(super::charts::nice_grid(5.0))
             .data_aspect(1.0)
             .include_x(lo)
             .include_x(hi)
             .include_y(lo)
             .include_y(hi)
-            .allow_scroll(false)
-            .show(ui, |p| {
-                if let Some(id) = texture {
-                    let mid = f64::from(lo + hi) / 2.0;
-                    p.image(PlotImage::new(
-                        tr("D(x) (blue: real, orange: fake)"),
-                        id,
-                        PlotPoint::new(mid, mid),
-                        egui::vec2(span as f32, span as f32),
-                    ));
-                }
-                p.points(Points::new(tr("data"), real).color(ink).radius(1.5));
-                p.points(Points::new(tr("G's samples"), fake).color(GREEN).radius(2.0));
-                p.arrows(
-                    Arrows::new(tr("G's push (−∂L_G/∂x)"), origins, tips)
-                        .color(egui::Color32::from_rgb(20, 110, 40))
-                        .tip_length(5.0),
-                );
-            });
+            .allow_scroll(false);
+        if drawing {
+            // Fixed axes while drawing: a click lands where it was aimed even while Play
+            // moves G's samples (auto-bounds would rescale the plot between frames).
+            plot = plot
+                .default_x_bounds(f64::from(lo), f64::from(hi))
+                .default_y_bounds(f64::from(lo), f64::from(hi))
+                .auto_bounds(false)
+                .allow_drag(false)
+                .allow_zoom(false);
+        }
+        let plot = plot.show(ui, |p| {
+            if let Some(id) = texture {
+                let mid = f64::from(lo + hi) / 2.0;
+                p.image(PlotImage::new(
+                    tr("D(x) (blue: real, orange: fake)"),
+                    id,
+                    PlotPoint::new(mid, mid),
+                    egui::vec2(span as f32, span as f32),
+                ));
+            }
+            p.points(Points::new(tr("data"), real).color(ink).radius(1.5));
+            p.points(Points::new(tr("G's samples"), fake).color(GREEN).radius(2.0));
+            p.arrows(
+                Arrows::new(tr("G's push (−∂L_G/∂x)"), origins, tips)
+                    .color(egui::Color32::from_rgb(20, 110, 40))
+                    .tip_length(5.0),
+            );
+        });
         if drawing
             && plot.response.clicked()
             && let Some(pos) = plot.response.interact_pointer_pos()

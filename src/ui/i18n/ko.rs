@@ -165,6 +165,8 @@ pub const KO: &[(&str, &str)] = &[
         "Click in the plot to add data points first: the game has nothing to learn from yet.",
         "먼저 그래프를 클릭해 데이터 점을 추가하세요: 아직 게임이 배울 데이터가 없습니다.",
     ),
+    ("p_data(x) (densities drawn ×{k})", "p_data(x) (밀도는 ×{k}로 그림)"),
+    ("before (faded)", "이전 (흐리게)"),
     ("Speed", "속도"),
     ("Full speed", "최고 속도"),
     ("steps/s", "스텝/초"),
