@@ -277,7 +277,7 @@ pub(super) fn value_label(value: f64, step: f64) -> String {
         return if value == 0.0 { "0".into() } else { format!("{value}") };
     }
     let a = value.abs();
-    if a >= 1e5 || a < 1e-4 {
+    if !(1e-4..1e5).contains(&a) {
         let digits = (a.log10() - step.abs().max(f64::MIN_POSITIVE).log10())
             .round()
             .clamp(0.0, 3.0) as usize;
