@@ -490,3 +490,34 @@ fn you_are_the_discriminator_scores_you_and_d_on_the_same_pairs() {
     assert_eq!(game.student.total, 2);
     assert_eq!(game.student.right, u32::from(second.fake_side == Side::Left));
 }
+
+/// Interpolate and Arithmetic open ready to use: A and B (and C) start as samples of the
+/// grid, so the strip and the result show without a click; and the sample grid's
+/// "Click one to …" hint shows only with the tools a click goes to.
+#[test]
+fn interpolate_and_arithmetic_open_with_picks_and_the_grid_hint_only_where_it_applies() {
+    let mut h = harness(explore_settings("mlp-gan", Tool::Interpolate));
+    assert!(wait(&mut h, |a| a.explorer().grid_images().is_some()));
+    assert!(
+        wait(&mut h, |a| a.explorer().strip().is_some()),
+        "the interpolation never drew a strip on its own"
+    );
+    let ex = h.state().explorer();
+    let (a, b) = (ex.a.clone().expect("A"), ex.b.clone().expect("B"));
+    assert_eq!(Some(a.z), ex.grid_pick(0).map(|p| p.z));
+    assert_eq!(Some(b.z), ex.grid_pick(1).map(|p| p.z));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Click one to make it").is_some(), "the hint for A/B");
+
+    h.state_mut().explorer_mut().settings.tool = Tool::Arithmetic;
+    assert!(
+        wait(&mut h, |a| a.explorer().operands.iter().all(Option::is_some)),
+        "A, B and C start chosen"
+    );
+    h.state_mut().explorer_mut().settings.tool = Tool::Map;
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Click one to").is_none(),
+        "no pick hint where a click in the grid goes nowhere"
+    );
+}

@@ -90,6 +90,12 @@ impl Tool {
         Tool::Judge,
     ];
 
+    /// Whether a click in the sample grid goes to this tool (the sliders, an end of the
+    /// interpolation, an operand); the other tools have their own images.
+    pub fn picks_from_grid(self) -> bool {
+        matches!(self, Tool::Sliders | Tool::Interpolate | Tool::Arithmetic)
+    }
+
     /// Its name on screen.
     pub fn label(self) -> &'static str {
         match self {
@@ -879,7 +885,7 @@ impl Explorer {
     }
 
     /// The pick for the grid cell `i`.
-    pub(super) fn grid_pick(&self, i: usize) -> Option<Pick> {
+    pub fn grid_pick(&self, i: usize) -> Option<Pick> {
         let l = self.latent_dim();
         let z = self.grid_z.get(i * l..(i + 1) * l)?.to_vec();
         Some(Pick {
@@ -887,6 +893,36 @@ impl Explorer {
             label: tr!("sample {i} of seed {seed}", i = i, seed = self.settings.grid_seed),
             seed: (i == 0).then_some(self.settings.grid_seed),
         })
+    }
+
+    /// Makes the current tool ready to use: a grid click goes where the tool takes it, and
+    /// Interpolate and Arithmetic start from samples of the grid (A and B: its first two
+    /// digits; A, B, C: its first three) rather than empty slots.
+    pub fn start_tool(&mut self) {
+        match self.settings.tool {
+            Tool::Interpolate => {
+                if !matches!(self.target, Target::A | Target::B) {
+                    self.target = if self.a.is_none() { Target::A } else { Target::B };
+                }
+                if self.a.is_none() {
+                    self.a = self.grid_pick(0);
+                }
+                if self.b.is_none() {
+                    self.b = self.grid_pick(1);
+                }
+            }
+            Tool::Arithmetic => {
+                if !matches!(self.target, Target::Operand(_)) {
+                    self.target = Target::Operand(0);
+                }
+                for i in 0..self.operands.len() {
+                    if self.operands[i].is_none() {
+                        self.operands[i] = self.grid_pick(i);
+                    }
+                }
+            }
+            _ => self.target = Target::Sliders,
+        }
     }
 
     /// Puts a pick where the current target says.

@@ -137,9 +137,12 @@ pub(super) fn judge_ui(ui: &mut egui::Ui, ex: &mut Explorer, live_pool: Option<&
             None => "",
         };
         ui.strong(format!("{you} {d}"));
-        if ui.button(tr("Next pair")).on_hover_text(tr("Enter")).clicked() {
-            next_pair(panel, &model, uses_live_data, live_pool);
-        }
+        ui.horizontal(|ui| {
+            if ui.button(tr("Next pair")).on_hover_text(tr("Enter")).clicked() {
+                next_pair(panel, &model, uses_live_data, live_pool);
+            }
+            ui.weak(tr("or press Enter"));
+        });
     } else {
         ui.weak(tr("Click the fake, or press ← or →."));
     }

@@ -95,8 +95,12 @@ impl App {
             }
         });
         ui.separator();
-        pick_grid_ui(ui, ex);
-        ui.separator();
+        // The grid to pick from, for the tools a pick goes to (the others have their own
+        // images, and its "Click one to …" would not apply).
+        if ex.settings.tool.picks_from_grid() {
+            pick_grid_ui(ui, ex);
+            ui.separator();
+        }
         recipe_ui(ui, ex, live.as_ref());
     }
 
@@ -113,6 +117,7 @@ impl App {
             });
             return;
         }
+        self.explorer.start_tool();
         match self.explorer.settings.tool {
             Tool::Sliders => sliders_ui(ui, &mut self.explorer),
             Tool::Interpolate => super::interpolation::interpolation_ui(ui, &mut self.explorer),
@@ -276,9 +281,21 @@ pub(super) fn paint_image(ui: &egui::Ui, rect: egui::Rect, texture: Option<&egui
 }
 
 /// The sliders tool.
+/// Width of the sensitivity bar before each raw slider.
+const RAW_BAR_W: f32 = 70.0;
+/// Width a raw slider's row needs besides the bar and the slider: its value field, its
+/// label ("z 99"), the spacing and the scroll bar.
+const RAW_ROW_RESERVE: f32 = 160.0;
+
 fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let avail = ui.available_size();
-    let side = (avail.y - 130.0).min(avail.x * 0.45).clamp(140.0, 560.0);
+    // The sliders' column needs room for a bar, a slider, its value and its label ("z 12"):
+    // at presenter sizes the image gives way rather than push them past the window's edge.
+    let sliders_w = RAW_BAR_W + 100.0 + RAW_ROW_RESERVE + 2.0 * ui.spacing().item_spacing.x;
+    let side = (avail.y - 130.0)
+        .min(avail.x * 0.45)
+        .min(avail.x - sliders_w)
+        .clamp(140.0, 560.0);
     ui.horizontal_top(|ui| {
         // Reserve the image's place now; paint it after the sliders so a drag shows this frame.
         let mut image_rect = egui::Rect::NOTHING;
@@ -311,7 +328,7 @@ fn sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         });
         ui.separator();
         ui.vertical(|ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.selectable_value(&mut ex.settings.basis, Basis::Raw, tr("Each dimension of z"));
                 ui.selectable_value(&mut ex.settings.basis, Basis::Principal, tr("Principal directions"));
             });
@@ -497,13 +514,13 @@ fn raw_sliders_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     let row_h = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
     // The condition after z has its own controls (condition_ui).
     let l = ex.conditioning().noise_dim(ex.z.len());
-    let bar_w = 70.0;
+    let bar_w = RAW_BAR_W;
     egui::ScrollArea::vertical()
         .id_salt("raw_sliders")
         .auto_shrink([false, false])
         .show_rows(ui, row_h, l, |ui, rows| {
             // Bar first (fixed width), then the slider, so bars line up whatever the label.
-            ui.spacing_mut().slider_width = (ui.available_width() - bar_w - 140.0).clamp(100.0, 420.0);
+            ui.spacing_mut().slider_width = (ui.available_width() - bar_w - RAW_ROW_RESERVE).clamp(100.0, 420.0);
             for i in rows {
                 ui.horizontal(|ui| {
                     let (rect, resp) = ui.allocate_exact_size(egui::vec2(bar_w, 8.0), egui::Sense::hover());

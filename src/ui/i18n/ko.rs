@@ -167,6 +167,7 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("p_data(x) (densities drawn ×{k})", "p_data(x) (밀도는 ×{k}로 그림)"),
     ("before (faded)", "이전 (흐리게)"),
+    ("or press Enter", "또는 Enter를 누르세요"),
     ("Speed", "속도"),
     ("Full speed", "최고 속도"),
     ("steps/s", "스텝/초"),
