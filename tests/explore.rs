@@ -507,7 +507,10 @@ fn interpolate_and_arithmetic_open_with_picks_and_the_grid_hint_only_where_it_ap
     assert_eq!(Some(a.z), ex.grid_pick(0).map(|p| p.z));
     assert_eq!(Some(b.z), ex.grid_pick(1).map(|p| p.z));
     h.run_steps(2);
-    assert!(h.query_by_label_contains("Click one to make it").is_some(), "the hint for A/B");
+    assert!(
+        h.query_by_label_contains("Click one to make it").is_some(),
+        "the hint for A/B"
+    );
 
     h.state_mut().explorer_mut().settings.tool = Tool::Arithmetic;
     assert!(

@@ -77,7 +77,7 @@ pub struct App {
     /// The live run's latest seams (decoder, encoder, scorer), for the latent tools.
     pub(super) generator: Option<ModelFrame>,
     pub(super) autosave_path: Option<PathBuf>,
-    pub(super) applied_look: Option<(ThemeChoice, f32, bool)>,
+    pub(super) applied_look: Option<(ThemeChoice, f32, bool, u32)>,
     pub(super) fonts_installed: bool,
     pub(super) exports: super::samples::Exports,
     pub(super) explorer: Explorer,
@@ -673,12 +673,21 @@ impl App {
             super::i18n::fonts::install(ctx);
             self.fonts_installed = true;
         }
-        let look = (self.settings.theme, self.settings.zoom, self.settings.presenter);
+        // Presenter mode zooms as far as the window has room for (1.6 at 1280×720, about
+        // 1.25 at 1024×768), so that the layout does not run past the window's edge.
+        let unzoomed = ctx.content_rect().size() * ctx.zoom_factor();
+        let presenter_zoom = super::presenter::zoom_for(unzoomed);
+        let look = (
+            self.settings.theme,
+            self.settings.zoom,
+            self.settings.presenter,
+            presenter_zoom.to_bits(),
+        );
         if self.applied_look != Some(look) {
             ctx.set_theme(self.settings.theme.egui());
             super::presenter::apply(ctx, self.settings.theme, self.settings.presenter);
             let zoom = if self.settings.presenter {
-                self.settings.zoom.max(super::presenter::ZOOM)
+                self.settings.zoom.max(presenter_zoom)
             } else {
                 self.settings.zoom
             };

@@ -223,19 +223,31 @@ pub(super) fn legend_row(ui: &mut egui::Ui, items: &[(String, Color32, bool)]) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         for (label, color, dashed) in items {
-            let h = ui.text_style_height(&egui::TextStyle::Body);
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(h * 1.2, h), egui::Sense::hover());
+            // Swatch and name as one widget, so that the row wraps between entries only.
+            let text_color = ui.visuals().text_color();
+            let galley = egui::WidgetText::from(label.as_str()).into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Body,
+            );
+            let h = galley.size().y.max(ui.text_style_height(&egui::TextStyle::Body));
+            let swatch_w = h * 1.2;
+            let gap = 4.0;
+            let (rect, resp) =
+                ui.allocate_exact_size(egui::vec2(swatch_w + gap + galley.size().x, h), egui::Sense::hover());
+            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.as_str()));
             let stroke = egui::Stroke::new(3.0, *color);
-            let (a, b) = (rect.left_center(), rect.right_center());
+            let y = rect.center().y;
+            let (a, b) = (egui::pos2(rect.left(), y), egui::pos2(rect.left() + swatch_w, y));
             if *dashed {
-                let mid = a.lerp(b, 0.4);
-                ui.painter().line_segment([a, mid], stroke);
+                ui.painter().line_segment([a, a.lerp(b, 0.4)], stroke);
                 ui.painter().line_segment([a.lerp(b, 0.6), b], stroke);
             } else {
                 ui.painter().line_segment([a, b], stroke);
             }
-            // Each entry stays whole: the row wraps between entries, not inside one.
-            ui.add(egui::Label::new(label.as_str()).wrap_mode(egui::TextWrapMode::Extend));
+            let at = egui::pos2(rect.left() + swatch_w + gap, rect.center().y - galley.size().y / 2.0);
+            ui.painter().galley(at, galley, text_color);
             ui.add_space(6.0);
         }
     });

@@ -17,6 +17,8 @@ impl App {
     /// Dataset summary, preview and open buttons.
     pub(super) fn data_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading(tr("Data"));
+        // The buttons first: at 1280×720 the counts and thumbnails run below the fold.
+        self.data_buttons_ui(ui);
         match &self.data_info {
             Some(info) => {
                 ui.label(egui::RichText::new(translate(&info.name)).strong());
@@ -54,6 +56,10 @@ impl App {
             let side = ui.available_width().min(140.0);
             ui.add(egui::Image::new((tex.id(), egui::vec2(side, side))).fit_to_exact_size(egui::vec2(side, side)));
         }
+    }
+
+    /// Open another dataset, or go back to the embedded one.
+    fn data_buttons_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button(tr("Open folder…"))
