@@ -61,6 +61,11 @@ pub fn apply(ctx: &egui::Context, theme: ThemeChoice, presenter: bool) {
     ctx.set_style_of(theme.egui(), style);
 }
 
+/// Width of a chart's main lines.
+pub fn line_width(presenter: bool) -> f32 {
+    if presenter { LINE_WIDTH } else { 2.0 }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -71,9 +76,4 @@ mod tests {
         assert_eq!(zoom_for(egui::vec2(1024.0, 768.0)), 1.25);
         assert_eq!(zoom_for(egui::vec2(800.0, 600.0)), 1.2);
     }
-}
-
-/// Width of a chart's main lines.
-pub fn line_width(presenter: bool) -> f32 {
-    if presenter { LINE_WIDTH } else { 2.0 }
 }
