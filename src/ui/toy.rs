@@ -486,6 +486,7 @@ impl App {
             .include_x(lo)
             .include_x(hi)
             .x_grid_spacer(super::charts::nice_grid(5.0))
+            .x_axis_formatter(|m, _| super::charts::value_label(m.value, m.step_size))
             .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [0.05, 0.25, 0.5]))
             // The band under 0 is the z → x mapping, not values: no ticks there.
             .y_axis_formatter(|m, _| {
@@ -619,6 +620,8 @@ impl App {
         let mut plot = Plot::new("game_2d")
             .x_grid_spacer(super::charts::nice_grid(5.0))
             .y_grid_spacer(super::charts::nice_grid(5.0))
+            .x_axis_formatter(|m, _| super::charts::value_label(m.value, m.step_size))
+            .y_axis_formatter(|m, _| super::charts::value_label(m.value, m.step_size))
             .data_aspect(1.0)
             .include_x(lo)
             .include_x(hi)
