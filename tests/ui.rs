@@ -351,3 +351,45 @@ fn the_status_bar_shows_the_game_in_the_game_tab() {
         "the image run's model is not shown"
     );
 }
+
+/// Presenter mode at projector sizes (1280×720 and 1024×768): on every tab, in English
+/// and Korean, nothing labelled runs past the window's right edge (what the issue saw: slider
+/// labels, the "Principal directions" tab, charts cut off).
+#[test]
+fn presenter_mode_keeps_every_tab_inside_the_window_at_projector_sizes() {
+    use egui_kittest::kittest::{By, NodeT};
+    use latent_lab::ui::View;
+    let mut problems = Vec::new();
+    for (w, h_px) in [(1280.0, 720.0), (1024.0, 768.0)] {
+        for lang in [latent_lab::ui::i18n::Lang::En, latent_lab::ui::i18n::Lang::Ko] {
+            for view in [View::Train, View::Explore, View::Game] {
+                let mut s = settings();
+                s.presenter = true;
+                s.lang = lang;
+                s.view = view;
+                let app = App::new_for_test(tiny_data(), s);
+                let mut h = Harness::builder()
+                    .with_size(egui::vec2(w, h_px))
+                    .build_ui_state(|ui, app: &mut App| app.root_ui(ui), app);
+                assert!(wait(&mut h, LONG, |a| a.status().is_some_and(|s| s.ready)));
+                h.run_steps(8);
+                // Bounding boxes are in physical pixels: the window is `w` wide.
+                let right = f64::from(w) + 1.0;
+                for node in h.query_all(By::new().predicate(|_| true)) {
+                    let n = node.accesskit_node();
+                    let label = n.label().unwrap_or_default();
+                    let Some(r) = n.bounding_box() else {
+                        continue;
+                    };
+                    if !label.is_empty() && r.width() > 0.0 && r.x1 > right {
+                        problems.push(format!(
+                            "{w}×{h_px} {lang:?} {view:?}: {label:?} ends at {:.0} > {right:.0}",
+                            r.x1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
