@@ -13,7 +13,8 @@ use latent_lab::data::Dataset;
 use latent_lab::family::{ITERATION, ModelSpec};
 use latent_lab::train::{OptimizerConfig, OptimizerKind, TrainConfig};
 use latent_lab::worker::{
-    Command, DataSource, ErrorKind, Event, RunOrigin, SAMPLE_COUNT, Speed, WorkerHandle, WorkerOptions, WorkerStatus,
+    Command, DataSource, ErrorKind, Event, RunOrigin, SAMPLE_COUNT, Speed, StepPoint, WorkerHandle, WorkerOptions,
+    WorkerStatus,
 };
 
 /// A small synthetic dataset of 28×28 "strokes" (fast to train on; no file needed).
@@ -494,6 +495,16 @@ fn checkpoints_save_load_and_autosave_restores_paused() {
             .any(|(k, m)| *k == ErrorKind::Checkpoint && m.contains("bad.safetensors"))
     }));
     assert_eq!(p.step(), 3, "the run is kept");
+    let sent: Vec<StepPoint> = p
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Metrics { points, .. } => Some(points.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(sent.iter().map(|p| p.step).collect::<Vec<_>>(), [1, 2, 3]);
 
     // Exit autosaves.
     drop(p);
@@ -516,6 +527,28 @@ fn checkpoints_save_load_and_autosave_restores_paused() {
     )));
     let s = q.status.clone().expect("status");
     assert_eq!((s.step, s.running), (3, false));
+    // The charts' history comes back with it: the same points the first worker charted
+    // (NaN where a metric was not measured).
+    let history = q
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::RunStarted { history, .. } => Some(history.clone()),
+            _ => None,
+        })
+        .expect("run started");
+    let same = |a: &StepPoint, b: &StepPoint| {
+        a.step == b.step
+            && a.values.len() == b.values.len()
+            && a.values
+                .iter()
+                .zip(&b.values)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    };
+    assert!(
+        history.len() == sent.len() && history.iter().zip(&sent).all(|(a, b)| same(a, b)),
+        "{history:?} vs {sent:?}"
+    );
 
     // Loading the manual checkpoint into a running worker pauses it at that step.
     q.send(Command::SetRunning(true));

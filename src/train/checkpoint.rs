@@ -65,6 +65,50 @@ pub struct CheckpointMeta {
     pub has_optimizer: bool,
     /// The program that wrote it.
     pub written_by: String,
+    /// The charts' history of the run (the window's autosave and saves keep it; the
+    /// command line writes none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<ChartHistory>,
+}
+
+/// The charts' history of a run: per iteration, one value per metric of the family, so
+/// that a restored run's charts go on where they were.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChartHistory {
+    /// The metric keys, in the family's order, that each point's values follow.
+    pub metrics: Vec<String>,
+    /// `(step, values)`, oldest first (`None` where the iteration did not measure one; JSON
+    /// has no NaN).
+    pub points: Vec<(u64, Vec<Option<f32>>)>,
+}
+
+/// The most history points a checkpoint may hold (the window keeps about 4,000); a file
+/// declaring more is refused before it is used.
+pub const MAX_HISTORY_POINTS: usize = 20_000;
+
+impl ChartHistory {
+    /// The points as `(step, values)` with NaN for missing values, if the history fits a
+    /// run of `metrics` at `step`: the same metric keys, one value each, no more than
+    /// [`MAX_HISTORY_POINTS`], steps increasing and none past the run's. `None` otherwise
+    /// (a history of another family, or a crafted one, is dropped, not trusted).
+    pub fn points_for(&self, metrics: &[&str], step: u64) -> Option<Vec<(u64, Vec<f32>)>> {
+        if self.metrics.len() != metrics.len()
+            || self.metrics.iter().zip(metrics).any(|(a, b)| a != b)
+            || self.points.len() > MAX_HISTORY_POINTS
+        {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.points.len());
+        let mut last = 0u64;
+        for (s, values) in &self.points {
+            if values.len() != metrics.len() || *s > step || (*s < last) {
+                return None;
+            }
+            last = *s;
+            out.push((*s, values.iter().map(|v| v.unwrap_or(f32::NAN)).collect()));
+        }
+        Some(out)
+    }
 }
 
 /// The metadata of the first format (GANs only), converted on reading.
@@ -142,6 +186,7 @@ impl MetaV1 {
             rng: self.rng,
             has_optimizer: self.has_optimizer,
             written_by: self.written_by,
+            history: None,
         }
     }
 }
@@ -259,6 +304,16 @@ pub struct Checkpoint {
 
 /// Saves the trainer's full state to `path`, atomically.
 pub fn save(trainer: &Trainer, path: &Path, options: SaveOptions) -> Result<(), CheckpointError> {
+    save_with_history(trainer, path, options, None)
+}
+
+/// [`save`], keeping the charts' `history` in the metadata too.
+pub fn save_with_history(
+    trainer: &Trainer,
+    path: &Path,
+    options: SaveOptions,
+    history: Option<ChartHistory>,
+) -> Result<(), CheckpointError> {
     let candle = |source| CheckpointError::Candle {
         path: path.to_path_buf(),
         source,
@@ -300,6 +355,7 @@ pub fn save(trainer: &Trainer, path: &Path, options: SaveOptions) -> Result<(), 
         rng: trainer.rng().clone(),
         has_optimizer: options.include_optimizer,
         written_by: format!("latent-lab {}", env!("CARGO_PKG_VERSION")),
+        history,
     };
     let meta_json = serde_json::to_string(&meta).map_err(|e| CheckpointError::NotLatentLab {
         path: path.to_path_buf(),
@@ -572,5 +628,35 @@ fn parse_meta(json: &str) -> Result<CheckpointMeta, serde_json::Error> {
         Ok(serde_json::from_value::<MetaV1>(value)?.convert())
     } else {
         serde_json::from_value(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_is_used_only_where_it_fits_the_run() {
+        let h = ChartHistory {
+            metrics: vec!["d_loss".into(), "g_loss".into()],
+            points: vec![(1, vec![Some(0.7), None]), (2, vec![Some(0.6), Some(1.2)])],
+        };
+        let keys = ["d_loss", "g_loss"];
+        let pts = h.points_for(&keys, 2).expect("fits");
+        assert_eq!(pts[1], (2, vec![0.6, 1.2]));
+        assert!(pts[0].1[1].is_nan(), "missing values come back as NaN");
+        // Another family's metrics, a run that is behind the history, a wrong number of
+        // values, steps going back, or more points than allowed: dropped.
+        assert!(h.points_for(&["loss"], 2).is_none());
+        assert!(h.points_for(&keys, 1).is_none());
+        let mut bad = h.clone();
+        bad.points[1].1.push(Some(3.0));
+        assert!(bad.points_for(&keys, 2).is_none());
+        let mut back = h.clone();
+        back.points.swap(0, 1);
+        assert!(back.points_for(&keys, 2).is_none());
+        let mut long = h.clone();
+        long.points = (0..=MAX_HISTORY_POINTS as u64).map(|s| (s, vec![None, None])).collect();
+        assert!(long.points_for(&keys, u64::MAX).is_none());
     }
 }

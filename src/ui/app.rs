@@ -422,25 +422,40 @@ impl App {
                 model,
                 train,
                 origin,
+                history,
             } => {
                 self.enter_run(run);
                 let family = model.family().ok();
                 if self.charts.family().map(Family::id) != family.map(Family::id) {
                     self.charts.set_family(family);
                 }
+                // A restored run's charts go on from the history it was saved with (the
+                // game events watch only what happens from here).
+                self.charts.extend(&history);
                 self.settings.model = model;
                 self.settings.train = train;
+                let kept = !history.is_empty() || step == 0;
                 match origin {
                     RunOrigin::Fresh => {}
+                    RunOrigin::Restored(_) if kept => {
+                        self.notify(tr!("Restored the last run at step {step} (paused)", step = step));
+                    }
                     RunOrigin::Restored(_) => {
                         self.notify(tr!(
                             "Restored the last run at step {step} (paused); the charts start here: the autosave keeps the weights, not the charts' history",
                             step = step
                         ));
                     }
+                    RunOrigin::Loaded(path) if kept => {
+                        self.notify(tr!(
+                            "Opened {path} at step {step} (paused)",
+                            path = path.display(),
+                            step = step
+                        ));
+                    }
                     RunOrigin::Loaded(path) => {
                         self.notify(tr!(
-                            "Opened {path} at step {step} (paused); the charts start here: a checkpoint keeps the weights, not the charts' history",
+                            "Opened {path} at step {step} (paused); the charts start here: the file keeps the weights, not the charts' history (the command line saves none)",
                             path = path.display(),
                             step = step
                         ));

@@ -413,6 +413,9 @@ pub enum Event {
         train: TrainConfig,
         /// Where it came from.
         origin: RunOrigin,
+        /// The charts' points it was saved with (empty for a fresh run, or a checkpoint that
+        /// kept none, such as the command line's).
+        history: Vec<StepPoint>,
     },
     /// Scalars of completed iterations, oldest first.
     Metrics {

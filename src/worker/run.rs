@@ -25,7 +25,7 @@ use super::{
     WorkerError, WorkerOptions, WorkerStatus,
 };
 use crate::data::{DataError, Dataset};
-use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
+use crate::train::checkpoint::{self, ChartHistory, Checkpoint, SaveOptions};
 use crate::train::{ToyGame, TrainConfig, TrainError, Trainer};
 
 /// Longest the loop sleeps when idle (bounds how late it sees the stop flag or a finished load).
@@ -89,6 +89,8 @@ pub(crate) struct Worker {
 
     outbox: VecDeque<Event>,
     points: Vec<StepPoint>,
+    /// The image run's chart points so far (thinned when long), kept in its saves.
+    history: Vec<StepPoint>,
     last_flush: Instant,
     next_step_at: Instant,
 
@@ -157,6 +159,7 @@ impl Worker {
             running: false,
             outbox: VecDeque::new(),
             points: Vec::new(),
+            history: Vec::new(),
             last_flush: now,
             next_step_at: now,
             recent: Vec::new(),
@@ -478,10 +481,15 @@ impl Worker {
                 let StepOutput { values, vectors } = out;
                 self.record_vectors(vectors);
                 if kind == ITERATION {
-                    self.points.push(StepPoint {
+                    let point = StepPoint {
                         step: self.step(),
                         values,
-                    });
+                    };
+                    self.history.push(point.clone());
+                    if self.history.len() > HISTORY_CAP {
+                        thin_older_half(&mut self.history);
+                    }
+                    self.points.push(point);
                 } else {
                     self.outbox.push_back(Event::Update(UpdateReport {
                         run: self.run,
@@ -547,7 +555,7 @@ impl Worker {
         match catch("building the model", || {
             Trainer::new(&model, train, data, &device).map_err(|e| e.to_string())
         }) {
-            Ok(t) => self.install(t, RunOrigin::Fresh),
+            Ok(t) => self.install(t, RunOrigin::Fresh, None),
             Err(message) => self.fail(ErrorKind::Config, format!("cannot reset: {message}")),
         }
     }
@@ -562,14 +570,12 @@ impl Worker {
         };
         let device = self.device.clone();
         let result = catch("loading the checkpoint", || {
-            Checkpoint::load(&path)
-                .and_then(|c| c.into_trainer(None, data, &device))
-                .map_err(|e| e.to_string())
+            open_run(&path, data, &device).map_err(|e| e.to_string())
         });
         match result {
-            Ok(t) => {
+            Ok((t, history)) => {
                 self.set_running(false);
-                self.install(t, RunOrigin::Loaded(path));
+                self.install(t, RunOrigin::Loaded(path), history);
             }
             Err(message) => self.fail(ErrorKind::Checkpoint, format!("cannot open checkpoint: {message}")),
         }
@@ -584,13 +590,11 @@ impl Worker {
         if let Some(path) = self.opts.restore_from.take() {
             let d = data.clone();
             let result = catch("restoring the last run", || {
-                Checkpoint::load(&path)
-                    .and_then(|c| c.into_trainer(None, d, &device))
-                    .map_err(|e| e.to_string())
+                open_run(&path, d, &device).map_err(|e| e.to_string())
             });
             match result {
-                Ok(t) => {
-                    self.install(t, RunOrigin::Restored(path));
+                Ok((t, history)) => {
+                    self.install(t, RunOrigin::Restored(path), history);
                     self.saved_key = Some(self.progress_key());
                     return;
                 }
@@ -604,14 +608,22 @@ impl Worker {
         match catch("building the model", || {
             Trainer::new(&model, train, data, &device).map_err(|e| e.to_string())
         }) {
-            Ok(t) => self.install(t, RunOrigin::Fresh),
+            Ok(t) => self.install(t, RunOrigin::Fresh, None),
             Err(message) => self.fail(ErrorKind::Config, format!("cannot build the model: {message}")),
         }
     }
 
-    /// Makes `t` the current run and tells the UI.
-    fn install(&mut self, t: Trainer, origin: RunOrigin) {
+    /// Makes `t` the current run and tells the UI, with the charts' `history` it was saved
+    /// with where that fits the run.
+    fn install(&mut self, t: Trainer, origin: RunOrigin, history: Option<ChartHistory>) {
         self.stage_points();
+        let keys: Vec<&str> = t.family().metrics().iter().map(|m| m.key).collect();
+        self.history = history
+            .and_then(|h| h.points_for(&keys, t.step()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(step, values)| StepPoint { step, values })
+            .collect();
         self.model = t.spec();
         self.train = t.config().clone();
         let step = t.step();
@@ -643,6 +655,7 @@ impl Worker {
             model: self.model.clone(),
             train: self.train.clone(),
             origin,
+            history: self.history.clone(),
         });
         self.last_generator_at = None;
         self.publish_samples(true);
@@ -752,7 +765,15 @@ impl Worker {
             );
             return false;
         }
-        match checkpoint::save(t, path, SaveOptions::default()) {
+        let history = ChartHistory {
+            metrics: t.family().metrics().iter().map(|m| m.key.to_string()).collect(),
+            points: self
+                .history
+                .iter()
+                .map(|p| (p.step, p.values.iter().map(|v| v.is_finite().then_some(*v)).collect()))
+                .collect(),
+        };
+        match checkpoint::save_with_history(t, path, SaveOptions::default(), Some(history)) {
             Ok(()) => {
                 if autosave {
                     self.saved_key = Some(self.progress_key());
@@ -1322,6 +1343,20 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "panic".to_string()
     }
+}
+
+/// The most chart points the worker keeps for saves (older ones are thinned).
+const HISTORY_CAP: usize = 4000;
+
+/// Reads a checkpoint into a trainer on `data`, with the charts' history it holds.
+fn open_run(
+    path: &Path,
+    data: Arc<Dataset>,
+    device: &Device,
+) -> Result<(Trainer, Option<ChartHistory>), crate::train::CheckpointError> {
+    let c = Checkpoint::load(path)?;
+    let history = c.meta.history.clone();
+    Ok((c.into_trainer(None, data, device)?, history))
 }
 
 /// Drops every other point of the older half (for a UI that stopped draining).

@@ -18,8 +18,16 @@ pub const KO: &[(&str, &str)] = &[
         "지난 학습을 스텝 {step}에서 복원했습니다 (일시 정지됨). 차트는 여기서 새로 시작합니다: 자동 저장에는 가중치만 있고 차트의 기록은 없습니다",
     ),
     (
-        "Opened {path} at step {step} (paused); the charts start here: a checkpoint keeps the weights, not the charts' history",
-        "{path}을(를) 스텝 {step}에서 열었습니다 (일시 정지됨). 차트는 여기서 새로 시작합니다: 체크포인트에는 가중치만 있고 차트의 기록은 없습니다",
+        "Opened {path} at step {step} (paused); the charts start here: the file keeps the weights, not the charts' history (the command line saves none)",
+        "{path}을(를) 스텝 {step}에서 열었습니다 (일시 정지됨). 차트는 여기서 새로 시작합니다: 이 파일에는 가중치만 있고 차트의 기록은 없습니다 (명령줄은 기록을 저장하지 않습니다)",
+    ),
+    (
+        "Restored the last run at step {step} (paused)",
+        "지난 학습을 스텝 {step}에서 복원했습니다 (일시 정지됨)",
+    ),
+    (
+        "Opened {path} at step {step} (paused)",
+        "{path}을(를) 스텝 {step}에서 열었습니다 (일시 정지됨)",
     ),
     (
         "Training on {name} ({count} images)",
