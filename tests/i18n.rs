@@ -182,3 +182,27 @@ fn presenter_mode_hides_the_advanced_controls_and_brings_them_back() {
     assert!(h.query_by_label("G 학습률").is_none());
     assert!(h.query_by_label("재생").is_some());
 }
+
+/// The notices of the first events come in the chosen language even before a frame is
+/// drawn (eframe drains events in `logic`, before the first `ui` applies the look): the
+/// issue saw "Restored the last run…" in English in the Korean window.
+#[test]
+fn notices_before_the_first_frame_are_in_the_chosen_language() {
+    latent_lab::ui::i18n::set_lang(Lang::En);
+    let settings = Settings {
+        lang: Lang::Ko,
+        ..crate::window::tiny_settings()
+    };
+    let mut app = App::new_for_test(crate::worker::tiny_data(), settings);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.notice().is_none() && std::time::Instant::now() < deadline {
+        app.pump();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let notice = app.notice().expect("a notice (the data loaded)").to_string();
+    assert!(
+        notice.chars().any(|c| ('가'..='힣').contains(&c)),
+        "not Korean: {notice}"
+    );
+    latent_lab::ui::i18n::set_lang(Lang::En);
+}

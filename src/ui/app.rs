@@ -296,6 +296,11 @@ impl App {
     }
 
     /// Shows a passing message in the status bar.
+    /// The passing notice in the status bar, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_ref().map(|(m, _)| m.as_str())
+    }
+
     pub(super) fn notify(&mut self, message: impl Into<String>) {
         self.notice = Some((message.into(), Instant::now()));
     }
@@ -354,6 +359,9 @@ impl App {
 
     /// Takes what the worker sent: events (under a time budget) and the latest heavy payloads.
     pub fn pump(&mut self) {
+        // Messages made here are worded in the window's language: eframe runs `logic`
+        // (and so this) before the first `ui`, which is where the look is applied.
+        super::i18n::set_lang(self.settings.lang);
         self.flush_commands();
         let started = Instant::now();
         while started.elapsed() < DRAIN_BUDGET {
