@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use candle_core::Device;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use latent_lab::data::toy::{GAUSSIAN_MEAN, GAUSSIAN_STD, ToyDistribution};
 use latent_lab::rng::Rng;
 use latent_lab::train::toy::{ToyConfig, ToyGame, ToyUpdate, moments};
@@ -585,4 +585,42 @@ fn no_mode_collapse_is_called_while_g_learns_the_1d_gaussian() {
         "G matched the data's width: {}",
         s[0]
     );
+}
+
+/// While drawing, the plot stays put as captions of different lengths come and go (the
+/// caption sits in a block of fixed height), so a click lands where it was aimed.
+#[test]
+fn the_drawing_plot_does_not_move_when_the_caption_changes() {
+    let settings = Settings {
+        model: tiny_model(),
+        train: tiny_train(),
+        view: View::Game,
+        ..Settings::default()
+    };
+    let mut h = crate::window::harness_with(settings);
+    assert!(wait(&mut h, |a| a.game().frame().is_some()), "no frame");
+    h.get_by_label("Data").click();
+    h.run_steps(2);
+    h.get_by_label("2-D points you draw").click();
+    assert!(wait(&mut h, |a| a
+        .game()
+        .frame()
+        .is_some_and(|f| f.dist == ToyDistribution::Drawn)));
+    assert!(
+        h.get_by_label("Full iteration").accesskit_node().is_disabled(),
+        "nothing to train on before a point is drawn"
+    );
+    h.state_mut().add_drawn_point(1.0, 1.0);
+    h.state_mut().add_drawn_point(-1.0, 0.5);
+    h.run_steps(3);
+    let before = h.get_by_label("Clear points").rect();
+    h.get_by_label("Full iteration").click();
+    assert!(wait(&mut h, |a| a.game().frame().is_some_and(|f| f.last.is_some())));
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Iteration of Algorithm 1").is_some(),
+        "a long caption shows"
+    );
+    let after = h.get_by_label("Clear points").rect();
+    assert_eq!(before.min.y, after.min.y, "the plot moved with the caption");
 }
