@@ -479,7 +479,8 @@ impl App {
             legend.push((tr("before (faded)").to_string(), faded(BLUE), false));
         }
         super::charts::legend_row(ui, &legend);
-        let big = |t: &str| egui::RichText::new(t).size(20.0).strong().color(ink);
+        let strong_ink = ui.visuals().strong_text_color();
+        let big = |t: &str| egui::RichText::new(t).size(24.0).strong().color(strong_ink);
         Plot::new("game_1d")
             .include_y(-0.7)
             .include_y(1.05)
