@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::data::{self, Dataset};
 use crate::export;
 use crate::family::{self, Family, ModelSpec, StepOutput};
-use crate::latent::recipe::{Recipe, RecipeModel, parse_z_text};
+use crate::latent::recipe::{Recipe, RecipeModel, parse_z_text_for};
 use crate::latent::{Model, pretrained};
 use crate::rng::Rng;
 use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
@@ -1040,7 +1040,7 @@ impl ZFile {
         if let Some(r) = &self.recipe {
             r.check_model(model.config()).map_err(|e| at(e.to_string()))?;
         }
-        parse_z_text(&self.text, model.latent_dim()).map_err(at)
+        parse_z_text_for(&self.text, model.latent_dim(), Some(model.config())).map_err(at)
     }
 }
 

@@ -221,6 +221,43 @@ fn sample_refuses_z_of_the_wrong_size_or_for_another_model() {
     );
 }
 
+/// Every recipe line of a z file is checked against the model, not only the first: a
+/// DCGAN recipe after an MLP GAN one (both of latent size 100) is refused, naming the line.
+#[test]
+fn sample_checks_every_recipe_line_of_a_z_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let z_file = dir.path().join("z.txt");
+    let recipe = |kind: &str| {
+        latent_lab::latent::recipe::Recipe::new(
+            RecipeModel {
+                kind: kind.into(),
+                latent_dim: 100,
+            },
+            format!("pretrained:{kind}"),
+            0,
+            None,
+            vec![0.0; 100],
+        )
+        .to_text()
+    };
+    std::fs::write(&z_file, format!("{}\n{}\n", recipe("mlp-gan"), recipe("dcgan"))).unwrap();
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["sample", "--pretrained", "mlp-gan", "--out"])
+        .arg(&out)
+        .arg("--z")
+        .arg(&z_file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "decoded a DCGAN recipe with the MLP GAN");
+    assert!(
+        err.contains("z.txt") && err.contains("line 2") && err.contains("DCGAN"),
+        "{err}"
+    );
+    assert!(!out.join("sample-0000.png").exists(), "nothing written");
+}
+
 #[test]
 fn interpolate_writes_strips_and_there_and_back_animations() {
     let dir = tempfile::tempdir().unwrap();

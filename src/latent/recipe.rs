@@ -151,6 +151,12 @@ impl Recipe {
 /// or plain numbers (one vector per line, separated by spaces or commas).
 /// Returns the vectors, flat; every one must have `latent_dim` values.
 pub fn parse_z_text(text: &str, latent_dim: usize) -> Result<Vec<f32>, String> {
+    parse_z_text_for(text, latent_dim, None)
+}
+
+/// [`parse_z_text`], checking every recipe line against `model` (not only the first: a
+/// recipe of another model of the same latent size would decode as noise).
+pub fn parse_z_text_for(text: &str, latent_dim: usize, model: Option<&ModelSpec>) -> Result<Vec<f32>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -158,7 +164,11 @@ pub fn parse_z_text(text: &str, latent_dim: usize) -> Result<Vec<f32>, String> {
             continue;
         }
         let z = if line.starts_with('{') {
-            Recipe::parse(line).map_err(|e| format!("line {}: {e}", i + 1))?.z
+            let r = Recipe::parse(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+            if let Some(m) = model {
+                r.check_model(m).map_err(|e| format!("line {}: {e}", i + 1))?;
+            }
+            r.z
         } else {
             line.split(|c: char| c == ',' || c.is_whitespace())
                 .filter(|s| !s.is_empty())
