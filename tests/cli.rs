@@ -666,3 +666,76 @@ fn bench_runs_every_family_and_decodes_its_samples() {
         assert!(r["decode_64_ms"].as_f64().is_some(), "{}: no decode timing", f.id());
     }
 }
+
+/// kill -9 at random moments of a run that saves after every step (so most kills land in
+/// a save): after each kill the checkpoint on disk still loads, and after the next start
+/// completes no temporary file of an interrupted save is left beside it.
+#[test]
+fn kill_9_during_saves_leaves_a_loadable_checkpoint_and_no_temp_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("run.safetensors");
+    let mut rng = latent_lab::rng::Rng::new(7);
+    let mut kills = 0;
+    for round in 0..6 {
+        let mut cmd = bin();
+        cmd.args([
+            "train",
+            "--steps",
+            "100000",
+            "--save-every",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(&ck)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+        if ck.exists() {
+            cmd.arg("--resume").arg(&ck);
+        }
+        let mut child = cmd.spawn().unwrap();
+        // Wait for the first save of this round, then a random moment more.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ck.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200 + (rng.uniform() * 600.0) as u64));
+        let killed = Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let _ = child.wait();
+        kills += 1;
+        let meta = latent_lab::train::Checkpoint::load(&ck)
+            .unwrap_or_else(|e| panic!("round {round}: the checkpoint does not load after kill -9: {e}"))
+            .meta;
+        assert!(meta.step > 0, "round {round}");
+    }
+    let temps_of = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    };
+    // (Each start removes what earlier kills left, so at most the last kill's is here.)
+    eprintln!("after {kills} kills: {:?}", temps_of(dir.path()));
+    // A run that completes cleans up what the killed ones left.
+    let step = latent_lab::train::Checkpoint::load(&ck).unwrap().meta.step;
+    let o = bin()
+        .args(["train", "--threads", "1", "--steps"])
+        .arg((step + 3).to_string())
+        .arg("--resume")
+        .arg(&ck)
+        .arg("--out")
+        .arg(&ck)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let temps = temps_of(dir.path());
+    assert!(temps.is_empty(), "left after {kills} kills: {temps:?}");
+    assert_eq!(latent_lab::train::Checkpoint::load(&ck).unwrap().meta.step, step + 3);
+}
