@@ -7,6 +7,7 @@ mod data;
 mod explore;
 mod families;
 mod families_ui;
+mod fuzz;
 mod i18n;
 mod infogan;
 mod ops;
