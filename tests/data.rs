@@ -421,6 +421,39 @@ fn image_folder_skips_and_reports_corrupt_files() {
     assert_names(&err, &bad.path().display().to_string());
 }
 
+/// Folders nested deeper than one class level are not read, and the loader says so: in
+/// the summary when other images loaded, in the error when nothing else was there.
+#[test]
+fn image_folder_says_which_nested_folders_it_does_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for class in ["0", "1"] {
+        std::fs::create_dir_all(dir.path().join(class)).unwrap();
+        bar_image(10, (28, 28))
+            .save(dir.path().join(class).join("a.png"))
+            .unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("1").join("more")).unwrap();
+    bar_image(12, (28, 28))
+        .save(dir.path().join("1").join("more").join("b.png"))
+        .unwrap();
+    let (dataset, report) = load_image_folder(dir.path()).unwrap();
+    assert_eq!(dataset.len(), 2);
+    let summary = report.summary();
+    assert!(summary.contains("more") && summary.contains("deeper"), "{summary}");
+
+    // Only nested images: the error says where they are and what is read.
+    let deep = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(deep.path().join("a").join("b")).unwrap();
+    bar_image(10, (28, 28))
+        .save(deep.path().join("a").join("b").join("x.png"))
+        .unwrap();
+    let err = load_image_folder(deep.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("one level of class subfolders") && err.contains("b"),
+        "{err}"
+    );
+}
+
 #[test]
 fn image_folder_resizes_mixed_sizes() {
     let dir = tempfile::tempdir().unwrap();

@@ -48,6 +48,9 @@ pub struct SkipReport {
     pub mixed_sizes: bool,
     /// Source sizes found, (width, height) in pixels → number of images.
     pub source_sizes: BTreeMap<(u32, u32), usize>,
+    /// Folders inside class subfolders: not read (images are read from the folder itself
+    /// or from one level of class subfolders).
+    pub nested_folders: Vec<PathBuf>,
 }
 
 impl SkipReport {
@@ -85,6 +88,27 @@ impl SkipReport {
             }
             out.pop();
             out.push('.');
+        }
+        if !self.nested_folders.is_empty() {
+            let names: Vec<String> = self
+                .nested_folders
+                .iter()
+                .take(SUMMARY_LISTED_FILES)
+                .map(|p| p.strip_prefix(&self.folder).unwrap_or(p).display().to_string())
+                .collect();
+            let more = self.nested_folders.len().saturating_sub(SUMMARY_LISTED_FILES);
+            let _ = write!(
+                out,
+                " Did not read {} folder{} nested deeper than one class level: {}{}.",
+                self.nested_folders.len(),
+                plural(self.nested_folders.len()),
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
         }
         if self.ignored_files > 0 {
             let _ = write!(
@@ -335,6 +359,7 @@ pub fn load_image_folder(dir: &Path) -> Result<(Dataset, SkipReport), DataError>
     for folder in &top.folders {
         let inner = list(folder)?;
         report.ignored_files += inner.other_files;
+        report.nested_folders.extend(inner.folders.iter().cloned());
         if !inner.images.is_empty() {
             let name = folder
                 .file_name()
@@ -368,6 +393,12 @@ pub fn load_image_folder(dir: &Path) -> Result<(Dataset, SkipReport), DataError>
         }
     }
     if files.is_empty() {
+        if let Some(nested) = report.nested_folders.first() {
+            return Err(DataError::OnlyNested {
+                path: dir.to_path_buf(),
+                nested: nested.clone(),
+            });
+        }
         return Err(DataError::Empty {
             path: dir.to_path_buf(),
         });

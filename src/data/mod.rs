@@ -195,6 +195,17 @@ pub enum DataError {
         /// The file or folder.
         path: PathBuf,
     },
+    /// An image folder whose only subfolders with content are nested too deep.
+    #[error(
+        "{path}: no images found (images are read from the folder itself or from one level of class subfolders; {nested} is nested deeper)",
+        nested = nested.display()
+    )]
+    OnlyNested {
+        /// The folder.
+        path: PathBuf,
+        /// The first folder nested too deep.
+        nested: PathBuf,
+    },
     /// The images are not the size the models take.
     #[error("{path}: images are {width}×{height}; the image models take 28×28")]
     WrongImageSize {
