@@ -54,7 +54,7 @@ pub enum Command {
 /// Options of `latent-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae, conv-vae, cgan or conv-cgan. With --resume,
+    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae, conv-vae, cgan, conv-cgan, infogan or pixelcnn. With --resume,
     /// the checkpoint's model is used (and must match this, if given).
     #[arg(long, value_parser = parse_family)]
     pub model: Option<String>,
@@ -99,6 +99,15 @@ pub struct TrainArgs {
     /// Autoencoders: reconstruction loss, bce (default) or mse.
     #[arg(long, value_parser = ["bce", "mse"])]
     pub recon: Option<String>,
+    /// PixelCNN: feature maps per layer (default 32).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// PixelCNN: masked 3×3 layers after the first 7×7 one (default 5).
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// PixelCNN: grey levels per pixel, 2 (default: black or white) to 16.
+    #[arg(long)]
+    pub levels: Option<usize>,
     /// Optimizer for every network: adam (default) or sgd.
     #[arg(long, value_parser = parse_optimizer)]
     pub optimizer: Option<OptimizerKind>,
@@ -428,6 +437,11 @@ impl TrainArgs {
         }
         if let Some(r) = &self.recon {
             v.push(("recon", "recon", r.clone().into()));
+        }
+        for (flag, value) in [("channels", self.channels), ("layers", self.layers), ("levels", self.levels)] {
+            if let Some(value) = value {
+                v.push((flag, flag, value.into()));
+            }
         }
         v
     }

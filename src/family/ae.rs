@@ -377,6 +377,7 @@ impl AePair {
             )?)),
             scorer: None,
             classifier: None,
+            pixels: None,
         })
     }
 }

@@ -433,6 +433,7 @@ impl FamilyModel for GanModel {
             encoder: None,
             scorer: Some(Arc::new(self.gan.snapshot_discriminator()?)),
             classifier: None,
+            pixels: None,
         })
     }
 }

@@ -405,6 +405,7 @@ impl FamilyModel for InfoGanModel {
                 &self.device,
             )?)),
             classifier: None,
+            pixels: None,
         })
     }
 }

@@ -462,6 +462,7 @@ impl FamilyModel for JudgeModel {
     fn seams(&self) -> candle_core::Result<Seams> {
         Ok(Seams {
             classifier: Some(Arc::new(JudgeSnapshot::copy_from(&self.vars, &self.device)?)),
+            pixels: None,
             ..Seams::default()
         })
     }

@@ -49,6 +49,7 @@ pub mod cgan;
 pub mod gan;
 pub mod infogan;
 pub mod judge;
+pub mod pixelcnn;
 pub mod registry;
 pub mod toy;
 pub mod vae;
@@ -376,6 +377,12 @@ pub trait Family: Sync + 'static {
             family: self.id().to_string(),
             config: self.default_config(),
         }
+    }
+    /// Whether its latent vector is sampling noise rather than a code (PixelCNN: one N(0, 1)
+    /// value per pixel, turned into the uniform its pixel is drawn with): the explorer then
+    /// shows the model pixel by pixel instead of sliders over z.
+    fn latent_is_noise(&self) -> bool {
+        false
     }
     /// The step kind `id`, if the family has it.
     fn step_kind(&self, id: &str) -> Option<(usize, &'static StepKindDef)> {
@@ -760,6 +767,22 @@ pub trait Classifier: Send + Sync {
     fn classify(&self, images: &Tensor) -> candle_core::Result<(Tensor, Tensor)>;
 }
 
+/// An autoregressive model's view of digits: the distribution of each pixel given the
+/// pixels before it in raster order, and the exact likelihood. Images are given as levels
+/// (`levels()` grey levels, 0 = background), 784 per image. A frozen copy.
+pub trait PixelModel: Send + Sync {
+    /// Grey levels per pixel.
+    fn levels(&self) -> usize;
+    /// The pixels the output at pixel `i` may read (784 flags): what the masks let it see.
+    fn receptive_field(&self, i: usize) -> Vec<bool>;
+    /// The distribution of pixel `i` of each of `b` images given its pixels before `i`
+    /// (`levels`: `b · 784` values; those from `i` on are not read): `b · levels()`
+    /// probabilities.
+    fn conditionals(&self, levels: &[u8], b: usize, i: usize) -> candle_core::Result<Vec<f32>>;
+    /// The negative log-likelihood of each image in nats, and of each pixel (`B · 784`).
+    fn nll(&self, levels: &[u8]) -> candle_core::Result<(Vec<f32>, Vec<f32>)>;
+}
+
 /// What the explorer can use of a model: each seam the family has.
 #[derive(Clone, Default)]
 pub struct Seams {
@@ -771,6 +794,8 @@ pub struct Seams {
     pub scorer: Option<Arc<dyn Scorer>>,
     /// image → class (the digit judge).
     pub classifier: Option<Arc<dyn Classifier>>,
+    /// Each pixel's distribution given the pixels before it (autoregressive models).
+    pub pixels: Option<Arc<dyn PixelModel>>,
 }
 
 impl std::fmt::Debug for Seams {
@@ -780,6 +805,7 @@ impl std::fmt::Debug for Seams {
             .field("encoder", &self.encoder.is_some())
             .field("scorer", &self.scorer.is_some())
             .field("classifier", &self.classifier.is_some())
+            .field("pixels", &self.pixels.is_some())
             .finish()
     }
 }

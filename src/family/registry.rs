@@ -16,6 +16,7 @@ pub const ALL: &[&dyn Family] = &[
     &super::cgan::CGAN,
     &super::cgan::CONV_CGAN,
     &super::infogan::INFOGAN,
+    &super::pixelcnn::PIXELCNN,
 ];
 
 /// The family a fresh run and the window start with.

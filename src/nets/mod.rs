@@ -10,6 +10,7 @@ pub mod infogan;
 pub mod init;
 pub mod mlp;
 pub mod ops;
+pub mod pixelcnn;
 pub mod toy;
 
 use std::sync::Arc;
