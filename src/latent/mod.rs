@@ -49,6 +49,8 @@ pub struct Model {
     pub encoder: Option<Arc<dyn Encoder>>,
     /// image → D's verdict, when the family has a scorer (GANs): scores along an interpolation.
     pub scorer: Option<Arc<dyn Scorer>>,
+    /// Each pixel's distribution given the ones before it, for an autoregressive model.
+    pub pixels: Option<Arc<dyn crate::family::PixelModel>>,
 }
 
 impl std::fmt::Debug for Model {
@@ -84,6 +86,7 @@ impl Model {
             decoder,
             encoder: seams.encoder,
             scorer: seams.scorer,
+            pixels: seams.pixels,
         })
     }
 

@@ -72,6 +72,9 @@ pub enum Tool {
     Map,
     /// "You are the discriminator": pick the fake of a real and a generated digit.
     Judge,
+    /// An autoregressive model pixel by pixel: sampling, completion, likelihood (the only
+    /// tool for such a model, which has no latent code).
+    Pixels,
     /// Draw a digit (or take a real one) and encode it: for models with an encoder.
     Draw,
     /// One digit through an autoencoder, a VAE and an inverted GAN; their 2-D planes.
@@ -80,7 +83,8 @@ pub enum Tool {
 
 impl Tool {
     /// All tools, in display order.
-    pub const ALL: [Tool; 7] = [
+    pub const ALL: [Tool; 8] = [
+        Tool::Pixels,
         Tool::Sliders,
         Tool::Draw,
         Tool::Compare,
@@ -106,7 +110,14 @@ impl Tool {
             Tool::Judge => tr("You vs D"),
             Tool::Draw => tr("Draw"),
             Tool::Compare => tr("AE vs VAE vs GAN"),
+            Tool::Pixels => tr("Pixel by pixel"),
         }
+    }
+
+    /// Whether the tool applies to `model`: the pixel-by-pixel tool to autoregressive models
+    /// only, and every other tool (which moves through a latent code) to the others.
+    pub fn applies_to(self, model: &Model) -> bool {
+        (self == Tool::Pixels) == model.pixels.is_some()
     }
 }
 
@@ -287,6 +298,8 @@ pub struct Explorer {
     pub canvas: super::draw::Canvas,
     /// The Compare tool's state.
     pub(super) compare: super::compare::ComparePanel,
+    /// The Pixel-by-pixel tool's state.
+    pub pixels: super::pixels::PixelPanel,
     seed_counter: u64,
     jobs: Option<JobRunner>,
     next_job: u64,
@@ -359,6 +372,7 @@ impl Explorer {
             directions_wanted: false,
             canvas: Default::default(),
             compare: Default::default(),
+            pixels: Default::default(),
             seed_counter: 1000,
             jobs,
             next_job: 0,
@@ -722,6 +736,10 @@ impl Explorer {
         if self.z.len() != l {
             self.z = model.random_z(1, self.settings.grid_seed);
         }
+        if model.pixels.is_some() {
+            // An autoregressive model: no latent code to pick from or move through.
+            return;
+        }
         // The pick grid.
         let grid_key = (self.model_key, self.settings.grid_seed);
         if self.grid_for != Some(grid_key) {
@@ -899,6 +917,11 @@ impl Explorer {
     /// Interpolate and Arithmetic start from samples of the grid (A and B: its first two
     /// digits; A, B, C: its first three) rather than empty slots.
     pub fn start_tool(&mut self) {
+        if let Some(m) = &self.model
+            && !self.settings.tool.applies_to(m)
+        {
+            self.settings.tool = if m.pixels.is_some() { Tool::Pixels } else { Tool::Sliders };
+        }
         match self.settings.tool {
             Tool::Interpolate => {
                 if !matches!(self.target, Target::A | Target::B) {

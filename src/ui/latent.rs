@@ -69,6 +69,7 @@ impl App {
             Some(m) => {
                 let c = m.conditioning();
                 let size = match (c.classes, c.codes, c.learned) {
+                    _ if m.pixels.is_some() => tr("none (z is sampling noise, one value per pixel)").to_string(),
                     (0, 0, _) => m.latent_dim().to_string(),
                     (_, 0, false) => tr!("{z} + the class", z = c.noise_dim(m.latent_dim())),
                     (_, codes, _) => tr!(
@@ -91,13 +92,15 @@ impl App {
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             for t in Tool::ALL {
-                ui.selectable_value(&mut ex.settings.tool, t, t.label());
+                if ex.model.as_ref().is_none_or(|m| t.applies_to(m)) {
+                    ui.selectable_value(&mut ex.settings.tool, t, t.label());
+                }
             }
         });
         ui.separator();
         // The grid to pick from, for the tools a pick goes to (the others have their own
         // images, and its "Click one to …" would not apply).
-        if ex.settings.tool.picks_from_grid() {
+        if ex.settings.tool.picks_from_grid() && ex.model.as_ref().is_none_or(|m| m.pixels.is_none()) {
             pick_grid_ui(ui, ex);
             ui.separator();
         }
@@ -134,6 +137,10 @@ impl App {
             Tool::Compare => {
                 let preview = self.data_info.as_ref().map(|d| d.preview.clone());
                 super::compare::compare_ui(ui, &mut self.explorer, preview.as_deref());
+            }
+            Tool::Pixels => {
+                let preview = self.data_info.as_ref().map(|d| d.preview.clone());
+                super::pixels::pixels_ui(ui, &mut self.explorer, preview.as_deref());
             }
         }
     }

@@ -37,6 +37,7 @@ mod judge;
 mod latent;
 mod latent_map;
 mod menu;
+mod pixels;
 mod presenter;
 mod quality;
 mod samples;
