@@ -49,6 +49,25 @@ pub enum Command {
     /// Judge generated digits (or a folder of images) with the built-in digit judge:
     /// recognisable share, classes covered, class entropy, classifier Fréchet distance.
     Score(ScoreArgs),
+    /// The exact negative log-likelihood of digits under an autoregressive model (PixelCNN):
+    /// each image's, and with --held-out the table of exact NLL, VAE bound and GAN on the
+    /// held-out digits.
+    Likelihood(LikelihoodArgs),
+}
+
+/// Options of `latent-lab likelihood`.
+#[derive(Debug, Args)]
+pub struct LikelihoodArgs {
+    /// The model (an autoregressive one: pixelcnn).
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Images to measure (any size; fitted into 28×28, light backgrounds inverted).
+    #[arg(long, num_args = 1..)]
+    pub image: Vec<PathBuf>,
+    /// Also measure the last 1,000 embedded digits (held out of every shipped model) and
+    /// compare with the shipped VAE's bound and the shipped GAN.
+    #[arg(long)]
+    pub held_out: bool,
 }
 
 /// Options of `latent-lab train`.
@@ -291,6 +310,7 @@ pub fn main() -> ExitCode {
         Some(Command::Interpolate(a)) => interpolate(&a).map(|_| ()),
         Some(Command::Bench(a)) => bench(&a).map(|json| println!("{json}")),
         Some(Command::Score(a)) => score(&a).map(|out| println!("{out}")),
+        Some(Command::Likelihood(a)) => likelihood(&a).map(|lines| lines.iter().for_each(|l| println!("{l}"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -850,7 +870,9 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
     };
     let z = with_condition(&model, z, a.class, &a.code)?;
     let count = z.len() / l;
+    let started = std::time::Instant::now();
     let images = model.decode(&z)?;
+    let took = started.elapsed().as_secs_f64();
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the folder", a.out.display()))?;
     let mut written = Vec::with_capacity(count + 1);
     for (i, px) in images.chunks(784).enumerate() {
@@ -863,11 +885,12 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
     export::save_png(&export::grid(&images, 28, cols, 2), &grid_path)?;
     written.push(grid_path);
     eprintln!(
-        "wrote {count} samples and grid.png to {} ({}, {} at step {})",
+        "wrote {count} samples and grid.png to {} ({}, {} at step {}); generating took {took:.2} s, {:.1} ms per image",
         a.out.display(),
         model.name,
         model.spec.family,
-        model.step
+        model.step,
+        1000.0 * took / count.max(1) as f64
     );
     Ok(written)
 }
@@ -892,6 +915,60 @@ pub fn encode(a: &EncodeArgs) -> Result<Vec<String>> {
             .ok_or_else(|| anyhow::anyhow!("{}: the model has no encoder", model.name))?;
         let recipe = Recipe::new(RecipeModel::of(&model.spec), model.source.clone(), model.step, None, z);
         lines.push(recipe.to_text());
+    }
+    Ok(lines)
+}
+
+/// `latent-lab likelihood`: one line per image (its NLL in nats and bits per pixel), then
+/// the held-out table if asked.
+pub fn likelihood(a: &LikelihoodArgs) -> Result<Vec<String>> {
+    if a.image.is_empty() && !a.held_out {
+        bail!("give --image FILE… and/or --held-out");
+    }
+    let device = default_device();
+    let model = a.model.load(None, &device)?;
+    let Some(pixels) = model.pixels.clone() else {
+        bail!(
+            "{}: the {} gives no likelihood; likelihood needs an autoregressive model (pixelcnn)",
+            model.name,
+            model.spec.label()
+        );
+    };
+    let bits = crate::family::pixelcnn::bits_per_pixel;
+    let mut lines = Vec::new();
+    for path in &a.image {
+        let image =
+            crate::data::image_folder::load_image(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let levels = crate::family::pixelcnn::levels_of_u8(&image.pixels, pixels.levels());
+        let (per_image, _) = pixels.nll(&levels)?;
+        let nll = per_image.first().copied().unwrap_or(f32::NAN);
+        lines.push(format!(
+            "{}: NLL {nll:.1} nats ({:.3} bits/pixel)",
+            path.display(),
+            bits(nll)
+        ));
+    }
+    if a.held_out {
+        let rows = crate::quality::likelihood::compare_on_held_out(&model.name, pixels.as_ref(), crate::quality::HELD_OUT)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        lines.push(format!(
+            "the last {} embedded digits (held out of every shipped model), binarised at half grey:",
+            crate::quality::HELD_OUT
+        ));
+        for r in rows {
+            use crate::quality::likelihood::LikelihoodKind;
+            lines.push(match (r.kind, r.nats) {
+                (LikelihoodKind::Exact, Some(n)) => {
+                    format!("  {}: exact NLL {n:.1} nats ({:.3} bits/pixel)", r.model, bits(n))
+                }
+                (LikelihoodKind::Bound, Some(n)) => format!(
+                    "  {}: −ELBO {n:.1} nats (an upper bound on its NLL; {:.3} bits/pixel)",
+                    r.model,
+                    bits(n)
+                ),
+                _ => format!("  {}: no likelihood (a GAN defines p(x) only through its samples)", r.model),
+            });
+        }
     }
     Ok(lines)
 }

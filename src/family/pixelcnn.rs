@@ -31,7 +31,7 @@ use super::{
 use crate::nets::copy_vars;
 use crate::nets::init::{InitScheme, init_vars};
 use crate::nets::pixelcnn::{
-    FIRST_KERNEL, KERNEL, MAX_LEVELS, PIXELS, PixelCnn, PixelCnnShape, level_value, normal_cdf, pixel_nll,
+    CachedSampler, FIRST_KERNEL, KERNEL, MAX_LEVELS, PIXELS, PixelCnn, PixelCnnShape, level_value, normal_cdf, pixel_nll,
 };
 use crate::rng::Rng;
 use crate::train::{OptimizerConfig, TrainError};
@@ -348,8 +348,7 @@ fn sample_images(net: &PixelCnn, z: &Tensor, device: &Device) -> candle_core::Re
         candle_core::bail!("a PixelCNN samples from {PIXELS} noise values per digit, not {l}");
     }
     let u: Vec<f32> = z.flatten_all()?.to_vec1::<f32>()?.into_iter().map(normal_cdf).collect();
-    let mut levels = vec![0u8; b * PIXELS];
-    net.sample_from(&mut levels, b, 0, &u, device)?;
+    let levels = CachedSampler::new(net)?.sample(&u, b);
     let k = net.shape().levels;
     let v: Vec<f32> = levels.iter().map(|&lv| level_value(lv, k)).collect();
     Tensor::from_vec(v, (b, 1, 28, 28), device)

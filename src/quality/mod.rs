@@ -12,6 +12,7 @@
 //! ([`Reference::real_baseline`]).
 
 pub mod frechet;
+pub mod likelihood;
 
 use std::sync::{Arc, OnceLock};
 

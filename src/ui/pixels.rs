@@ -25,6 +25,7 @@ use crate::family::pixelcnn::levels_of_u8;
 use crate::latent::PIXELS;
 use crate::nets::IMAGE_SIDE;
 use crate::nets::pixelcnn::inverse_cdf;
+use crate::quality::likelihood::{LikelihoodKind, LikelihoodRow, compare_on_held_out};
 use crate::rng::Rng;
 use crate::tr;
 
@@ -140,6 +141,9 @@ pub struct PixelPanel {
     /// Seconds per pixel of the last steps (for the readout).
     pub pixel_ms: f32,
     seed: u64,
+    /// The exact / approximate / implicit table, once computed, with the model key.
+    pub table: Option<(u64, Result<Vec<LikelihoodRow>, String>)>,
+    table_rx: Option<(u64, std::sync::mpsc::Receiver<Result<Vec<LikelihoodRow>, String>>)>,
 }
 
 impl PixelPanel {
@@ -505,6 +509,8 @@ fn likelihood_ui(
     side: f32,
 ) {
     let k = model.levels();
+    let name = ex.model.as_ref().map_or_else(String::new, |m| m.name.clone());
+    let shared = ex.model.as_ref().and_then(|m| m.pixels.clone());
     let p = &mut ex.pixels;
     let version = p.canvas.version;
     if p.likelihood.as_ref().is_none_or(|l| l.0 != version || l.1 != key) {
@@ -559,6 +565,9 @@ fn likelihood_ui(
                 "The model gives this exact digit a probability of e^−{nats}: the product of its 784 one-pixel probabilities.",
                 nats = format!("{nll:.1}")
             ));
+            if let Some(shared) = &shared {
+                table_ui(ui, p, shared, key, &name);
+            }
             if let Some((pinned, pinned_nll)) = &p.pinned {
                 ui.separator();
                 ui.horizontal(|ui| {
@@ -583,4 +592,65 @@ fn likelihood_ui(
             }
         });
     });
+}
+
+/// The exact / approximate / implicit table on the held-out digits: computed on a thread
+/// when asked (a few seconds), then shown.
+fn table_ui(ui: &mut egui::Ui, p: &mut PixelPanel, model: &std::sync::Arc<dyn PixelModel>, key: u64, name: &str) {
+    if let Some((k, rx)) = &p.table_rx
+        && let Ok(result) = rx.try_recv()
+    {
+        p.table = Some((*k, result));
+        p.table_rx = None;
+    }
+    ui.separator();
+    ui.strong(tr("Exact, approximate, implicit"));
+    match &p.table {
+        Some((k, Ok(rows))) if *k == key => {
+            egui::Grid::new("likelihood_table").striped(true).show(ui, |ui| {
+                ui.strong(tr("Model"));
+                ui.strong(tr("Held-out digits: nats per digit"));
+                ui.end_row();
+                for r in rows {
+                    ui.label(r.model.as_str());
+                    ui.label(match (r.kind, r.nats) {
+                        (LikelihoodKind::Exact, Some(n)) => tr!("{n} (exact NLL)", n = format!("{n:.1}")),
+                        (LikelihoodKind::Bound, Some(n)) => tr!("≤ {n} (−ELBO, a bound)", n = format!("{n:.1}")),
+                        _ => tr("none: a GAN has no likelihood").to_string(),
+                    });
+                    ui.end_row();
+                }
+            });
+            ui.weak(tr!(
+                "On the last {n} embedded digits, held out of every shipped model, black and white at half grey. The VAE's number bounds its NLL from above.",
+                n = crate::quality::HELD_OUT
+            ));
+        }
+        Some((k, Err(e))) if *k == key => {
+            ui.colored_label(ui.visuals().error_fg_color, e.as_str());
+        }
+        _ if p.table_rx.as_ref().is_some_and(|(k, _)| *k == key) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(tr("Measuring 1,000 held-out digits…"));
+            });
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        _ => {
+            if ui.button(tr("Compare with a VAE and a GAN on held-out digits")).clicked() {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (model, name) = (model.clone(), name.to_string());
+                let ctx = ui.ctx().clone();
+                let spawned = std::thread::Builder::new().name("likelihood-table".into()).spawn(move || {
+                    let result = compare_on_held_out(&name, model.as_ref(), crate::quality::HELD_OUT);
+                    let _ = tx.send(result);
+                    ctx.request_repaint();
+                });
+                match spawned {
+                    Ok(_) => p.table_rx = Some((key, rx)),
+                    Err(e) => p.table = Some((key, Err(e.to_string()))),
+                }
+            }
+        }
+    }
 }

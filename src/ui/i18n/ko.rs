@@ -1020,6 +1020,17 @@ pub const KO: &[(&str, &str)] = &[
         "The model finds the pinned digit more likely than this drawing, by {d} nats (about e^{d} times).",
         "모델은 고정한 숫자를 이 그림보다 {d} nat (약 e^{d}배) 더 그럴듯하다고 봅니다.",
     ),
+    ("Exact, approximate, implicit", "정확, 근사, 암묵"),
+    ("Held-out digits: nats per digit", "보류한 숫자: 숫자당 nat"),
+    ("{n} (exact NLL)", "{n} (정확한 NLL)"),
+    ("≤ {n} (−ELBO, a bound)", "≤ {n} (−ELBO, 상한)"),
+    ("none: a GAN has no likelihood", "없음: GAN에는 가능도가 없습니다"),
+    (
+        "On the last {n} embedded digits, held out of every shipped model, black and white at half grey. The VAE's number bounds its NLL from above.",
+        "내장 숫자 중 마지막 {n}개 (어떤 내장 모델도 학습하지 않은 숫자), 중간 회색을 기준으로 흑백. VAE의 값은 NLL의 상한입니다.",
+    ),
+    ("Measuring 1,000 held-out digits…", "보류한 숫자 1,000개를 측정하는 중…"),
+    ("Compare with a VAE and a GAN on held-out digits", "보류한 숫자로 VAE, GAN과 비교"),
 ];
 
 /// (English, Korean) templates of messages built outside the window (the worker's errors,
