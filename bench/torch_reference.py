@@ -2,7 +2,7 @@
 """PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
 Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
-(the conditional GANs).
+(the conditional GANs), infogan, pixelcnn (the autoregressive model).
 
 What is the same as the Rust trainer (src/nets, src/train) for the GANs:
 - MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
@@ -44,6 +44,14 @@ means). One iteration is three updates, each with its own Adam (2e-4, betas 0.5,
 fake (BCE), G on D's verdict (non-saturating), then G, D's body and Q together on
 L_I = 1 * CE(c1) + 0.1 * MSE(c2, c3), as PyTorch-GAN's infogan.py does it.
 
+PixelCNN (src/nets/pixelcnn.rs, src/family/pixelcnn.rs; defaults: 32 channels, 5 middle layers, 2 levels):
+digits binarised (pixel >= 128 -> 1, else 0) and fed as -1 / +1, (B, 1, 28, 28); masked conv 7x7 type A
+(the centre tap and every tap after it in raster order zeroed) 1->32, padding 3, ReLU; 5 x residual
+h = h + ReLU(masked conv 3x3 type B (centre kept) 32->32, padding 1); conv 1x1 32->32 ReLU; conv 1x1
+32->1 (one logit per pixel). The masks multiply the weights in forward, as the Rust code does. Loss = BCE
+on logits against the 0/1 pixels, summed over the pixels, mean over the batch (nats per image); one
+Adam step (lr 1e-3, betas (0.9, 0.999), eps 1e-8); PyTorch's default init. The loss is copied out each step.
+
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
 
@@ -65,6 +73,9 @@ INFO_LATENT = 62
 INFO_CODES = 2
 CLASSES = 10
 AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
+AUTOREGRESSIVE = ["pixelcnn"]
+PIXELCNN_CHANNELS = 32
+PIXELCNN_LAYERS = 5
 HERE = os.path.dirname(os.path.abspath(__file__))
 MNIST = os.path.join(HERE, "..", "assets", "mnist", "train-images-idx3-ubyte.gz")
 LABELS = os.path.join(HERE, "..", "assets", "mnist", "train-labels-idx1-ubyte.gz")
@@ -269,6 +280,62 @@ def bench_autoencoder(model, batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
+def pixelcnn_mask(k, kind):
+    """(1, 1, k, k): taps above the centre row and left of the centre kept; the centre too for "B"."""
+    m = torch.zeros(k, k)
+    mid = k // 2
+    m[:mid, :] = 1.0
+    m[mid, :mid] = 1.0
+    if kind == "B":
+        m[mid, mid] = 1.0
+    return m.view(1, 1, k, k)
+
+
+class MaskedConv2d(nn.Conv2d):
+    def __init__(self, cin, cout, k, kind):
+        super().__init__(cin, cout, k, 1, k // 2)
+        self.register_buffer("mask", pixelcnn_mask(k, kind))
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight * self.mask, self.bias, 1, self.padding)
+
+
+class PixelCnn(nn.Module):
+    def __init__(self, c=PIXELCNN_CHANNELS, layers=PIXELCNN_LAYERS):
+        super().__init__()
+        self.first = MaskedConv2d(1, c, 7, "A")
+        self.middle = nn.ModuleList(MaskedConv2d(c, c, 3, "B") for _ in range(layers))
+        self.head = nn.Conv2d(c, c, 1)
+        self.out = nn.Conv2d(c, 1, 1)
+
+    def forward(self, x):
+        h = F.relu(self.first(x))
+        for layer in self.middle:
+            h = h + F.relu(layer(h))
+        return self.out(F.relu(self.head(h)))
+
+
+def bench_pixelcnn(batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = PixelCnn()
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    n = data.shape[0]
+
+    def step():
+        # data is p * 2/255 - 1, so p >= 128 exactly where it is > 0.
+        target = (data[torch.randint(0, n, (batch,), generator=gen)] > 0).float()
+        logits = net(target * 2.0 - 1.0)
+        loss = F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / batch
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return time_steps(step, seconds)
+
+
 class InfoD(nn.Module):
     def __init__(self):
         super().__init__()
@@ -354,6 +421,8 @@ def bench(model, batch, threads, seconds, data, gen, labels=None):
         return bench_autoencoder(model, batch, threads, seconds, data, gen)
     if model == "infogan":
         return bench_infogan(batch, threads, seconds, data, gen)
+    if model == "pixelcnn":
+        return bench_pixelcnn(batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d = build(model)
@@ -409,7 +478,7 @@ def main():
     ap.add_argument(
         "--model",
         action="append",
-        choices=GANS + AUTOENCODERS,
+        choices=GANS + AUTOENCODERS + AUTOREGRESSIVE,
         help="repeat for several (default: mlp-gan and dcgan)",
     )
     ap.add_argument("--batch", action="append", type=int)

@@ -328,6 +328,10 @@ fn the_shipped_weights_load_and_produce_digits() {
         let model: Model = p
             .load(&candle_core::Device::Cpu)
             .unwrap_or_else(|e| panic!("{}: {e}", p.id));
+        if model.pixels.is_some() {
+            // The autoregressive model is measured by its likelihood (tests/pixelcnn.rs).
+            continue;
+        }
         let is_autoencoder = model.spec.family.ends_with("ae") && !model.spec.family.ends_with("vae");
         let images = if is_autoencoder {
             // An autoencoder's random z fall in the holes between its codes (that is what it

@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 8] = [
+pub const ALL: [Pretrained; 9] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -71,6 +71,12 @@ pub const ALL: [Pretrained; 8] = [
         label: "Pretrained conditional DCGAN",
         file: "cgan.safetensors",
         bytes: include_bytes!("../../models/cgan.safetensors"),
+    },
+    Pretrained {
+        id: "pixelcnn",
+        label: "Pretrained PixelCNN",
+        file: "pixelcnn.safetensors",
+        bytes: include_bytes!("../../models/pixelcnn.safetensors"),
     },
 ];
 

@@ -842,12 +842,23 @@ impl App {
         let modal = egui::Modal::new(egui::Id::unique("confirm_reset")).show(ctx, |ui| {
             ui.set_max_width(420.0);
             ui.heading(tr("Reset training?"));
+            let what = match self.settings.model.latent_dim() {
+                Some(size) => tr!(
+                    "{model} (latent size {size}, seed {seed})",
+                    model = tr(self.settings.model.label()),
+                    size = size,
+                    seed = self.settings.train.seed
+                ),
+                None => tr!(
+                    "{model} (seed {seed})",
+                    model = tr(self.settings.model.label()),
+                    seed = self.settings.train.seed
+                ),
+            };
             ui.label(tr!(
-                "This starts a new {model} (latent size {size}, seed {seed}) from fresh weights. \
+                "This starts a new {what} from fresh weights. \
                  The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
-                model = tr(self.settings.model.label()),
-                size = self.settings.model.latent_dim().unwrap_or(0),
-                seed = self.settings.train.seed,
+                what = what,
                 step = step,
             ));
             ui.add_space(8.0);

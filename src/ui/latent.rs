@@ -104,7 +104,10 @@ impl App {
             pick_grid_ui(ui, ex);
             ui.separator();
         }
-        recipe_ui(ui, ex, live.as_ref());
+        // A recipe holds the z of the image shown; the pixel-by-pixel tool shows no z.
+        if ex.model.as_ref().is_none_or(|m| m.pixels.is_none()) {
+            recipe_ui(ui, ex, live.as_ref());
+        }
     }
 
     /// The explorer's central area: the current tool.

@@ -29,6 +29,11 @@ use crate::quality::likelihood::{LikelihoodKind, LikelihoodRow, compare_on_held_
 use crate::rng::Rng;
 use crate::tr;
 
+/// Nats of surprise shown brightest on the surprise map.
+const SURPRISE_SCALE: f32 = 5.0;
+/// The colour of a pixel not drawn yet.
+const UNDRAWN: egui::Color32 = egui::Color32::from_rgb(38, 42, 64);
+
 /// Completions drawn at once.
 pub const COMPLETIONS: usize = 6;
 /// The first pixel a completion draws: the top 14 rows are kept.
@@ -266,7 +271,10 @@ pub(super) fn pixels_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[
     ));
     ui.separator();
     if ex.pixels.sample.as_ref().is_none_or(|r| r.model_key != key) {
+        // A new model starts drawing at once.
         ex.pixels.sample = Some(PixelRun::new(1, &[], 0, ex.pixels.seed, key));
+        ex.pixels.playing = ex.pixels.mode == PixelMode::Sample;
+        ex.pixels.last_frame = None;
     }
     if ex.pixels.completion.as_ref().is_some_and(|r| r.model_key != key) {
         ex.pixels.completion = None;
@@ -369,9 +377,9 @@ fn sample_ui(ui: &mut egui::Ui, p: &PixelPanel, model: &dyn PixelModel, side: f3
                         egui::Color32::from_gray(g)
                     })
                 } else if inside {
-                    Some(egui::Color32::from_rgb(30, 70, 30))
+                    Some(egui::Color32::from_rgb(30, 80, 30))
                 } else {
-                    Some(egui::Color32::from_gray(28))
+                    Some(UNDRAWN)
                 }
             });
             if next < PIXELS {
@@ -390,7 +398,7 @@ fn sample_ui(ui: &mut egui::Ui, p: &PixelPanel, model: &dyn PixelModel, side: f3
                 tr("Expected grey when each pixel was drawn")
             });
             paint_cells(ui, side, tr("Probability heat map"), |i| (i < next).then(|| heat(run.expected[i])));
-            heat_legend(ui, side);
+            heat_legend(ui, side, "0", "1");
         });
     });
     let text = if next == 0 {
@@ -420,7 +428,7 @@ fn sample_ui(ui: &mut egui::Ui, p: &PixelPanel, model: &dyn PixelModel, side: f3
     }
 }
 
-fn heat_legend(ui: &mut egui::Ui, side: f32) {
+fn heat_legend(ui: &mut egui::Ui, side: f32, low: &str, high: &str) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(side, 10.0), egui::Sense::hover());
     let n = 32;
     for j in 0..n {
@@ -429,9 +437,9 @@ fn heat_legend(ui: &mut egui::Ui, side: f32) {
         ui.painter().rect_filled(r, 0.0, heat(j as f32 / (n - 1) as f32));
     }
     ui.horizontal(|ui| {
-        ui.weak("0");
-        ui.add_space(side - 30.0);
-        ui.weak("1");
+        ui.weak(low);
+        ui.add_space(side - 40.0);
+        ui.weak(high);
     });
 }
 
@@ -464,9 +472,13 @@ fn complete_ui(
             }
             if let Some(src) = &ex.pixels.source {
                 ui.strong(tr("Given: the top half"));
+                // The top half as the model reads it (its levels); the rest dimmed.
                 paint_cells(ui, thumb, tr("The digit completed"), |i| {
-                    let g = src[i];
-                    Some(if i < KEEP { egui::Color32::from_gray(g) } else { egui::Color32::from_gray(g / 4) })
+                    Some(if i < KEEP {
+                        egui::Color32::from_gray(level_gray(crate::family::pixelcnn::level_of_u8(src[i], k), k))
+                    } else {
+                        egui::Color32::from_gray(src[i] / 4)
+                    })
                 });
             }
         });
@@ -480,7 +492,7 @@ fn complete_ui(
                             if i < run.next {
                                 Some(egui::Color32::from_gray(level_gray(run.levels[n * PIXELS + i], k)))
                             } else {
-                                Some(egui::Color32::from_gray(28))
+                                Some(UNDRAWN)
                             }
                         });
                         let y = rect.min.y + rect.height() * 14.0 / 28.0;
@@ -552,9 +564,12 @@ fn likelihood_ui(
         });
         ui.vertical(|ui| {
             ui.strong(tr("Where the surprise is (−log p per pixel)"));
-            let top = per_pixel.iter().copied().fold(1e-6f32, f32::max);
-            paint_cells(ui, side, tr("Surprise map"), |i| Some(heat(per_pixel[i] / top)));
-            ui.weak(tr!("Brightest: {v} nats", v = format!("{top:.2}")));
+            // A fixed scale, so maps of different digits compare: brightest at 5 nats (the
+            // model gave the pixel's level a probability of 0.7 % or less).
+            let top = per_pixel.iter().copied().fold(0f32, f32::max);
+            paint_cells(ui, side, tr("Surprise map"), |i| Some(heat(per_pixel[i] / SURPRISE_SCALE)));
+            heat_legend(ui, side, "0", "5+");
+            ui.weak(tr!("Most surprising pixel: {v} nats", v = format!("{top:.2}")));
             ui.add_space(6.0);
             ui.heading(tr!(
                 "NLL {nats} nats = {bits} bits per pixel",
@@ -579,12 +594,12 @@ fn likelihood_ui(
                     tr("The model finds both equally likely.").to_string()
                 } else if d > 0.0 {
                     tr!(
-                        "The model finds this drawing more likely than the pinned one, by {d} nats (about e^{d} times).",
+                        "The model finds this digit more likely than the pinned one, by {d} nats (about e^{d} times).",
                         d = format!("{d:.1}")
                     )
                 } else {
                     tr!(
-                        "The model finds the pinned digit more likely than this drawing, by {d} nats (about e^{d} times).",
+                        "The model finds the pinned digit more likely than this one, by {d} nats (about e^{d} times).",
                         d = format!("{:.1}", -d)
                     )
                 };

@@ -54,13 +54,15 @@ impl App {
                         Some(dist) => {
                             ui.label(tr!("The GAN game on {data}", data = super::toy::dist_label(dist)));
                         }
-                        None => {
-                            ui.label(tr!(
-                                "{model} · latent {size}",
-                                model = tr(s.model.label()),
-                                size = s.model.latent_dim().unwrap_or(0)
-                            ));
-                        }
+                        None => match s.model.latent_dim() {
+                            Some(size) => {
+                                ui.label(tr!("{model} · latent {size}", model = tr(s.model.label()), size = size));
+                            }
+                            // A model without a latent code (PixelCNN).
+                            None => {
+                                ui.label(tr(s.model.label()));
+                            }
+                        },
                     }
                 }
                 None => {

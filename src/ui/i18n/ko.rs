@@ -42,9 +42,11 @@ pub const KO: &[(&str, &str)] = &[
     ("Dismiss", "닫기"),
     ("Reset training?", "학습을 초기화할까요?"),
     (
-        "This starts a new {model} (latent size {size}, seed {seed}) from fresh weights. The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
-        "새 {model}(잠재 크기 {size}, 시드 {seed})을(를) 새 가중치로 시작합니다. 현재 학습(스텝 {step})과 차트는 사라지니, 남기려면 먼저 체크포인트를 저장하세요.",
+        "This starts a new {what} from fresh weights. The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
+        "새 {what}을(를) 새 가중치로 시작합니다. 현재 학습(스텝 {step})과 차트는 사라지니, 남기려면 먼저 체크포인트를 저장하세요.",
     ),
+    ("{model} (latent size {size}, seed {seed})", "{model}(잠재 크기 {size}, 시드 {seed})"),
+    ("{model} (seed {seed})", "{model}(시드 {seed})"),
     ("Reset run", "초기화"),
     ("Cancel", "취소"),
     // src/ui/arithmetic.rs
@@ -867,6 +869,7 @@ pub const KO: &[(&str, &str)] = &[
         "숫자의 클래스를 G의 입력에, D에는 특징 맵으로 붙인 DCGAN",
     ),
     ("Pretrained conditional DCGAN", "사전 학습된 조건부 DCGAN"),
+    ("Pretrained PixelCNN", "사전 학습된 PixelCNN"),
     ("c₁ (a code found without labels):", "c₁ (레이블 없이 찾은 코드):"),
     (
         "Which digit each value draws is whatever the model found: try them",
@@ -1005,7 +1008,7 @@ pub const KO: &[(&str, &str)] = &[
         "Above the red line: kept bit for bit. Below: drawn by the model, {n} of 392 pixels so far. Different completions show the spread of what it believes.",
         "빨간 선 위: 비트 하나까지 그대로 유지. 아래: 모델이 그린 부분, 지금까지 392개 중 {n}개. 완성 결과가 서로 다른 것은 모델이 믿는 것의 폭을 보여 줍니다.",
     ),
-    ("Brightest: {v} nats", "가장 밝은 곳: {v} nat"),
+    ("Most surprising pixel: {v} nats", "가장 놀라운 픽셀: {v} nat"),
     ("NLL {nats} nats = {bits} bits per pixel", "NLL {nats} nat = 픽셀당 {bits} 비트"),
     (
         "The model gives this exact digit a probability of e^−{nats}: the product of its 784 one-pixel probabilities.",
@@ -1013,12 +1016,12 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("Pinned digit: NLL {nats} nats", "고정한 숫자: NLL {nats} nat"),
     (
-        "The model finds this drawing more likely than the pinned one, by {d} nats (about e^{d} times).",
-        "모델은 이 그림을 고정한 숫자보다 {d} nat (약 e^{d}배) 더 그럴듯하다고 봅니다.",
+        "The model finds this digit more likely than the pinned one, by {d} nats (about e^{d} times).",
+        "모델은 이 숫자를 고정한 숫자보다 {d} nat (약 e^{d}배) 더 그럴듯하다고 봅니다.",
     ),
     (
-        "The model finds the pinned digit more likely than this drawing, by {d} nats (about e^{d} times).",
-        "모델은 고정한 숫자를 이 그림보다 {d} nat (약 e^{d}배) 더 그럴듯하다고 봅니다.",
+        "The model finds the pinned digit more likely than this one, by {d} nats (about e^{d} times).",
+        "모델은 고정한 숫자를 이 숫자보다 {d} nat (약 e^{d}배) 더 그럴듯하다고 봅니다.",
     ),
     ("Exact, approximate, implicit", "정확, 근사, 암묵"),
     ("Held-out digits: nats per digit", "보류한 숫자: 숫자당 nat"),
