@@ -474,8 +474,28 @@ pub struct Conv2dAct {
     padding: usize,
     act: Activation,
     keep_cols: bool,
-    cols: Mutex<Option<Vec<f32>>>,
+    /// The im2col rows of each chunk of samples, saved for the backward pass.
+    cols: Mutex<Option<Vec<Vec<f32>>>>,
     bn: Option<BnEpilogue>,
+}
+
+/// The largest im2col matrix a convolution builds at once, in bytes. glibc maps buffers
+/// above 32 MiB (its largest mmap threshold) afresh on every allocation, and the page faults
+/// of zeroing new pages cost a PixelCNN step (3×3 layers over 28×28 at batch 64: a 58 MB
+/// matrix per layer) about a quarter of its time; larger batches are done in chunks of
+/// samples below this size. Smaller convolutions (every GAN's, the autoencoders') run in one
+/// piece as before.
+const MAX_COLS_BYTES: usize = 30 << 20;
+
+/// Samples per chunk for a geometry and batch: all of them when the im2col matrix fits in
+/// [`MAX_COLS_BYTES`].
+fn chunk_samples(g: Geometry, batch: usize) -> usize {
+    let per = g.patch() * g.positions() * std::mem::size_of::<f32>();
+    if per == 0 || per * batch <= MAX_COLS_BYTES {
+        batch.max(1)
+    } else {
+        (MAX_COLS_BYTES / per).max(1)
+    }
 }
 
 impl Conv2dAct {
@@ -535,22 +555,39 @@ impl CustomOp3 for Conv2dAct {
         let g = self.geometry(xd, k)?;
         let batch = xd.0;
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
-        let cols = im2col_batch(g, &x, batch);
         let np = g.positions();
-        let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
-        let y = match &self.bn {
-            None => to_nchw_bias_act(&rows, batch, &bias, np, self.act),
-            Some(bn) => bn.forward(
-                to_nchw_bias_act(&rows, batch, &bias, np, Activation::Identity),
-                batch,
-                o,
-                np,
-            )?,
+        // Batch norm needs the whole batch's statistics: one piece.
+        let chunk = if self.bn.is_some() { batch.max(1) } else { chunk_samples(g, batch) };
+        let mut saved = Vec::new();
+        let y = if chunk >= batch {
+            let cols = im2col_batch(g, &x, batch);
+            let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
+            saved.push(cols);
+            match &self.bn {
+                None => to_nchw_bias_act(&rows, batch, &bias, np, self.act),
+                Some(bn) => bn.forward(
+                    to_nchw_bias_act(&rows, batch, &bias, np, Activation::Identity),
+                    batch,
+                    o,
+                    np,
+                )?,
+            }
+        } else {
+            let image = g.image();
+            let mut y = Vec::with_capacity(batch * o * np);
+            for start in (0..batch).step_by(chunk) {
+                let n = chunk.min(batch - start);
+                let cols = im2col_batch(g, &x[start * image..(start + n) * image], n);
+                let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), n * np))?;
+                y.extend(to_nchw_bias_act(&rows, n, &bias, np, self.act));
+                saved.push(cols);
+            }
+            y
         };
         if self.keep_cols
             && let Ok(mut slot) = self.cols.lock()
         {
-            *slot = Some(cols);
+            *slot = Some(saved);
         }
         Ok((CpuStorage::F32(y), Shape::from((batch, o, g.oh, g.ow))))
     }
@@ -567,25 +604,53 @@ impl CustomOp3 for Conv2dAct {
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
         let np = g.positions();
+        let chunk = if self.bn.is_some() { batch.max(1) } else { chunk_samples(g, batch) };
         let backward = |gy: &[f32]| {
-            let gy_cb = swap01(gy, batch, o, np);
-            let bp = batch * np;
-            let gw = if wants_grad(w) {
-                let saved = self.cols.lock().ok().and_then(|mut s| s.take());
-                let cols = match saved {
-                    Some(c) => c,
-                    None => with_data(x, |x| Ok(im2col_batch(g, x, batch)))?,
-                };
-                let gw = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
-                Some(cpu_tensor(gw, w.shape().clone())?)
+            // The same chunks of samples as the forward pass; each chunk's weight gradient
+            // is added in order, so results are the same for every thread count.
+            let saved = if wants_grad(w) {
+                self.cols.lock().ok().and_then(|mut s| s.take())
             } else {
                 None
             };
+            let mut gw: Option<Vec<f32>> = None;
+            let mut gx_all: Vec<f32> = Vec::new();
+            for (i, start) in (0..batch.max(1)).step_by(chunk).enumerate() {
+                let n = chunk.min(batch - start);
+                let bp = n * np;
+                let gy_c = &gy[start * o * np..(start + n) * o * np];
+                let gy_cb = swap01(gy_c, n, o, np);
+                if wants_grad(w) {
+                    let cols = match saved.as_ref().and_then(|s| s.get(i)) {
+                        Some(c) => std::borrow::Cow::Borrowed(c.as_slice()),
+                        None => std::borrow::Cow::Owned(with_data(x, |x| {
+                            Ok(im2col_batch(g, &x[start * g.image()..(start + n) * g.image()], n))
+                        })?),
+                    };
+                    let part = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
+                    match &mut gw {
+                        None => gw = Some(part),
+                        Some(sum) => sum.iter_mut().zip(&part).for_each(|(s, p)| *s += p),
+                    }
+                }
+                if wants_grad(x) {
+                    let gcols = with_data(w, |w| {
+                        matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
+                    })?;
+                    let part = col2im_batch(g, &gcols, n);
+                    if chunk >= batch {
+                        gx_all = part;
+                    } else {
+                        gx_all.extend(part);
+                    }
+                }
+            }
+            let gw = match gw {
+                Some(gw) => Some(cpu_tensor(gw, w.shape().clone())?),
+                None => None,
+            };
             let gx = if wants_grad(x) {
-                let gcols = with_data(w, |w| {
-                    matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
-                })?;
-                Some(cpu_tensor(col2im_batch(g, &gcols, batch), x.shape().clone())?)
+                Some(cpu_tensor(gx_all, x.shape().clone())?)
             } else {
                 None
             };
