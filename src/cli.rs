@@ -458,7 +458,11 @@ impl TrainArgs {
         if let Some(r) = &self.recon {
             v.push(("recon", "recon", r.clone().into()));
         }
-        for (flag, value) in [("channels", self.channels), ("layers", self.layers), ("levels", self.levels)] {
+        for (flag, value) in [
+            ("channels", self.channels),
+            ("layers", self.layers),
+            ("levels", self.levels),
+        ] {
             if let Some(value) = value {
                 v.push((flag, flag, value.into()));
             }
@@ -949,8 +953,9 @@ pub fn likelihood(a: &LikelihoodArgs) -> Result<Vec<String>> {
         ));
     }
     if a.held_out {
-        let rows = crate::quality::likelihood::compare_on_held_out(&model.name, pixels.as_ref(), crate::quality::HELD_OUT)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rows =
+            crate::quality::likelihood::compare_on_held_out(&model.name, pixels.as_ref(), crate::quality::HELD_OUT)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         lines.push(format!(
             "the last {} embedded digits (held out of every shipped model), binarised at half grey:",
             crate::quality::HELD_OUT
@@ -966,7 +971,10 @@ pub fn likelihood(a: &LikelihoodArgs) -> Result<Vec<String>> {
                     r.model,
                     bits(n)
                 ),
-                _ => format!("  {}: no likelihood (a GAN defines p(x) only through its samples)", r.model),
+                _ => format!(
+                    "  {}: no likelihood (a GAN defines p(x) only through its samples)",
+                    r.model
+                ),
             });
         }
     }

@@ -326,7 +326,10 @@ fn a_convolution_done_in_chunks_of_samples_matches_the_same_op_in_one_piece() {
         &[&x, &w, &b],
         |t| conv(&t[0], t),
         |t| {
-            let halves = [conv(&t[0].narrow(0, 0, 20).unwrap(), t), conv(&t[0].narrow(0, 20, 20).unwrap(), t)];
+            let halves = [
+                conv(&t[0].narrow(0, 0, 20).unwrap(), t),
+                conv(&t[0].narrow(0, 20, 20).unwrap(), t),
+            ];
             Tensor::cat(&halves, 0).unwrap()
         },
     );

@@ -52,9 +52,21 @@ fn masks_cut_the_centre_for_type_a_only_and_everything_after_it() {
 #[test]
 fn changing_a_later_pixel_never_changes_an_earlier_output() {
     let shapes = [
-        PixelCnnShape { channels: 32, layers: 5, levels: 2 },
-        PixelCnnShape { channels: 8, layers: 0, levels: 2 },
-        PixelCnnShape { channels: 8, layers: 2, levels: 4 },
+        PixelCnnShape {
+            channels: 32,
+            layers: 5,
+            levels: 2,
+        },
+        PixelCnnShape {
+            channels: 8,
+            layers: 0,
+            levels: 2,
+        },
+        PixelCnnShape {
+            channels: 8,
+            layers: 2,
+            levels: 4,
+        },
     ];
     for (s, shape) in shapes.into_iter().enumerate() {
         let (net, _vars) = net(shape, 3 + s as u64);
@@ -71,7 +83,10 @@ fn changing_a_later_pixel_never_changes_an_earlier_output() {
                 for o in 0..outs {
                     let (x, y) = (before[o * PIXELS + i], after[o * PIXELS + i]);
                     if i <= j {
-                        assert_eq!(x, y, "shape {shape:?}: output {o} at pixel {i} moved when pixel {j} changed");
+                        assert_eq!(
+                            x, y,
+                            "shape {shape:?}: output {o} at pixel {i} moved when pixel {j} changed"
+                        );
                     } else if x != y {
                         later_moved = true;
                     }
@@ -86,7 +101,11 @@ fn changing_a_later_pixel_never_changes_an_earlier_output() {
 
 #[test]
 fn the_crop_sampling_reads_gives_the_whole_images_conditionals() {
-    let shape = PixelCnnShape { channels: 16, layers: 5, levels: 2 };
+    let shape = PixelCnnShape {
+        channels: 16,
+        layers: 5,
+        levels: 2,
+    };
     let (net, _vars) = net(shape, 5);
     let b = 3;
     let levels = random_levels(b, 2, 9);
@@ -96,7 +115,10 @@ fn the_crop_sampling_reads_gives_the_whole_images_conditionals() {
         for n in 0..b {
             let want = 1.0 / (1.0 + (-full[n * PIXELS + i]).exp());
             let got = p[n * 2 + 1];
-            assert!((want - got).abs() < 1e-5, "pixel {i} image {n}: crop {got} vs whole image {want}");
+            assert!(
+                (want - got).abs() < 1e-5,
+                "pixel {i} image {n}: crop {got} vs whole image {want}"
+            );
             assert!((p[n * 2] + p[n * 2 + 1] - 1.0).abs() < 1e-6);
         }
     }
@@ -104,11 +126,18 @@ fn the_crop_sampling_reads_gives_the_whole_images_conditionals() {
 
 #[test]
 fn the_receptive_field_is_what_the_network_reads_and_shows_the_blind_spot() {
-    let shape = PixelCnnShape { channels: 8, layers: 3, levels: 2 };
+    let shape = PixelCnnShape {
+        channels: 8,
+        layers: 3,
+        levels: 2,
+    };
     let (net, _vars) = net(shape, 21);
     let i = 14 * 28 + 14;
     let field = receptive_field(shape.layers, i);
-    assert!(field.iter().enumerate().all(|(j, &f)| !f || j < i), "the field holds only earlier pixels");
+    assert!(
+        field.iter().enumerate().all(|(j, &f)| !f || j < i),
+        "the field holds only earlier pixels"
+    );
     assert!(field[i - 1] && field[i - 28], "the left and upper neighbours are read");
     // The blind spot: far up and to the right, before i, yet not in the field.
     let blind = (14 - 1) * 28 + 14 + 5;
@@ -133,7 +162,10 @@ fn the_receptive_field_is_what_the_network_reads_and_shows_the_blind_spot() {
         })
         .count();
     let size = field.iter().filter(|f| **f).count();
-    assert!(moved * 10 >= size * 8, "{moved} of the {size} pixels in the field moved the output");
+    assert!(
+        moved * 10 >= size * 8,
+        "{moved} of the {size} pixels in the field moved the output"
+    );
 }
 
 #[test]
@@ -178,7 +210,9 @@ fn the_nll_falls_in_a_short_run_on_training_and_held_out_digits() {
     let mut t = pixel_trainer(0);
     let first = t.iteration().unwrap();
     let nll0 = first.value(family, "nll").unwrap();
-    let held0 = first.value(family, "nll_held_out").expect("step 0 measures the held-out digits");
+    let held0 = first
+        .value(family, "nll_held_out")
+        .expect("step 0 measures the held-out digits");
     assert!(nll0 > 300.0, "untrained NLL {nll0}");
     let mut last = first;
     let mut held_last = held0;
@@ -213,7 +247,11 @@ fn completing_a_digit_keeps_the_given_half_bit_for_bit_and_recipes_reproduce_sam
         }
     }
     for n in 0..b {
-        assert_eq!(&levels[n * PIXELS..n * PIXELS + keep], &digit[..keep], "completion {n} changed the top half");
+        assert_eq!(
+            &levels[n * PIXELS..n * PIXELS + keep],
+            &digit[..keep],
+            "completion {n} changed the top half"
+        );
     }
     assert!(
         (1..b).any(|n| levels[n * PIXELS + keep..(n + 1) * PIXELS] != levels[keep..PIXELS]),
@@ -225,20 +263,32 @@ fn completing_a_digit_keeps_the_given_half_bit_for_bit_and_recipes_reproduce_sam
     let a: Vec<f32> = decoder.decode(&z).unwrap().flatten_all().unwrap().to_vec1().unwrap();
     let b2: Vec<f32> = decoder.decode(&z).unwrap().flatten_all().unwrap().to_vec1().unwrap();
     assert_eq!(a, b2);
-    assert!(a.iter().all(|&v| v == -1.0 || v == 1.0), "two levels give black or white pixels");
+    assert!(
+        a.iter().all(|&v| v == -1.0 || v == 1.0),
+        "two levels give black or white pixels"
+    );
     // The likelihood seam agrees with the per-pixel terms and favours a real digit over noise
     // after a few steps.
     let (per_image, per_pixel) = pixels.nll(&digit).unwrap();
     assert!((per_image[0] - per_pixel.iter().sum::<f32>()).abs() < 1e-2);
     let noise = random_levels(1, 2, 3);
     let (noisy, _) = pixels.nll(&noise).unwrap();
-    assert!(per_image[0] < noisy[0], "a real digit {} vs noise {}", per_image[0], noisy[0]);
+    assert!(
+        per_image[0] < noisy[0],
+        "a real digit {} vs noise {}",
+        per_image[0],
+        noisy[0]
+    );
 }
 
 #[test]
 fn settings_out_of_range_are_refused_by_name() {
     let family = ModelSpec::of("pixelcnn").unwrap().family().unwrap();
-    for (key, value, words) in [("levels", 1, "grey levels"), ("levels", 300, "grey levels"), ("channels", 0, "channels")] {
+    for (key, value, words) in [
+        ("levels", 1, "grey levels"),
+        ("levels", 300, "grey levels"),
+        ("channels", 0, "channels"),
+    ] {
         let mut config = family.default_config();
         config[key] = value.into();
         let e = family.normalize(&config).unwrap_err().to_string();
@@ -254,8 +304,16 @@ fn settings_out_of_range_are_refused_by_name() {
 fn the_cached_sampler_gives_the_networks_conditionals() {
     use latent_lab::nets::pixelcnn::{CachedSampler, probabilities};
     for (s, shape) in [
-        PixelCnnShape { channels: 16, layers: 5, levels: 2 },
-        PixelCnnShape { channels: 8, layers: 2, levels: 4 },
+        PixelCnnShape {
+            channels: 16,
+            layers: 5,
+            levels: 2,
+        },
+        PixelCnnShape {
+            channels: 8,
+            layers: 2,
+            levels: 4,
+        },
     ]
     .into_iter()
     .enumerate()
@@ -271,7 +329,11 @@ fn the_cached_sampler_gives_the_networks_conditionals() {
             let want = probabilities(&at, 1, k);
             for l in 0..k {
                 let got = cached[i * k + l];
-                assert!((got - want[l]).abs() < 1e-4, "{shape:?} pixel {i} level {l}: cached {got} vs network {}", want[l]);
+                assert!(
+                    (got - want[l]).abs() < 1e-4,
+                    "{shape:?} pixel {i} level {l}: cached {got} vs network {}",
+                    want[l]
+                );
             }
         }
         // And sampling with it is a function of the uniforms: the same u, the same digits.
@@ -338,8 +400,14 @@ fn the_explorer_shows_the_shipped_pixelcnn_pixel_by_pixel() {
         );
         h.run_steps(3);
         assert_eq!(h.state().explorer().settings.tool, Tool::Pixels);
-        assert!(h.query_by_label(Tool::Pixels.label()).is_some(), "no pixel-by-pixel tab");
-        assert!(h.query_by_label(Tool::Sliders.label()).is_none(), "a sliders tab for a model without z");
+        assert!(
+            h.query_by_label(Tool::Pixels.label()).is_some(),
+            "no pixel-by-pixel tab"
+        );
+        assert!(
+            h.query_by_label(Tool::Sliders.label()).is_none(),
+            "a sliders tab for a model without z"
+        );
         if lang == Lang::Ko {
             continue;
         }
@@ -368,7 +436,11 @@ fn the_explorer_shows_the_shipped_pixelcnn_pixel_by_pixel() {
         assert!(run.done());
         let given = levels_of_u8(ex.pixels.source.as_ref().unwrap(), 2);
         for n in 0..run.count {
-            assert_eq!(&run.levels[n * PIXELS..n * PIXELS + 392], &given[..392], "completion {n}");
+            assert_eq!(
+                &run.levels[n * PIXELS..n * PIXELS + 392],
+                &given[..392],
+                "completion {n}"
+            );
         }
         h.get_by_label("Likelihood").click();
         h.run_steps(2);

@@ -31,7 +31,8 @@ use super::{
 use crate::nets::copy_vars;
 use crate::nets::init::{InitScheme, init_vars};
 use crate::nets::pixelcnn::{
-    CachedSampler, FIRST_KERNEL, KERNEL, MAX_LEVELS, PIXELS, PixelCnn, PixelCnnShape, level_value, normal_cdf, pixel_nll,
+    CachedSampler, FIRST_KERNEL, KERNEL, MAX_LEVELS, PIXELS, PixelCnn, PixelCnnShape, level_value, normal_cdf,
+    pixel_nll,
 };
 use crate::rng::Rng;
 use crate::train::{OptimizerConfig, TrainError};
@@ -253,7 +254,8 @@ impl FamilyModel for PixelCnnModel {
         let s: PixelCnnSettings = super::checked(self.family().id(), config)?;
         if s != self.settings {
             return Err(TrainError::Config(
-                "the PixelCNN's channels, layers and levels are its architecture; start a new run to change them".into(),
+                "the PixelCNN's channels, layers and levels are its architecture; start a new run to change them"
+                    .into(),
             ));
         }
         Ok(())
@@ -267,7 +269,9 @@ impl FamilyModel for PixelCnnModel {
     }
     fn step(&mut self, _kind: usize, ctx: &mut StepCtx<'_>) -> Result<StepOutput, TrainError> {
         let Some(data) = ctx.data.images() else {
-            return Err(TrainError::Config("the PixelCNN trains on images, and the data is toy points".into()));
+            return Err(TrainError::Config(
+                "the PixelCNN trains on images, and the data is toy points".into(),
+            ));
         };
         let n = data.len();
         let held = held_out_count(n);

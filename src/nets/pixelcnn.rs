@@ -176,7 +176,11 @@ impl PixelCnn {
         let side = IMAGE_SIDE;
         let (r, c) = (i / side, i % side);
         let reach = self.reach();
-        let (r0, c0, c1) = (r.saturating_sub(reach), c.saturating_sub(reach), (c + reach).min(side - 1));
+        let (r0, c0, c1) = (
+            r.saturating_sub(reach),
+            c.saturating_sub(reach),
+            (c + reach).min(side - 1),
+        );
         let (h, w) = (r - r0 + 1, c1 - c0 + 1);
         let k = self.shape.levels;
         let mut crop = vec![0f32; b * h * w];
@@ -195,24 +199,6 @@ impl PixelCnn {
         let logits = self.logits(&x, true)?.narrow(2, h - 1, 1)?.narrow(3, c - c0, 1)?;
         let logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
         Ok(probabilities(&logits, b, k))
-    }
-
-    /// Draws pixels `start … 783` of `b` images in raster order, each from its conditional
-    /// given the pixels before it, by inverse transform of the uniforms `u` (`b · 784`,
-    /// pixel i of image n uses `u[n·784 + i]`). Pixels before `start` are kept as given.
-    /// Returns the probability of the level drawn at each drawn pixel (0 elsewhere).
-    pub fn sample_from(&self, levels: &mut [u8], b: usize, start: usize, u: &[f32], device: &Device) -> Result<Vec<f32>> {
-        let mut chosen = vec![0f32; b * PIXELS];
-        for i in start..PIXELS {
-            let p = self.conditionals(levels, b, i, device)?;
-            for n in 0..b {
-                let probs = &p[n * self.shape.levels..(n + 1) * self.shape.levels];
-                let level = inverse_cdf(probs, u[n * PIXELS + i]);
-                levels[n * PIXELS + i] = level as u8;
-                chosen[n * PIXELS + i] = probs[level];
-            }
-        }
-        Ok(chosen)
     }
 }
 
@@ -285,7 +271,8 @@ pub fn inverse_cdf(probs: &[f32], u: f32) -> usize {
 pub fn normal_cdf(z: f32) -> f32 {
     let x = f64::from(z) / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-x * x).exp();
     let erf = if x < 0.0 { -erf } else { erf };
     (0.5 * (1.0 + erf)) as f32
@@ -322,7 +309,10 @@ fn taps(k: usize, kind: MaskType) -> Vec<(isize, isize)> {
         .collect()
 }
 
-fn weights_of(layer: &Conv2d) -> Result<(Vec<f32>, Vec<f32>, (usize, usize, usize))> {
+/// A layer's weight and bias, flat, with its (outputs, inputs, kernel side).
+type LayerWeights = (Vec<f32>, Vec<f32>, (usize, usize, usize));
+
+fn weights_of(layer: &Conv2d) -> Result<LayerWeights> {
     let (o, c, k, _) = layer.weight().dims4()?;
     let w: Vec<f32> = layer.weight().flatten_all()?.to_vec1()?;
     let b: Vec<f32> = match layer.bias() {

@@ -920,7 +920,11 @@ impl Explorer {
         if let Some(m) = &self.model
             && !self.settings.tool.applies_to(m)
         {
-            self.settings.tool = if m.pixels.is_some() { Tool::Pixels } else { Tool::Sliders };
+            self.settings.tool = if m.pixels.is_some() {
+                Tool::Pixels
+            } else {
+                Tool::Sliders
+            };
         }
         match self.settings.tool {
             Tool::Interpolate => {

@@ -78,7 +78,13 @@ impl PixelRun {
     pub fn new(count: usize, given: &[u8], start: usize, seed: u64, model_key: u64) -> Self {
         let mut levels = Vec::with_capacity(count * PIXELS);
         for _ in 0..count {
-            levels.extend(given.iter().take(PIXELS).enumerate().map(|(i, &l)| if i < start { l } else { 0 }));
+            levels.extend(
+                given
+                    .iter()
+                    .take(PIXELS)
+                    .enumerate()
+                    .map(|(i, &l)| if i < start { l } else { 0 }),
+            );
         }
         levels.resize(count * PIXELS, 0);
         Self {
@@ -117,6 +123,9 @@ impl PixelRun {
     }
 }
 
+/// The held-out table, or why it could not be made.
+type TableResult = Result<Vec<LikelihoodRow>, String>;
+
 /// The tool's state.
 #[derive(Debug, Default)]
 pub struct PixelPanel {
@@ -147,8 +156,8 @@ pub struct PixelPanel {
     pub pixel_ms: f32,
     seed: u64,
     /// The exact / approximate / implicit table, once computed, with the model key.
-    pub table: Option<(u64, Result<Vec<LikelihoodRow>, String>)>,
-    table_rx: Option<(u64, std::sync::mpsc::Receiver<Result<Vec<LikelihoodRow>, String>>)>,
+    pub table: Option<(u64, TableResult)>,
+    table_rx: Option<(u64, std::sync::mpsc::Receiver<TableResult>)>,
 }
 
 impl PixelPanel {
@@ -231,7 +240,12 @@ fn heat(p: f32) -> egui::Color32 {
 
 /// Paints a 28×28 image cell by cell: `color(i)` for each pixel, `None` leaves the
 /// background.
-fn paint_cells(ui: &mut egui::Ui, side: f32, label: &str, color: impl Fn(usize) -> Option<egui::Color32>) -> egui::Rect {
+fn paint_cells(
+    ui: &mut egui::Ui,
+    side: f32,
+    label: &str,
+    color: impl Fn(usize) -> Option<egui::Color32>,
+) -> egui::Rect {
     let (rect, resp) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
     resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, label));
     let painter = ui.painter_at(rect);
@@ -290,12 +304,18 @@ pub(super) fn pixels_ui(ui: &mut egui::Ui, ex: &mut Explorer, preview: Option<&[
             ui.ctx().request_repaint();
         }
     }
-    let side = (ui.available_height() - 40.0).clamp(140.0, 320.0).min(ui.available_width() / 2.3);
-    match ex.pixels.mode {
-        PixelMode::Sample => sample_ui(ui, &ex.pixels, model.as_ref(), side),
-        PixelMode::Complete => complete_ui(ui, ex, model.as_ref(), key, preview, side),
-        PixelMode::Likelihood => likelihood_ui(ui, ex, model.as_ref(), key, preview, side),
-    }
+    let side = (ui.available_height() - 40.0)
+        .clamp(140.0, 320.0)
+        .min(ui.available_width() / 2.3);
+    // The likelihood view stacks its figures and table under the maps: smaller maps, and a
+    // scroll bar where the window is short.
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| match ex.pixels.mode {
+            PixelMode::Sample => sample_ui(ui, &ex.pixels, model.as_ref(), side),
+            PixelMode::Complete => complete_ui(ui, ex, model.as_ref(), key, preview, side),
+            PixelMode::Likelihood => likelihood_ui(ui, ex, model.as_ref(), key, preview, (side * 0.8).max(140.0)),
+        });
 }
 
 fn controls_ui(ui: &mut egui::Ui, ex: &mut Explorer, model: &dyn PixelModel, key: u64, preview: Option<&[u8]>) {
@@ -321,8 +341,12 @@ fn controls_ui(ui: &mut egui::Ui, ex: &mut Explorer, model: &dyn PixelModel, key
         }
         let l = ui.label(tr("Speed (pixels/s)"));
         let mut speed = p.speed();
-        ui.add(egui::Slider::new(&mut speed, 1.0..=2000.0).logarithmic(true).max_decimals(0))
-            .labelled_by(l.id);
+        ui.add(
+            egui::Slider::new(&mut speed, 1.0..=2000.0)
+                .logarithmic(true)
+                .max_decimals(0),
+        )
+        .labelled_by(l.id);
         p.speed = speed;
         match p.mode {
             PixelMode::Sample => {
@@ -397,7 +421,9 @@ fn sample_ui(ui: &mut egui::Ui, p: &PixelPanel, model: &dyn PixelModel, side: f3
             } else {
                 tr("Expected grey when each pixel was drawn")
             });
-            paint_cells(ui, side, tr("Probability heat map"), |i| (i < next).then(|| heat(run.expected[i])));
+            paint_cells(ui, side, tr("Probability heat map"), |i| {
+                (i < next).then(|| heat(run.expected[i]))
+            });
             heat_legend(ui, side, "0", "1");
         });
     });
@@ -433,7 +459,10 @@ fn heat_legend(ui: &mut egui::Ui, side: f32, low: &str, high: &str) {
     let n = 32;
     for j in 0..n {
         let x0 = rect.min.x + rect.width() * j as f32 / n as f32;
-        let r = egui::Rect::from_min_size(egui::pos2(x0, rect.min.y), egui::vec2(rect.width() / n as f32 + 0.5, 10.0));
+        let r = egui::Rect::from_min_size(
+            egui::pos2(x0, rect.min.y),
+            egui::vec2(rect.width() / n as f32 + 0.5, 10.0),
+        );
         ui.painter().rect_filled(r, 0.0, heat(j as f32 / (n - 1) as f32));
     }
     ui.horizontal(|ui| {
@@ -580,9 +609,6 @@ fn likelihood_ui(
                 "The model gives this exact digit a probability of e^−{nats}: the product of its 784 one-pixel probabilities.",
                 nats = format!("{nll:.1}")
             ));
-            if let Some(shared) = &shared {
-                table_ui(ui, p, shared, key, &name);
-            }
             if let Some((pinned, pinned_nll)) = &p.pinned {
                 ui.separator();
                 ui.horizontal(|ui| {
@@ -604,6 +630,9 @@ fn likelihood_ui(
                     )
                 };
                 ui.strong(text);
+            }
+            if let Some(shared) = &shared {
+                table_ui(ui, p, shared, key, &name);
             }
         });
     });
@@ -627,7 +656,11 @@ fn table_ui(ui: &mut egui::Ui, p: &mut PixelPanel, model: &std::sync::Arc<dyn Pi
                 ui.strong(tr("Held-out digits: nats per digit"));
                 ui.end_row();
                 for r in rows {
-                    ui.label(r.model.as_str());
+                    let name = match super::i18n::lang() {
+                        super::i18n::Lang::Ko => super::i18n::korean_of(&r.model).unwrap_or(&r.model),
+                        super::i18n::Lang::En => r.model.as_str(),
+                    };
+                    ui.label(name);
                     ui.label(match (r.kind, r.nats) {
                         (LikelihoodKind::Exact, Some(n)) => tr!("{n} (exact NLL)", n = format!("{n:.1}")),
                         (LikelihoodKind::Bound, Some(n)) => tr!("≤ {n} (−ELBO, a bound)", n = format!("{n:.1}")),
@@ -652,15 +685,20 @@ fn table_ui(ui: &mut egui::Ui, p: &mut PixelPanel, model: &std::sync::Arc<dyn Pi
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
         }
         _ => {
-            if ui.button(tr("Compare with a VAE and a GAN on held-out digits")).clicked() {
+            if ui
+                .button(tr("Compare with a VAE and a GAN on held-out digits"))
+                .clicked()
+            {
                 let (tx, rx) = std::sync::mpsc::channel();
                 let (model, name) = (model.clone(), name.to_string());
                 let ctx = ui.ctx().clone();
-                let spawned = std::thread::Builder::new().name("likelihood-table".into()).spawn(move || {
-                    let result = compare_on_held_out(&name, model.as_ref(), crate::quality::HELD_OUT);
-                    let _ = tx.send(result);
-                    ctx.request_repaint();
-                });
+                let spawned = std::thread::Builder::new()
+                    .name("likelihood-table".into())
+                    .spawn(move || {
+                        let result = compare_on_held_out(&name, model.as_ref(), crate::quality::HELD_OUT);
+                        let _ = tx.send(result);
+                        ctx.request_repaint();
+                    });
                 match spawned {
                     Ok(_) => p.table_rx = Some((key, rx)),
                     Err(e) => p.table = Some((key, Err(e.to_string()))),

@@ -557,7 +557,11 @@ impl CustomOp3 for Conv2dAct {
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
         let np = g.positions();
         // Batch norm needs the whole batch's statistics: one piece.
-        let chunk = if self.bn.is_some() { batch.max(1) } else { chunk_samples(g, batch) };
+        let chunk = if self.bn.is_some() {
+            batch.max(1)
+        } else {
+            chunk_samples(g, batch)
+        };
         let mut saved = Vec::new();
         let y = if chunk >= batch {
             let cols = im2col_batch(g, &x, batch);
@@ -604,7 +608,11 @@ impl CustomOp3 for Conv2dAct {
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
         let np = g.positions();
-        let chunk = if self.bn.is_some() { batch.max(1) } else { chunk_samples(g, batch) };
+        let chunk = if self.bn.is_some() {
+            batch.max(1)
+        } else {
+            chunk_samples(g, batch)
+        };
         let backward = |gy: &[f32]| {
             // The same chunks of samples as the forward pass; each chunk's weight gradient
             // is added in order, so results are the same for every thread count.

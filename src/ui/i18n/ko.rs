@@ -45,7 +45,10 @@ pub const KO: &[(&str, &str)] = &[
         "This starts a new {what} from fresh weights. The current run (step {step}) and its charts are discarded; save a checkpoint first to keep it.",
         "새 {what}을(를) 새 가중치로 시작합니다. 현재 학습(스텝 {step})과 차트는 사라지니, 남기려면 먼저 체크포인트를 저장하세요.",
     ),
-    ("{model} (latent size {size}, seed {seed})", "{model}(잠재 크기 {size}, 시드 {seed})"),
+    (
+        "{model} (latent size {size}, seed {seed})",
+        "{model}(잠재 크기 {size}, 시드 {seed})",
+    ),
     ("{model} (seed {seed})", "{model}(시드 {seed})"),
     ("Reset run", "초기화"),
     ("Cancel", "취소"),
@@ -939,7 +942,10 @@ pub const KO: &[(&str, &str)] = &[
         "an autoregressive model: each pixel's probability given the pixels before it, exact likelihood",
         "자기회귀 모델: 앞의 픽셀들이 주어졌을 때 각 픽셀의 확률, 정확한 가능도",
     ),
-    ("One update of the PixelCNN on a batch (maximum likelihood)", "배치 하나로 PixelCNN을 한 번 갱신 (최대 가능도)"),
+    (
+        "One update of the PixelCNN on a batch (maximum likelihood)",
+        "배치 하나로 PixelCNN을 한 번 갱신 (최대 가능도)",
+    ),
     ("Negative log-likelihood", "음의 로그 가능도"),
     ("(nats per image, exact)", "(이미지당 nat, 정확한 값)"),
     ("Bits per pixel", "픽셀당 비트"),
@@ -950,8 +956,14 @@ pub const KO: &[(&str, &str)] = &[
     ("held-out bits/pixel", "보류 데이터 비트/픽셀"),
     // src/ui/pixels.rs, src/ui/explorer.rs, src/ui/latent.rs
     ("Pixel by pixel", "픽셀 단위"),
-    ("none (z is sampling noise, one value per pixel)", "없음 (z는 샘플링 잡음, 픽셀마다 값 하나)"),
-    ("This model has no pixel-by-pixel view.", "이 모델에는 픽셀 단위 보기가 없습니다."),
+    (
+        "none (z is sampling noise, one value per pixel)",
+        "없음 (z는 샘플링 잡음, 픽셀마다 값 하나)",
+    ),
+    (
+        "This model has no pixel-by-pixel view.",
+        "이 모델에는 픽셀 단위 보기가 없습니다.",
+    ),
     ("Sample", "샘플링"),
     ("Complete a digit", "숫자 완성하기"),
     ("Likelihood", "가능도"),
@@ -968,7 +980,10 @@ pub const KO: &[(&str, &str)] = &[
     ("Again", "다시"),
     ("The digit so far", "지금까지 그린 숫자"),
     ("p(ink) when each pixel was drawn", "각 픽셀을 그릴 때의 p(잉크)"),
-    ("Expected grey when each pixel was drawn", "각 픽셀을 그릴 때의 기대 회색값"),
+    (
+        "Expected grey when each pixel was drawn",
+        "각 픽셀을 그릴 때의 기대 회색값",
+    ),
     ("Probability heat map", "확률 히트맵"),
     (
         "Press Play or Step: the first pixel has nothing before it to read.",
@@ -987,13 +1002,25 @@ pub const KO: &[(&str, &str)] = &[
     ("Given: the top half", "주어진 것: 위쪽 절반"),
     ("The digit completed", "완성할 숫자"),
     ("A completion", "완성 결과"),
-    ("Draw a digit, or pick a real one", "숫자를 그리거나 실제 숫자를 고르세요"),
+    (
+        "Draw a digit, or pick a real one",
+        "숫자를 그리거나 실제 숫자를 고르세요",
+    ),
     ("Pin for comparison", "비교용으로 고정"),
-    ("Keep this digit and its likelihood, then draw another", "이 숫자와 가능도를 남겨 두고 다른 숫자를 그리세요"),
-    ("Where the surprise is (−log p per pixel)", "놀라움이 있는 곳 (픽셀별 −log p)"),
+    (
+        "Keep this digit and its likelihood, then draw another",
+        "이 숫자와 가능도를 남겨 두고 다른 숫자를 그리세요",
+    ),
+    (
+        "Where the surprise is (−log p per pixel)",
+        "놀라움이 있는 곳 (픽셀별 −log p)",
+    ),
     ("Surprise map", "놀라움 지도"),
     ("The pinned digit", "고정한 숫자"),
-    ("The model finds both equally likely.", "모델은 둘을 똑같이 그럴듯하다고 봅니다."),
+    (
+        "The model finds both equally likely.",
+        "모델은 둘을 똑같이 그럴듯하다고 봅니다.",
+    ),
     ("the PixelCNN failed: {error}", "PixelCNN이 실패했습니다: {error}"),
     (
         "Pixel {i} (row {r}, column {c}): p(ink) was {p}; {n} of 784 drawn, {ms} ms per pixel.",
@@ -1009,7 +1036,10 @@ pub const KO: &[(&str, &str)] = &[
         "빨간 선 위: 비트 하나까지 그대로 유지. 아래: 모델이 그린 부분, 지금까지 392개 중 {n}개. 완성 결과가 서로 다른 것은 모델이 믿는 것의 폭을 보여 줍니다.",
     ),
     ("Most surprising pixel: {v} nats", "가장 놀라운 픽셀: {v} nat"),
-    ("NLL {nats} nats = {bits} bits per pixel", "NLL {nats} nat = 픽셀당 {bits} 비트"),
+    (
+        "NLL {nats} nats = {bits} bits per pixel",
+        "NLL {nats} nat = 픽셀당 {bits} 비트",
+    ),
     (
         "The model gives this exact digit a probability of e^−{nats}: the product of its 784 one-pixel probabilities.",
         "모델은 바로 이 숫자에 e^−{nats}의 확률을 줍니다: 784개 픽셀 하나하나의 확률을 곱한 값입니다.",
@@ -1033,7 +1063,10 @@ pub const KO: &[(&str, &str)] = &[
         "내장 숫자 중 마지막 {n}개 (어떤 내장 모델도 학습하지 않은 숫자), 중간 회색을 기준으로 흑백. VAE의 값은 NLL의 상한입니다.",
     ),
     ("Measuring 1,000 held-out digits…", "보류한 숫자 1,000개를 측정하는 중…"),
-    ("Compare with a VAE and a GAN on held-out digits", "보류한 숫자로 VAE, GAN과 비교"),
+    (
+        "Compare with a VAE and a GAN on held-out digits",
+        "보류한 숫자로 VAE, GAN과 비교",
+    ),
 ];
 
 /// (English, Korean) templates of messages built outside the window (the worker's errors,
