@@ -17,8 +17,8 @@
 //!   [`StepCtx`] (data, the seeded random stream, the optimizers) and returns a
 //!   [`StepOutput`] of named metrics; `seams` hands the explorer independent frozen copies.
 //!
-//! How the nine families of the course fit (sketch; built so far: the GANs, the
-//! autoencoders and the VAEs):
+//! How the nine families of the course fit (built so far: the GANs, the autoencoders, the
+//! VAEs, the conditional GANs, InfoGAN and PixelCNN; pix2pix and CycleGAN are a sketch):
 //! - **GAN** (MLP, DCGAN; minimax or non-saturating): networks `g`, `d`; groups `g`, `d`;
 //!   steps "Step D", "Step G", "iteration" (k D steps then one G step); metrics D/G loss,
 //!   mean D(x), mean D(G(z)), and D's verdicts as distributions; seams decoder + scorer.
