@@ -1148,6 +1148,13 @@ pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
     let device = default_device();
     let z_file = ZFile::read(a.z.as_deref())?;
     let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
+    if model.pixels.is_some() {
+        bail!(
+            "{}: the {} has no latent code to walk through (its z is sampling noise, one value per pixel); interpolate needs a GAN, an autoencoder or a VAE",
+            model.name,
+            model.spec.label()
+        );
+    }
     let l = model.latent_dim();
     let (za, zb) = match &z_file {
         Some(f) => {

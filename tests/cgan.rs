@@ -265,19 +265,8 @@ fn a_cgan_recipe_and_sample_class_reproduce_the_image_bit_for_bit() {
 fn the_explorer_asks_the_shipped_cgan_for_a_class_and_interpolates_to_the_next() {
     use eframe::egui;
     use egui_kittest::kittest::Queryable;
-    use latent_lab::ui::{ExploreSettings, Settings, Source, Tool, View};
-    let settings = Settings {
-        model: crate::worker::tiny_model(),
-        train: crate::worker::tiny_train(),
-        view: View::Explore,
-        explore: ExploreSettings {
-            source: Source::Pretrained("cgan".into()),
-            tool: Tool::Sliders,
-            ..ExploreSettings::default()
-        },
-        ..Settings::default()
-    };
-    let mut h = crate::window::harness_with(settings);
+    use latent_lab::ui::Tool;
+    let mut h = crate::window::explorer_on("cgan", Tool::Sliders, latent_lab::ui::i18n::Lang::En);
     assert!(
         crate::window::wait_for(&mut h, std::time::Duration::from_secs(60), |a| a
             .explorer()

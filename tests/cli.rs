@@ -296,10 +296,9 @@ fn interpolate_writes_strips_and_there_and_back_animations() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8_lossy(&err.stderr)
-            .contains("no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2, ae, ae-z2, vae, vae-z2, cgan)")
-    );
+    assert!(String::from_utf8_lossy(&err.stderr).contains(
+        "no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2, ae, ae-z2, vae, vae-z2, cgan, pixelcnn)"
+    ));
 }
 
 #[test]

@@ -374,22 +374,10 @@ fn the_shipped_pixelcnn_on_held_out_digits() {
 #[test]
 fn the_explorer_shows_the_shipped_pixelcnn_pixel_by_pixel() {
     use egui_kittest::kittest::Queryable;
+    use latent_lab::ui::Tool;
     use latent_lab::ui::i18n::Lang;
-    use latent_lab::ui::{ExploreSettings, Settings, Source, Tool, View};
     for lang in [Lang::En, Lang::Ko] {
-        let settings = Settings {
-            model: crate::worker::tiny_model(),
-            train: crate::worker::tiny_train(),
-            view: View::Explore,
-            lang,
-            explore: ExploreSettings {
-                source: Source::Pretrained("pixelcnn".into()),
-                tool: Tool::Sliders,
-                ..ExploreSettings::default()
-            },
-            ..Settings::default()
-        };
-        let mut h = crate::window::harness_with(settings);
+        let mut h = crate::window::explorer_on("pixelcnn", Tool::Sliders, lang);
         assert!(
             crate::window::wait_for(&mut h, std::time::Duration::from_secs(60), |a| a
                 .explorer()
@@ -447,4 +435,65 @@ fn the_explorer_shows_the_shipped_pixelcnn_pixel_by_pixel() {
         let nll = h.state().explorer().pixels.likelihood().expect("the drawing's NLL");
         assert!(nll.is_finite() && nll > 0.0, "{nll}");
     }
+}
+
+/// A recipe of the shipped PixelCNN (its z is the sampling noise, 784 values) written and
+/// decoded by `sample` gives the explorer's digit bit for bit, and so does `--seed`; the
+/// recipe says 784 values; `interpolate` refuses a model without a latent code, naming it.
+#[test]
+fn a_pixelcnn_recipe_reproduces_the_digit_and_interpolate_refuses_it() {
+    use latent_lab::cli::{InterpolateArgs, ModelChoice, SampleArgs, interpolate, sample};
+    use latent_lab::latent::recipe::{Recipe, RecipeModel};
+    let dir = tempfile::tempdir().unwrap();
+    let model = latent_lab::latent::pretrained::find("pixelcnn")
+        .unwrap()
+        .load(&Device::Cpu)
+        .unwrap();
+    let z = model.random_z(1, 4);
+    let shown = model.decode(&z).unwrap();
+    let recipe = Recipe::new(
+        RecipeModel::of(&model.spec),
+        model.source.clone(),
+        model.step,
+        Some(4),
+        z,
+    );
+    assert_eq!(recipe.model.latent_dim, PIXELS, "one noise value per pixel");
+    let path = dir.path().join("recipe.txt");
+    std::fs::write(&path, recipe.to_text()).unwrap();
+    let png = |p: &std::path::Path| image::open(p).unwrap().to_luma8().into_raw();
+    let args = |z: Option<std::path::PathBuf>, out: &str| SampleArgs {
+        model: ModelChoice::default(),
+        count: 1,
+        seed: 4,
+        z,
+        class: None,
+        code: String::new(),
+        out: dir.path().join(out),
+    };
+    let written = sample(&args(Some(path), "recipe")).unwrap();
+    assert_eq!(png(&written[0]), shown, "bit for bit with the recipe");
+    let written = sample(&SampleArgs {
+        model: ModelChoice {
+            checkpoint: None,
+            pretrained: Some("pixelcnn".into()),
+        },
+        ..args(None, "seed")
+    })
+    .unwrap();
+    assert_eq!(png(&written[0]), shown, "bit for bit with --seed");
+    let err = interpolate(&InterpolateArgs {
+        model: ModelChoice {
+            checkpoint: None,
+            pretrained: Some("pixelcnn".into()),
+        },
+        from: 1,
+        to: 2,
+        z: None,
+        frames: 4,
+        out: dir.path().join("walk"),
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("has no latent code to walk through"), "{err}");
 }

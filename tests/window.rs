@@ -29,6 +29,21 @@ pub fn harness_with(settings: Settings) -> Harness<'static, App> {
     harness_of(App::new_for_test(tiny_data(), settings))
 }
 
+/// The window on the Explore tab with the shipped model `id` and `tool` chosen, in `lang`,
+/// training the tiny model.
+pub fn explorer_on(id: &str, tool: latent_lab::ui::Tool, lang: latent_lab::ui::i18n::Lang) -> Harness<'static, App> {
+    harness_with(Settings {
+        view: latent_lab::ui::View::Explore,
+        lang,
+        explore: latent_lab::ui::ExploreSettings {
+            source: latent_lab::ui::Source::Pretrained(id.into()),
+            tool,
+            ..latent_lab::ui::ExploreSettings::default()
+        },
+        ..tiny_settings()
+    })
+}
+
 /// Runs frames (the UI repaints continuously while training) until `cond` holds or
 /// `timeout` passes; says whether it held.
 pub fn wait_for(h: &mut Harness<'static, App>, timeout: Duration, cond: impl Fn(&App) -> bool) -> bool {

@@ -115,7 +115,12 @@ impl ModelSpec {
 
     /// The size of the decoder's input: z and the condition after it ([`Conditioning`]).
     pub fn input_dim(&self) -> Option<usize> {
-        let width = find(&self.family).map_or(0, |f| f.conditioning().width());
+        let family = find(&self.family);
+        if family.is_some_and(|f| f.latent_is_noise()) {
+            // One sampling value per pixel.
+            return Some(crate::nets::IMAGE_SIDE * crate::nets::IMAGE_SIDE);
+        }
+        let width = family.map_or(0, |f| f.conditioning().width());
         self.latent_dim().map(|l| l + width)
     }
 
