@@ -2,7 +2,7 @@
 """PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
 Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
-(the conditional GANs), infogan, pixelcnn (the autoregressive model).
+(the conditional GANs), infogan, pixelcnn (the autoregressive model), pix2pix (paired translation).
 
 What is the same as the Rust trainer (src/nets, src/train) for the GANs:
 - MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
@@ -52,6 +52,16 @@ h = h + ReLU(masked conv 3x3 type B (centre kept) 32->32, padding 1); conv 1x1 3
 on logits against the 0/1 pixels, summed over the pixels, mean over the batch (nats per image); one
 Adam step (lr 1e-3, betas (0.9, 0.999), eps 1e-8); PyTorch's default init. The loss is copied out each step.
 
+pix2pix (src/nets/unet.rs, src/family/pix2pix.rs; defaults: 32 channels, inpainting, lambda 100): U-Net
+G: e1 conv 4x4/2 1->c LeakyReLU(0.2), e2 conv 4x4/2 c->2c LeakyReLU, m1, m2 conv 3x3 2c->2c ReLU,
+d2 convT 4x4/2 [m2|e2] 4c->c ReLU, d1 convT 4x4/2 [d2|e1] 2c->c ReLU, out conv 3x3 [d1|x] c+1->1, linear.
+PatchGAN D: conv 4x4/2 [x|y] 2->c LeakyReLU, conv 4x4/2 c->2c LeakyReLU, conv 3x3 2c->1 (7x7 logits).
+PyTorch's default init. One iteration: a D update on one batch (targets y drawn at random, inputs x made
+by the inpainting task: per digit, half the time a centre square of side 6-12, else a rectangle of sides
+4-12 anywhere, set to grey 128), 0.5 * (BCE(D(x, y), 1) + BCE(D(x, G(x).detach()), 0)); then a G update
+on a fresh batch, BCE(D(x, G(x)), 1) + 100 * mean |G(x) - y|. Adam lr 1e-3, betas (0.5, 0.999), one
+per network. The losses are copied out each step.
+
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
 
@@ -74,6 +84,8 @@ INFO_CODES = 2
 CLASSES = 10
 AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
 AUTOREGRESSIVE = ["pixelcnn"]
+TRANSLATION = ["pix2pix"]
+PIX2PIX_CHANNELS = 32
 PIXELCNN_CHANNELS = 32
 PIXELCNN_LAYERS = 5
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -336,6 +348,92 @@ def bench_pixelcnn(batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
+class UNet(nn.Module):
+    def __init__(self, c=PIX2PIX_CHANNELS):
+        super().__init__()
+        self.e1 = nn.Conv2d(1, c, 4, 2, 1)
+        self.e2 = nn.Conv2d(c, 2 * c, 4, 2, 1)
+        self.m1 = nn.Conv2d(2 * c, 2 * c, 3, 1, 1)
+        self.m2 = nn.Conv2d(2 * c, 2 * c, 3, 1, 1)
+        self.d2 = nn.ConvTranspose2d(4 * c, c, 4, 2, 1)
+        self.d1 = nn.ConvTranspose2d(2 * c, c, 4, 2, 1)
+        self.out = nn.Conv2d(c + 1, 1, 3, 1, 1)
+
+    def forward(self, x):
+        e1 = F.leaky_relu(self.e1(x), 0.2)
+        e2 = F.leaky_relu(self.e2(e1), 0.2)
+        m = F.relu(self.m2(F.relu(self.m1(e2))))
+        d2 = F.relu(self.d2(torch.cat([m, e2], 1)))
+        d1 = F.relu(self.d1(torch.cat([d2, e1], 1)))
+        return self.out(torch.cat([d1, x], 1))
+
+
+class PatchD(nn.Module):
+    def __init__(self, c=PIX2PIX_CHANNELS):
+        super().__init__()
+        self.h1 = nn.Conv2d(2, c, 4, 2, 1)
+        self.h2 = nn.Conv2d(c, 2 * c, 4, 2, 1)
+        self.out = nn.Conv2d(2 * c, 1, 3, 1, 1)
+
+    def forward(self, x, y):
+        h = F.leaky_relu(self.h1(torch.cat([x, y], 1)), 0.2)
+        return self.out(F.leaky_relu(self.h2(h), 0.2))
+
+
+def inpaint_inputs(y, gen):
+    """The inpainting task: one grey rectangle per digit (y in [-1, 1])."""
+    x = y.clone()
+    grey = 128 * 2.0 / 255.0 - 1.0
+    for i in range(y.shape[0]):
+        if torch.rand(1, generator=gen).item() < 0.5:
+            s = 6 + int(torch.randint(0, 7, (1,), generator=gen))
+            top = left = (28 - s) // 2
+            h = w = s
+        else:
+            h = 4 + int(torch.randint(0, 9, (1,), generator=gen))
+            w = 4 + int(torch.randint(0, 9, (1,), generator=gen))
+            top = int(torch.randint(0, 28 - h + 1, (1,), generator=gen))
+            left = int(torch.randint(0, 28 - w + 1, (1,), generator=gen))
+        x[i, :, top : top + h, left : left + w] = grey
+    return x
+
+
+def bench_pix2pix(batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    g, d = UNet(), PatchD()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
+    n = data.shape[0]
+
+    def pair():
+        y = data[torch.randint(0, n, (batch,), generator=gen)]
+        return inpaint_inputs(y, gen), y
+
+    def step():
+        x, y = pair()
+        fake = g(x).detach()
+        real_l, fake_l = d(x, y), d(x, fake)
+        real_t = F.binary_cross_entropy_with_logits(real_l, torch.ones_like(real_l))
+        fake_t = F.binary_cross_entropy_with_logits(fake_l, torch.zeros_like(fake_l))
+        loss_d = 0.5 * (real_t + fake_t)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        x, y = pair()
+        fake = g(x)
+        logits = d(x, fake)
+        gan = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        l1 = (fake - y).abs().mean()
+        loss_g = gan + 100.0 * l1
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        return real_t.item(), fake_t.item(), gan.item(), l1.item()
+
+    return time_steps(step, seconds)
+
+
 class InfoD(nn.Module):
     def __init__(self):
         super().__init__()
@@ -423,6 +521,8 @@ def bench(model, batch, threads, seconds, data, gen, labels=None):
         return bench_infogan(batch, threads, seconds, data, gen)
     if model == "pixelcnn":
         return bench_pixelcnn(batch, threads, seconds, data, gen)
+    if model == "pix2pix":
+        return bench_pix2pix(batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d = build(model)
@@ -478,7 +578,7 @@ def main():
     ap.add_argument(
         "--model",
         action="append",
-        choices=GANS + AUTOENCODERS + AUTOREGRESSIVE,
+        choices=GANS + AUTOENCODERS + AUTOREGRESSIVE + TRANSLATION,
         help="repeat for several (default: mlp-gan and dcgan)",
     )
     ap.add_argument("--batch", action="append", type=int)

@@ -53,6 +53,33 @@ pub enum Command {
     /// each image's, and with --held-out the table of exact NLL, VAE bound and GAN on the
     /// held-out digits.
     Likelihood(LikelihoodArgs),
+    /// Translate images with an image-to-image model (pix2pix): a PNG or a folder of images
+    /// into --out (outputs keep the input file names, as PNG); with --held-out, its L1, PSNR
+    /// and the judge's labels on the held-out digits.
+    Translate(TranslateArgs),
+}
+
+/// Options of `latent-lab translate`.
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// The model (a translation model: pix2pix).
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// An image, or a folder of images (PNG, JPEG, BMP; any size, fitted into 28×28, light
+    /// backgrounds inverted), already in the model's input form (a digit with a hole, a sketch, …).
+    #[arg(long, requires = "out")]
+    pub input: Option<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace outputs that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Make the model's inputs from the last 1,000 embedded digits (held out of every shipped
+    /// model) and measure its outputs against the digits, beside the inputs' own figures;
+    /// with --out, also write input/output/target strips of the first 16.
+    #[arg(long)]
+    pub held_out: bool,
 }
 
 /// Options of `latent-lab likelihood`.
@@ -73,7 +100,7 @@ pub struct LikelihoodArgs {
 /// Options of `latent-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae, conv-vae, cgan, conv-cgan, infogan or pixelcnn. With --resume,
+    /// Model family: mlp-gan (default), dcgan, ae, conv-ae, vae, conv-vae, cgan, conv-cgan, infogan, pixelcnn or pix2pix. With --resume,
     /// the checkpoint's model is used (and must match this, if given).
     #[arg(long, value_parser = parse_family)]
     pub model: Option<String>,
@@ -118,9 +145,21 @@ pub struct TrainArgs {
     /// Autoencoders: reconstruction loss, bce (default) or mse.
     #[arg(long, value_parser = ["bce", "mse"])]
     pub recon: Option<String>,
-    /// PixelCNN: feature maps per layer (default 32).
+    /// PixelCNN: feature maps per layer; pix2pix: of the first layers (default 32).
     #[arg(long)]
     pub channels: Option<usize>,
+    /// pix2pix: the paired task, inpaint (default), superres, sketch or denoise.
+    #[arg(long, value_parser = parse_task)]
+    pub task: Option<String>,
+    /// pix2pix super-resolution: block side, 4 (default: 7×7 → 28×28) or 2 (14×14 → 28×28).
+    #[arg(long)]
+    pub factor: Option<usize>,
+    /// pix2pix: weight λ of the L1 term (default 100).
+    #[arg(long)]
+    pub lambda_l1: Option<f64>,
+    /// pix2pix: what G minimises, gan-l1 (default), gan (no L1 term) or l1 (no GAN term).
+    #[arg(long, value_parser = ["gan-l1", "gan", "l1"])]
+    pub loss: Option<String>,
     /// PixelCNN: masked 3×3 layers after the first 7×7 one (default 5).
     #[arg(long)]
     pub layers: Option<usize>,
@@ -291,6 +330,10 @@ fn parse_family(s: &str) -> Result<String, String> {
         .ok_or_else(|| family::unknown_family(s))
 }
 
+fn parse_task(s: &str) -> Result<String, String> {
+    crate::data::paired::PairTask::parse(s).map(|t| t.id().to_string())
+}
+
 fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
     OptimizerKind::ALL
         .into_iter()
@@ -311,6 +354,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(a)) => bench(&a).map(|json| println!("{json}")),
         Some(Command::Score(a)) => score(&a).map(|out| println!("{out}")),
         Some(Command::Likelihood(a)) => likelihood(&a).map(|lines| lines.iter().for_each(|l| println!("{l}"))),
+        Some(Command::Translate(a)) => translate(&a).map(|lines| lines.iter().for_each(|l| println!("{l}"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -457,6 +501,18 @@ impl TrainArgs {
         }
         if let Some(r) = &self.recon {
             v.push(("recon", "recon", r.clone().into()));
+        }
+        if let Some(t) = &self.task {
+            v.push(("task", "task", t.clone().into()));
+        }
+        if let Some(f) = self.factor {
+            v.push(("factor", "factor", f.into()));
+        }
+        if let Some(l) = self.lambda_l1 {
+            v.push(("lambda-l1", "lambda_l1", l.into()));
+        }
+        if let Some(l) = &self.loss {
+            v.push(("loss", "loss", l.clone().into()));
         }
         for (flag, value) in [
             ("channels", self.channels),
@@ -740,7 +796,11 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     if let Some(grid_path) = &a.grid {
         let latent_dim = trainer.model().latent_dim().unwrap_or(0);
         let z = crate::latent::sample_grid_z(family.conditioning(), latent_dim, trainer.config().seed);
-        let Some(images) = trainer.generate_u8(&z)? else {
+        let images = match trainer.generate_u8(&z)? {
+            Some(images) => Some(images),
+            None => trainer.showcase_u8()?,
+        };
+        let Some(images) = images else {
             bail!("the {} has no decoder to draw a grid with", family.label());
         };
         export::save_png(&export::upscale(&export::square_grid(&images, 28, 2), 2), grid_path)?;
@@ -981,6 +1041,115 @@ pub fn likelihood(a: &LikelihoodArgs) -> Result<Vec<String>> {
     Ok(lines)
 }
 
+/// The translator of a checkpoint or a shipped model, with the model's name for people.
+pub fn load_translator(choice: &ModelChoice, device: &Device) -> Result<(String, Arc<dyn family::Translator>)> {
+    let (name, ck) = match (&choice.checkpoint, &choice.pretrained) {
+        (Some(path), _) => (path.display().to_string(), Checkpoint::load(path)?),
+        (None, Some(id)) => {
+            let p = find_pretrained(id)?;
+            (p.label.to_string(), p.checkpoint()?)
+        }
+        (None, None) => bail!("say which model to use: --checkpoint FILE or --pretrained ID"),
+    };
+    let label = ck.meta.model.label();
+    let seams = ck.seams(None, device)?;
+    let Some(t) = seams.translator else {
+        bail!("{name}: the {label} does not translate images; translate needs an image-to-image model (pix2pix)");
+    };
+    Ok((name, t))
+}
+
+/// The images `translate` reads: one file, or the image files of a folder (sorted by name).
+fn translate_inputs(input: &Path) -> Result<Vec<PathBuf>> {
+    if !input.is_dir() {
+        return Ok(vec![input.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(input)
+        .with_context(|| format!("{}: cannot read the folder", input.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    data::image_folder::IMAGE_EXTENSIONS
+                        .iter()
+                        .any(|k| e.eq_ignore_ascii_case(k))
+                })
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{}: no images (PNG, JPEG, BMP) in this folder", input.display());
+    }
+    Ok(files)
+}
+
+/// `latent-lab translate`.
+pub fn translate(a: &TranslateArgs) -> Result<Vec<String>> {
+    if a.input.is_none() && !a.held_out {
+        bail!("give --input FILE_OR_FOLDER --out DIR, and/or --held-out");
+    }
+    let device = default_device();
+    let (name, translator) = load_translator(&a.model, &device)?;
+    let mut lines = Vec::new();
+    if let Some(input) = &a.input {
+        let Some(out) = &a.out else {
+            bail!("--input needs --out DIR");
+        };
+        let files = translate_inputs(input)?;
+        // Everything is read and every output name checked before anything is written.
+        let mut pixels = Vec::with_capacity(files.len() * 784);
+        let mut targets = Vec::with_capacity(files.len());
+        for f in &files {
+            let image = data::image_folder::load_image(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            pixels.extend_from_slice(&image.pixels);
+            let stem = f
+                .file_stem()
+                .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+            let target = out.join(format!("{stem}.png"));
+            if target.exists() && !a.force {
+                bail!(
+                    "{} already exists; pass --force to replace it, or choose another --out (nothing was written)",
+                    target.display()
+                );
+            }
+            targets.push(target);
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("{}: cannot make the folder", out.display()))?;
+        let outputs = translator.translate_u8(&pixels)?;
+        for (img, target) in outputs.chunks(784).zip(&targets) {
+            let g = image::GrayImage::from_raw(28, 28, img.to_vec())
+                .ok_or_else(|| anyhow::anyhow!("a translation is not 28×28"))?;
+            export::save_png(&g, target)?;
+        }
+        lines.push(format!(
+            "{name} ({}): translated {} image(s) into {}",
+            translator.task_label(),
+            files.len(),
+            out.display()
+        ));
+    }
+    if a.held_out {
+        let report = crate::quality::translation::held_out_report(translator.as_ref(), crate::quality::HELD_OUT)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        lines.push(format!(
+            "{name} ({}) on the last {} embedded digits (held out of every shipped model):",
+            translator.task_label(),
+            report.count
+        ));
+        lines.extend(report.lines());
+        if let (Some(out), false) = (&a.out, a.input.is_some()) {
+            std::fs::create_dir_all(out).with_context(|| format!("{}: cannot make the folder", out.display()))?;
+            let path = out.join("held-out-strip.png");
+            if path.exists() && !a.force {
+                bail!("{} already exists; pass --force to replace it", path.display());
+            }
+            export::save_png(&export::upscale(&export::grid(&report.strip, 28, 6, 2), 3), &path)?;
+            lines.push(format!("wrote {}", path.display()));
+        }
+    }
+    Ok(lines)
+}
+
 /// Most samples `score` judges at once.
 pub const MAX_SCORE_COUNT: usize = 100_000;
 
@@ -1010,6 +1179,13 @@ pub fn score(a: &ScoreArgs) -> Result<String> {
     // A conditional model is asked for every class in turn; the judge then says how many
     // came out as the class asked for.
     let samples = |model: &Model| -> Result<crate::quality::Quality> {
+        if model.decoder.is_none() {
+            bail!(
+                "{}: the {} generates nothing from z to judge; measure it with `latent-lab translate --held-out`",
+                model.name,
+                model.spec.label()
+            );
+        }
         let (l, c) = (model.latent_dim(), model.conditioning());
         let z = c.draw_balanced(&mut Rng::derive(a.seed, "explore"), a.count, l);
         let v = judge.judge_u8(&model.decode(&z)?)?;
@@ -1041,6 +1217,10 @@ pub fn score(a: &ScoreArgs) -> Result<String> {
         let x = held.batch_tensor(&idx, &device)?;
         for p in pretrained::ALL.iter() {
             let model = p.load(&device)?;
+            if model.decoder.is_none() {
+                // A translation model generates nothing from z: `translate --held-out` measures it.
+                continue;
+            }
             let ck = p.checkpoint()?;
             let built = ck.build_model(None, &device)?;
             let family_figure = match built.evaluate(&x, &mut Rng::new(7)) {

@@ -11,6 +11,7 @@ mod fuzz;
 mod i18n;
 mod infogan;
 mod ops;
+mod pix2pix;
 mod pixelcnn;
 mod quality;
 mod regression;

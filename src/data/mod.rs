@@ -9,6 +9,7 @@
 pub mod embedded;
 pub mod idx;
 pub mod image_folder;
+pub mod paired;
 pub mod toy;
 
 use std::path::{Path, PathBuf};

@@ -378,6 +378,7 @@ impl AePair {
             scorer: None,
             classifier: None,
             pixels: None,
+            translator: None,
         })
     }
 }

@@ -434,6 +434,7 @@ impl FamilyModel for GanModel {
             scorer: Some(Arc::new(self.gan.snapshot_discriminator()?)),
             classifier: None,
             pixels: None,
+            translator: None,
         })
     }
 }

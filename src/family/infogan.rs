@@ -406,6 +406,7 @@ impl FamilyModel for InfoGanModel {
             )?)),
             classifier: None,
             pixels: None,
+            translator: None,
         })
     }
 }

@@ -18,7 +18,7 @@
 //!   [`StepOutput`] of named metrics; `seams` hands the explorer independent frozen copies.
 //!
 //! How the nine families of the course fit (built so far: the GANs, the autoencoders, the
-//! VAEs, the conditional GANs, InfoGAN and PixelCNN; pix2pix and CycleGAN are a sketch):
+//! VAEs, the conditional GANs, InfoGAN, PixelCNN and pix2pix; CycleGAN is a sketch):
 //! - **GAN** (MLP, DCGAN; minimax or non-saturating): networks `g`, `d`; groups `g`, `d`;
 //!   steps "Step D", "Step G", "iteration" (k D steps then one G step); metrics D/G loss,
 //!   mean D(x), mean D(G(z)), and D's verdicts as distributions; seams decoder + scorer.
@@ -33,8 +33,10 @@
 //!   and `d` (+ `q`); the condition is the codes c₁ (categorical) and c₂, c₃ (continuous);
 //!   metric L_I against its bound ln 10.
 //! - **pix2pix**: networks `g` (U-Net) and `d` (PatchGAN); no z — its seam is a
-//!   translator (image → image); metrics G's GAN and L1 terms, D's real and fake terms; its
-//!   dataset is a pairing task made from the digits.
+//!   [`Translator`] (image → image, and D's verdict per patch); metrics G's GAN and L1
+//!   terms, D's real and fake terms, held-out L1, PSNR and the judge's labels; its inputs
+//!   are a paired task made from the digits ([`crate::data::paired`]); its sample grid is
+//!   held-out digits as input · output · target · D's map ([`FamilyModel::showcase`]).
 //! - **CycleGAN**: four networks `g_ab`, `g_ba`, `d_a`, `d_b`, two groups (`g` over both
 //!   generators, `d` over both discriminators) and six loss terms as six metrics; seams two
 //!   translators.
@@ -49,6 +51,7 @@ pub mod cgan;
 pub mod gan;
 pub mod infogan;
 pub mod judge;
+pub mod pix2pix;
 pub mod pixelcnn;
 pub mod registry;
 pub mod toy;
@@ -149,7 +152,10 @@ impl ModelSpec {
     /// Whether two specs describe the same architecture (same family, same config apart from
     /// the settings that may change between steps).
     pub fn same_architecture(&self, other: &ModelSpec) -> bool {
-        self.family == other.family && self.latent_dim() == other.latent_dim()
+        let keys = find(&self.family).map_or(&["latent_dim"][..], |f| f.architecture_keys());
+        self.family == other.family
+            && self.latent_dim() == other.latent_dim()
+            && keys.iter().all(|k| self.config.get(k) == other.config.get(k))
     }
 }
 
@@ -389,6 +395,16 @@ pub trait Family: Sync + 'static {
     fn latent_is_noise(&self) -> bool {
         false
     }
+    /// The config keys that fix the architecture (changing one needs a new run); the others
+    /// may change between steps.
+    fn architecture_keys(&self) -> &'static [&'static str] {
+        &["latent_dim"]
+    }
+    /// For a family without a decoder that shows its work on real digits instead (pix2pix:
+    /// [`FamilyModel::showcase`]), what the window's sample grid holds, in English.
+    fn showcase_caption(&self) -> Option<&'static str> {
+        None
+    }
     /// The step kind `id`, if the family has it.
     fn step_kind(&self, id: &str) -> Option<(usize, &'static StepKindDef)> {
         self.step_kinds().iter().enumerate().find(|(_, k)| k.id == id)
@@ -547,6 +563,13 @@ pub trait FamilyModel: Send {
     /// (a GAN: D's verdicts on `real` images and on the images of `z`), in
     /// [`Family::vectors`] order.
     fn probe(&self, _real: &Tensor, _z: &Tensor) -> Option<candle_core::Result<Vec<Vec<f32>>>> {
+        None
+    }
+
+    /// The window's sample grid for a family without a decoder (pix2pix: held-out digits of
+    /// `data` as input, output, target and D's patch map, four images each): 64 images of 784
+    /// bytes, or `None` for a family whose grid is decoded from z.
+    fn showcase(&self, _data: &crate::data::Dataset) -> Option<candle_core::Result<Vec<u8>>> {
         None
     }
 
@@ -788,6 +811,22 @@ pub trait PixelModel: Send + Sync {
     fn nll(&self, levels: &[u8]) -> candle_core::Result<(Vec<f32>, Vec<f32>)>;
 }
 
+/// Translates images into images (pix2pix, CycleGAN's generators): a frozen copy. Images are
+/// 8-bit 28×28 (784 bytes each, 0 background), so the window and the command line translate
+/// the same bytes the same way.
+pub trait Translator: Send + Sync {
+    /// What it does, in English ("inpainting").
+    fn task_label(&self) -> &'static str;
+    /// The input it was trained to translate, made from a real digit (the digit with a hole,
+    /// at low resolution, …), drawn with `rng`.
+    fn prepare(&self, digit: &[u8], rng: &mut Rng) -> Vec<u8>;
+    /// The translations of `inputs`.
+    fn translate_u8(&self, inputs: &[u8]) -> candle_core::Result<Vec<u8>>;
+    /// The discriminator's probability "real pair" for each patch (49 per image, a 7×7 map in
+    /// raster order) of `inputs` beside `outputs`.
+    fn patches(&self, inputs: &[u8], outputs: &[u8]) -> candle_core::Result<Vec<f32>>;
+}
+
 /// What the explorer can use of a model: each seam the family has.
 #[derive(Clone, Default)]
 pub struct Seams {
@@ -801,6 +840,8 @@ pub struct Seams {
     pub classifier: Option<Arc<dyn Classifier>>,
     /// Each pixel's distribution given the pixels before it (autoregressive models).
     pub pixels: Option<Arc<dyn PixelModel>>,
+    /// image → image (translation models).
+    pub translator: Option<Arc<dyn Translator>>,
 }
 
 impl std::fmt::Debug for Seams {
@@ -811,6 +852,7 @@ impl std::fmt::Debug for Seams {
             .field("scorer", &self.scorer.is_some())
             .field("classifier", &self.classifier.is_some())
             .field("pixels", &self.pixels.is_some())
+            .field("translator", &self.translator.is_some())
             .finish()
     }
 }

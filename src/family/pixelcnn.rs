@@ -203,6 +203,9 @@ impl Family for PixelCnnFamily {
     fn latent_is_noise(&self) -> bool {
         true
     }
+    fn architecture_keys(&self) -> &'static [&'static str] {
+        &["channels", "layers", "levels"]
+    }
 }
 
 /// The level of an 8-bit pixel (0 background, 255 ink) among `levels`.

@@ -17,6 +17,7 @@ pub const ALL: &[&dyn Family] = &[
     &super::cgan::CONV_CGAN,
     &super::infogan::INFOGAN,
     &super::pixelcnn::PIXELCNN,
+    &super::pix2pix::PIX2PIX,
 ];
 
 /// The family a fresh run and the window start with.

@@ -40,7 +40,8 @@ pub fn invert(model: &Model, target: &[u8], start: &[f32]) -> candle_core::Resul
             start.len()
         );
     }
-    let device = model.decoder.device().clone();
+    let device = model.device.clone();
+    let decoder = model.decoder()?;
     let target = crate::family::images_from_u8(target, &device)?;
     let z = Var::from_tensor(&Tensor::from_slice(start, (1, l), &device)?)?;
     let (mut m, mut v) = (vec![0.0f64; l], vec![0.0f64; l]);
@@ -52,7 +53,7 @@ pub fn invert(model: &Model, target: &[u8], start: &[f32]) -> candle_core::Resul
         path: Vec::with_capacity(PATH_POINTS),
     };
     for step in 0..=STEPS {
-        let image = model.decoder.decode(z.as_tensor())?;
+        let image = decoder.decode(z.as_tensor())?;
         let distance = (&image - &target)?.sqr()?.mean_all()?;
         let prior = (z.as_tensor().sqr()?.mean_all()? * PRIOR_WEIGHT)?;
         let loss = (&distance + &prior)?;

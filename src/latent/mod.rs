@@ -1,9 +1,10 @@
 //! The latent space, without any UI: what the explorer computes.
 //!
 //! - [`Model`]: the frozen seams of a model of any family with a decoder — its decoder,
-//!   and where the family has them its encoder and its scorer (a GAN's discriminator) — with
-//!   a name and the step it was taken at: the live run's latest snapshot, a shipped
-//!   pretrained model, or a checkpoint file.
+//!   and where the family has them its encoder and its scorer (a GAN's discriminator) — or
+//!   of a translation model (pix2pix: image → image, no latent space), with a name and the
+//!   step it was taken at: the live run's latest snapshot, a shipped pretrained model, or a
+//!   checkpoint file.
 //! - Interpolation ([`lerp`], [`slerp`], [`path`]) and arithmetic ([`arithmetic`]).
 //! - [`recipe`]: a copyable text that reproduces one image (model, step, seed, z).
 //! - [`directions`]: the generator's principal directions (GANSpace-style) and the
@@ -23,9 +24,9 @@ pub mod recipe;
 
 use std::sync::Arc;
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 
-use crate::family::{Conditioning, Decoder, Encoder, ModelSpec, Scorer, Seams};
+use crate::family::{Conditioning, Decoder, Encoder, ModelSpec, Scorer, Seams, Translator};
 use crate::nets::IMAGE_SIDE;
 use crate::rng::Rng;
 
@@ -43,14 +44,18 @@ pub struct Model {
     pub step: u64,
     /// The family and its config.
     pub spec: ModelSpec,
-    /// z → image.
-    pub decoder: Arc<dyn Decoder>,
+    /// z → image (every model with a latent space; a translation model has none).
+    pub decoder: Option<Arc<dyn Decoder>>,
     /// image → z, when the family has an encoder (autoencoders, VAEs).
     pub encoder: Option<Arc<dyn Encoder>>,
     /// image → D's verdict, when the family has a scorer (GANs): scores along an interpolation.
     pub scorer: Option<Arc<dyn Scorer>>,
     /// Each pixel's distribution given the ones before it, for an autoregressive model.
     pub pixels: Option<Arc<dyn crate::family::PixelModel>>,
+    /// image → image, for a translation model (pix2pix).
+    pub translator: Option<Arc<dyn Translator>>,
+    /// Where its tensors live.
+    pub device: Device,
 }
 
 impl std::fmt::Debug for Model {
@@ -67,7 +72,7 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// A model from its seams; refuses a family without a decoder.
+    /// A model from its seams; refuses a family with neither a decoder nor a translator.
     pub fn from_seams(
         name: impl Into<String>,
         source: impl Into<String>,
@@ -75,18 +80,21 @@ impl Model {
         spec: ModelSpec,
         seams: Seams,
     ) -> candle_core::Result<Self> {
-        let Some(decoder) = seams.decoder else {
+        if seams.decoder.is_none() && seams.translator.is_none() {
             candle_core::bail!("a {} has no decoder to explore", spec.label());
-        };
+        }
+        let device = seams.decoder.as_ref().map_or(Device::Cpu, |d| d.device().clone());
         Ok(Self {
             name: name.into(),
             source: source.into(),
             step,
             spec,
-            decoder,
+            decoder: seams.decoder,
             encoder: seams.encoder,
             scorer: seams.scorer,
             pixels: seams.pixels,
+            translator: seams.translator,
+            device,
         })
     }
 
@@ -96,8 +104,17 @@ impl Model {
     }
 
     /// Size of the decoder's input: z, and the condition after it for a conditional model.
+    /// 0 for a translation model (no latent space).
     pub fn latent_dim(&self) -> usize {
-        self.decoder.latent_dim()
+        self.decoder.as_ref().map_or(0, |d| d.latent_dim())
+    }
+
+    /// The decoder, or an error for a model without one.
+    pub fn decoder(&self) -> candle_core::Result<&dyn Decoder> {
+        match &self.decoder {
+            Some(d) => Ok(d.as_ref()),
+            None => candle_core::bail!("a {} has no latent space to decode", self.spec.label()),
+        }
     }
 
     /// What the decoder reads after z.
@@ -115,17 +132,17 @@ impl Model {
     fn z_tensor(&self, z: &[f32]) -> candle_core::Result<Tensor> {
         let l = self.latent_dim();
         check_len(z.len(), l)?;
-        Tensor::from_slice(z, (z.len() / l, l), self.decoder.device())
+        Tensor::from_slice(z, (z.len() / l, l), &self.device)
     }
 
     /// Decodes latent vectors (flat, `latent_dim` each) into 8-bit 28×28 images, 784 bytes each.
     pub fn decode(&self, z: &[f32]) -> candle_core::Result<Vec<u8>> {
-        crate::nets::images_to_u8(&self.decoder.decode(&self.z_tensor(z)?)?)
+        crate::nets::images_to_u8(&self.decoder()?.decode(&self.z_tensor(z)?)?)
     }
 
     /// Decodes latent vectors into images in [-1, 1] as one flat vector (784 values each).
     pub fn decode_f32(&self, z: &[f32]) -> candle_core::Result<Vec<f32>> {
-        self.decoder.decode(&self.z_tensor(z)?)?.flatten_all()?.to_vec1()
+        self.decoder()?.decode(&self.z_tensor(z)?)?.flatten_all()?.to_vec1()
     }
 
     /// D's probability "real" for the images of latent vectors `z`, if the model has a scorer.
@@ -134,7 +151,7 @@ impl Model {
             return Ok(None);
         };
         let zt = self.z_tensor(z)?;
-        let images = self.decoder.decode(&zt)?;
+        let images = self.decoder()?.decode(&zt)?;
         d.probabilities_given(&images, &zt).map(Some)
     }
 
@@ -144,7 +161,7 @@ impl Model {
         let Some(d) = &self.scorer else {
             return Ok(None);
         };
-        let images = crate::family::images_from_u8(pixels, self.decoder.device())?;
+        let images = crate::family::images_from_u8(pixels, &self.device)?;
         d.probabilities(&images).map(Some)
     }
 
@@ -153,7 +170,7 @@ impl Model {
         let Some(e) = &self.encoder else {
             return Ok(None);
         };
-        let images = crate::family::images_from_u8(pixels, self.decoder.device())?;
+        let images = crate::family::images_from_u8(pixels, &self.device)?;
         e.encode(&images)?.flatten_all()?.to_vec1().map(Some)
     }
 }

@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 9] = [
+pub const ALL: [Pretrained; 11] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -77,6 +77,18 @@ pub const ALL: [Pretrained; 9] = [
         label: "Pretrained PixelCNN",
         file: "pixelcnn.safetensors",
         bytes: include_bytes!("../../models/pixelcnn.safetensors"),
+    },
+    Pretrained {
+        id: "pix2pix-inpaint",
+        label: "Pretrained pix2pix, inpainting",
+        file: "pix2pix-inpaint.safetensors",
+        bytes: include_bytes!("../../models/pix2pix-inpaint.safetensors"),
+    },
+    Pretrained {
+        id: "pix2pix-superres",
+        label: "Pretrained pix2pix, super-resolution",
+        file: "pix2pix-superres.safetensors",
+        bytes: include_bytes!("../../models/pix2pix-superres.safetensors"),
     },
 ];
 

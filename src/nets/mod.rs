@@ -12,6 +12,7 @@ pub mod mlp;
 pub mod ops;
 pub mod pixelcnn;
 pub mod toy;
+pub mod unet;
 
 use std::sync::Arc;
 

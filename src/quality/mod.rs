@@ -13,6 +13,7 @@
 
 pub mod frechet;
 pub mod likelihood;
+pub mod translation;
 
 use std::sync::{Arc, OnceLock};
 

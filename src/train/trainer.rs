@@ -379,6 +379,15 @@ impl Trainer {
         family::decode_u8(self.model.as_ref(), &self.device, z)
     }
 
+    /// The sample grid of a family that shows its work on real digits of its data instead of
+    /// decoding z ([`FamilyModel::showcase`]); `None` for the others.
+    pub fn showcase_u8(&self) -> Result<Option<Vec<u8>>, TrainError> {
+        let Some(data) = self.data.images() else {
+            return Ok(None);
+        };
+        Ok(self.model.showcase(data).transpose()?)
+    }
+
     /// D's probability "real" for 8-bit 28×28 images (inference mode); `None` without a scorer.
     pub fn discriminate_u8(&self, images: &[u8]) -> Result<Option<Vec<f32>>, TrainError> {
         let x = family::images_from_u8(images, &self.device)?;

@@ -738,7 +738,8 @@ impl App {
         self.send(Command::SetRunning(!running));
     }
 
-    /// A folder dropped on the window is opened as a dataset, a `.safetensors` file as a checkpoint.
+    /// A folder dropped on the window is opened as a dataset, a `.safetensors` file as a
+    /// checkpoint, an image on the explorer's translation tool as its input.
     fn handle_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         for path in dropped {
@@ -746,6 +747,18 @@ impl App {
                 self.open_data(DataSource::Folder(path));
             } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors")) {
                 self.send(Command::LoadCheckpoint(path));
+            } else if self.explorer.settings.tool == super::explorer::Tool::Translate
+                && self.explorer.model.as_ref().is_some_and(|m| m.translator.is_some())
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    crate::data::image_folder::IMAGE_EXTENSIONS
+                        .iter()
+                        .any(|k| e.eq_ignore_ascii_case(k))
+                })
+            {
+                // An image dropped on the translation tool is its new input.
+                if let Err(e) = self.explorer.translate.load_file(&path) {
+                    self.explorer.errors.push(e);
+                }
             } else if let Some(parent) = path.parent() {
                 // A file of a dataset (e.g. an IDX file): open its folder.
                 self.open_data(DataSource::Folder(parent.to_path_buf()));

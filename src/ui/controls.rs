@@ -190,6 +190,8 @@ impl App {
                     }
                     ui.end_row();
                 }
+                let id = model.family.clone();
+                super::families::architecture_ui(ui, &id, &mut model.config);
                 let l = ui.label(tr("Seed"));
                 ui.add(egui::DragValue::new(&mut seed).speed(1.0)).labelled_by(l.id);
                 ui.end_row();

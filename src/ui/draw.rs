@@ -32,6 +32,9 @@ pub struct Canvas {
     pub inversion: Option<(u64, crate::latent::invert::Inversion)>,
     /// The path's images as a texture (cleared when a new inversion arrives).
     pub(super) path_tex: Option<egui::TextureHandle>,
+    /// What the brush does: ink (never lightening a pixel), or `Some(v)`: set the pixels it
+    /// covers to `v` (the translation tool's eraser and hole marker).
+    pub paint: Option<u8>,
 }
 
 impl std::fmt::Debug for Canvas {
@@ -54,6 +57,7 @@ impl Default for Canvas {
             inverting: None,
             inversion: None,
             path_tex: None,
+            paint: None,
         }
     }
 }
@@ -69,7 +73,11 @@ impl Canvas {
                 let d = egui::vec2(x as f32 + 0.5 - p.x, y as f32 + 0.5 - p.y).length();
                 let v = ((BRUSH + 0.7 - d) / 0.9).clamp(0.0, 1.0);
                 let px = &mut self.ink[(y * side + x) as usize];
-                *px = (*px).max((v * 255.0).round() as u8);
+                match self.paint {
+                    None => *px = (*px).max((v * 255.0).round() as u8),
+                    Some(value) if v >= 0.5 => *px = value,
+                    Some(_) => {}
+                }
             }
         }
     }

@@ -75,6 +75,9 @@ pub enum Tool {
     /// An autoregressive model pixel by pixel: sampling, completion, likelihood (the only
     /// tool for such a model, which has no latent code).
     Pixels,
+    /// An image-to-image model (pix2pix): draw, erase or load an input and see it translated
+    /// (the only tool for such a model, which has no latent space).
+    Translate,
     /// Draw a digit (or take a real one) and encode it: for models with an encoder.
     Draw,
     /// One digit through an autoencoder, a VAE and an inverted GAN; their 2-D planes.
@@ -83,8 +86,9 @@ pub enum Tool {
 
 impl Tool {
     /// All tools, in display order.
-    pub const ALL: [Tool; 8] = [
+    pub const ALL: [Tool; 9] = [
         Tool::Pixels,
+        Tool::Translate,
         Tool::Sliders,
         Tool::Draw,
         Tool::Compare,
@@ -111,13 +115,19 @@ impl Tool {
             Tool::Draw => tr("Draw"),
             Tool::Compare => tr("AE vs VAE vs GAN"),
             Tool::Pixels => tr("Pixel by pixel"),
+            Tool::Translate => tr("Translate"),
         }
     }
 
     /// Whether the tool applies to `model`: the pixel-by-pixel tool to autoregressive models
-    /// only, and every other tool (which moves through a latent code) to the others.
+    /// only, the translation tool to translation models only, and every other tool (which
+    /// moves through a latent code) to the others.
     pub fn applies_to(self, model: &Model) -> bool {
-        (self == Tool::Pixels) == model.pixels.is_some()
+        match self {
+            Tool::Pixels => model.pixels.is_some(),
+            Tool::Translate => model.translator.is_some(),
+            _ => model.pixels.is_none() && model.translator.is_none(),
+        }
     }
 }
 
@@ -300,6 +310,8 @@ pub struct Explorer {
     pub(super) compare: super::compare::ComparePanel,
     /// The Pixel-by-pixel tool's state.
     pub pixels: super::pixels::PixelPanel,
+    /// The Translate tool's state.
+    pub translate: super::translate::TranslatePanel,
     seed_counter: u64,
     jobs: Option<JobRunner>,
     next_job: u64,
@@ -371,6 +383,7 @@ impl Explorer {
             slot_tex: HashMap::new(),
             directions_wanted: false,
             canvas: Default::default(),
+            translate: Default::default(),
             compare: Default::default(),
             pixels: Default::default(),
             seed_counter: 1000,
@@ -736,8 +749,9 @@ impl Explorer {
         if self.z.len() != l {
             self.z = model.random_z(1, self.settings.grid_seed);
         }
-        if model.pixels.is_some() {
-            // An autoregressive model: no latent code to pick from or move through.
+        if model.pixels.is_some() || model.translator.is_some() {
+            // An autoregressive or a translation model: no latent code to pick from or move
+            // through.
             return;
         }
         // The pick grid.
@@ -922,6 +936,8 @@ impl Explorer {
         {
             self.settings.tool = if m.pixels.is_some() {
                 Tool::Pixels
+            } else if m.translator.is_some() {
+                Tool::Translate
             } else {
                 Tool::Sliders
             };

@@ -70,6 +70,7 @@ impl App {
                 let c = m.conditioning();
                 let size = match (c.classes, c.codes, c.learned) {
                     _ if m.pixels.is_some() => tr("none (z is sampling noise, one value per pixel)").to_string(),
+                    _ if m.translator.is_some() => tr("none (it translates images)").to_string(),
                     (0, 0, _) => m.latent_dim().to_string(),
                     (_, 0, false) => tr!("{z} + the class", z = c.noise_dim(m.latent_dim())),
                     (_, codes, _) => tr!(
@@ -100,12 +101,17 @@ impl App {
         ui.separator();
         // The grid to pick from, for the tools a pick goes to (the others have their own
         // images, and its "Click one to …" would not apply).
-        if ex.settings.tool.picks_from_grid() && ex.model.as_ref().is_none_or(|m| m.pixels.is_none()) {
+        let latent = ex
+            .model
+            .as_ref()
+            .is_none_or(|m| m.pixels.is_none() && m.translator.is_none());
+        if ex.settings.tool.picks_from_grid() && latent {
             pick_grid_ui(ui, ex);
             ui.separator();
         }
-        // A recipe holds the z of the image shown; the pixel-by-pixel tool shows no z.
-        if ex.model.as_ref().is_none_or(|m| m.pixels.is_none()) {
+        // A recipe holds the z of the image shown; the pixel-by-pixel and translation tools
+        // show no z.
+        if latent {
             recipe_ui(ui, ex, live.as_ref());
         }
     }
@@ -145,6 +151,7 @@ impl App {
                 let preview = self.data_info.as_ref().map(|d| d.preview.clone());
                 super::pixels::pixels_ui(ui, &mut self.explorer, preview.as_deref());
             }
+            Tool::Translate => super::translate::translate_ui(ui, &mut self.explorer),
         }
     }
 }

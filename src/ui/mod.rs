@@ -44,6 +44,7 @@ mod samples;
 mod settings;
 mod status_bar;
 mod toy;
+mod translate;
 
 pub use app::{App, Banner};
 pub use bench::{BenchOptions, BenchReport, bench_frames, bench_frames_with};

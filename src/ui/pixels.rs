@@ -258,6 +258,13 @@ fn paint_cells(
             painter.rect_filled(r, 0.0, c);
         }
     }
+    // A frame, so the digit's black stays apart from a black background (presenter mode).
+    painter.rect_stroke(
+        rect,
+        0.0,
+        egui::Stroke::new(1.0, egui::Color32::from_gray(110)),
+        egui::StrokeKind::Inside,
+    );
     rect
 }
 
@@ -339,15 +346,6 @@ fn controls_ui(ui: &mut egui::Ui, ex: &mut Explorer, model: &dyn PixelModel, key
             p.playing = false;
             step = Some(PIXELS);
         }
-        let l = ui.label(tr("Speed (pixels/s)"));
-        let mut speed = p.speed();
-        ui.add(
-            egui::Slider::new(&mut speed, 1.0..=2000.0)
-                .logarithmic(true)
-                .max_decimals(0),
-        )
-        .labelled_by(l.id);
-        p.speed = speed;
         match p.mode {
             PixelMode::Sample => {
                 if ui.button(tr("New digit")).clicked() {
@@ -364,6 +362,19 @@ fn controls_ui(ui: &mut egui::Ui, ex: &mut Explorer, model: &dyn PixelModel, key
             }
             PixelMode::Likelihood => {}
         }
+    });
+    // The speed slider on a row of its own, so it stays inside the window in presenter mode.
+    ui.horizontal(|ui| {
+        let p = &mut ex.pixels;
+        let l = ui.label(tr("Speed (pixels/s)"));
+        let mut speed = p.speed();
+        ui.add(
+            egui::Slider::new(&mut speed, 1.0..=2000.0)
+                .logarithmic(true)
+                .max_decimals(0),
+        )
+        .labelled_by(l.id);
+        p.speed = speed;
     });
     if ex.pixels.mode == PixelMode::Complete
         && ex.pixels.completion.is_none()

@@ -160,10 +160,14 @@ impl App {
         // The judge's class histogram sits between the generated and the real digits.
         // Only where there is room: the digits come first (presenter mode at 1280×720 has none).
         let bars_w = (ui.available_width() * 0.16).clamp(80.0, 150.0);
-        let judged = self
-            .charts
-            .family()
-            .is_some_and(|f| crate::family::ALL.iter().any(|g| g.id() == f.id()))
+        // A family that shows held-out digits (pix2pix) instead of decoding z has no grid to
+        // judge or to click into the explorer.
+        let showcase = self.charts.family().and_then(|f| f.showcase_caption());
+        let judged = showcase.is_none()
+            && self
+                .charts
+                .family()
+                .is_some_and(|f| crate::family::ALL.iter().any(|g| g.id() == f.id()))
             && (ui.available_width() - 2.0 * gap - bars_w) / 2.0 >= 200.0;
         let side = ((ui.available_width() - gap - if judged { bars_w + gap } else { 0.0 }) / 2.0)
             .min(ui.available_height() - controls_h - label_h)
@@ -171,9 +175,10 @@ impl App {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(side);
-                let caption = match step {
-                    Some(s) => tr!("Generated, step {step}", step = s),
-                    None => tr("Generated (waiting for the model)").to_string(),
+                let caption = match (step, showcase) {
+                    (Some(s), Some(what)) => format!("{}, {}", tr(what), tr!("step {step}", step = s)),
+                    (Some(s), None) => tr!("Generated, step {step}", step = s),
+                    (None, _) => tr("Generated (waiting for the model)").to_string(),
                 };
                 ui.add(egui::Label::new(egui::RichText::new(caption).strong()).truncate());
                 let resp = image_or_placeholder(
@@ -186,6 +191,12 @@ impl App {
                     .and_then(|i| self.samples.timeline.get(i))
                     .map_or(crate::worker::SAMPLE_COUNT, |(_, px)| px.len() / (SIDE * SIDE))
                     .max(1);
+                if showcase.is_some() {
+                    resp.on_hover_text(tr(
+                        "Each row: two digits the model never trained on, each as its input, the model's output, the real digit, and D's verdict on each patch (white: real)",
+                    ));
+                    return;
+                }
                 if let Some(i) = super::latent::grid_cell(&resp, grid_cols(count))
                     && resp.clicked()
                     && let Some(z) = self.samples.z.clone()

@@ -886,7 +886,10 @@ impl Worker {
             return;
         }
         let z = self.sample_z.clone();
-        let Some(pixels) = self.guarded("decoding the samples", |t| t.generate_u8(&z)) else {
+        let Some(pixels) = self.guarded("decoding the samples", |t| match t.generate_u8(&z)? {
+            Some(px) => Ok(Some(px)),
+            None => t.showcase_u8(),
+        }) else {
             return;
         };
         self.sample_cost = now.elapsed();

@@ -1,5 +1,6 @@
 //! One panel per model family: the family's own settings in the hyperparameter grid
-//! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss).
+//! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss,
+//! pix2pix's λ and loss; and in the model grid, pix2pix's task).
 //! The panels edit the family's config as JSON through its typed settings struct; every
 //! other control (batch, optimizers, charts, histograms) is generic. Adding a family adds
 //! its file here and one line in [`PANELS`].
@@ -8,6 +9,7 @@ use eframe::egui;
 
 mod ae;
 mod gan;
+mod pix2pix;
 mod vae;
 
 /// A family's panel.
@@ -16,15 +18,25 @@ pub trait FamilyPanel: Sync {
     fn families(&self) -> &'static [&'static str];
     /// The family's live settings as rows of a two-column grid; edits `config` in place.
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value);
+    /// The family's architecture settings (a change needs a new run) as rows of the model
+    /// grid; edits `config` in place.
+    fn architecture_ui(&self, _ui: &mut egui::Ui, _config: &mut serde_json::Value) {}
 }
 
 /// Every family's panel.
-const PANELS: &[&dyn FamilyPanel] = &[&gan::GanPanel, &ae::AePanel, &vae::VaePanel];
+const PANELS: &[&dyn FamilyPanel] = &[&gan::GanPanel, &ae::AePanel, &vae::VaePanel, &pix2pix::Pix2PixPanel];
 
 /// The settings rows of family `id`'s panel, if it has one.
 pub fn settings_ui(ui: &mut egui::Ui, id: &str, config: &mut serde_json::Value) {
     if let Some(p) = PANELS.iter().find(|p| p.families().contains(&id)) {
         p.settings_ui(ui, config);
+    }
+}
+
+/// The architecture rows of family `id`'s panel, if it has any.
+pub fn architecture_ui(ui: &mut egui::Ui, id: &str, config: &mut serde_json::Value) {
+    if let Some(p) = PANELS.iter().find(|p| p.families().contains(&id)) {
+        p.architecture_ui(ui, config);
     }
 }
 

@@ -253,6 +253,10 @@ mod tests {
             });
             f.metrics().iter().for_each(|m| push(m.label));
             f.vectors().iter().for_each(|v| push(v.label));
+            f.showcase_caption().into_iter().for_each(&mut push);
+        }
+        for t in crate::data::paired::PairTask::ALL {
+            out.push((t.label().to_string(), format!("paired task {}", t.id())));
         }
         for p in &crate::latent::pretrained::ALL {
             out.push((p.label.to_string(), format!("shipped model {}", p.id)));

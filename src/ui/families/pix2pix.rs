@@ -1,0 +1,73 @@
+//! pix2pix's panel: the task (a new run) and, live, λ of the L1 term and which terms G
+//! minimises (the paper's ablation: GAN + L1, GAN alone, L1 alone).
+
+use eframe::egui;
+
+use super::{FamilyPanel, edit_as};
+use crate::data::paired::PairTask;
+use crate::family::pix2pix::{Pix2PixSettings, PixLoss};
+use crate::ui::i18n::tr;
+
+/// pix2pix's settings.
+pub struct Pix2PixPanel;
+
+fn loss_label(l: PixLoss) -> &'static str {
+    match l {
+        PixLoss::GanL1 => tr("GAN + λ·L1"),
+        PixLoss::Gan => tr("GAN alone"),
+        PixLoss::L1 => tr("L1 alone"),
+    }
+}
+
+impl FamilyPanel for Pix2PixPanel {
+    fn families(&self) -> &'static [&'static str] {
+        &["pix2pix"]
+    }
+
+    fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        edit_as(config, |s: &mut Pix2PixSettings| {
+            let l = ui.label(tr("Task"));
+            egui::ComboBox::from_id_salt("pix2pix_task")
+                .selected_text(tr(s.task.label()))
+                .show_ui(ui, |ui| {
+                    for t in PairTask::ALL {
+                        ui.selectable_value(&mut s.task, t, tr(t.label()));
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+    }
+
+    fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        edit_as(config, |s: &mut Pix2PixSettings| {
+            let l = ui.label(tr("G minimises"));
+            egui::ComboBox::from_id_salt("pix2pix_loss")
+                .selected_text(loss_label(s.loss))
+                .show_ui(ui, |ui| {
+                    for v in PixLoss::ALL {
+                        ui.selectable_value(&mut s.loss, v, loss_label(v));
+                    }
+                })
+                .response
+                .on_hover_text(tr(
+                    "Without L1 the outputs are sharp but free to change the digit; with L1 alone they stay faithful but blur where the input leaves doubt.",
+                ))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label(tr("λ (L1 weight)"));
+            ui.add(
+                egui::DragValue::new(&mut s.lambda_l1)
+                    .range(0.0..=1000.0)
+                    .speed(1.0)
+                    .max_decimals(1),
+            )
+            .on_hover_text(tr(
+                "How much closeness to the real digit counts against fooling D (the paper: 100).",
+            ))
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+    }
+}
