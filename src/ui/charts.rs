@@ -140,8 +140,9 @@ impl App {
         };
         let charts = family.charts();
         let spacing = ui.spacing().item_spacing.x;
-        // The generative families' samples are judged: their quality chart comes last.
-        let judged = crate::family::ALL.iter().any(|f| f.id() == family.id());
+        // The generative families' samples are judged: their quality chart comes last (not
+        // for a translation model, whose grid is held-out digits: it charts its own figures).
+        let judged = crate::family::ALL.iter().any(|f| f.id() == family.id()) && family.showcase_caption().is_none();
         let n = (charts.len() + usize::from(judged)).max(1) as f32;
         let w = ((width - spacing * (n - 1.0)) / n).max(100.0);
         ui.horizontal(|ui| {

@@ -268,68 +268,83 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     ui.separator();
     let avail = ui.available_size();
     let columns = if p.target.is_some() { 4.0 } else { 3.0 };
-    let strip_side = ((avail.x - 20.0) / STRIP_DIGITS as f32).clamp(40.0, 64.0);
-    let side = ((avail.x - 12.0 * ui.spacing().item_spacing.x) / columns)
-        .min(avail.y - 90.0 - 3.0 * strip_side - 40.0)
-        .clamp(100.0, 300.0);
+    let gap = ui.spacing().item_spacing.x;
+    let strip_side = ((avail.x - 8.0 * gap) / STRIP_DIGITS as f32).clamp(32.0, 64.0);
+    // Each column is exactly `side` wide (its captions wrap), so the row fits the width.
+    let side = ((avail.x - (columns + 1.0) * gap) / columns)
+        .min(avail.y - 130.0)
+        .clamp(80.0, 300.0);
     let result = p.result.clone();
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.strong(tr("Input"));
-            canvas_ui(ui, &mut p.input, side);
-            if let Some(j) = result.as_ref().and_then(|r| r.judged) {
-                ui.weak(judged_text(j[1]));
-            }
-        });
-        ui.vertical(|ui| {
-            ui.strong(tr("Output"));
-            if let Some(r) = &result {
-                image_ui(ui, &r.output, side, tr("Output"), None, egui::Sense::hover());
-                if let Some(j) = r.judged {
-                    ui.weak(judged_text(j[0]));
-                }
-            }
-        });
-        ui.vertical(|ui| {
-            ui.strong(tr("D's verdict per patch"));
-            if let Some(r) = &result {
-                image_ui(
-                    ui,
-                    &r.output,
-                    side,
-                    tr("D's verdict per patch"),
-                    Some(&r.patches),
-                    egui::Sense::hover(),
-                );
-                let mean = r.patches.iter().sum::<f32>() / r.patches.len().max(1) as f32;
-                ui.weak(tr!("green: real, red: fake; mean {mean}", mean = format!("{mean:.2}")));
-            }
-        });
-        if let Some((k, digit)) = &p.target {
+    let caption = |ui: &mut egui::Ui, text: String| {
+        ui.add(egui::Label::new(egui::RichText::new(text).weak()).wrap());
+    };
+    let mut pick = None;
+    // Short windows (presenter mode at 1280×720) scroll rather than cut the strip off.
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                ui.strong(tr("Real digit"));
-                image_ui(ui, digit, side, tr("Real digit"), None, egui::Sense::hover());
-                ui.weak(tr!("held-out digit {k}", k = k));
+                ui.set_width(side);
+                ui.strong(tr("Input"));
+                canvas_ui(ui, &mut p.input, side);
+                if let Some(j) = result.as_ref().and_then(|r| r.judged) {
+                    caption(ui, judged_text(j[1]));
+                }
             });
+            ui.vertical(|ui| {
+                ui.set_width(side);
+                ui.strong(tr("Output"));
+                if let Some(r) = &result {
+                    image_ui(ui, &r.output, side, tr("Output"), None, egui::Sense::hover());
+                    if let Some(j) = r.judged {
+                        caption(ui, judged_text(j[0]));
+                    }
+                }
+            });
+            ui.vertical(|ui| {
+                ui.set_width(side);
+                ui.strong(tr("D's verdict per patch"));
+                if let Some(r) = &result {
+                    image_ui(
+                        ui,
+                        &r.output,
+                        side,
+                        tr("D's verdict per patch"),
+                        Some(&r.patches),
+                        egui::Sense::hover(),
+                    );
+                    let mean = r.patches.iter().sum::<f32>() / r.patches.len().max(1) as f32;
+                    caption(
+                        ui,
+                        tr!("green: real, red: fake; mean {mean}", mean = format!("{mean:.2}")),
+                    );
+                }
+            });
+            if let Some((k, digit)) = &p.target {
+                ui.vertical(|ui| {
+                    ui.set_width(side);
+                    ui.strong(tr("Real digit"));
+                    image_ui(ui, digit, side, tr("Real digit"), None, egui::Sense::hover());
+                    caption(ui, tr!("held-out digit {k}", k = k));
+                });
+            }
+        });
+        ui.separator();
+        ui.strong(tr("More held-out digits: input, output, real digit"));
+        if let Some((_, [inputs, outputs, digits])) = &p.strip {
+            for images in [inputs, outputs, digits] {
+                ui.horizontal(|ui| {
+                    for k in 0..STRIP_DIGITS {
+                        let px = &images[k * PIXELS..(k + 1) * PIXELS];
+                        let resp = image_ui(ui, px, strip_side, tr("Held-out digit"), None, egui::Sense::click());
+                        if resp.clicked() {
+                            pick = Some(k);
+                        }
+                        resp.on_hover_text(tr("Click to put this digit's input on the canvas"));
+                    }
+                });
+            }
         }
     });
-    ui.separator();
-    ui.strong(tr("More held-out digits: input, output, real digit"));
-    let mut pick = None;
-    if let Some((_, [inputs, outputs, digits])) = &p.strip {
-        for images in [inputs, outputs, digits] {
-            ui.horizontal(|ui| {
-                for k in 0..STRIP_DIGITS {
-                    let px = &images[k * PIXELS..(k + 1) * PIXELS];
-                    let resp = image_ui(ui, px, strip_side, tr("Held-out digit"), None, egui::Sense::click());
-                    if resp.clicked() {
-                        pick = Some(k);
-                    }
-                    resp.on_hover_text(tr("Click to put this digit's input on the canvas"));
-                }
-            });
-        }
-    }
     if let Some(k) = pick
         && let Err(e) = p.take_real(model.as_ref(), key, k)
     {
