@@ -922,6 +922,7 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
     let device = default_device();
     let z_file = ZFile::read(a.z.as_deref())?;
     let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
+    refuse_translator(&model, "sample")?;
     let l = model.latent_dim();
     let z = match &z_file {
         Some(f) => f.z_for(&model)?,
@@ -1081,6 +1082,18 @@ fn translate_inputs(input: &Path) -> Result<Vec<PathBuf>> {
         bail!("{}: no images (PNG, JPEG, BMP) in this folder", input.display());
     }
     Ok(files)
+}
+
+/// Refuses a translation model (no latent space) for `command`, pointing to `translate`.
+fn refuse_translator(model: &Model, command: &str) -> Result<()> {
+    if model.decoder.is_none() {
+        bail!(
+            "{}: the {} has no latent space to {command} from (it translates images); use `latent-lab translate`",
+            model.name,
+            model.spec.label()
+        );
+    }
+    Ok(())
 }
 
 /// `latent-lab translate`.
@@ -1335,6 +1348,7 @@ pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
             model.spec.label()
         );
     }
+    refuse_translator(&model, "interpolate")?;
     let l = model.latent_dim();
     let (za, zb) = match &z_file {
         Some(f) => {
@@ -1485,23 +1499,41 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
             }
             let steps_per_s = steps as f64 / start.elapsed().as_secs_f64();
             let seams = t.seams()?;
+            // Decoding n images from z; for a translation model, translating n inputs made
+            // from the first digits of the data.
             let decode = |n: usize| -> Result<f64> {
-                let Some(g) = &seams.decoder else {
-                    bail!("the {kind} has no decoder");
+                let once: Box<dyn Fn() -> Result<()>> = match (&seams.decoder, &seams.translator) {
+                    (Some(g), _) => {
+                        let z = Tensor::from_vec(Rng::new(1).normal_vec(n * latent_dim), (n, latent_dim), &device)?;
+                        Box::new(move || {
+                            let _ = g.decode(&z)?.flatten_all()?.to_vec1::<f32>()?;
+                            Ok(())
+                        })
+                    }
+                    (None, Some(tr)) => {
+                        let mut rng = Rng::new(1);
+                        let inputs: Vec<u8> = (0..n)
+                            .flat_map(|i| tr.prepare(data.image(i % data.len()), &mut rng))
+                            .collect();
+                        Box::new(move || {
+                            tr.translate_u8(&inputs)?;
+                            Ok(())
+                        })
+                    }
+                    (None, None) => bail!("the {kind} has no decoder"),
                 };
-                let z = Tensor::from_vec(Rng::new(1).normal_vec(n * latent_dim), (n, latent_dim), &device)?;
-                g.decode(&z)?.flatten_all()?.to_vec1::<f32>().ok();
+                once()?;
                 let mut times = Vec::new();
                 let t0 = Instant::now();
                 while times.len() < 5 || (t0.elapsed() < Duration::from_secs(1) && times.len() < 200) {
                     let s = Instant::now();
-                    let out = g.decode(&z)?;
-                    let _ = out.flatten_all()?.to_vec1::<f32>()?;
+                    once()?;
                     times.push(s.elapsed().as_secs_f64() * 1e3);
                 }
                 Ok(median(times))
             };
-            let (decode_1_ms, decode_64_ms) = if a.no_decode || seams.decoder.is_none() {
+            let produces = seams.decoder.is_some() || seams.translator.is_some();
+            let (decode_1_ms, decode_64_ms) = if a.no_decode || !produces {
                 eprintln!("{kind} batch {batch}: {steps_per_s:.2} steps/s");
                 (None, None)
             } else {

@@ -455,3 +455,23 @@ fn the_worker_shows_pix2pix_digits_and_hands_the_explorer_its_translator() {
     let frame = frame.expect("a model frame");
     assert!(frame.seams.translator.is_some() && frame.seams.decoder.is_none());
 }
+
+/// `sample` and `interpolate` refuse a translation model with one clear line, before making
+/// their output folder (sample once divided by its latent size of 0 and panicked).
+#[test]
+fn sample_and_interpolate_refuse_a_translation_model_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["sample", "interpolate"] {
+        let out = dir.path().join(cmd);
+        let o = bin()
+            .args([cmd, "--pretrained", "pix2pix-inpaint", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{cmd}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!e.contains("panicked"), "{cmd}: {e}");
+        assert!(e.contains("no latent space") && e.contains("translate"), "{cmd}: {e}");
+        assert!(!out.exists(), "{cmd} made its folder");
+    }
+}
