@@ -224,17 +224,19 @@ pub(super) fn legend_row(ui: &mut egui::Ui, items: &[(String, Color32, bool)]) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         for (label, color, dashed) in items {
-            // Swatch and name as one widget, so that the row wraps between entries only.
+            // Swatch and name as one widget, so that the row wraps between entries only; a
+            // name wider than the whole cell (presenter mode, Korean) wraps inside it.
             let text_color = ui.visuals().text_color();
+            let line_h = ui.text_style_height(&egui::TextStyle::Body);
+            let swatch_w = line_h * 1.2;
+            let gap = 4.0;
             let galley = egui::WidgetText::from(label.as_str()).into_galley(
                 ui,
-                Some(egui::TextWrapMode::Extend),
-                f32::INFINITY,
+                Some(egui::TextWrapMode::Wrap),
+                (ui.max_rect().width() - swatch_w - gap - 6.0).max(40.0),
                 egui::TextStyle::Body,
             );
-            let h = galley.size().y.max(ui.text_style_height(&egui::TextStyle::Body));
-            let swatch_w = h * 1.2;
-            let gap = 4.0;
+            let h = galley.size().y.max(line_h);
             let (rect, resp) =
                 ui.allocate_exact_size(egui::vec2(swatch_w + gap + galley.size().x, h), egui::Sense::hover());
             resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.as_str()));

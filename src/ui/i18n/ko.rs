@@ -1101,7 +1101,7 @@ pub const KO: &[(&str, &str)] = &[
     ("D's fake term", "D의 가짜 항"),
     ("training L1", "학습 L1"),
     ("held-out L1", "보류 데이터 L1"),
-    ("held-out input's L1", "보류 데이터 입력의 L1"),
+    ("held-out input's L1", "보류 입력의 L1"),
     ("held-out PSNR", "보류 데이터 PSNR"),
     ("outputs judged as their digit", "원래 숫자로 판정된 출력"),
     ("inputs judged as their digit", "원래 숫자로 판정된 입력"),
