@@ -9,7 +9,7 @@
 # usage: bench/compare.sh [--rounds 3] [--seconds 3] [--threads "2 1"] [--models "mlp-gan dcgan"]
 #                         [--batches "64 128"] [--baseline OLD_LATENT_LAB_BINARY] [--bin LATENT_LAB_BINARY]
 #                         [--no-decode]
-# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix; "gans"
+# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix cyclegan; "gans"
 # stands for mlp-gan and dcgan, "autoencoders" for the four autoencoders and VAEs, "conditional" for
 # the two conditional GANs and InfoGAN, "all" for all eleven.
 # With --baseline, an older latent-lab binary runs in each round too (A B C A B C ...), for a
@@ -43,7 +43,7 @@ while (($#)); do
   esac
 done
 
-known="mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix"
+known="mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix cyclegan"
 expanded=""
 for m in $models; do
   case "$m" in

@@ -2,7 +2,8 @@
 """PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
 Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
-(the conditional GANs), infogan, pixelcnn (the autoregressive model), pix2pix (paired translation).
+(the conditional GANs), infogan, pixelcnn (the autoregressive model), pix2pix (paired translation), cyclegan
+(unpaired translation).
 
 What is the same as the Rust trainer (src/nets, src/train) for the GANs:
 - MLP GAN: G z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), tanh; D 784 -> 512 -> 256 -> 1,
@@ -62,6 +63,15 @@ by the inpainting task: per digit, half the time a centre square of side 6-12, e
 on a fresh batch, BCE(D(x, G(x)), 1) + 100 * mean |G(x) - y|. Adam lr 1e-3, betas (0.5, 0.999), one
 per network. The losses are copied out each step.
 
+cyclegan (src/family/cyclegan.rs; defaults: 32 channels, thin-thick, lambda_cycle 10, identity 5): G and F
+are the U-Net above, D_A and D_B the PatchGAN above reading one image (conv 4x4/2 1->c first). The domains
+are made once for the whole data (A: Zhang-Suen skeleton of the digit binarised at half grey; B: 3x3 grey
+dilation), A drawn from the first half, B from the second (the Rust code makes them per batch, about 1 % of
+its step). One iteration: a D update on one batch pair (a, b), 0.5 * ((D_B(b) - 1)^2 + D_B(G(a))^2) +
+0.5 * ((D_A(a) - 1)^2 + D_A(F(b))^2), means over patches, fakes detached; then a G update on a fresh pair,
+(D_B(G(a)) - 1)^2 + (D_A(F(b)) - 1)^2 + 10 * (|F(G(a)) - a| + |G(F(b)) - b|) + 5 * (|G(b) - b| + |F(a) - a|).
+Adam lr 1e-3, betas (0.5, 0.999): one over both generators, one over both discriminators.
+
 Prints one JSON line per measurement round: {"model", "batch", "threads", "steps_per_s"}.
 """
 
@@ -84,7 +94,7 @@ INFO_CODES = 2
 CLASSES = 10
 AUTOENCODERS = ["ae", "conv-ae", "vae", "conv-vae"]
 AUTOREGRESSIVE = ["pixelcnn"]
-TRANSLATION = ["pix2pix"]
+TRANSLATION = ["pix2pix", "cyclegan"]
 PIX2PIX_CHANNELS = 32
 PIXELCNN_CHANNELS = 32
 PIXELCNN_LAYERS = 5
@@ -434,6 +444,86 @@ def bench_pix2pix(batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
+class PatchD1(nn.Module):
+    """CycleGAN's unconditional PatchGAN (one image in, 7x7 scores out)."""
+
+    def __init__(self, c=PIX2PIX_CHANNELS):
+        super().__init__()
+        self.h1 = nn.Conv2d(1, c, 4, 2, 1)
+        self.h2 = nn.Conv2d(c, 2 * c, 4, 2, 1)
+        self.out = nn.Conv2d(2 * c, 1, 3, 1, 1)
+
+    def forward(self, x):
+        h = F.leaky_relu(self.h1(x), 0.2)
+        return self.out(F.leaky_relu(self.h2(h), 0.2))
+
+
+def skeleton(images):
+    """Zhang-Suen thinning of images (N, 28, 28) in [0, 1], binarised at half grey, vectorised over N."""
+    on = np.pad(images >= 0.5, ((0, 0), (1, 1), (1, 1)))
+    while True:
+        changed = False
+        for step in range(2):
+            # P2 ... P9 clockwise from north.
+            n = [
+                on[:, :-2, 1:-1], on[:, :-2, 2:], on[:, 1:-1, 2:], on[:, 2:, 2:],
+                on[:, 2:, 1:-1], on[:, 2:, :-2], on[:, 1:-1, :-2], on[:, :-2, :-2],
+            ]
+            b = sum(v.astype(np.int32) for v in n)
+            a = sum(((~n[i]) & n[(i + 1) % 8]).astype(np.int32) for i in range(8))
+            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
+            cond = ~(p4 & p6 & (p2 | p8)) if step == 0 else ~(p2 & p8 & (p4 | p6))
+            remove = on[:, 1:-1, 1:-1] & (b >= 2) & (b <= 6) & (a == 1) & cond
+            if remove.any():
+                changed = True
+                on[:, 1:-1, 1:-1] &= ~remove
+        if not changed:
+            return on[:, 1:-1, 1:-1].astype(np.float32)
+
+
+def bench_cyclegan(batch, threads, seconds, data, gen):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    g, f, d_a, d_b = UNet(), UNet(), PatchD1(), PatchD1()
+    adam = lambda params: torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
+    opt_g = adam(list(g.parameters()) + list(f.parameters()))
+    opt_d = adam(list(d_a.parameters()) + list(d_b.parameters()))
+    x01 = ((data + 1) / 2).squeeze(1).numpy()
+    half = data.shape[0] // 2
+    thin = torch.from_numpy(skeleton(x01[:half]) * 2 - 1).unsqueeze(1)
+    thick = F.max_pool2d(data[half:], 3, 1, 1)
+
+    def pair():
+        a = thin[torch.randint(0, thin.shape[0], (batch,), generator=gen)]
+        b = thick[torch.randint(0, thick.shape[0], (batch,), generator=gen)]
+        return a, b
+
+    def ls(x, t):
+        return ((x - t) ** 2).mean()
+
+    def step():
+        a, b = pair()
+        with torch.no_grad():
+            fake_b, fake_a = g(a), f(b)
+        loss_db = 0.5 * (ls(d_b(b), 1.0) + ls(d_b(fake_b), 0.0))
+        loss_da = 0.5 * (ls(d_a(a), 1.0) + ls(d_a(fake_a), 0.0))
+        opt_d.zero_grad(set_to_none=True)
+        (loss_db + loss_da).backward()
+        opt_d.step()
+        a, b = pair()
+        fake_b, fake_a = g(a), f(b)
+        gan = ls(d_b(fake_b), 1.0) + ls(d_a(fake_a), 1.0)
+        cycle = (f(fake_b) - a).abs().mean() + (g(fake_a) - b).abs().mean()
+        ident = (g(b) - b).abs().mean() + (f(a) - a).abs().mean()
+        loss_g = gan + 10.0 * cycle + 5.0 * ident
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        return loss_db.item(), loss_da.item(), gan.item(), cycle.item(), ident.item()
+
+    return time_steps(step, seconds)
+
+
 class InfoD(nn.Module):
     def __init__(self):
         super().__init__()
@@ -523,6 +613,8 @@ def bench(model, batch, threads, seconds, data, gen, labels=None):
         return bench_pixelcnn(batch, threads, seconds, data, gen)
     if model == "pix2pix":
         return bench_pix2pix(batch, threads, seconds, data, gen)
+    if model == "cyclegan":
+        return bench_cyclegan(batch, threads, seconds, data, gen)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     g, d = build(model)

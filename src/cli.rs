@@ -145,7 +145,7 @@ pub struct TrainArgs {
     /// Autoencoders: reconstruction loss, bce (default) or mse.
     #[arg(long, value_parser = ["bce", "mse"])]
     pub recon: Option<String>,
-    /// PixelCNN: feature maps per layer; pix2pix: of the first layers (default 32).
+    /// PixelCNN: feature maps per layer; pix2pix, CycleGAN: of the first layers (default 32).
     #[arg(long)]
     pub channels: Option<usize>,
     /// pix2pix: the paired task, inpaint (default), superres, sketch or denoise.
@@ -160,6 +160,18 @@ pub struct TrainArgs {
     /// pix2pix: what G minimises, gan-l1 (default), gan (no L1 term) or l1 (no GAN term).
     #[arg(long, value_parser = ["gan-l1", "gan", "l1"])]
     pub loss: Option<String>,
+    /// CycleGAN: the two domains, thin-thick (default), upright-slanted or negative.
+    #[arg(long, value_parser = parse_domains)]
+    pub domains: Option<String>,
+    /// CycleGAN: weight of the cycle terms (default 10).
+    #[arg(long)]
+    pub lambda_cycle: Option<f64>,
+    /// CycleGAN: weight of the identity terms (default 5).
+    #[arg(long)]
+    pub lambda_identity: Option<f64>,
+    /// CycleGAN: add slight noise to G(a) before F in the cycle term (Chu et al. 2017).
+    #[arg(long)]
+    pub noisy_cycle: bool,
     /// PixelCNN: masked 3×3 layers after the first 7×7 one (default 5).
     #[arg(long)]
     pub layers: Option<usize>,
@@ -332,6 +344,10 @@ fn parse_family(s: &str) -> Result<String, String> {
 
 fn parse_task(s: &str) -> Result<String, String> {
     crate::data::paired::PairTask::parse(s).map(|t| t.id().to_string())
+}
+
+fn parse_domains(s: &str) -> Result<String, String> {
+    crate::data::domains::DomainPair::parse(s).map(|d| d.id().to_string())
 }
 
 fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
@@ -513,6 +529,18 @@ impl TrainArgs {
         }
         if let Some(l) = &self.loss {
             v.push(("loss", "loss", l.clone().into()));
+        }
+        if let Some(d) = &self.domains {
+            v.push(("domains", "domains", d.clone().into()));
+        }
+        if let Some(l) = self.lambda_cycle {
+            v.push(("lambda-cycle", "lambda_cycle", l.into()));
+        }
+        if let Some(l) = self.lambda_identity {
+            v.push(("lambda-identity", "lambda_identity", l.into()));
+        }
+        if self.noisy_cycle {
+            v.push(("noisy-cycle", "noisy_cycle", true.into()));
         }
         for (flag, value) in [
             ("channels", self.channels),

@@ -3,6 +3,7 @@
 mod cgan;
 mod checkpoint;
 mod cli;
+mod cyclegan;
 mod data;
 mod explore;
 mod families;

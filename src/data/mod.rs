@@ -6,6 +6,7 @@
 //! [`DataError`] that names the file and the fault. Nothing here panics on bad
 //! input and nothing loads partially.
 
+pub mod domains;
 pub mod embedded;
 pub mod idx;
 pub mod image_folder;

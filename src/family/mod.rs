@@ -18,7 +18,7 @@
 //!   [`StepOutput`] of named metrics; `seams` hands the explorer independent frozen copies.
 //!
 //! How the nine families of the course fit (built so far: the GANs, the autoencoders, the
-//! VAEs, the conditional GANs, InfoGAN, PixelCNN and pix2pix; CycleGAN is a sketch):
+//! VAEs, the conditional GANs, InfoGAN, PixelCNN, pix2pix and CycleGAN):
 //! - **GAN** (MLP, DCGAN; minimax or non-saturating): networks `g`, `d`; groups `g`, `d`;
 //!   steps "Step D", "Step G", "iteration" (k D steps then one G step); metrics D/G loss,
 //!   mean D(x), mean D(G(z)), and D's verdicts as distributions; seams decoder + scorer.
@@ -38,8 +38,10 @@
 //!   are a paired task made from the digits ([`crate::data::paired`]); its sample grid is
 //!   held-out digits as input · output · target · D's map ([`FamilyModel::showcase`]).
 //! - **CycleGAN**: four networks `g_ab`, `g_ba`, `d_a`, `d_b`, two groups (`g` over both
-//!   generators, `d` over both discriminators) and six loss terms as six metrics; seams two
-//!   translators.
+//!   generators, `d` over both discriminators), the six loss terms of the generators and the
+//!   two D losses as metrics, the held-out cycle with and without probe noise and the judge's
+//!   label preservation; its domains are made from the digits ([`crate::data::domains`]);
+//!   seam a translator A → B with the way back ([`Translator::translate_back_u8`]).
 //! - **PixelCNN**: one network `pixelcnn`, one group; no latent: its seams are a sampler
 //!   (one pixel at a time) and a likelihood (exact NLL in nats); metrics NLL and bits/pixel.
 //! - **The toy game** ([`toy`]) works on points, not images: a family whose data is a toy
@@ -48,6 +50,7 @@
 
 pub mod ae;
 pub mod cgan;
+pub mod cyclegan;
 pub mod gan;
 pub mod infogan;
 pub mod judge;
@@ -403,6 +406,10 @@ pub trait Family: Sync + 'static {
     /// For a family without a decoder that shows its work on real digits instead (pix2pix:
     /// [`FamilyModel::showcase`]), what the window's sample grid holds, in English.
     fn showcase_caption(&self) -> Option<&'static str> {
+        None
+    }
+    /// What each row of the showcase holds, in English (the grid's hover text).
+    fn showcase_help(&self) -> Option<&'static str> {
         None
     }
     /// The step kind `id`, if the family has it.
@@ -820,8 +827,18 @@ pub trait Translator: Send + Sync {
     /// The input it was trained to translate, made from a real digit (the digit with a hole,
     /// at low resolution, …), drawn with `rng`.
     fn prepare(&self, digit: &[u8], rng: &mut Rng) -> Vec<u8>;
+    /// What the translation of `prepare(digit)` should look like: the digit itself for
+    /// pix2pix; for CycleGAN the same digit in style B, a pair it never trained on.
+    fn target(&self, digit: &[u8]) -> Vec<u8> {
+        digit.to_vec()
+    }
     /// The translations of `inputs`.
     fn translate_u8(&self, inputs: &[u8]) -> candle_core::Result<Vec<u8>>;
+    /// The way back, for a model trained with one (CycleGAN's F): `outputs` translated back
+    /// into the input's style. `None` for a one-way model.
+    fn translate_back_u8(&self, _outputs: &[u8]) -> Option<candle_core::Result<Vec<u8>>> {
+        None
+    }
     /// The discriminator's probability "real pair" for each patch (49 per image, a 7×7 map in
     /// raster order) of `inputs` beside `outputs`.
     fn patches(&self, inputs: &[u8], outputs: &[u8]) -> candle_core::Result<Vec<f32>>;

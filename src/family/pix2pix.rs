@@ -330,6 +330,11 @@ impl Family for Pix2PixFamily {
     fn showcase_caption(&self) -> Option<&'static str> {
         Some("Held-out digits: input · output · target · D's patches")
     }
+    fn showcase_help(&self) -> Option<&'static str> {
+        Some(
+            "Each row: two digits the model never trained on, each as its input, the model's output, the real digit, and D's verdict on each patch (white: real)",
+        )
+    }
 }
 
 /// G and D with their variables.

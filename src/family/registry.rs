@@ -18,6 +18,7 @@ pub const ALL: &[&dyn Family] = &[
     &super::infogan::INFOGAN,
     &super::pixelcnn::PIXELCNN,
     &super::pix2pix::PIX2PIX,
+    &super::cyclegan::CYCLEGAN,
 ];
 
 /// The family a fresh run and the window start with.

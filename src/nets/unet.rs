@@ -19,7 +19,8 @@
 //! after 3,000 steps). A linear output's L1 gradient does not vanish, and background pixels
 //! settle at −1 as the term's median.
 //!
-//! **PatchGAN discriminator**: reads the input beside an output (real or generated), two
+//! **PatchGAN discriminator**: CycleGAN's reads one image ([`PatchGan::reading`]); pix2pix's
+//! reads the input beside an output (real or generated), two
 //! 2-channel images, and gives one logit per overlapping patch, a 7×7 map (each logit sees an
 //! 18×18 window of the 28×28 image): conv 4×4/2 2→c → conv 4×4/2 c→2c → conv 3×3 2c→1,
 //! LeakyReLU(0.2) between.
@@ -124,10 +125,15 @@ pub struct PatchGan {
 }
 
 impl PatchGan {
-    /// A PatchGAN with `c` feature maps in its first layer.
+    /// A conditional PatchGAN (input beside output) with `c` feature maps in its first layer.
     pub fn new(c: usize, vb: VarBuilder) -> Result<Self> {
+        Self::reading(2, c, vb)
+    }
+
+    /// A PatchGAN reading `images` stacked images (1 for CycleGAN's unconditional D).
+    pub fn reading(images: usize, c: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            h1: conv2d(2, c, 4, down_cfg(), vb.pp("h1"))?,
+            h1: conv2d(images, c, 4, down_cfg(), vb.pp("h1"))?,
             h2: conv2d(c, 2 * c, 4, down_cfg(), vb.pp("h2"))?,
             out: conv2d(2 * c, 1, 3, same_cfg(), vb.pp("out"))?,
         })
@@ -136,8 +142,12 @@ impl PatchGan {
     /// Logits `(B, 1, 7, 7)` ("this patch is a real pair") for `input` beside `output`, both
     /// `(B, 1, 28, 28)`.
     pub fn forward(&self, input: &Tensor, output: &Tensor, frozen: bool) -> Result<Tensor> {
-        let x = Tensor::cat(&[input, output], 1)?;
-        let h = conv(&self.h1, &x, frozen, LEAKY)?;
+        self.score(&Tensor::cat(&[input, output], 1)?, frozen)
+    }
+
+    /// Logits `(B, 1, 7, 7)` for images `x (B, images, 28, 28)`.
+    pub fn score(&self, x: &Tensor, frozen: bool) -> Result<Tensor> {
+        let h = conv(&self.h1, x, frozen, LEAKY)?;
         let h = conv(&self.h2, &h, frozen, LEAKY)?;
         conv(&self.out, &h, frozen, Activation::Identity)
     }

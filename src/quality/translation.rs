@@ -1,8 +1,10 @@
-//! How well a translation model (pix2pix) undoes its task on digits it never trained on: the
-//! last [`super::HELD_OUT`] embedded digits, each made into the model's input with a fixed
-//! seed, translated, and compared with the digit — L1 and PSNR on the 0–1 scale, and the share
-//! the digit judge labels as the digit's true class — beside the same figures for the inputs
-//! themselves (what doing nothing scores).
+//! How well a translation model does its task on digits it never trained on: the last
+//! [`super::HELD_OUT`] embedded digits, each made into the model's input with a fixed seed,
+//! translated, and compared with its target ([`Translator::target`]: the digit for pix2pix;
+//! for CycleGAN the same digit in style B, a pair it never trained on) — L1 and PSNR on the
+//! 0–1 scale, and the share the digit judge labels as the digit's true class (for CycleGAN,
+//! label preservation) — beside the same figures for the inputs themselves (what doing
+//! nothing scores), and for a model with a way back the cycle's L1.
 
 use crate::data::paired::{PIXELS, l1, psnr};
 use crate::family::Translator;
@@ -28,6 +30,8 @@ pub struct TranslationReport {
     pub judge_output: f64,
     /// Share of inputs the judge labels as the digit's class.
     pub judge_input: f64,
+    /// For a model with a way back (CycleGAN): mean |F(G(input)) − input| per pixel, 0–1.
+    pub cycle_l1: Option<f64>,
     /// The first 16 digits as input, output, target (48 images).
     pub strip: Vec<u8>,
 }
@@ -35,7 +39,7 @@ pub struct TranslationReport {
 impl TranslationReport {
     /// The report as lines for people.
     pub fn lines(&self) -> Vec<String> {
-        vec![
+        let mut lines = vec![
             format!(
                 "  L1 per pixel (0–1): output {:.4}, input {:.4}",
                 self.l1_output, self.l1_input
@@ -48,7 +52,11 @@ impl TranslationReport {
                 "  judged as their digit: outputs {:.3}, inputs {:.3}",
                 self.judge_output, self.judge_input
             ),
-        ]
+        ];
+        if let Some(c) = self.cycle_l1 {
+            lines.push(format!("  round the cycle, |F(G(input)) − input| per pixel (0–1): {c:.4}"));
+        }
+        lines
     }
 }
 
@@ -60,13 +68,16 @@ pub fn held_out_report(model: &dyn Translator, count: usize) -> Result<Translati
     if n == 0 {
         return Err("no held-out digits to measure".into());
     }
-    let targets = &held.pixels[..n * PIXELS];
+    let digits = &held.pixels[..n * PIXELS];
     let mut rng = Rng::derive(INPUT_SEED, "translation.held-out");
-    let inputs: Vec<u8> = targets
-        .chunks(PIXELS)
-        .flat_map(|d| model.prepare(d, &mut rng))
-        .collect();
+    let inputs: Vec<u8> = digits.chunks(PIXELS).flat_map(|d| model.prepare(d, &mut rng)).collect();
+    let targets: Vec<u8> = digits.chunks(PIXELS).flat_map(|d| model.target(d)).collect();
+    let targets = &targets[..];
     let outputs = model.translate_u8(&inputs).map_err(|e| e.to_string())?;
+    let cycle_l1 = match model.translate_back_u8(&outputs) {
+        Some(back) => Some(l1(&back.map_err(|e| e.to_string())?, &inputs)),
+        None => None,
+    };
     let mean_psnr = |a: &[u8]| {
         a.chunks(PIXELS)
             .zip(targets.chunks(PIXELS))
@@ -98,6 +109,7 @@ pub fn held_out_report(model: &dyn Translator, count: usize) -> Result<Translati
         psnr_input: mean_psnr(&inputs),
         judge_output: kept(&outputs)?,
         judge_input: kept(&inputs)?,
+        cycle_l1,
         strip,
     })
 }

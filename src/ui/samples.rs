@@ -192,9 +192,9 @@ impl App {
                     .map_or(crate::worker::SAMPLE_COUNT, |(_, px)| px.len() / (SIDE * SIDE))
                     .max(1);
                 if showcase.is_some() {
-                    resp.on_hover_text(tr(
-                        "Each row: two digits the model never trained on, each as its input, the model's output, the real digit, and D's verdict on each patch (white: real)",
-                    ));
+                    if let Some(help) = self.charts.family().and_then(|f| f.showcase_help()) {
+                        resp.on_hover_text(tr(help));
+                    }
                     return;
                 }
                 if let Some(i) = super::latent::grid_cell(&resp, grid_cols(count))

@@ -1,8 +1,10 @@
-//! The explorer's Translate tool, for an image-to-image model (pix2pix): an input you can
-//! draw on, erase or mark with holes — or a held-out real digit made into the model's input
-//! (with a hole, at low resolution, as a sketch, under noise), or a PNG opened or dropped on
-//! the window — translated at once, beside the PatchGAN's verdict on each patch of the
-//! output, the real digit where there is one, and what the digit judge reads in each.
+//! The explorer's Translate tool, for an image-to-image model (pix2pix, CycleGAN): an input
+//! you can draw on, erase or mark with holes — or a held-out real digit made into the model's
+//! input (with a hole, at low resolution, as a sketch, under noise; in CycleGAN's style A), or
+//! a PNG opened or dropped on the window — translated at once, beside the PatchGAN's verdict
+//! on each patch of the output, for CycleGAN the output translated back by F (the cycle), the
+//! target where there is one (the real digit; for CycleGAN the same digit in style B, a pair
+//! it never trained on), and what the digit judge reads in each.
 //!
 //! One translation is one U-Net pass over one 28×28 image (about a millisecond), done on
 //! the UI thread when the input or the model changes; the bytes translated are the ones
@@ -59,6 +61,8 @@ pub struct Translation {
     pub patches: Vec<f32>,
     /// The judge's class and probability for the output, and for the input.
     pub judged: Option<[(usize, f32); 2]>,
+    /// The output translated back (CycleGAN's F(G(a))), for a model with a way back.
+    pub back: Option<Vec<u8>>,
 }
 
 /// The tool's state.
@@ -68,18 +72,20 @@ pub struct TranslatePanel {
     pub input: Canvas,
     /// The brush.
     pub brush: Brush,
-    /// The real digit the input was made from, and its index among the held-out digits.
+    /// What the translation of the input should be (the real digit it was made from; for
+    /// CycleGAN that digit in style B), and its index among the held-out digits.
     pub target: Option<(usize, Vec<u8>)>,
     /// The model key the input was made for (a real digit is made afresh for another model).
     made_for: Option<u64>,
     /// The latest translation.
     pub result: Option<Translation>,
-    /// The strip of held-out digits for the model key: inputs, outputs, digits (784 bytes each).
+    /// The strip of held-out digits for the model key: inputs, outputs, targets (784 bytes each).
     pub strip: Option<(u64, [Vec<u8>; 3])>,
 }
 
 impl TranslatePanel {
-    /// Held-out digit `k` (modulo those there are) and `model`'s input made from it.
+    /// Held-out digit `k` (modulo those there are): its target for `model` and `model`'s
+    /// input made from it.
     fn real(model: &dyn Translator, k: usize) -> Result<(usize, Vec<u8>, Vec<u8>), String> {
         let digits = crate::quality::likelihood::held_out_digits(REAL_DIGITS)?;
         let n = digits.len() / PIXELS;
@@ -89,7 +95,7 @@ impl TranslatePanel {
         let k = k % n;
         let digit = digits[k * PIXELS..(k + 1) * PIXELS].to_vec();
         let input = model.prepare(&digit, &mut Rng::derive(k as u64, "translate.tool"));
-        Ok((k, digit, input))
+        Ok((k, model.target(&digit), input))
     }
 
     /// Makes held-out digit `k` into `model`'s input.
@@ -146,6 +152,10 @@ impl TranslatePanel {
         }
         let output = model.translate_u8(&self.input.ink).map_err(|e| e.to_string())?;
         let patches = model.patches(&self.input.ink, &output).map_err(|e| e.to_string())?;
+        let back = model
+            .translate_back_u8(&output)
+            .transpose()
+            .map_err(|e| e.to_string())?;
         let judged = crate::quality::Judge::shipped().ok().and_then(|j| {
             let mut both = output.clone();
             both.extend_from_slice(&self.input.ink);
@@ -157,6 +167,7 @@ impl TranslatePanel {
             output,
             patches,
             judged,
+            back,
         });
         Ok(())
     }
@@ -229,15 +240,25 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         ex.errors.push(tr!("cannot translate: {error}", error = e));
         return;
     }
-    ui.weak(tr!(
-        "Trained for {task}: the model turns an input like the first image into the whole digit. Draw on the input, mark or erase part of it, take another held-out digit or open a PNG (or drop one on the window): the output follows at once.",
-        task = tr(model.task_label())
-    ));
+    let cycle = p.result.as_ref().is_some_and(|r| r.back.is_some());
+    if cycle {
+        ui.weak(tr!(
+            "Trained without pairs for {task}: G turns an input like the first image into the other style, and F turns G's output back (the cycle). Draw on the input, erase part of it, take another held-out digit or open a PNG (or drop one on the window): both follow at once.",
+            task = tr(model.task_label())
+        ));
+    } else {
+        ui.weak(tr!(
+            "Trained for {task}: the model turns an input like the first image into the whole digit. Draw on the input, mark or erase part of it, take another held-out digit or open a PNG (or drop one on the window): the output follows at once.",
+            task = tr(model.task_label())
+        ));
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label(tr("Brush"));
         ui.selectable_value(&mut p.brush, Brush::Ink, tr("Ink"));
-        ui.selectable_value(&mut p.brush, Brush::Hole, tr("Hole (grey)"))
-            .on_hover_text(tr("Mark pixels as missing, as the inpainting task does"));
+        if !cycle {
+            ui.selectable_value(&mut p.brush, Brush::Hole, tr("Hole (grey)"))
+                .on_hover_text(tr("Mark pixels as missing, as the inpainting task does"));
+        }
         ui.selectable_value(&mut p.brush, Brush::Erase, tr("Erase"));
         ui.separator();
         if ui
@@ -264,10 +285,13 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
             ex.errors.push(e);
         }
     });
+    if cycle && p.brush == Brush::Hole {
+        p.brush = Brush::Ink;
+    }
     p.input.paint = p.brush.paint();
     ui.separator();
     let avail = ui.available_size();
-    let columns = if p.target.is_some() { 4.0 } else { 3.0 };
+    let columns = 3.0 + f32::from(u8::from(p.target.is_some())) + f32::from(u8::from(cycle));
     let gap = ui.spacing().item_spacing.x;
     let strip_side = ((avail.x - 8.0 * gap) / STRIP_DIGITS as f32).clamp(32.0, 64.0);
     // Each column is exactly `side` wide (its captions wrap), so the row fits the width.
@@ -319,17 +343,42 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                     );
                 }
             });
-            if let Some((k, digit)) = &p.target {
+            if let Some(back) = result.as_ref().and_then(|r| r.back.as_ref()) {
                 ui.vertical(|ui| {
                     ui.set_width(side);
-                    ui.strong(tr("Real digit"));
-                    image_ui(ui, digit, side, tr("Real digit"), None, egui::Sense::hover());
-                    caption(ui, tr!("held-out digit {k}", k = k));
+                    ui.strong(tr("Back again (F)"));
+                    image_ui(ui, back, side, tr("Back again (F)"), None, egui::Sense::hover());
+                    let l = crate::data::paired::l1(back, &p.input.ink);
+                    caption(
+                        ui,
+                        tr!("mean |F(G(input)) − input| per pixel {l1}", l1 = format!("{l:.3}")),
+                    );
+                });
+            }
+            if let Some((k, digit)) = &p.target {
+                let title = if cycle {
+                    tr("The same digit, other style")
+                } else {
+                    tr("Real digit")
+                };
+                ui.vertical(|ui| {
+                    ui.set_width(side);
+                    ui.strong(title);
+                    image_ui(ui, digit, side, title, None, egui::Sense::hover());
+                    if cycle {
+                        caption(ui, tr!("held-out digit {k}, never shown to the model as a pair", k = k));
+                    } else {
+                        caption(ui, tr!("held-out digit {k}", k = k));
+                    }
                 });
             }
         });
         ui.separator();
-        ui.strong(tr("More held-out digits: input, output, real digit"));
+        ui.strong(if cycle {
+            tr("More held-out digits: input, output, the same digit in the other style")
+        } else {
+            tr("More held-out digits: input, output, real digit")
+        });
         if let Some((_, [inputs, outputs, digits])) = &p.strip {
             for images in [inputs, outputs, digits] {
                 ui.horizontal(|ui| {

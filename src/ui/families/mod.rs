@@ -1,6 +1,7 @@
 //! One panel per model family: the family's own settings in the hyperparameter grid
 //! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss,
-//! pix2pix's λ and loss; and in the model grid, pix2pix's task).
+//! pix2pix's λ and loss, CycleGAN's λs and noise switch; and in the model grid, pix2pix's task
+//! and CycleGAN's domains).
 //! The panels edit the family's config as JSON through its typed settings struct; every
 //! other control (batch, optimizers, charts, histograms) is generic. Adding a family adds
 //! its file here and one line in [`PANELS`].
@@ -8,6 +9,7 @@
 use eframe::egui;
 
 mod ae;
+mod cyclegan;
 mod gan;
 mod pix2pix;
 mod vae;
@@ -24,7 +26,13 @@ pub trait FamilyPanel: Sync {
 }
 
 /// Every family's panel.
-const PANELS: &[&dyn FamilyPanel] = &[&gan::GanPanel, &ae::AePanel, &vae::VaePanel, &pix2pix::Pix2PixPanel];
+const PANELS: &[&dyn FamilyPanel] = &[
+    &gan::GanPanel,
+    &ae::AePanel,
+    &vae::VaePanel,
+    &pix2pix::Pix2PixPanel,
+    &cyclegan::CycleGanPanel,
+];
 
 /// The settings rows of family `id`'s panel, if it has one.
 pub fn settings_ui(ui: &mut egui::Ui, id: &str, config: &mut serde_json::Value) {

@@ -1301,6 +1301,93 @@ pub const RUNTIME: &[(&str, &str)] = &[
     ("generator loss", "생성자 손실"),
     ("information loss", "정보 손실"),
     ("negative ELBO", "음의 ELBO"),
+    // CycleGAN.
+    ("CycleGAN", "CycleGAN"),
+    (
+        "unpaired translation between two styles of digits (thin ↔ thick, upright ↔ slanted, negatives), held together by cycle consistency",
+        "두 숫자 스타일(가는 획 ↔ 굵은 획, 똑바로 ↔ 기울임, 반전) 사이의 짝 없는 변환, 순환 일관성으로 묶음",
+    ),
+    (
+        "One update of both discriminators on real and translated digits",
+        "진짜 숫자와 변환된 숫자로 두 판별자를 한 번 갱신",
+    ),
+    (
+        "One update of both generators: fool the discriminators and come back round the cycle",
+        "두 생성자를 한 번 갱신: 판별자를 속이고 순환을 돌아 제자리로",
+    ),
+    ("(least squares per patch)", "(패치당 최소제곱)"),
+    ("Cycle and identity", "순환과 항등"),
+    ("(mean |difference| per pixel, 0–1)", "(픽셀당 |차이|의 평균, 0–1)"),
+    ("Hidden information", "숨겨진 정보"),
+    (
+        "(held-out cycle L1; a gap means faint patterns carry it)",
+        "(보류 데이터 순환 L1; 격차는 희미한 무늬가 정보를 나른다는 뜻)",
+    ),
+    ("G's GAN term (A → B)", "G의 GAN 항 (A → B)"),
+    ("F's GAN term (B → A)", "F의 GAN 항 (B → A)"),
+    ("D_B's loss", "D_B의 손실"),
+    ("D_A's loss", "D_A의 손실"),
+    ("cycle A → B → A", "순환 A → B → A"),
+    ("cycle B → A → B", "순환 B → A → B"),
+    ("identity G(b) vs b", "항등 G(b)와 b"),
+    ("identity F(a) vs a", "항등 F(a)와 a"),
+    ("held-out cycle A → B → A", "보류 데이터 순환 A → B → A"),
+    ("the same with slight noise before F", "F 앞에 약한 잡음을 넣었을 때"),
+    ("G(a) judged as a's digit", "a의 숫자로 판정된 G(a)"),
+    ("F(b) judged as b's digit", "b의 숫자로 판정된 F(b)"),
+    (
+        "Held-out digits: A · G(A) · F(G(A)) · D_B's patches, B · F(B) · G(F(B)) · D_A's patches",
+        "보류 숫자: A · G(A) · F(G(A)) · D_B의 패치, B · F(B) · G(F(B)) · D_A의 패치",
+    ),
+    (
+        "Each row: a held-out digit in style A, G's translation to style B, F's translation back, and D_B's verdict on each patch (white: real); then another digit from B, F's translation, G's translation back, and D_A's verdict",
+        "각 행: 스타일 A의 보류 숫자, G가 스타일 B로 바꾼 것, F가 되돌린 것, 패치마다 D_B의 판정(흰색: 진짜); 이어서 B의 다른 숫자, F의 변환, G가 되돌린 것, D_A의 판정",
+    ),
+    ("thin → thick strokes", "가는 획 → 굵은 획"),
+    ("upright → slanted digits", "똑바른 숫자 → 기울어진 숫자"),
+    ("digits → negatives", "숫자 → 반전"),
+    ("Domains", "도메인"),
+    (
+        "Two styles of the digits, each made from its own half of the training digits: the model never sees the same digit in both",
+        "숫자의 두 스타일, 각각 학습 숫자의 서로 다른 절반으로 만듦: 모델은 같은 숫자를 두 스타일로 보지 못함",
+    ),
+    ("λ cycle", "λ 순환"),
+    (
+        "How much coming back round the cycle (F(G(a)) = a, G(F(b)) = b) counts against fooling D (the paper: 10).",
+        "순환을 돌아 제자리로 오는 것(F(G(a)) = a, G(F(b)) = b)이 D를 속이는 것에 비해 얼마나 중요한지 (논문: 10).",
+    ),
+    ("λ identity", "λ 항등"),
+    (
+        "How much leaving a digit already in the target style unchanged counts (the reference: 5).",
+        "이미 목표 스타일인 숫자를 그대로 두는 것이 얼마나 중요한지 (참조 구현: 5).",
+    ),
+    ("Noise before F", "F 앞에 잡음"),
+    (
+        "Adds slight noise to G(a) before F translates it back. A generator that hides the digit in faint patterns (Chu et al. 2017) then fails the cycle: watch the cycle loss jump.",
+        "F가 되돌리기 전에 G(a)에 약한 잡음을 더합니다. 숫자를 희미한 무늬에 숨기는 생성자(Chu 외 2017)는 순환에 실패합니다: 순환 손실이 뛰는 것을 보세요.",
+    ),
+    (
+        "Trained without pairs for {task}: G turns an input like the first image into the other style, and F turns G's output back (the cycle). Draw on the input, erase part of it, take another held-out digit or open a PNG (or drop one on the window): both follow at once.",
+        "짝 없이 {task}(으)로 학습됨: G는 첫 이미지 같은 입력을 다른 스타일로 바꾸고, F는 G의 출력을 되돌립니다(순환). 입력에 그리거나 일부를 지우거나, 다른 보류 숫자를 가져오거나 PNG를 여세요(창에 끌어다 놓아도 됩니다): 둘 다 곧바로 따라옵니다.",
+    ),
+    ("Back again (F)", "되돌림 (F)"),
+    (
+        "mean |F(G(input)) − input| per pixel {l1}",
+        "픽셀당 |F(G(입력)) − 입력|의 평균 {l1}",
+    ),
+    ("The same digit, other style", "같은 숫자, 다른 스타일"),
+    (
+        "held-out digit {k}, never shown to the model as a pair",
+        "보류 숫자 {k}, 모델에 쌍으로 보인 적 없음",
+    ),
+    (
+        "More held-out digits: input, output, the same digit in the other style",
+        "보류 숫자 더 보기: 입력, 출력, 다른 스타일의 같은 숫자",
+    ),
+    (
+        "Pretrained CycleGAN, thin → thick",
+        "사전 학습된 CycleGAN, 가는 획 → 굵은 획",
+    ),
     // Dataset and device names.
     ("MNIST (embedded, 10,000 digits)", "MNIST (내장, 숫자 10,000개)"),
     ("embedded", "내장"),

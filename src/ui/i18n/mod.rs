@@ -254,9 +254,13 @@ mod tests {
             f.metrics().iter().for_each(|m| push(m.label));
             f.vectors().iter().for_each(|v| push(v.label));
             f.showcase_caption().into_iter().for_each(&mut push);
+            f.showcase_help().into_iter().for_each(&mut push);
         }
         for t in crate::data::paired::PairTask::ALL {
             out.push((t.label().to_string(), format!("paired task {}", t.id())));
+        }
+        for d in crate::data::domains::DomainPair::ALL {
+            out.push((d.label().to_string(), format!("domains {}", d.id())));
         }
         for p in &crate::latent::pretrained::ALL {
             out.push((p.label.to_string(), format!("shipped model {}", p.id)));

@@ -1,0 +1,73 @@
+//! CycleGAN's panel: the domains (a new run) and, live, the weights of the cycle and identity
+//! terms and the switch that adds slight noise to G(a) before F (Chu et al. 2017: does the
+//! cycle rest on patterns too faint to see?).
+
+use eframe::egui;
+
+use super::{FamilyPanel, edit_as};
+use crate::data::domains::DomainPair;
+use crate::family::cyclegan::CycleGanSettings;
+use crate::ui::i18n::tr;
+
+/// CycleGAN's settings.
+pub struct CycleGanPanel;
+
+impl FamilyPanel for CycleGanPanel {
+    fn families(&self) -> &'static [&'static str] {
+        &["cyclegan"]
+    }
+
+    fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        edit_as(config, |s: &mut CycleGanSettings| {
+            let l = ui.label(tr("Domains"));
+            egui::ComboBox::from_id_salt("cyclegan_domains")
+                .selected_text(tr(s.domains.label()))
+                .show_ui(ui, |ui| {
+                    for d in DomainPair::ALL {
+                        ui.selectable_value(&mut s.domains, d, tr(d.label()));
+                    }
+                })
+                .response
+                .on_hover_text(tr(
+                    "Two styles of the digits, each made from its own half of the training digits: the model never sees the same digit in both",
+                ))
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+    }
+
+    fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        edit_as(config, |s: &mut CycleGanSettings| {
+            let l = ui.label(tr("λ cycle"));
+            ui.add(
+                egui::DragValue::new(&mut s.lambda_cycle)
+                    .range(0.0..=100.0)
+                    .speed(0.1)
+                    .max_decimals(2),
+            )
+            .on_hover_text(tr(
+                "How much coming back round the cycle (F(G(a)) = a, G(F(b)) = b) counts against fooling D (the paper: 10).",
+            ))
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label(tr("λ identity"));
+            ui.add(
+                egui::DragValue::new(&mut s.lambda_identity)
+                    .range(0.0..=100.0)
+                    .speed(0.1)
+                    .max_decimals(2),
+            )
+            .on_hover_text(tr(
+                "How much leaving a digit already in the target style unchanged counts (the reference: 5).",
+            ))
+            .labelled_by(l.id);
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(&mut s.noisy_cycle, tr("Noise before F"))
+                .on_hover_text(tr(
+                    "Adds slight noise to G(a) before F translates it back. A generator that hides the digit in faint patterns (Chu et al. 2017) then fails the cycle: watch the cycle loss jump.",
+                ));
+            ui.end_row();
+        });
+    }
+}
