@@ -330,7 +330,7 @@ fn the_shipped_weights_load_and_produce_digits() {
             .unwrap_or_else(|e| panic!("{}: {e}", p.id));
         if model.pixels.is_some() || model.translator.is_some() {
             // The autoregressive model is measured by its likelihood (tests/pixelcnn.rs), the
-            // translation models by their held-out figures (tests/pix2pix.rs).
+            // translation models by their held-out figures (tests/pix2pix.rs, tests/cyclegan.rs).
             continue;
         }
         let is_autoencoder = model.spec.family.ends_with("ae") && !model.spec.family.ends_with("vae");

@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 11] = [
+pub const ALL: [Pretrained; 12] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -89,6 +89,12 @@ pub const ALL: [Pretrained; 11] = [
         label: "Pretrained pix2pix, super-resolution",
         file: "pix2pix-superres.safetensors",
         bytes: include_bytes!("../../models/pix2pix-superres.safetensors"),
+    },
+    Pretrained {
+        id: "cyclegan-thin-thick",
+        label: "Pretrained CycleGAN, thin → thick",
+        file: "cyclegan-thin-thick.safetensors",
+        bytes: include_bytes!("../../models/cyclegan-thin-thick.safetensors"),
     },
 ];
 

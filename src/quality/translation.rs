@@ -54,7 +54,9 @@ impl TranslationReport {
             ),
         ];
         if let Some(c) = self.cycle_l1 {
-            lines.push(format!("  round the cycle, |F(G(input)) − input| per pixel (0–1): {c:.4}"));
+            lines.push(format!(
+                "  round the cycle, |F(G(input)) − input| per pixel (0–1): {c:.4}"
+            ));
         }
         lines
     }
