@@ -21,7 +21,7 @@ use crate::family::{self, Family, ModelSpec, StepOutput};
 use crate::latent::recipe::{Recipe, RecipeModel, parse_z_text_for};
 use crate::latent::{Model, pretrained};
 use crate::rng::Rng;
-use crate::train::checkpoint::{self, Checkpoint, SaveOptions};
+use crate::train::checkpoint::{self, ChartHistory, Checkpoint, SaveOptions};
 use crate::train::{GeneratorLoss, OptimizerKind, TrainConfig, Trainer};
 
 /// Watch generative models learn and explore their latent spaces.
@@ -169,7 +169,7 @@ pub struct TrainArgs {
     /// CycleGAN: weight of the identity terms (default 5).
     #[arg(long)]
     pub lambda_identity: Option<f64>,
-    /// CycleGAN: add slight noise to G(a) before F in the cycle term (Chu et al. 2017).
+    /// CycleGAN: add slight noise to each translation before the way back (Chu et al. 2017).
     #[arg(long)]
     pub noisy_cycle: bool,
     /// PixelCNN: masked 3×3 layers after the first 7×7 one (default 5).
@@ -673,6 +673,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         data = data.split_off_last(hold_out).0;
     }
     let data = Arc::new(data);
+    let resumed_history = resumed.as_ref().and_then(|ck| ck.meta.history.clone());
     let mut trainer = match (&a.resume, resumed) {
         (Some(path), Some(ck)) => {
             let spec = &ck.meta.model;
@@ -727,6 +728,16 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         include_optimizer: !a.f16,
         hold_out,
     };
+    // The charts' history goes on from the resumed run's where it fits, so the window opens
+    // the checkpoint with its charts; weights-only files for shipping keep none.
+    let keys: Vec<&str> = trainer.family().metrics().iter().map(|m| m.key).collect();
+    let mut history = resumed_history
+        .filter(|h| h.points_for(&keys, trainer.step()).is_some())
+        .unwrap_or_else(|| ChartHistory::of(trainer.family()));
+    let save = |trainer: &Trainer, history: &ChartHistory| {
+        let kept = options.include_optimizer.then(|| history.clone());
+        checkpoint::save_with_history(trainer, &a.out, options, kept)
+    };
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupted.clone();
@@ -763,12 +774,14 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
                     &guard,
                     &a.out,
                     options,
+                    &mut history,
                     &e.to_string(),
                     true,
                 ));
             }
         };
         let step = trainer.step();
+        history.push(step, &m.values);
         if let Some(r) = guard.after_step(&trainer, &m)? {
             let warning = format!(
                 "warning: step {step}: {r}: the run is running away (try a lower learning rate); the last good state is step {}",
@@ -785,7 +798,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         }
         bar.set_position(step);
         if a.save_every > 0 && step % a.save_every == 0 {
-            checkpoint::save(&trainer, &a.out, options)?;
+            save(&trainer, &history)?;
         }
         last = Some(m);
     }
@@ -798,9 +811,17 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     };
     if let Some(r) = runaway {
         let why = format!("{r} by step {}", trainer.step());
-        return Err(save_last_good(&mut trainer, &guard, &a.out, options, &why, false));
+        return Err(save_last_good(
+            &mut trainer,
+            &guard,
+            &a.out,
+            options,
+            &mut history,
+            &why,
+            false,
+        ));
     }
-    checkpoint::save(&trainer, &a.out, options)?;
+    save(&trainer, &history)?;
     let done = trainer.step() - first_step;
     let how = if interrupted.load(Ordering::SeqCst) {
         "interrupted at"
@@ -852,6 +873,7 @@ fn save_last_good(
     guard: &crate::train::guard::Guard,
     out: &Path,
     options: SaveOptions,
+    history: &mut ChartHistory,
     why: &str,
     current_if_healthy: bool,
 ) -> anyhow::Error {
@@ -867,7 +889,9 @@ fn save_last_good(
             }
         }
     };
-    match checkpoint::save(trainer, out, options) {
+    history.truncate_after(restored);
+    let kept = options.include_optimizer.then(|| history.clone());
+    match checkpoint::save_with_history(trainer, out, options, kept) {
         Ok(()) => anyhow::anyhow!(
             "{why}; saved the last good state, step {restored}, to {} (try a lower learning rate)",
             out.display()

@@ -738,3 +738,67 @@ fn kill_9_during_saves_leaves_a_loadable_checkpoint_and_no_temp_files() {
     assert!(temps.is_empty(), "left after {kills} kills: {temps:?}");
     assert_eq!(latent_lab::train::Checkpoint::load(&ck).unwrap().meta.step, step + 3);
 }
+
+/// `train` keeps the charts' history in its checkpoint (so the window opens a command-line
+/// run with its charts), goes on from it on `--resume`, and leaves it out of weights-only
+/// `--f16` files.
+#[test]
+fn train_keeps_the_charts_history_and_resume_goes_on_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.safetensors");
+    let train = |extra: &[&str], out: &std::path::Path| {
+        let o = bin()
+            .args(["train", "--model", "ae", "--batch", "8", "--out"])
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        checkpoint::Checkpoint::load(out).unwrap()
+    };
+    let ck = train(&["--steps", "12"], &out);
+    let h = ck.meta.history.expect("a history");
+    let family = latent_lab::family::find("ae").unwrap();
+    let keys: Vec<&str> = family.metrics().iter().map(|m| m.key).collect();
+    let points = h.points_for(&keys, 12).expect("the history fits the run");
+    assert_eq!(
+        points.iter().map(|p| p.0).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    assert!(points.iter().all(|p| p.1[0].is_finite()), "every step has its loss");
+    let ck = train(&["--resume", out.to_str().unwrap(), "--steps", "20", "--force"], &out);
+    let points = ck.meta.history.unwrap().points_for(&keys, 20).unwrap();
+    assert_eq!(points.len(), 20);
+    assert_eq!(points[11].0, 12);
+    let f16 = dir.path().join("w.safetensors");
+    let ck = train(&["--resume", out.to_str().unwrap(), "--steps", "20", "--f16"], &f16);
+    assert!(ck.meta.history.is_none(), "a weights-only file keeps a history");
+}
+
+/// Past its limit the history merges neighbours: fewer points, the latest step kept, and a
+/// metric measured every 25 steps keeps every one of its values.
+#[test]
+fn a_long_history_is_thinned_without_losing_sparse_metrics() {
+    use latent_lab::train::checkpoint::{ChartHistory, TRAIN_HISTORY_POINTS};
+    let family = latent_lab::family::find("pixelcnn").unwrap();
+    let mut h = ChartHistory::of(family);
+    let n = family.metrics().len();
+    let steps = 3 * TRAIN_HISTORY_POINTS as u64;
+    let mut sparse = 0;
+    for s in 1..=steps {
+        let mut v = vec![s as f32; n];
+        if s % 25 != 0 {
+            v[n - 1] = f32::NAN;
+        } else {
+            sparse += 1;
+        }
+        h.push(s, &v);
+    }
+    assert!(h.points.len() <= TRAIN_HISTORY_POINTS && h.points.len() > TRAIN_HISTORY_POINTS / 4);
+    assert_eq!(h.points.last().unwrap().0, steps);
+    let kept = h.points.iter().filter(|p| p.1[n - 1].is_some()).count();
+    // Fewer than 25 steps merged into any one point, so at most one of them measured: none lost.
+    assert_eq!(kept, sparse, "sparse values kept");
+    h.truncate_after(100);
+    assert!(h.points.iter().all(|p| p.0 <= 100) && !h.points.is_empty());
+}

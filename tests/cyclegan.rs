@@ -344,7 +344,10 @@ fn the_explorer_shows_the_cycle_with_the_shipped_cyclegan() {
         assert_eq!(r.output, t.translate_u8(&panel.input.ink).unwrap());
         assert_eq!(r.back, Some(t.translate_back_u8(&r.output).unwrap().unwrap()));
         if lang == Lang::En {
-            assert!(h.query_all_by_label("Back again (F)").count() == 2, "no way-back image and its title");
+            assert!(
+                h.query_all_by_label("Back again (F)").count() == 2,
+                "no way-back image and its title"
+            );
             assert!(h.query_by_label("Hole (grey)").is_none(), "a hole brush for CycleGAN");
         }
     }

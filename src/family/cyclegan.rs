@@ -6,8 +6,8 @@
 //! Least-squares GAN losses (the reference's default), with D_A judging A and D_B judging B:
 //! - D_B minimises ½·[(D_B(b) − 1)² + D_B(G(a))²], D_A the same on a and F(b), each averaged
 //!   over its 7×7 patches ([`crate::nets::unet::PatchGan`] reading one image);
-//! - G and F together minimise (D_B(G(a)) − 1)² + (D_A(F(b)) − 1)²
-//!   + λ_cycle·(|F(G(a)) − a| + |G(F(b)) − b|) + λ_identity·(|G(b) − b| + |F(a) − a|),
+//! - G and F together minimise (D_B(G(a)) − 1)² + (D_A(F(b)) − 1)² +
+//!   λ_cycle·(|F(G(a)) − a| + |G(F(b)) − b|) + λ_identity·(|G(b) − b| + |F(a) − a|),
 //!   with λ_cycle = 10 and λ_identity = 5 (the reference's 10 and 0.5·10), both adjustable
 //!   between steps.
 //!
@@ -18,9 +18,11 @@
 //! of 50 past fakes for D is left out: each D step sees the current generators' outputs.
 //!
 //! **Hidden information** (Chu et al. 2017): a generator can pass the cycle test by hiding
-//! what F needs in faint patterns of G(a). Every [`HELD_OUT_EVERY`] steps the held-out cycle
-//! loss is measured twice, as is and with slight Gaussian noise ([`PROBE_SIGMA`]) added to G(a)
-//! before F: a large gap means the cycle is carried by patterns too faint to see. The
+//! what the way back needs in faint patterns of its output — above all where its style drops
+//! something the other keeps (a skeleton has no stroke width, so G(F(b)) can only give b's
+//! width back if F(b) hides it). Every [`HELD_OUT_EVERY`] steps each held-out cycle loss is
+//! measured twice, as is and with slight Gaussian noise ([`PROBE_SIGMA`]) added before the
+//! way back: a large gap means the cycle is carried by patterns too faint to see. The
 //! `noisy_cycle` switch adds that noise in training too, which takes the hiding place away.
 //!
 //! **Label preservation:** on 100 held-out digits (the last 10 % of its data), the share of
@@ -75,7 +77,8 @@ pub struct CycleGanSettings {
     pub lambda_cycle: f64,
     /// Weight of the identity terms (may change between steps).
     pub lambda_identity: f64,
-    /// Adds slight noise to G(a) before F in the cycle term (may change between steps).
+    /// Adds slight noise to G(a) before F and to F(b) before G in the cycle terms (may change
+    /// between steps).
     pub noisy_cycle: bool,
 }
 
@@ -185,7 +188,19 @@ const METRICS: &[MetricDef] = &[
         key: "cycle_noisy",
         label: "the same with slight noise before F",
         chart: "probe",
-        color: [200, 40, 40],
+        color: AB_LIGHT,
+    },
+    MetricDef {
+        key: "cycle_held_out_b",
+        label: "held-out cycle B → A → B",
+        chart: "probe",
+        color: BA,
+    },
+    MetricDef {
+        key: "cycle_noisy_b",
+        label: "the same with slight noise before G",
+        chart: "probe",
+        color: BA_LIGHT,
     },
     MetricDef {
         key: "kept_ab",
@@ -441,13 +456,16 @@ impl CycleGanModel {
         let fake_a = n.f.forward(&b, false)?;
         let gan_g = least_squares(&n.d_b.score(&fake_b, true)?, 1.0)?;
         let gan_f = least_squares(&n.d_a.score(&fake_a, true)?, 1.0)?;
-        let into_f = if s.noisy_cycle {
-            (&fake_b + noise(&fake_b, PROBE_SIGMA, ctx.rng)?)?
+        let (into_f, into_g) = if s.noisy_cycle {
+            (
+                (&fake_b + noise(&fake_b, PROBE_SIGMA, ctx.rng)?)?,
+                (&fake_a + noise(&fake_a, PROBE_SIGMA, ctx.rng)?)?,
+            )
         } else {
-            fake_b.clone()
+            (fake_b.clone(), fake_a.clone())
         };
         let cycle_a = mean_abs(&n.f.forward(&into_f, false)?, &a)?;
-        let cycle_b = mean_abs(&n.g.forward(&fake_a, false)?, &b)?;
+        let cycle_b = mean_abs(&n.g.forward(&into_g, false)?, &b)?;
         let mut loss = ((&gan_g + &gan_f)? + ((&cycle_a + &cycle_b)? * s.lambda_cycle)?)?;
         let mut identity = [f32::NAN; 2];
         if s.lambda_identity > 0.0 {
@@ -468,12 +486,13 @@ impl CycleGanModel {
         ])
     }
 
-    /// The held-out figures: (cycle L1, cycle L1 with probe noise, G(a) kept, F(b) kept).
-    fn held_out(&self, data: &Dataset) -> Result<[f32; 4], TrainError> {
+    /// The held-out figures: (cycle A L1, the same with probe noise, cycle B L1, the same
+    /// with probe noise, G(a) kept, F(b) kept).
+    fn held_out(&self, data: &Dataset) -> Result<[f32; 6], TrainError> {
         let n = data.len();
         let held = held_out_count(n);
         if held == 0 {
-            return Ok([f32::NAN; 4]);
+            return Ok([f32::NAN; 6]);
         }
         let m = held.min(HELD_OUT_BATCH);
         let idx: Vec<usize> = (0..m).map(|k| n - held + k * held / m).collect();
@@ -482,23 +501,28 @@ impl CycleGanModel {
         let (a, b) = (d.map(&digits, false), d.map(&digits, true));
         let nets = &self.nets;
         let dev = &self.device;
-        let xa = images_from_u8(&a, dev)?;
-        let gb = nets.g.forward(&xa, true)?;
-        let back = nets.f.forward(&gb, true)?;
         let mut rng = Rng::derive(PROBE_SEED, "cyclegan.probe");
-        let noisy = nets.f.forward(&(&gb + noise(&gb, PROBE_SIGMA, &mut rng)?)?, true)?;
-        let cycle = mean_abs(&back, &xa)?.to_scalar::<f32>()? * 0.5;
-        let cycle_noisy = mean_abs(&noisy, &xa)?.to_scalar::<f32>()? * 0.5;
+        // Round one cycle as is and with probe noise before the way back: (L1, L1 noisy, the
+        // translations).
+        let mut round = |x: &[u8], there: &UNet, back: &UNet| -> candle_core::Result<(f32, f32, Tensor)> {
+            let x = images_from_u8(x, dev)?;
+            let y = there.forward(&x, true)?;
+            let clean = mean_abs(&back.forward(&y, true)?, &x)?.to_scalar::<f32>()? * 0.5;
+            let noisy = back.forward(&(&y + noise(&y, PROBE_SIGMA, &mut rng)?)?, true)?;
+            let noisy = mean_abs(&noisy, &x)?.to_scalar::<f32>()? * 0.5;
+            Ok((clean, noisy, y))
+        };
+        let (ca, na, gb) = round(&a, &nets.g, &nets.f)?;
+        let (cb, nb, fa) = round(&b, &nets.f, &nets.g)?;
         let mut kept = [f32::NAN; 2];
         if let (Some(labels), Ok(judge)) = (&data.labels, crate::quality::Judge::shipped()) {
             let labels: Vec<usize> = idx.iter().map(|&i| usize::from(labels[i])).collect();
-            let fa = translate_u8(&nets.f, &b, dev)?;
-            for (slot, images) in kept.iter_mut().zip([images_to_u8(&gb)?, fa]) {
-                let v = judge.judge_u8(&images)?;
+            for (slot, images) in kept.iter_mut().zip([&gb, &fa]) {
+                let v = judge.judge_u8(&images_to_u8(images)?)?;
                 *slot = crate::quality::label_accuracy(&v, &labels).unwrap_or(f32::NAN);
             }
         }
-        Ok([cycle, cycle_noisy, kept[0], kept[1]])
+        Ok([ca, na, cb, nb, kept[0], kept[1]])
     }
 }
 
@@ -552,7 +576,7 @@ impl FamilyModel for CycleGanModel {
             STEP_G => (None, Some(self.g_step(ctx)?)),
             _ => (Some(self.d_step(ctx)?), Some(self.g_step(ctx)?)),
         };
-        let mut held = [nan; 4];
+        let mut held = [nan; 6];
         if g.is_some()
             && ctx.step.is_multiple_of(HELD_OUT_EVERY)
             && let Some(data) = ctx.data.images()
@@ -563,7 +587,7 @@ impl FamilyModel for CycleGanModel {
         let d = d.unwrap_or((nan, nan));
         Ok(StepOutput {
             values: vec![
-                g[0], g[1], d.0, d.1, g[2], g[3], g[4], g[5], held[0], held[1], held[2], held[3],
+                g[0], g[1], d.0, d.1, g[2], g[3], g[4], g[5], held[0], held[1], held[2], held[3], held[4], held[5],
             ],
             vectors: Vec::new(),
         })
@@ -587,7 +611,7 @@ impl FamilyModel for CycleGanModel {
             let nan = f32::NAN;
             let (ca, cb) = (l1(&back, &a) as f32, l1(&forth, &b) as f32);
             Ok(StepOutput {
-                values: vec![nan, nan, nan, nan, ca, cb, nan, nan, ca, nan, nan, nan],
+                values: vec![nan, nan, nan, nan, ca, cb, nan, nan, ca, nan, cb, nan, nan, nan],
                 vectors: Vec::new(),
             })
         })())

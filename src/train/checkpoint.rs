@@ -65,8 +65,8 @@ pub struct CheckpointMeta {
     pub has_optimizer: bool,
     /// The program that wrote it.
     pub written_by: String,
-    /// The charts' history of the run (the window's autosave and saves keep it; the
-    /// command line writes none).
+    /// The charts' history of the run (the window's saves and `latent-lab train` keep it;
+    /// weights-only files for shipping do not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<ChartHistory>,
 }
@@ -86,7 +86,47 @@ pub struct ChartHistory {
 /// declaring more is refused before it is used.
 pub const MAX_HISTORY_POINTS: usize = 20_000;
 
+/// The most points `latent-lab train` keeps: past this, neighbouring points are merged.
+pub const TRAIN_HISTORY_POINTS: usize = 10_000;
+
 impl ChartHistory {
+    /// An empty history of `family`'s metrics.
+    pub fn of(family: &dyn crate::family::Family) -> Self {
+        Self {
+            metrics: family.metrics().iter().map(|m| m.key.to_string()).collect(),
+            points: Vec::new(),
+        }
+    }
+
+    /// Appends one iteration's values (NaN: not measured). Past [`TRAIN_HISTORY_POINTS`]
+    /// points, each pair of neighbours becomes one at the later step, with the later value of
+    /// each metric where it has one and the earlier one otherwise (so a metric measured every
+    /// 25 steps keeps its points).
+    pub fn push(&mut self, step: u64, values: &[f32]) {
+        self.points
+            .push((step, values.iter().map(|v| v.is_finite().then_some(*v)).collect()));
+        if self.points.len() > TRAIN_HISTORY_POINTS {
+            let old = std::mem::take(&mut self.points);
+            let mut it = old.into_iter();
+            while let Some(first) = it.next() {
+                match it.next() {
+                    Some((step, mut values)) => {
+                        for (v, earlier) in values.iter_mut().zip(first.1) {
+                            *v = v.or(earlier);
+                        }
+                        self.points.push((step, values));
+                    }
+                    None => self.points.push(first),
+                }
+            }
+        }
+    }
+
+    /// Drops the points after `step` (a run put back to its last good state).
+    pub fn truncate_after(&mut self, step: u64) {
+        self.points.retain(|(s, _)| *s <= step);
+    }
+
     /// The points as `(step, values)` with NaN for missing values, if the history fits a
     /// run of `metrics` at `step`: the same metric keys, one value each, no more than
     /// [`MAX_HISTORY_POINTS`], steps increasing and none past the run's. `None` otherwise

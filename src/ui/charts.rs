@@ -144,7 +144,8 @@ impl App {
         // for a translation model, whose grid is held-out digits: it charts its own figures).
         let judged = crate::family::ALL.iter().any(|f| f.id() == family.id()) && family.showcase_caption().is_none();
         let n = (charts.len() + usize::from(judged)).max(1) as f32;
-        let w = ((width - spacing * (n - 1.0)) / n).max(100.0);
+        // One spacing spare, so that the last cell's frame stays inside the window.
+        let w = ((width - spacing * n) / n).max(100.0);
         ui.horizontal(|ui| {
             for (i, def) in charts.iter().enumerate() {
                 super::app::cell(ui, egui::vec2(w, height), |ui| self.chart_ui(ui, family, def, i == 0));

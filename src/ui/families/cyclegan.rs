@@ -1,6 +1,6 @@
 //! CycleGAN's panel: the domains (a new run) and, live, the weights of the cycle and identity
-//! terms and the switch that adds slight noise to G(a) before F (Chu et al. 2017: does the
-//! cycle rest on patterns too faint to see?).
+//! terms and the switch that adds slight noise to each translation before the way back (Chu
+//! et al. 2017: does the cycle rest on patterns too faint to see?).
 
 use eframe::egui;
 
@@ -63,9 +63,9 @@ impl FamilyPanel for CycleGanPanel {
             .labelled_by(l.id);
             ui.end_row();
             ui.label("");
-            ui.checkbox(&mut s.noisy_cycle, tr("Noise before F"))
+            ui.checkbox(&mut s.noisy_cycle, tr("Noise before the way back"))
                 .on_hover_text(tr(
-                    "Adds slight noise to G(a) before F translates it back. A generator that hides the digit in faint patterns (Chu et al. 2017) then fails the cycle: watch the cycle loss jump.",
+                    "Adds slight noise to each translation before it is translated back. A generator that hides what the way back needs in faint patterns (Chu et al. 2017) then fails the cycle: watch the cycle loss jump.",
                 ));
             ui.end_row();
         });
