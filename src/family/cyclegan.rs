@@ -51,7 +51,7 @@ use crate::nets::{copy_vars, images_to_u8};
 use crate::rng::Rng;
 use crate::train::{OptimizerConfig, TrainError};
 
-use super::pix2pix::patch_map_u8;
+use super::pix2pix::{patch_map_u8, translate_u8};
 
 /// Held-out digits measured per evaluation.
 pub const HELD_OUT_BATCH: usize = 100;
@@ -524,16 +524,6 @@ impl CycleGanModel {
         }
         Ok([ca, na, cb, nb, kept[0], kept[1]])
     }
-}
-
-/// Translates 8-bit images (784 bytes each) with `g`, in chunks.
-fn translate_u8(g: &UNet, inputs: &[u8], device: &Device) -> candle_core::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(inputs.len());
-    for chunk in inputs.chunks(256 * PIXELS) {
-        let x = images_from_u8(chunk, device)?;
-        out.extend(images_to_u8(&g.forward(&x, true)?)?);
-    }
-    Ok(out)
 }
 
 /// D's probabilities "real" per patch (49 per image): the least-squares output clamped to [0, 1].

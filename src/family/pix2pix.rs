@@ -471,8 +471,9 @@ impl Pix2PixModel {
     }
 }
 
-/// Translates 8-bit inputs (784 bytes each) with `g`, in chunks.
-fn translate_u8(g: &UNet, inputs: &[u8], device: &Device) -> candle_core::Result<Vec<u8>> {
+/// Translates 8-bit inputs (784 bytes each) with `g`, in chunks (pix2pix's G, CycleGAN's G
+/// and F).
+pub(super) fn translate_u8(g: &UNet, inputs: &[u8], device: &Device) -> candle_core::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(inputs.len());
     for chunk in inputs.chunks(256 * PIXELS) {
         let x = images_from_u8(chunk, device)?;
