@@ -352,3 +352,27 @@ fn the_explorer_shows_the_cycle_with_the_shipped_cyclegan() {
         }
     }
 }
+
+/// The hidden-information probe fires on a cycle carried by a faint copy of the digit and not
+/// on one carried by the visible image: "there" draws the digit at 1/200 of its contrast on a
+/// black image and "back" amplifies it 200 times (a perfect cycle, clean L1 0); against a
+/// visible image that goes there and back as is.
+#[test]
+fn the_noise_probe_fires_on_a_faintly_hidden_cycle_and_not_on_a_visible_one() {
+    use latent_lab::family::cyclegan::{PROBE_SIGMA, cycle_probe};
+    use latent_lab::rng::Rng;
+    let x = latent_lab::family::images_from_u8(&digits(32), &Device::Cpu).unwrap();
+    let faint = ((&x + 1.0).unwrap() * 0.005).unwrap() - 1.0;
+    let faint = faint.unwrap();
+    let (clean, noisy) = cycle_probe(&x, &faint, |y| ((y + 1.0)? * 200.0)? - 1.0, &mut Rng::new(1)).unwrap();
+    assert!(clean < 1e-4, "the faint cycle is perfect: {clean}");
+    let (v_clean, v_noisy) = cycle_probe(&x, &x, |y| Ok(y.clone()), &mut Rng::new(1)).unwrap();
+    assert!(v_clean < 1e-6);
+    // What the noise itself adds on the 0–1 scale: E|N(0, σ)| / 2.
+    let passed_on = (PROBE_SIGMA * (2.0 / std::f64::consts::PI).sqrt() / 2.0) as f32;
+    assert!(
+        (v_noisy - passed_on).abs() < 0.2 * passed_on,
+        "visible: {v_noisy} vs {passed_on}"
+    );
+    assert!(noisy > 20.0 * v_noisy, "hidden: {noisy}, visible: {v_noisy}");
+}

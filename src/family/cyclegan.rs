@@ -502,14 +502,10 @@ impl CycleGanModel {
         let nets = &self.nets;
         let dev = &self.device;
         let mut rng = Rng::derive(PROBE_SEED, "cyclegan.probe");
-        // Round one cycle as is and with probe noise before the way back: (L1, L1 noisy, the
-        // translations).
         let mut round = |x: &[u8], there: &UNet, back: &UNet| -> candle_core::Result<(f32, f32, Tensor)> {
             let x = images_from_u8(x, dev)?;
             let y = there.forward(&x, true)?;
-            let clean = mean_abs(&back.forward(&y, true)?, &x)?.to_scalar::<f32>()? * 0.5;
-            let noisy = back.forward(&(&y + noise(&y, PROBE_SIGMA, &mut rng)?)?, true)?;
-            let noisy = mean_abs(&noisy, &x)?.to_scalar::<f32>()? * 0.5;
+            let (clean, noisy) = cycle_probe(&x, &y, |t| back.forward(t, true), &mut rng)?;
             Ok((clean, noisy, y))
         };
         let (ca, na, gb) = round(&a, &nets.g, &nets.f)?;
@@ -524,6 +520,22 @@ impl CycleGanModel {
         }
         Ok([ca, na, cb, nb, kept[0], kept[1]])
     }
+}
+
+/// The hidden-information probe on one cycle: `x` went there as `y`; the way back `back` is
+/// measured on `y` as is and with slight Gaussian noise ([`PROBE_SIGMA`]) added: (mean
+/// |back(y) − x|, the same with the noise), per pixel on the 0–1 scale. A way back that reads
+/// faint patterns of `y` (Chu et al. 2017) loses them to the noise, and the second figure
+/// jumps; one that reads the visible image changes by about the noise it passes on.
+pub fn cycle_probe(
+    x: &Tensor,
+    y: &Tensor,
+    back: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
+    rng: &mut Rng,
+) -> candle_core::Result<(f32, f32)> {
+    let clean = mean_abs(&back(y)?, x)?.to_scalar::<f32>()? * 0.5;
+    let noisy = back(&(y + noise(y, PROBE_SIGMA, rng)?)?)?;
+    Ok((clean, mean_abs(&noisy, x)?.to_scalar::<f32>()? * 0.5))
 }
 
 /// D's probabilities "real" per patch (49 per image): the least-squares output clamped to [0, 1].

@@ -1183,7 +1183,7 @@ pub const KO: &[(&str, &str)] = &[
         "D를 속이는 것에 비해 실제 숫자와 가까운 것을 얼마나 중시할지 (논문: 100).",
     ),
     // CycleGAN.
-    ("CycleGAN", "CycleGAN"),
+    ("CycleGAN", "CycleGAN(순환 변환)"),
     (
         "unpaired translation between two styles of digits (thin ↔ thick, upright ↔ slanted, negatives), held together by cycle consistency",
         "두 숫자 스타일(가는 획 ↔ 굵은 획, 똑바로 ↔ 기울임, 반전) 사이의 짝 없는 변환, 순환 일관성으로 묶음",
