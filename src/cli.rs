@@ -499,59 +499,33 @@ pub fn metrics_line(family: &dyn Family, out: &StepOutput) -> String {
 impl TrainArgs {
     /// The family settings given on the command line: `(flag, config key, value)`.
     fn model_options(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
-        let mut v = Vec::new();
-        if let Some(l) = self.latent {
-            v.push(("latent", "latent_dim", l.into()));
-        }
-        if let Some(k) = self.k {
-            v.push(("k", "k", k.into()));
-        }
-        if let Some(g) = self.g_loss {
-            v.push(("g-loss", "g_loss", g.id().into()));
-        }
-        if let Some(b) = self.beta {
-            v.push(("beta", "beta", b.into()));
-        }
-        if let Some(w) = self.kl_warmup {
-            v.push(("kl-warmup", "kl_warmup", w.into()));
-        }
-        if let Some(r) = &self.recon {
-            v.push(("recon", "recon", r.clone().into()));
-        }
-        if let Some(t) = &self.task {
-            v.push(("task", "task", t.clone().into()));
-        }
-        if let Some(f) = self.factor {
-            v.push(("factor", "factor", f.into()));
-        }
-        if let Some(l) = self.lambda_l1 {
-            v.push(("lambda-l1", "lambda_l1", l.into()));
-        }
-        if let Some(l) = &self.loss {
-            v.push(("loss", "loss", l.clone().into()));
-        }
-        if let Some(d) = &self.domains {
-            v.push(("domains", "domains", d.clone().into()));
-        }
-        if let Some(l) = self.lambda_cycle {
-            v.push(("lambda-cycle", "lambda_cycle", l.into()));
-        }
-        if let Some(l) = self.lambda_identity {
-            v.push(("lambda-identity", "lambda_identity", l.into()));
-        }
-        if self.noisy_cycle {
-            v.push(("noisy-cycle", "noisy_cycle", true.into()));
-        }
-        for (flag, value) in [
-            ("channels", self.channels),
-            ("layers", self.layers),
-            ("levels", self.levels),
-        ] {
-            if let Some(value) = value {
-                v.push((flag, flag, value.into()));
-            }
-        }
-        v
+        let options: [(&'static str, &'static str, Option<serde_json::Value>); 17] = [
+            ("latent", "latent_dim", self.latent.map(Into::into)),
+            ("k", "k", self.k.map(Into::into)),
+            ("g-loss", "g_loss", self.g_loss.map(|g| g.id().into())),
+            ("beta", "beta", self.beta.map(Into::into)),
+            ("kl-warmup", "kl_warmup", self.kl_warmup.map(Into::into)),
+            ("recon", "recon", self.recon.clone().map(Into::into)),
+            ("task", "task", self.task.clone().map(Into::into)),
+            ("factor", "factor", self.factor.map(Into::into)),
+            ("lambda-l1", "lambda_l1", self.lambda_l1.map(Into::into)),
+            ("loss", "loss", self.loss.clone().map(Into::into)),
+            ("domains", "domains", self.domains.clone().map(Into::into)),
+            ("lambda-cycle", "lambda_cycle", self.lambda_cycle.map(Into::into)),
+            (
+                "lambda-identity",
+                "lambda_identity",
+                self.lambda_identity.map(Into::into),
+            ),
+            ("noisy-cycle", "noisy_cycle", self.noisy_cycle.then_some(true.into())),
+            ("channels", "channels", self.channels.map(Into::into)),
+            ("layers", "layers", self.layers.map(Into::into)),
+            ("levels", "levels", self.levels.map(Into::into)),
+        ];
+        options
+            .into_iter()
+            .filter_map(|(flag, key, value)| value.map(|v| (flag, key, v)))
+            .collect()
     }
 
     /// Refuses options that do not apply to `family`, naming the ones that do.
