@@ -379,14 +379,16 @@ class UNet(nn.Module):
 
 
 class PatchD(nn.Module):
-    def __init__(self, c=PIX2PIX_CHANNELS):
+    """The PatchGAN reading `images` stacked images: pix2pix's (input, output), CycleGAN's one."""
+
+    def __init__(self, c=PIX2PIX_CHANNELS, images=2):
         super().__init__()
-        self.h1 = nn.Conv2d(2, c, 4, 2, 1)
+        self.h1 = nn.Conv2d(images, c, 4, 2, 1)
         self.h2 = nn.Conv2d(c, 2 * c, 4, 2, 1)
         self.out = nn.Conv2d(2 * c, 1, 3, 1, 1)
 
-    def forward(self, x, y):
-        h = F.leaky_relu(self.h1(torch.cat([x, y], 1)), 0.2)
+    def forward(self, *xs):
+        h = F.leaky_relu(self.h1(torch.cat(xs, 1)), 0.2)
         return self.out(F.leaky_relu(self.h2(h), 0.2))
 
 
@@ -444,20 +446,6 @@ def bench_pix2pix(batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
-class PatchD1(nn.Module):
-    """CycleGAN's unconditional PatchGAN (one image in, 7x7 scores out)."""
-
-    def __init__(self, c=PIX2PIX_CHANNELS):
-        super().__init__()
-        self.h1 = nn.Conv2d(1, c, 4, 2, 1)
-        self.h2 = nn.Conv2d(c, 2 * c, 4, 2, 1)
-        self.out = nn.Conv2d(2 * c, 1, 3, 1, 1)
-
-    def forward(self, x):
-        h = F.leaky_relu(self.h1(x), 0.2)
-        return self.out(F.leaky_relu(self.h2(h), 0.2))
-
-
 def skeleton(images):
     """Zhang-Suen thinning of images (N, 28, 28) in [0, 1], binarised at half grey, vectorised over N."""
     on = np.pad(images >= 0.5, ((0, 0), (1, 1), (1, 1)))
@@ -484,7 +472,7 @@ def skeleton(images):
 def bench_cyclegan(batch, threads, seconds, data, gen):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    g, f, d_a, d_b = UNet(), UNet(), PatchD1(), PatchD1()
+    g, f, d_a, d_b = UNet(), UNet(), PatchD(images=1), PatchD(images=1)
     adam = lambda params: torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
     opt_g = adam(list(g.parameters()) + list(f.parameters()))
     opt_d = adam(list(d_a.parameters()) + list(d_b.parameters()))
