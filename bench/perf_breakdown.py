@@ -33,7 +33,7 @@ FAMILIES = [
     ("candle's gradient sums in backward (zeros + add)", r"candle|binary_map|unary_map|execute_chunked|fn\(f32, f32\) -> f32"),
     ("memset (zero-filled buffers)", r"memset"),
     ("memcpy", r"memmove|memcpy"),
-    ("layout: im2col / col2im / swaps / transposes / bias", r"conv\.rs|transpose_into|swap01"),
+    ("layout: im2col / col2im / swaps / transposes / bias", r"conv\.rs|tiles\.rs|transpose_into|swap01"),
     ("batch norm", r"batchnorm\.rs"),
     ("activations and losses", r"backward_from_output|apply@|tanh|linear\.rs|loss\.rs|act_backward|expm1|exp|log"),
     ("threads: wake-ups, scheduling, rayon", r"_raw_spin|finish_task|schedule|sched_yield|syscall|futex|wake|rayon|crossbeam"),

@@ -9,7 +9,10 @@ use candle_core::{Device, Tensor, Var};
 use candle_nn::{BatchNorm, ModuleT};
 use latent_lab::nets::ops::Activation;
 use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
-use latent_lab::nets::ops::conv::{conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference};
+use latent_lab::nets::ops::conv::{
+    conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference, conv2d_taps_act,
+    conv2d_taps_reference,
+};
 use latent_lab::nets::ops::linear::{linear_act, linear_act_into, linear_act_shaped, reference as linear_reference};
 use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
 use latent_lab::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
@@ -307,44 +310,115 @@ fn conv2d_act_matches_candle_values_and_gradients() {
     }
 }
 
-/// A convolution whose im2col matrix is larger than the fused op builds at once
-/// (PixelCNN's 3×3 layers over 28×28: 288 rows × 784 positions × 40 samples is 36 MB, over
-/// the 30 MiB piece) runs in chunks of samples (34 and 6 here): its values and all three
+/// A convolution whose im2col matrix is larger than the fused op builds at once (3×3,
+/// stride 2 over 28×28 with 32 channels: 288 rows × 196 positions × 160 samples is 36 MB, over
+/// the 30 MiB piece) runs in chunks of samples (139 and 21 here): its values and all three
 /// gradients equal those of the same op run on the two halves of the batch, each in one
-/// piece (20 samples, 18 MB; that size is checked against candle above and here), and run
-/// twice it gives the same bits. (Candle's own convolution at batch 40 differs from both by
-/// 0.3 % in the input gradient; at batch 20 it agrees to 1e-4.)
+/// piece (80 samples, 18 MB), and run twice it gives the same bits. The one-piece op is
+/// checked against candle on 20 samples. (Stride-1 convolutions run in tiles instead: below.)
 #[test]
 fn a_convolution_done_in_chunks_of_samples_matches_the_same_op_in_one_piece() {
     let mut rng = Rng::new(8);
-    let x = var(&mut rng, &[40, 32, 28, 28], 1.0);
+    let x = var(&mut rng, &[160, 32, 28, 28], 1.0);
     let w = var(&mut rng, &[32, 32, 3, 3], 0.1);
     let b = var(&mut rng, &[32], 0.2);
-    let conv = |x: &Tensor, t: &[Tensor]| conv2d_act(x, &t[1], &t[2], 1, 1, Activation::Relu).unwrap();
+    let conv = |x: &Tensor, t: &[Tensor]| conv2d_act(x, &t[1], &t[2], 2, 1, Activation::Relu).unwrap();
     compare(
-        "conv2d 40×32×28² → 32, k3 s1 p1: chunks vs halves",
+        "conv2d 160×32×28² → 32, k3 s2 p1: chunks vs halves",
         &[&x, &w, &b],
         |t| conv(&t[0], t),
         |t| {
             let halves = [
-                conv(&t[0].narrow(0, 0, 20).unwrap(), t),
-                conv(&t[0].narrow(0, 20, 20).unwrap(), t),
+                conv(&t[0].narrow(0, 0, 80).unwrap(), t),
+                conv(&t[0].narrow(0, 80, 80).unwrap(), t),
             ];
             Tensor::cat(&halves, 0).unwrap()
         },
     );
-    let half = var(&mut rng, &[20, 32, 28, 28], 1.0);
+    let small = var(&mut rng, &[20, 32, 28, 28], 1.0);
     compare(
-        "conv2d 20×32×28² → 32, k3 s1 p1 against candle",
-        &[&half, &w, &b],
+        "conv2d 20×32×28² → 32, k3 s2 p1 against candle",
+        &[&small, &w, &b],
         |t| conv(&t[0], t),
-        |t| conv2d_reference(&t[0], &t[1], &t[2], 1, 1, Activation::Relu).unwrap(),
+        |t| conv2d_reference(&t[0], &t[1], &t[2], 2, 1, Activation::Relu).unwrap(),
     );
     let once = run(&[&x, &w, &b], 5, |t| conv(&t[0], t));
     let twice = run(&[&x, &w, &b], 5, |t| conv(&t[0], t));
     assert_eq!(bits(&once.0), bits(&twice.0));
     for (a, b) in once.1.iter().zip(&twice.1) {
         assert_eq!(bits(a.as_ref().unwrap()), bits(b.as_ref().unwrap()));
+    }
+}
+
+/// Stride-1 convolutions run tile by tile (the input gradient as the flipped convolution,
+/// the weight gradient summed over tiles in fixed groups): values and gradients match
+/// candle for 1×1, 3×3, 4×4 and 7×7 kernels, every padding below the side, one tile and
+/// many (8 × 28 rows of a 288-row patch matrix make 38 tiles), with and without an activation.
+#[test]
+fn stride_one_convolutions_in_tiles_match_candle() {
+    let mut rng = Rng::new(21);
+    // (batch, channels in, side, channels out, kernel, padding)
+    for (batch, c, side, o, k, p) in [
+        (2, 3, 9, 5, 3, 0),
+        (3, 4, 10, 6, 3, 1),
+        (2, 5, 7, 3, 3, 2),
+        (2, 5, 8, 3, 1, 0),
+        (2, 3, 9, 4, 7, 3),
+        (2, 3, 8, 4, 4, 2),
+        (1, 33, 28, 1, 3, 1),
+        (8, 32, 28, 16, 3, 1),
+    ] {
+        for act in [Activation::Identity, Activation::Relu] {
+            let x = var(&mut rng, &[batch, c, side, side], 1.0);
+            let w = var(&mut rng, &[o, c, k, k], 0.2);
+            let b = var(&mut rng, &[o], 0.2);
+            compare(
+                &format!("conv2d {batch}×{c}×{side}² → {o}, k{k} s1 p{p} {act:?}"),
+                &[&x, &w, &b],
+                |t| conv2d_act(&t[0], &t[1], &t[2], 1, p, act).unwrap(),
+                |t| conv2d_reference(&t[0], &t[1], &t[2], 1, p, act).unwrap(),
+            );
+        }
+    }
+}
+
+/// PixelCNN's masked layers skip their cut taps: the op equals candle's convolution of the
+/// kernel times its mask, values and all three gradients (the cut taps' weight gradient is
+/// zero in both), for the 7×7 type A and 3×3 type B masks; and the bits are the same on one
+/// thread as on three.
+#[test]
+fn convolutions_keeping_some_taps_match_the_masked_kernel() {
+    use latent_lab::nets::pixelcnn::{MaskType, mask_values};
+    let taps = |k: usize, kind| -> Vec<usize> {
+        let m = mask_values(k, kind);
+        (0..k * k).filter(|&t| m[t] != 0.0).collect()
+    };
+    let mut rng = Rng::new(22);
+    for (batch, c, side, o, k, kind) in [(3, 1, 12, 8, 7, MaskType::A), (4, 16, 28, 16, 3, MaskType::B)] {
+        let kept = taps(k, kind);
+        let x = var(&mut rng, &[batch, c, side, side], 1.0);
+        let w = var(&mut rng, &[o, c, k, k], 0.2);
+        let b = var(&mut rng, &[o], 0.2);
+        let fused = |t: &[Tensor]| conv2d_taps_act(&t[0], &t[1], &t[2], k / 2, &kept, Activation::Relu).unwrap();
+        compare(
+            &format!("masked conv2d {batch}×{c}×{side}² → {o}, k{k} {kind:?}"),
+            &[&x, &w, &b],
+            fused,
+            |t| conv2d_taps_reference(&t[0], &t[1], &t[2], k / 2, &kept, Activation::Relu).unwrap(),
+        );
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+            pool.install(|| run(&[&x, &w, &b], 5, fused))
+        };
+        let (one, three) = (on(1), on(3));
+        assert_eq!(bits(&one.0), bits(&three.0), "{kind:?}: values on 1 and 3 threads");
+        for (a, b) in one.1.iter().zip(&three.1) {
+            assert_eq!(
+                bits(a.as_ref().unwrap()),
+                bits(b.as_ref().unwrap()),
+                "{kind:?}: gradients"
+            );
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use candle_nn::{Conv2d, VarBuilder, conv2d};
 
 use super::IMAGE_SIDE;
 use super::ops::Activation;
-use super::ops::conv::conv2d_act;
+use super::ops::conv::{conv2d_act, conv2d_taps_act};
 
 /// Pixels of one image.
 pub const PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
@@ -84,17 +84,19 @@ pub struct PixelCnn {
     middle: Vec<Conv2d>,
     head: Conv2d,
     out: Conv2d,
-    mask_a: Tensor,
-    mask_b: Tensor,
+    /// The kept taps of the first layer's kernel (type A) and of the middle ones' (type B).
+    taps_a: Vec<usize>,
+    taps_b: Vec<usize>,
 }
 
-fn masked(layer: &Conv2d, mask: &Tensor, frozen: bool) -> Result<(Tensor, Tensor)> {
-    let w = layer.weight().broadcast_mul(mask)?;
-    let b = match layer.bias() {
-        Some(b) => b.clone(),
-        None => Tensor::zeros(w.dim(0)?, DType::F32, w.device())?,
-    };
-    Ok(if frozen { (w.detach(), b.detach()) } else { (w, b) })
+/// The taps a mask keeps, as `ky·k + kx` in ascending order.
+fn kept_taps(k: usize, kind: MaskType) -> Vec<usize> {
+    mask_values(k, kind)
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m != 0.0)
+        .map(|(t, _)| t)
+        .collect()
 }
 
 fn plain(layer: &Conv2d, frozen: bool) -> Result<(Tensor, Tensor)> {
@@ -114,8 +116,6 @@ impl PixelCnn {
             padding: k / 2,
             ..Default::default()
         };
-        let device = vb.device().clone();
-        let mask = |k: usize, kind| Tensor::from_vec(mask_values(k, kind), (1, 1, k, k), &device);
         Ok(Self {
             shape,
             first: conv2d(1, c, FIRST_KERNEL, cfg(FIRST_KERNEL), vb.pp("first"))?,
@@ -124,8 +124,8 @@ impl PixelCnn {
                 .collect::<Result<_>>()?,
             head: conv2d(c, c, 1, cfg(1), vb.pp("head"))?,
             out: conv2d(c, shape.outputs(), 1, cfg(1), vb.pp("out"))?,
-            mask_a: mask(FIRST_KERNEL, MaskType::A)?,
-            mask_b: mask(KERNEL, MaskType::B)?,
+            taps_a: kept_taps(FIRST_KERNEL, MaskType::A),
+            taps_b: kept_taps(KERNEL, MaskType::B),
         })
     }
 
@@ -143,11 +143,12 @@ impl PixelCnn {
     /// Logits `(B, outputs, H, W)` for inputs `x (B, 1, H, W)` on the [-1, 1] scale
     /// ([`level_value`]); `frozen` keeps the weights out of the graph.
     pub fn logits(&self, x: &Tensor, frozen: bool) -> Result<Tensor> {
-        let (w, b) = masked(&self.first, &self.mask_a, frozen)?;
-        let mut h = conv2d_act(x, &w, &b, 1, FIRST_KERNEL / 2, Activation::Relu)?;
+        // The masked layers: the cut taps' weights count as zero (and get no gradient).
+        let (w, b) = plain(&self.first, frozen)?;
+        let mut h = conv2d_taps_act(x, &w, &b, FIRST_KERNEL / 2, &self.taps_a, Activation::Relu)?;
         for layer in &self.middle {
-            let (w, b) = masked(layer, &self.mask_b, frozen)?;
-            h = (&h + conv2d_act(&h, &w, &b, 1, KERNEL / 2, Activation::Relu)?)?;
+            let (w, b) = plain(layer, frozen)?;
+            h = (&h + conv2d_taps_act(&h, &w, &b, KERNEL / 2, &self.taps_b, Activation::Relu)?)?;
         }
         let (w, b) = plain(&self.head, frozen)?;
         let h = conv2d_act(&h, &w, &b, 1, 0, Activation::Relu)?;

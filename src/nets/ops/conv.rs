@@ -22,6 +22,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::batchnorm::BnEpilogue;
+use super::tiles;
 use super::{
     Activation, Mat, all_cpu_f32, assume_written, cpu_tensor, lane_sum, matmul_new, scratch, slice_of, swap01,
     wants_grad, with_act_grad, with_data, written_by,
@@ -71,7 +72,7 @@ impl Geometry {
 
     /// For kernel column `kx`, the grid columns `lo..hi` whose input column lies inside the image.
     #[inline]
-    fn x_range(&self, kx: usize) -> (usize, usize) {
+    pub(super) fn x_range(&self, kx: usize) -> (usize, usize) {
         let (s, p) = (self.stride, self.padding);
         // ix = ox·s + kx − p must satisfy 0 ≤ ix < w.
         let lo = if kx >= p { 0 } else { (p - kx).div_ceil(s) };
@@ -85,7 +86,7 @@ impl Geometry {
 
     /// The input row for grid row `oy` and kernel row `ky`, if inside the image.
     #[inline]
-    fn y_at(&self, oy: usize, ky: usize) -> Option<usize> {
+    pub(super) fn y_at(&self, oy: usize, ky: usize) -> Option<usize> {
         (oy * self.stride + ky)
             .checked_sub(self.padding)
             .filter(|&iy| iy < self.h)
@@ -399,6 +400,45 @@ pub fn conv2d_act(
     }
 }
 
+/// A stride-1 convolution keeping only some taps of its kernel (`taps`: `ky·k + kx`,
+/// ascending), the others' weights taken as zero: `act(conv2d(x, W ⊙ M) + b)` for the mask `M`
+/// of the kept taps, with padding `padding < k`. PixelCNN's masked layers; on the CPU the cut
+/// taps cost nothing.
+pub fn conv2d_taps_act(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    taps: &[usize],
+    act: Activation,
+) -> Result<Tensor> {
+    if all_cpu_f32(&[x, w, b]) {
+        x.apply_op3(w, b, Conv2dAct::new(1, padding, act, false).with_taps(taps.to_vec()))
+    } else {
+        conv2d_taps_reference(x, w, b, padding, taps, act)
+    }
+}
+
+/// The same with candle's ops: the kernel multiplied by the mask, then [`conv2d_reference`].
+pub fn conv2d_taps_reference(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    padding: usize,
+    taps: &[usize],
+    act: Activation,
+) -> Result<Tensor> {
+    let k = w.dim(3)?;
+    let mut m = vec![0f32; k * k];
+    for &t in taps {
+        if let Some(v) = m.get_mut(t) {
+            *v = 1.0;
+        }
+    }
+    let mask = Tensor::from_vec(m, (1, 1, k, k), w.device())?.to_dtype(w.dtype())?;
+    conv2d_reference(x, &w.broadcast_mul(&mask)?, b, 1, padding, act)
+}
+
 /// [`conv2d_act`] with training-mode batch norm and its activation after the bias, in the
 /// same op (CPU, f32 only; see [`BnEpilogue`]).
 pub fn conv2d_bn_act(
@@ -479,6 +519,33 @@ pub fn conv_transpose2d_reference(
     act.candle(&y.broadcast_add(&b.reshape((1, (), 1, 1))?)?)
 }
 
+/// A kernel `(rows, k, k)` (rows = outputs × inputs) with only the kept taps' columns:
+/// `rows × taps`, borrowed when every tap is kept.
+fn kept_columns<'a>(w: &'a [f32], rows: usize, k: usize, taps: &[usize]) -> std::borrow::Cow<'a, [f32]> {
+    if taps.len() == k * k {
+        return std::borrow::Cow::Borrowed(w);
+    }
+    let mut out = Vec::with_capacity(rows * taps.len());
+    for row in w.chunks_exact(k * k).take(rows) {
+        out.extend(taps.iter().map(|&t| row[t]));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The inverse of [`kept_columns`]: `rows × taps` back to `(rows, k, k)`, zeros at the cut taps.
+fn all_columns(wc: &[f32], rows: usize, k: usize, taps: &[usize]) -> Vec<f32> {
+    if taps.len() == k * k {
+        return wc.to_vec();
+    }
+    let mut out = vec![0.0f32; rows * k * k];
+    for (dst, src) in out.chunks_exact_mut(k * k).zip(wc.chunks_exact(taps.len().max(1))) {
+        for (&t, &v) in taps.iter().zip(src) {
+            dst[t] = v;
+        }
+    }
+    out
+}
+
 /// The fused convolution (see the module docs). Keeps the forward pass's im2col
 /// rows for the weight gradient when asked to.
 #[derive(Debug)]
@@ -490,6 +557,9 @@ pub struct Conv2dAct {
     /// The im2col rows of each chunk of samples, saved for the backward pass.
     cols: Mutex<Option<Vec<Vec<f32>>>>,
     bn: Option<BnEpilogue>,
+    /// The kernel taps kept (`ky·k + kx`, ascending), when not all: the others' weights count
+    /// as zero. Stride 1 only.
+    taps: Option<Vec<usize>>,
 }
 
 /// The largest im2col matrix a convolution builds at once, in bytes. glibc maps buffers
@@ -521,6 +591,30 @@ impl Conv2dAct {
             keep_cols,
             cols: Mutex::new(None),
             bn: None,
+            taps: None,
+        }
+    }
+
+    /// The same op keeping only `taps` of the kernel (`ky·k + kx`; stride 1, no batch norm).
+    pub fn with_taps(self, taps: Vec<usize>) -> Self {
+        Self {
+            taps: Some(taps),
+            ..self
+        }
+    }
+
+    /// Whether this convolution runs tile by tile ([`super::tiles`]): stride 1 without batch
+    /// norm, padding under the kernel side (so that the input gradient is a convolution too).
+    fn tiled(&self, g: Geometry) -> bool {
+        self.bn.is_none() && g.stride == 1 && g.padding < g.k
+    }
+
+    /// The kept taps: all of them unless the op was given some.
+    fn taps_of(&self, k: usize) -> Result<Vec<usize>> {
+        match &self.taps {
+            None => Ok((0..k * k).collect()),
+            Some(t) if t.iter().all(|&t| t < k * k) && t.windows(2).all(|p| p[0] < p[1]) => Ok(t.clone()),
+            Some(t) => candle_core::bail!("conv2d: taps {t:?} are not ascending taps of a {k}×{k} kernel"),
         }
     }
 
@@ -568,6 +662,16 @@ impl CustomOp3 for Conv2dAct {
         let g = self.geometry(xd, k)?;
         let batch = xd.0;
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        if self.tiled(g) {
+            let taps = self.taps_of(k)?;
+            let plan = tiles::Plan { g, taps: &taps, batch };
+            let wc = kept_columns(&w, o * g.c, k, &taps);
+            let y = tiles::forward(plan, &x, &wc, o, Some(&bias), self.act);
+            return Ok((CpuStorage::F32(y), Shape::from((batch, o, g.oh, g.ow))));
+        }
+        if self.taps.is_some() {
+            candle_core::bail!("conv2d: kept taps need stride 1, padding under the kernel side and no batch norm");
+        }
         let np = g.positions();
         // Batch norm needs the whole batch's statistics: one piece.
         let chunk = if self.bn.is_some() {
@@ -620,6 +724,33 @@ impl CustomOp3 for Conv2dAct {
         let (batch, c, h, wd) = x.dims4()?;
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
+        if self.tiled(g) {
+            let taps = self.taps_of(k)?;
+            let plan = tiles::Plan { g, taps: &taps, batch };
+            let backward = |gy: &[f32]| {
+                let gx = if wants_grad(x) {
+                    let gx = with_data(w, |w| {
+                        Ok(tiles::input_grad(plan, gy, &kept_columns(w, o * c, k, &taps), o))
+                    })?;
+                    Some(cpu_tensor(gx, x.shape().clone())?)
+                } else {
+                    None
+                };
+                let gw = if wants_grad(w) {
+                    let gw = with_data(x, |x| Ok(tiles::weight_grad(plan, x, gy, o)))?;
+                    Some(cpu_tensor(all_columns(&gw, o * c, k, &taps), w.shape().clone())?)
+                } else {
+                    None
+                };
+                let gb = if wants_grad(b) {
+                    Some(cpu_tensor(channel_sums(gy, batch, o, g.positions()), o)?)
+                } else {
+                    None
+                };
+                Ok((gx, gw, gb))
+            };
+            return with_act_grad(self.act, grad, res, backward);
+        }
         let np = g.positions();
         let chunk = if self.bn.is_some() {
             batch.max(1)

@@ -3,6 +3,7 @@
 //! - [`linear`]: `act(x·Wᵀ + b)` in one op (matmul, bias and activation forward and backward);
 //! - [`conv`]: 2-D convolution and transposed convolution as im2col / col2im plus one matrix
 //!   product for the whole batch, with bias and activation fused;
+//! - `tiles`: stride-1 convolutions tile by tile (patches built in cache, masked taps skipped);
 //! - [`batchnorm`]: training-mode batch norm with its activation, statistics and backward in one op;
 //! - [`loss`]: binary cross-entropy on logits (mean softplus) with its gradient;
 //! - [`optim`]: fused in-place Adam and SGD updates (no allocation per step);
@@ -20,6 +21,7 @@ pub mod linear;
 pub mod loss;
 pub mod optim;
 pub mod sink;
+mod tiles;
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
@@ -400,7 +402,7 @@ fn check(a: Mat, b: Mat) -> Result<(usize, usize)> {
 /// Each output element sums over the inner dimension in the same blocks (the crate picks
 /// them from the inner dimension alone) whatever the split, so the bits do not depend on
 /// the number of threads.
-unsafe fn gemm_into(dst: *mut f32, a: Mat, b: Mat, accumulate: bool, pieces: usize) {
+pub(super) unsafe fn gemm_into(dst: *mut f32, a: Mat, b: Mat, accumulate: bool, pieces: usize) {
     let (m, k) = a.shape();
     let (_, n) = b.shape();
     if m == 0 || n == 0 {

@@ -1,0 +1,258 @@
+//! Stride-1 convolutions (the U-Net's 3×3 layers, PixelCNN's masked 7×7 and 3×3 and its
+//! 1×1 head) tile by tile, so that the im2col matrix never exists whole.
+//!
+//! A tile is a run of output rows (of one or more samples) whose patch matrix fits in a
+//! core's L2 cache ([`TILE_BYTES`]); each tile builds its patches, runs one single-threaded
+//! matrix product and writes its rows of the NCHW output with the bias and the activation,
+//! tiles in parallel. The whole-batch im2col of [`super::conv`] wrote and re-read every
+//! activation nine times through main memory for a 3×3 layer (58 MB per PixelCNN layer at
+//! batch 64): a third of a pix2pix or PixelCNN step was that copy.
+//!
+//! Backward passes use the same tiles:
+//! - the input gradient of a stride-1 convolution is the convolution of the output gradient
+//!   with the kernel flipped and its two channel axes swapped, padded by `k − 1 − p`: the
+//!   same forward pass, no col2im;
+//! - the weight gradient sums one product per tile. Tiles are summed in [`GROUPS`] fixed
+//!   groups, each in order, and the groups in order, so the bits do not depend on the
+//!   number of threads.
+//!
+//! A convolution may keep only some of its kernel's taps (PixelCNN's masks: 5 of a 3×3
+//! kernel's 9, 24 of a 7×7's 49). The patches then have rows for the kept taps only, and the
+//! op is the convolution with the other taps' weights taken as zero (their gradient is zero):
+//! the masked layers do about half the work of a full kernel.
+
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+use super::conv::Geometry;
+use super::{Activation, Mat, gemm_into, written_by};
+
+/// Bytes of one tile's patch matrix: about half of a core's L2 cache, leaving room for the
+/// product's output and the packed operands.
+const TILE_BYTES: usize = 192 << 10;
+
+/// Fixed groups the weight gradient's tiles are summed in.
+const GROUPS: usize = 16;
+
+/// A stride-1 convolution over a batch: its geometry, the kernel taps it keeps (`ky·k + kx`,
+/// in the order of the weight matrix's columns) and the batch size.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plan<'a> {
+    /// The geometry (stride 1).
+    pub g: Geometry,
+    /// Kept taps; every channel keeps the same ones.
+    pub taps: &'a [usize],
+    /// Samples.
+    pub batch: usize,
+}
+
+/// The output rows `u0..u1` (row `u` is row `u % oh` of sample `u / oh`) a tile computes.
+type Tile = (usize, usize);
+
+impl Plan<'_> {
+    /// Rows of the patch matrix: channels × kept taps.
+    pub fn patch(&self) -> usize {
+        self.g.c * self.taps.len()
+    }
+
+    fn tiles(&self) -> Vec<Tile> {
+        let g = self.g;
+        let units = self.batch * g.oh;
+        if units == 0 || g.ow == 0 {
+            return Vec::new();
+        }
+        let cols = (TILE_BYTES / 4 / self.patch().max(1)).max(g.ow);
+        let rows = (cols / g.ow).max(1);
+        (0..units)
+            .step_by(rows)
+            .map(|u0| (u0, (u0 + rows).min(units)))
+            .collect()
+    }
+
+    /// The patch matrix (`patch × n`, n = rows · ow) of a tile's output rows into `cols`.
+    fn patches(&self, x: &[f32], (u0, u1): Tile, cols: &mut Vec<f32>) {
+        let g = self.g;
+        let (nt, ow, p) = (self.taps.len(), g.ow, g.padding);
+        let n = (u1 - u0) * ow;
+        // Every element is written below; the fill only happens when the buffer grows.
+        cols.resize(self.patch() * n, 0.0);
+        for (r, row) in cols[..self.patch() * n].chunks_exact_mut(n).enumerate() {
+            let (ci, t) = (r / nt, self.taps[r % nt]);
+            let (ky, kx) = (t / g.k, t % g.k);
+            let (lo, hi) = g.x_range(kx);
+            for (u, dst) in (u0..u1).zip(row.chunks_exact_mut(ow)) {
+                let (b, oy) = (u / g.oh, u % g.oh);
+                match g.y_at(oy, ky) {
+                    None => dst.fill(0.0),
+                    Some(iy) => {
+                        let src = &x[((b * g.c + ci) * g.h + iy) * g.w..][..g.w];
+                        dst[..lo].fill(0.0);
+                        dst[hi..].fill(0.0);
+                        // ix = ox + kx − p for ox in lo..hi, all inside the row.
+                        dst[lo..hi].copy_from_slice(&src[lo + kx - p..hi + kx - p]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The output being written by the tiles, each its own rows.
+struct Out(*mut MaybeUninit<f32>, usize);
+
+// SAFETY: the tiles write disjoint rows (see `row`).
+unsafe impl Sync for Out {}
+
+impl Out {
+    /// `len` floats from `start`.
+    ///
+    /// # Safety
+    /// In bounds, and no other thread may touch them meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, start: usize, len: usize) -> &mut [MaybeUninit<f32>] {
+        debug_assert!(start + len <= self.1);
+        // SAFETY: per the contract, in bounds and exclusively this caller's.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len) }
+    }
+}
+
+/// `act(conv(x, W) + bias)` as NCHW `(B, o, oh, ow)`, for `x (B, c, h, w)` and the weights as an
+/// `o × patch` matrix (column `ci · taps + i` for channel `ci` and kept tap `i`).
+pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&[f32]>, act: Activation) -> Vec<f32> {
+    let g = plan.g;
+    let (np, ow, patch) = (g.positions(), g.ow, plan.patch());
+    let total = plan.batch * o * np;
+    debug_assert_eq!(w.len(), o * patch);
+    debug_assert_eq!(x.len(), plan.batch * g.image());
+    let tiles = plan.tiles();
+    let fill = |y: &mut [MaybeUninit<f32>]| {
+        if patch == 0 {
+            // No taps: only the bias.
+            for (i, v) in y.iter_mut().enumerate() {
+                let mut b = [bias.map_or(0.0, |b| b[(i / np) % o])];
+                act.apply(&mut b);
+                v.write(b[0]);
+            }
+            return;
+        }
+        let out = Out(y.as_mut_ptr(), y.len());
+        tiles.par_iter().for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(cols, yt): &mut (Vec<f32>, Vec<f32>), &tile| {
+                plan.patches(x, tile, cols);
+                let n = (tile.1 - tile.0) * ow;
+                yt.resize(o * n, 0.0);
+                // SAFETY: yt holds o·n floats, W is o × patch and the patches patch × n.
+                unsafe {
+                    gemm_into(
+                        yt.as_mut_ptr(),
+                        Mat::new(w, o, patch),
+                        Mat::new(&cols[..patch * n], patch, n),
+                        false,
+                        1,
+                    )
+                };
+                for (j, u) in (tile.0..tile.1).enumerate() {
+                    let (b, oy) = (u / g.oh, u % g.oh);
+                    for oc in 0..o {
+                        // SAFETY: row oy of plane (b, oc) belongs to this tile alone.
+                        let dst = unsafe { out.row(((b * o + oc) * g.oh + oy) * ow, ow) };
+                        let src = &yt[oc * n + j * ow..][..ow];
+                        let bv = bias.map_or(0.0, |b| b[oc]);
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            d.write(v + bv);
+                        }
+                        // SAFETY: just written.
+                        act.apply(unsafe { super::assume_written(dst) });
+                    }
+                }
+            },
+        );
+    };
+    // SAFETY: the tiles cover every output row of every sample and channel, each written whole
+    // (or, with no taps, every element is written above).
+    unsafe { written_by(total, fill) }
+}
+
+/// The gradient of `x` for the output gradient `gy (B, o, oh, ow)`: the flipped convolution.
+pub(super) fn input_grad(plan: Plan, gy: &[f32], w: &[f32], o: usize) -> Vec<f32> {
+    let g = plan.g;
+    let (k, nt, c) = (g.k, plan.taps.len(), g.c);
+    // Flipped taps, and W'[ci][oc·nt + i] = W[oc][ci·nt + i].
+    let flipped: Vec<usize> = plan.taps.iter().map(|&t| k * k - 1 - t).collect();
+    let mut wt = vec![0.0f32; c * o * nt];
+    for oc in 0..o {
+        for ci in 0..c {
+            for i in 0..nt {
+                wt[(ci * o + oc) * nt + i] = w[(oc * c + ci) * nt + i];
+            }
+        }
+    }
+    let back = Plan {
+        g: Geometry {
+            c: o,
+            h: g.oh,
+            w: g.ow,
+            k,
+            stride: 1,
+            padding: k - 1 - g.padding,
+            oh: g.h,
+            ow: g.w,
+        },
+        taps: &flipped,
+        batch: plan.batch,
+    };
+    forward(back, gy, &wt, c, None, Activation::Identity)
+}
+
+/// The gradient of the `o × patch` weight matrix for `x` and the output gradient `gy`.
+pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f32> {
+    let g = plan.g;
+    let (ow, patch) = (g.ow, plan.patch());
+    let tiles = plan.tiles();
+    if tiles.is_empty() || patch == 0 || o == 0 {
+        return vec![0.0; o * patch];
+    }
+    let per = tiles.len().div_ceil(GROUPS);
+    // Each group sums its tiles' products, transposed (`patch × o`: the tall form is the
+    // faster one for the gemm crate), in order.
+    let partials: Vec<Vec<f32>> = tiles
+        .par_chunks(per)
+        .map(|group| {
+            let (mut cols, mut gt) = (Vec::new(), Vec::new());
+            let mut sum = vec![0.0f32; patch * o];
+            for &tile in group {
+                plan.patches(x, tile, &mut cols);
+                let n = (tile.1 - tile.0) * ow;
+                gt.resize(o * n, 0.0);
+                for (j, u) in (tile.0..tile.1).enumerate() {
+                    let (b, oy) = (u / g.oh, u % g.oh);
+                    for oc in 0..o {
+                        gt[oc * n + j * ow..][..ow].copy_from_slice(&gy[((b * o + oc) * g.oh + oy) * ow..][..ow]);
+                    }
+                }
+                // SAFETY: sum holds patch·o floats; the patches are patch × n and gt o × n.
+                unsafe {
+                    gemm_into(
+                        sum.as_mut_ptr(),
+                        Mat::new(&cols[..patch * n], patch, n),
+                        Mat::new(&gt[..o * n], o, n).t(),
+                        true,
+                        1,
+                    )
+                };
+            }
+            sum
+        })
+        .collect();
+    let mut gw = vec![0.0f32; o * patch];
+    for part in &partials {
+        for (r, row) in part.chunks_exact(o).enumerate() {
+            for (oc, &v) in row.iter().enumerate() {
+                gw[oc * patch + r] += v;
+            }
+        }
+    }
+    gw
+}
