@@ -31,6 +31,11 @@ pub struct Cli {
     /// What to do; none opens the window.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Where to train and decode: cpu, cuda or metal (default: LATENT_LAB_DEVICE, else the
+    /// first GPU this build supports, else the CPU). A GPU needs a build with its feature
+    /// (scripts/build_cuda.sh for CUDA).
+    #[arg(long, global = true, value_parser = crate::worker::DeviceChoice::parse)]
+    pub device: Option<crate::worker::DeviceChoice>,
 }
 
 /// The headless commands.
@@ -197,6 +202,10 @@ pub struct TrainArgs {
     /// Write a grid of 64 samples (fixed z) as PNG at the end.
     #[arg(long)]
     pub grid: Option<PathBuf>,
+    /// Also write every step's metrics to this CSV file: the step, then one column per
+    /// metric of the family, empty where a metric was not measured that step.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
     /// Compute threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -361,6 +370,10 @@ fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::train::alloc::tune_allocator();
+    if let Err(e) = crate::worker::choose_device(cli.device) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         None => crate::ui::run(),
         Some(Command::Train(a)) => train(&a),
@@ -462,17 +475,53 @@ pub fn load_data(path: Option<&Path>) -> Result<Dataset> {
     Ok(ds)
 }
 
-/// The device training runs on: CUDA or Metal when built with that feature and present, else the CPU.
-pub fn default_device() -> Device {
-    #[cfg(feature = "cuda")]
-    if let Ok(d) = Device::new_cuda(0) {
-        return d;
+/// The device training runs on: the one `--device` chose ([`crate::worker::choose_device`]),
+/// else CUDA or Metal when built with that feature and present, else the CPU.
+pub fn default_device() -> Result<Device> {
+    crate::worker::device().map_err(anyhow::Error::msg)
+}
+
+/// `train --log`: each step's metrics as one CSV line (the step, then the family's metrics in
+/// their order; empty where a metric was not measured that step).
+struct StepLog {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl StepLog {
+    fn create(path: &Path, keys: &[&str]) -> Result<Self> {
+        let file = std::fs::File::create(path).with_context(|| format!("--log {}: cannot create", path.display()))?;
+        let mut log = StepLog {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(file),
+        };
+        let header = format!("step,{}", keys.join(","));
+        log.line(&header)?;
+        Ok(log)
     }
-    #[cfg(feature = "metal")]
-    if let Ok(d) = Device::new_metal(0) {
-        return d;
+
+    fn write(&mut self, step: u64, values: &[f32]) -> Result<()> {
+        let mut line = step.to_string();
+        for v in values {
+            line.push(',');
+            if !v.is_nan() {
+                line.push_str(&v.to_string());
+            }
+        }
+        self.line(&line)
     }
-    Device::Cpu
+
+    fn line(&mut self, line: &str) -> Result<()> {
+        use std::io::Write;
+        writeln!(self.out, "{line}").with_context(|| format!("--log {}: cannot write", self.path.display()))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        use std::io::Write;
+        self.out
+            .flush()
+            .with_context(|| format!("--log {}: cannot write", self.path.display()))
+    }
 }
 
 /// Human name of a device.
@@ -610,7 +659,10 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     if let Some(grid) = &a.grid {
         check_writable(grid, "--grid", None, a.force)?;
     }
-    let device = default_device();
+    if let Some(log) = &a.log {
+        check_writable(log, "--log", None, a.force)?;
+    }
+    let device = default_device()?;
     let resumed = a.resume.as_ref().map(|p| Checkpoint::load(p)).transpose()?;
     // A resumed run keeps its data and its held-out split unless told otherwise.
     let (folder, hold_out) = match (&a.data, &resumed) {
@@ -738,6 +790,7 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
     let mut last = None;
     // The last good state, kept in memory: what a NaN or a run-away run saves.
     let mut guard = crate::train::guard::Guard::new(&trainer, GUARD_EVERY)?;
+    let mut log = a.log.as_deref().map(|p| StepLog::create(p, &keys)).transpose()?;
     while trainer.step() < a.steps && !interrupted.load(Ordering::SeqCst) {
         let m = match trainer.iteration() {
             Ok(m) => m,
@@ -756,6 +809,9 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         };
         let step = trainer.step();
         history.push(step, &m.values);
+        if let Some(log) = &mut log {
+            log.write(step, &m.values)?;
+        }
         if let Some(r) = guard.after_step(&trainer, &m)? {
             let warning = format!(
                 "warning: step {step}: {r}: the run is running away (try a lower learning rate); the last good state is step {}",
@@ -777,6 +833,9 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         last = Some(m);
     }
     bar.finish_and_clear();
+    if let Some(log) = log.take() {
+        log.finish()?;
+    }
     let secs = start.elapsed().as_secs_f64();
     // A run still running away at the end saves its last good state, and says so.
     let runaway = match guard.runaway() {
@@ -945,7 +1004,7 @@ fn code_names(c: crate::family::Conditioning) -> Option<String> {
 
 /// `latent-lab sample`; returns the paths written.
 pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
-    let device = default_device();
+    let device = default_device()?;
     let z_file = ZFile::read(a.z.as_deref())?;
     let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
     refuse_translator(&model, "sample")?;
@@ -988,7 +1047,7 @@ pub fn sample(a: &SampleArgs) -> Result<Vec<PathBuf>> {
 
 /// `latent-lab encode`: one recipe line per image (its code z).
 pub fn encode(a: &EncodeArgs) -> Result<Vec<String>> {
-    let device = default_device();
+    let device = default_device()?;
     let model = a.model.load(None, &device)?;
     if model.encoder.is_none() {
         bail!(
@@ -1016,7 +1075,7 @@ pub fn likelihood(a: &LikelihoodArgs) -> Result<Vec<String>> {
     if a.image.is_empty() && !a.held_out {
         bail!("give --image FILE… and/or --held-out");
     }
-    let device = default_device();
+    let device = default_device()?;
     let model = a.model.load(None, &device)?;
     let Some(pixels) = model.pixels.clone() else {
         bail!(
@@ -1127,7 +1186,7 @@ pub fn translate(a: &TranslateArgs) -> Result<Vec<String>> {
     if a.input.is_none() && !a.held_out {
         bail!("give --input FILE_OR_FOLDER --out DIR, and/or --held-out");
     }
-    let device = default_device();
+    let device = default_device()?;
     let (name, translator) = load_translator(&a.model, &device)?;
     let mut lines = Vec::new();
     if let Some(input) = &a.input {
@@ -1364,7 +1423,7 @@ impl ZFile {
 
 /// `latent-lab interpolate`; returns the paths written.
 pub fn interpolate(a: &InterpolateArgs) -> Result<Vec<PathBuf>> {
-    let device = default_device();
+    let device = default_device()?;
     let z_file = ZFile::read(a.z.as_deref())?;
     let model = a.model.load(z_file.as_ref().and_then(|f| f.recipe.as_ref()), &device)?;
     if model.pixels.is_some() {
@@ -1480,7 +1539,7 @@ fn bench_ui(a: &BenchArgs) -> Result<serde_json::Value> {
         }
         runs.push(v);
     }
-    let device = default_device();
+    let device = default_device()?;
     Ok(serde_json::json!({ "machine": machine_info(&device), "ui": runs }))
 }
 
@@ -1494,7 +1553,7 @@ pub fn bench(a: &BenchArgs) -> Result<serde_json::Value> {
 }
 
 fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
-    let device = default_device();
+    let device = default_device()?;
     let data = Arc::new(data::embedded_mnist()?);
     let models: Vec<String> = if a.model.is_empty() {
         family::ALL.iter().map(|f| f.id().to_string()).collect()

@@ -802,3 +802,135 @@ fn a_long_history_is_thinned_without_losing_sparse_metrics() {
     h.truncate_after(100);
     assert!(h.points.iter().all(|p| p.0 <= 100) && !h.points.is_empty());
 }
+
+/// `train --log` writes the run's metrics, one line a step, exactly as the checkpoint's charts
+/// keep them; an existing log is refused before training unless `--force` is given.
+#[test]
+fn train_log_writes_each_steps_metrics_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("l.safetensors");
+    let log = dir.path().join("steps.csv");
+    let o = bin()
+        .args(["train", "--model", "mlp-gan", "--batch", "8", "--steps", "7", "--out"])
+        .arg(&out)
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let family = latent_lab::family::find("mlp-gan").unwrap();
+    let keys: Vec<&str> = family.metrics().iter().map(|m| m.key).collect();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), format!("step,{}", keys.join(",")));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 7);
+    let history = checkpoint::Checkpoint::load(&out).unwrap().meta.history.unwrap();
+    let points = history.points_for(&keys, 7).unwrap();
+    for (row, (step, values)) in rows.iter().zip(&points) {
+        assert_eq!(row.len(), keys.len() + 1);
+        assert_eq!(row[0], step.to_string());
+        for (cell, v) in row[1..].iter().zip(values) {
+            if v.is_nan() {
+                assert_eq!(*cell, "", "step {step}: an unmeasured metric is empty");
+            } else {
+                assert_eq!(cell.parse::<f32>().unwrap().to_bits(), v.to_bits(), "step {step}");
+            }
+        }
+    }
+    assert!(
+        rows.iter().all(|r| r[1].parse::<f32>().is_ok()),
+        "every step has D's loss"
+    );
+    // An existing log is not overwritten unasked, and nothing is trained.
+    let again = dir.path().join("again.safetensors");
+    let o = bin()
+        .args(["train", "--model", "mlp-gan", "--batch", "8", "--steps", "2", "--out"])
+        .arg(&again)
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--log") && err.contains("already exists"),
+        "{err}"
+    );
+    assert!(!again.exists());
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), text);
+}
+
+/// `--device` (and LATENT_LAB_DEVICE): the CPU always runs; a GPU this build lacks, or an
+/// unknown name, is refused with one line that says what is missing, before anything is written.
+#[test]
+fn device_choice_runs_on_the_cpu_and_names_what_a_build_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.safetensors");
+    let train = |device: &[&str], env: Option<&str>| {
+        let mut c = bin();
+        c.args(device)
+            .args([
+                "train", "--model", "ae", "--batch", "8", "--steps", "2", "--force", "--out",
+            ])
+            .arg(&out)
+            .env_remove("LATENT_LAB_DEVICE");
+        if let Some(v) = env {
+            c.env("LATENT_LAB_DEVICE", v);
+        }
+        c.output().unwrap()
+    };
+    let o = train(&["--device", "cpu"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("with CPU"));
+    std::fs::remove_file(&out).unwrap();
+    if !cfg!(feature = "cuda") {
+        let o = train(&["--device", "cuda"], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{err}");
+        assert!(
+            err.contains("--device cuda: this build has no CUDA support") && err.contains("scripts/build_cuda.sh"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!out.exists(), "nothing is trained on a refused device");
+        // The global option goes after the subcommand too.
+        let o = bin()
+            .args([
+                "bench",
+                "--model",
+                "ae",
+                "--batch",
+                "8",
+                "--seconds",
+                "0.1",
+                "--device",
+                "cuda",
+            ])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no CUDA support"));
+    }
+    if !cfg!(feature = "metal") {
+        let o = train(&[], Some("metal"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("LATENT_LAB_DEVICE metal: this build has no Metal support"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+    let o = train(&["--device", "tpu"], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("unknown device 'tpu'"), "{err}");
+    let o = train(&[], Some("gpu"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("LATENT_LAB_DEVICE: unknown device 'gpu'"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // The variable is read when no option is given; the option wins over it.
+    let o = train(&["--device", "cpu"], Some("cuda"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

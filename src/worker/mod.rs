@@ -37,8 +37,9 @@ use crate::train::TrainConfig;
 pub use crate::train::toy::{ToyConfig, ToyDReport, ToyFrame, ToyGReport, ToyUpdate};
 
 pub use device::{
-    compute_pool, configure_trainer_threads, default_device, foreground_pool, keep_candle_ops_on_the_calling_thread,
-    lower_this_threads_priority, share_candle_ops_across, trainer_threads,
+    DEVICE_ENV, DeviceChoice, choose_device, compute_pool, configure_trainer_threads, default_device, device,
+    device_label, foreground_pool, keep_candle_ops_on_the_calling_thread, lower_this_threads_priority,
+    share_candle_ops_across, trainer_threads,
 };
 pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 
