@@ -19,10 +19,12 @@
 //! - [`cli`]: the headless commands (`train`, `sample`, `bench`).
 //! - [`rng`]: the seeded random number generator everything deterministic uses.
 //! - [`threads`]: the private thread pools background tensor work runs on.
+//! - [`device`]: the device training runs on (`--device`: CPU, CUDA or Metal).
 
 pub mod classroom;
 pub mod cli;
 pub mod data;
+pub mod device;
 pub mod export;
 pub mod family;
 pub mod latent;
