@@ -141,6 +141,14 @@ pub struct TrainArgs {
     /// GANs: generator loss, non-saturating (default) or minimax.
     #[arg(long, value_parser = parse_g_loss)]
     pub g_loss: Option<GeneratorLoss>,
+    /// GANs: D's target for real images, 1 (the paper) or below for one-sided label
+    /// smoothing (0.9 in Salimans et al. 2016).
+    #[arg(long)]
+    pub real_label: Option<f32>,
+    /// GANs with k = 1: true to reuse the D step's z and fakes in the G step (one G forward
+    /// pass less, as pytorch/examples' DCGAN), false for a fresh z (Algorithm 1).
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    pub reuse_fakes: Option<bool>,
     /// VAEs: weight β of the KL term (default 1, the ELBO).
     #[arg(long)]
     pub beta: Option<f64>,
@@ -323,8 +331,8 @@ pub struct BenchArgs {
     /// Models to measure (default: all families).
     #[arg(long, value_parser = parse_family)]
     pub model: Vec<String>,
-    /// Batch sizes to measure.
-    #[arg(long, default_values_t = [64, 128])]
+    /// Batch sizes to measure (default 64 and 128; with --time-to-digits, the family's).
+    #[arg(long)]
     pub batch: Vec<usize>,
     /// Compute threads (default: all cores; with --ui, what the window uses).
     #[arg(long)]
@@ -336,6 +344,36 @@ pub struct BenchArgs {
     /// Skip the decode timings (profiling the training step alone).
     #[arg(long)]
     pub no_decode: bool,
+    /// Measure the seconds of training each model (default: the MLP GAN and the DCGAN)
+    /// needs before the built-in judge recognises 0.8 of its samples, trained without the
+    /// 1,000 held-out digits.
+    #[arg(long)]
+    pub time_to_digits: bool,
+    /// --time-to-digits: give up after this many seconds of training.
+    #[arg(long, default_value_t = 120.0)]
+    pub limit: f64,
+    /// --time-to-digits: judge the samples after every this many seconds of training.
+    #[arg(long, default_value_t = 5.0)]
+    pub judge_every: f64,
+    /// --time-to-digits: go on to --limit after reaching 0.8 (the whole curve).
+    #[arg(long)]
+    pub to_limit: bool,
+    /// --time-to-digits: seed of the weights, batches and z.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// --time-to-digits: learning rate of every network instead of the family's.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// --time-to-digits: the generator's learning rate.
+    #[arg(long)]
+    pub lr_g: Option<f64>,
+    /// --time-to-digits: the discriminator's learning rate.
+    #[arg(long)]
+    pub lr_d: Option<f64>,
+    /// --time-to-digits: a model setting instead of its default, as KEY=VALUE in the
+    /// checkpoint's names (e.g. real_label=0.9, reuse_fakes=true); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
 }
 
 fn parse_g_loss(s: &str) -> Result<GeneratorLoss, String> {
@@ -548,10 +586,12 @@ pub fn metrics_line(family: &dyn Family, out: &StepOutput) -> String {
 impl TrainArgs {
     /// The family settings given on the command line: `(flag, config key, value)`.
     fn model_options(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
-        let options: [(&'static str, &'static str, Option<serde_json::Value>); 17] = [
+        let options: [(&'static str, &'static str, Option<serde_json::Value>); 19] = [
             ("latent", "latent_dim", self.latent.map(Into::into)),
             ("k", "k", self.k.map(Into::into)),
             ("g-loss", "g_loss", self.g_loss.map(|g| g.id().into())),
+            ("real-label", "real_label", self.real_label.map(Into::into)),
+            ("reuse-fakes", "reuse_fakes", self.reuse_fakes.map(Into::into)),
             ("beta", "beta", self.beta.map(Into::into)),
             ("kl-warmup", "kl_warmup", self.kl_warmup.map(Into::into)),
             ("recon", "recon", self.recon.clone().map(Into::into)),
@@ -1549,7 +1589,95 @@ pub fn bench(a: &BenchArgs) -> Result<serde_json::Value> {
         return bench_ui(a);
     }
     set_compute_threads(a.threads);
+    if a.time_to_digits {
+        return on_compute_pool(|| time_to_digits(a));
+    }
     on_compute_pool(|| bench_on_pool(a))
+}
+
+/// `spec` with each `KEY=VALUE` of `settings` put in; a key the family does not have is
+/// refused, naming the ones it has. A value is read as JSON, or else as a string.
+pub fn with_settings(mut spec: ModelSpec, settings: &[String]) -> Result<ModelSpec> {
+    let Some(obj) = spec.config.as_object_mut() else {
+        bail!("the {} has no settings to set", spec.family);
+    };
+    for s in settings {
+        let Some((key, value)) = s.split_once('=') else {
+            bail!("--set {s}: expected KEY=VALUE");
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if !obj.contains_key(key) {
+            let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+            bail!("--set {s}: the {} has no setting '{key}' (it has: {})", spec.family, keys.join(", "));
+        }
+        let v = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        obj.insert(key.to_string(), v);
+    }
+    Ok(spec)
+}
+
+/// `latent-lab bench --time-to-digits`: one report per model and batch size.
+fn time_to_digits(a: &BenchArgs) -> Result<serde_json::Value> {
+    use crate::quality::time_to_digits::{Schedule, measure};
+    if !(a.limit > 0.0 && a.limit <= 3600.0) {
+        bail!("--limit {} is out of range (above 0, at most 3600 seconds)", a.limit);
+    }
+    if !(a.judge_every > 0.0 && a.judge_every <= a.limit) {
+        bail!("--judge-every {} is out of range (above 0, at most --limit)", a.judge_every);
+    }
+    let device = default_device()?;
+    let models: Vec<String> = if a.model.is_empty() {
+        vec!["mlp-gan".into(), "dcgan".into()]
+    } else {
+        a.model.clone()
+    };
+    let schedule = Schedule {
+        limit: Duration::from_secs_f64(a.limit),
+        judge_every: Duration::from_secs_f64(a.judge_every),
+        to_limit: a.to_limit,
+    };
+    let mut reports = Vec::new();
+    for kind in &models {
+        let spec = with_settings(ModelSpec::of(kind)?, &a.settings)?;
+        let family = spec.family()?;
+        let base = TrainConfig {
+            seed: a.seed,
+            ..TrainConfig::for_family(family)
+        };
+        let batches = if a.batch.is_empty() { vec![base.batch_size] } else { a.batch.clone() };
+        for &batch in &batches {
+            let mut cfg = TrainConfig {
+                batch_size: batch,
+                ..base.clone()
+            };
+            for (id, o) in cfg.optimizers.iter_mut() {
+                if let Some(lr) = a.lr {
+                    o.lr = lr;
+                }
+                match id.as_str() {
+                    "g" => o.lr = a.lr_g.unwrap_or(o.lr),
+                    "d" => o.lr = a.lr_d.unwrap_or(o.lr),
+                    _ => {}
+                }
+            }
+            let lrs: Vec<String> = cfg.optimizers.iter().map(|(id, o)| format!("{id} {}", o.lr)).collect();
+            eprintln!("{kind}, batch {batch}, lr {}, settings {}", lrs.join(", "), spec.config);
+            let report = measure(&spec, cfg, &schedule, &device, |p| {
+                eprintln!(
+                    "  {:6.1} s  step {:6}  recognisable {:.3}  classes {:2}  FID {:.1}",
+                    p.seconds, p.steps, p.recognisable, p.classes, p.frechet
+                );
+            })
+            .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("{}", report.line());
+            reports.push(serde_json::json!({
+                "report": report,
+                "settings": spec.config,
+                "lr": lrs.join(", "),
+            }));
+        }
+    }
+    Ok(serde_json::json!({ "machine": machine_info(&device), "time_to_digits": reports }))
 }
 
 fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
@@ -1565,7 +1693,8 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
         let spec = ModelSpec::of(kind)?;
         let family = spec.family()?;
         let latent_dim = spec.input_dim().unwrap_or(0);
-        for &batch in &a.batch {
+        let batches = if a.batch.is_empty() { vec![64, 128] } else { a.batch.clone() };
+        for &batch in &batches {
             let cfg = TrainConfig {
                 batch_size: batch,
                 ..TrainConfig::for_family(family)

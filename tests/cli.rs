@@ -934,3 +934,82 @@ fn device_choice_runs_on_the_cpu_and_names_what_a_build_lacks() {
     let o = train(&["--device", "cpu"], Some("cuda"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn gan_options_are_refused_for_other_models_and_read_for_gans() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["train", "--model", "ae", "--real-label", "0.9", "--steps", "1", "--out"])
+        .arg(dir.path().join("x.safetensors"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--real-label does not apply to the"), "{err}");
+    // On a GAN they land in the checkpoint's settings.
+    let ck = dir.path().join("gan.safetensors");
+    let status = bin()
+        .args([
+            "train",
+            "--model",
+            "mlp-gan",
+            "--latent",
+            "8",
+            "--batch",
+            "4",
+            "--real-label",
+            "0.9",
+            "--reuse-fakes",
+            "true",
+            "--steps",
+            "2",
+            "--out",
+        ])
+        .arg(&ck)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let c = checkpoint::Checkpoint::load(&ck).unwrap();
+    let settings = &c.meta.model.config;
+    assert_eq!(settings["reuse_fakes"], serde_json::json!(true), "{settings}");
+    assert!((settings["real_label"].as_f64().unwrap() - 0.9).abs() < 1e-6, "{settings}");
+}
+
+#[test]
+fn time_to_digits_judges_on_schedule_and_refuses_unknown_settings() {
+    let out = bin()
+        .args([
+            "bench",
+            "--time-to-digits",
+            "--model",
+            "mlp-gan",
+            "--limit",
+            "1.5",
+            "--judge-every",
+            "0.5",
+            "--to-limit",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &json["time_to_digits"][0]["report"];
+    assert_eq!(report["model"], "mlp-gan");
+    let points = report["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3, "judged at 0.5, 1.0 and 1.5 s: {report}");
+    let seconds: Vec<f64> = points.iter().map(|p| p["seconds"].as_f64().unwrap()).collect();
+    assert!(seconds.windows(2).all(|w| w[0] < w[1]) && seconds[0] >= 0.5, "{seconds:?}");
+    // A second and a half of training is far from digits: the line says so.
+    assert!(report["reached"].is_null(), "{report}");
+    assert!(err.contains("mlp-gan (batch 64): not 0.8 within"), "{err}");
+    let out = bin()
+        .args(["bench", "--time-to-digits", "--model", "dcgan", "--set", "smoothing=0.9"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the dcgan has no setting 'smoothing'"), "{err}");
+}

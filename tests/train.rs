@@ -312,3 +312,99 @@ fn optimizer_state_holds_no_computation_graph() {
         }
     }
 }
+
+/// An MLP GAN whose D effectively stands still (SGD at 1e-12), so that D's verdicts in the
+/// D step and in the G step that follows can be compared.
+fn gan_with_still_d(reuse_fakes: bool) -> Trainer {
+    let mut t = trainer("mlp-gan", 100, 64, 3);
+    let mut cfg = t.config().clone();
+    let opt_d = cfg.optimizers.get_mut("d").expect("D's optimizer");
+    opt_d.kind = OptimizerKind::Sgd;
+    opt_d.lr = 1e-12;
+    t.set_config(cfg).unwrap();
+    let mut settings = gan_settings(&t);
+    settings.reuse_fakes = reuse_fakes;
+    set_gan_settings(&mut t, settings).unwrap();
+    t
+}
+
+#[test]
+fn reusing_fakes_gives_the_g_step_the_d_steps_batch_and_fresh_z_does_not() {
+    // Non-saturating G loss = mean −ln D(G(z)) over the G step's fakes. With the D step's
+    // fakes reused (and D unchanged between the two), it is the mean of −ln of the D-step
+    // verdicts the iteration reports; with a fresh z it is another batch's.
+    let gap = |reuse: bool| -> f32 {
+        let mut t = gan_with_still_d(reuse);
+        let mut worst = 0.0f32;
+        for _ in 0..5 {
+            let m = gan_step(t.iteration().unwrap());
+            let from_d_step = m.d_fake.iter().map(|p| -p.ln()).sum::<f32>() / m.d_fake.len() as f32;
+            worst = worst.max((m.g_loss - from_d_step).abs());
+        }
+        worst
+    };
+    let reused = gap(true);
+    assert!(reused < 1e-4, "reused fakes: G's loss is not the D step's batch: off by {reused}");
+    let fresh = gap(false);
+    assert!(fresh > 1e-3, "fresh z: G's loss matches the D step's batch ({fresh}), so z was not fresh");
+}
+
+#[test]
+fn reusing_fakes_applies_only_with_k_1() {
+    // k = 2 with reuse on: the two D steps and the G step each draw their own z, exactly
+    // as with reuse off.
+    let run = |reuse: bool| -> Vec<f32> {
+        let mut t = trainer("mlp-gan", 8, 8, 0);
+        let mut settings = gan_settings(&t);
+        settings.k = 2;
+        settings.reuse_fakes = reuse;
+        set_gan_settings(&mut t, settings).unwrap();
+        (0..3).flat_map(|_| t.iteration().unwrap().values).collect()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
+fn gan_settings_of_older_files_read_as_the_paper() {
+    // A checkpoint written before label smoothing and reused fakes existed: D's target 1
+    // and a fresh z, whatever the defaults of new runs are.
+    let old: GanSettings =
+        serde_json::from_value(serde_json::json!({"latent_dim": 100, "k": 1, "g_loss": "non-saturating"})).unwrap();
+    assert_eq!(old.real_label, 1.0);
+    assert!(!old.reuse_fakes);
+}
+
+#[test]
+fn real_labels_out_of_range_are_refused() {
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    for bad in [0.5, 0.2, 1.01, f32::NAN] {
+        let mut settings = gan_settings(&t);
+        settings.real_label = bad;
+        let e = set_gan_settings(&mut t, settings).unwrap_err();
+        assert!(e.to_string().contains("real label"), "{bad}: {e}");
+    }
+    let mut settings = gan_settings(&t);
+    settings.real_label = 0.9;
+    set_gan_settings(&mut t, settings).unwrap();
+    assert!(gan_step(t.iteration().unwrap()).d_loss.is_finite());
+}
+
+#[test]
+fn label_smoothing_is_bce_against_the_real_label() {
+    use candle_core::Tensor;
+    use latent_lab::train::loss::{discriminator_loss, discriminator_loss_smoothed};
+    let real = [2.0f32, -0.5, 0.3, 4.0];
+    let fake = [-1.0f32, 0.7, -3.0, 0.0];
+    let t = |v: &[f32]| Tensor::new(v, &Device::Cpu).unwrap();
+    let value = |l: Tensor| l.to_scalar::<f32>().unwrap();
+    let softplus = |x: f32| (1.0 + x.exp()).ln();
+    let a = 0.9f32;
+    let want = real.iter().map(|&l| a * softplus(-l) + (1.0 - a) * softplus(l)).sum::<f32>() / 4.0
+        + fake.iter().map(|&l| softplus(l)).sum::<f32>() / 4.0;
+    let got = value(discriminator_loss_smoothed(&t(&real), &t(&fake), a).unwrap());
+    assert!((got - want).abs() < 1e-5, "{got} against {want}");
+    // At 1 it is the paper's loss, bit for bit; and smoothing changes it.
+    let paper = value(discriminator_loss(&t(&real), &t(&fake)).unwrap());
+    assert_eq!(value(discriminator_loss_smoothed(&t(&real), &t(&fake), 1.0).unwrap()), paper);
+    assert!((got - paper).abs() > 1e-3);
+}

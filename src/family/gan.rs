@@ -19,7 +19,7 @@ use super::{
 };
 use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{Gan, GanArch, GanConfig};
-use crate::train::loss::{GeneratorLoss, discriminator_loss, generator_loss};
+use crate::train::loss::{GeneratorLoss, discriminator_loss_smoothed, generator_loss};
 use crate::train::metrics::mean;
 use crate::train::{OptimizerConfig, TrainError};
 
@@ -33,6 +33,21 @@ pub struct GanSettings {
     pub k: usize,
     /// The generator's objective.
     pub g_loss: GeneratorLoss,
+    /// D's target for real images: 1 in the paper; below 1 is one-sided label smoothing
+    /// (Salimans et al. 2016 use 0.9). The fakes' target stays 0. A file written before
+    /// this setting existed reads 1.
+    #[serde(default = "paper_real_label")]
+    pub real_label: f32,
+    /// With k = 1, the generator step reuses the z and the fakes of the discriminator step
+    /// just before it (as pytorch/examples' DCGAN does): one generator forward pass less.
+    /// Off: a fresh z for the generator step, as Algorithm 1 samples it. A file written
+    /// before this setting existed reads off.
+    #[serde(default)]
+    pub reuse_fakes: bool,
+}
+
+fn paper_real_label() -> f32 {
+    1.0
 }
 
 impl Default for GanSettings {
@@ -41,6 +56,8 @@ impl Default for GanSettings {
             latent_dim: 100,
             k: 1,
             g_loss: GeneratorLoss::NonSaturating,
+            real_label: 1.0,
+            reuse_fakes: false,
         }
     }
 }
@@ -53,6 +70,12 @@ impl super::Settings for GanSettings {
         }
         if self.k > 100 {
             return Err(TrainError::Config(format!("k = {} is too large (at most 100)", self.k)));
+        }
+        if !(self.real_label > 0.5 && self.real_label <= 1.0) {
+            return Err(TrainError::Config(format!(
+                "real label = {} is out of range (above 0.5, at most 1)",
+                self.real_label
+            )));
         }
         Ok(())
     }
@@ -93,7 +116,13 @@ pub(super) const GAN: Declaration = Declaration {
     id: "",
     label: "",
     summary: "",
-    option_keys: &[("latent", "latent_dim"), ("k", "k"), ("g-loss", "g_loss")],
+    option_keys: &[
+        ("latent", "latent_dim"),
+        ("k", "k"),
+        ("g-loss", "g_loss"),
+        ("real-label", "real_label"),
+        ("reuse-fakes", "reuse_fakes"),
+    ],
     optimizer_groups: GROUPS,
     step_kinds: STEPS,
     metrics: METRICS,
@@ -260,6 +289,14 @@ struct DReport {
     d_fake: Vec<f32>,
 }
 
+/// The generator's half of a batch made once for both steps of an iteration
+/// ([`GanSettings::reuse_fakes`]): G's output with its graph, and the classes joined to it.
+struct SharedFakes {
+    fake: Tensor,
+    onehot: Option<Tensor>,
+    collected: Arc<ParamGrads>,
+}
+
 /// A GAN being trained.
 pub struct GanModel {
     family: &'static dyn Family,
@@ -304,13 +341,20 @@ impl GanModel {
         self.d_input(&x, Some(&onehot))
     }
 
-    /// One discriminator update: raise D on a real batch, lower it on a fake batch.
-    fn d_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<DReport, TrainError> {
+    /// One discriminator update: raise D on a real batch, lower it on a fake batch (made
+    /// here, or the `shared` one the generator step will reuse).
+    fn d_step(&mut self, ctx: &mut StepCtx<'_>, shared: Option<&SharedFakes>) -> Result<DReport, TrainError> {
         let real = self.real_input(ctx)?;
-        let (z, onehot) = self.g_input(ctx)?;
-        // G's weights as constants: no graph is kept for a batch D only reads.
-        let fake = self.gan.g.forward_frozen(&z, true)?;
-        let fake = self.d_input(&fake, onehot.as_ref())?;
+        let fake = match shared {
+            // The generator's graph stays with `shared`; D reads the values only.
+            Some(s) => self.d_input(&s.fake.detach(), s.onehot.as_ref())?,
+            None => {
+                let (z, onehot) = self.g_input(ctx)?;
+                // G's weights as constants: no graph is kept for a batch D only reads.
+                let fake = self.gan.g.forward_frozen(&z, true)?;
+                self.d_input(&fake, onehot.as_ref())?
+            }
+        };
         // D's layers hand their weight gradients over directly (nets::ops::sink).
         let collected = ParamGrads::new();
         let d = &self.gan.d;
@@ -325,7 +369,7 @@ impl GanModel {
                 d.forward_collecting(&fake, true, &collected)?,
             )
         };
-        let loss = discriminator_loss(&real_logits, &fake_logits)?;
+        let loss = discriminator_loss_smoothed(&real_logits, &fake_logits, self.settings.real_label)?;
         let d_loss = ctx.update(GROUP_D, "discriminator loss", &loss, &collected)?;
         Ok(DReport {
             d_loss,
@@ -336,16 +380,34 @@ impl GanModel {
 
     /// One generator update: move G's samples up D's slope. Returns the loss and the mean
     /// D(G(z)) the generator saw.
-    fn g_step(&mut self, ctx: &mut StepCtx<'_>) -> Result<(f32, f32), TrainError> {
-        let (z, onehot) = self.g_input(ctx)?;
-        let collected = ParamGrads::new();
-        let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
+    fn g_step(&mut self, ctx: &mut StepCtx<'_>, shared: Option<SharedFakes>) -> Result<(f32, f32), TrainError> {
+        let shared = match shared {
+            Some(s) => s,
+            None => self.make_fakes(ctx)?,
+        };
+        let SharedFakes {
+            fake,
+            onehot,
+            collected,
+        } = shared;
         let fake = self.d_input(&fake, onehot.as_ref())?;
         // D's weights as constants: the gradient flows through D to G's weights only.
         let fake_logits = self.gan.d.forward_frozen(&fake, true)?;
         let loss = generator_loss(&fake_logits, self.settings.g_loss)?;
         let g_loss = ctx.update(GROUP_G, "generator loss", &loss, &collected)?;
         Ok((g_loss, mean(&sigmoid_vec(&fake_logits)?)))
+    }
+
+    /// A fake batch from fresh z, with G's graph kept for the generator's update.
+    fn make_fakes(&self, ctx: &mut StepCtx<'_>) -> Result<SharedFakes, TrainError> {
+        let (z, onehot) = self.g_input(ctx)?;
+        let collected = ParamGrads::new();
+        let fake = self.gan.g.forward_collecting(&z, true, &collected)?;
+        Ok(SharedFakes {
+            fake,
+            onehot,
+            collected,
+        })
     }
 }
 
@@ -372,14 +434,14 @@ impl FamilyModel for GanModel {
         let nan = f32::NAN;
         match kind {
             STEP_D => {
-                let d = self.d_step(ctx)?;
+                let d = self.d_step(ctx, None)?;
                 Ok(StepOutput {
                     values: vec![d.d_loss, nan, mean(&d.d_real), mean(&d.d_fake)],
                     vectors: vec![d.d_real, d.d_fake],
                 })
             }
             STEP_G => {
-                let (g_loss, d_fake_mean) = self.g_step(ctx)?;
+                let (g_loss, d_fake_mean) = self.g_step(ctx, None)?;
                 Ok(StepOutput {
                     values: vec![nan, g_loss, nan, d_fake_mean],
                     vectors: vec![Vec::new(), Vec::new()],
@@ -391,10 +453,21 @@ impl FamilyModel for GanModel {
                     d_real: Vec::new(),
                     d_fake: Vec::new(),
                 };
-                for _ in 0..self.settings.k {
-                    d = self.d_step(ctx)?;
+                if self.settings.reuse_fakes && self.settings.k == 1 {
+                    // One fake batch for both updates: D learns on it, then G is moved
+                    // up the updated D's slope from the same z.
+                    let shared = self.make_fakes(ctx)?;
+                    d = self.d_step(ctx, Some(&shared))?;
+                    let (g_loss, _) = self.g_step(ctx, Some(shared))?;
+                    return Ok(StepOutput {
+                        values: vec![d.d_loss, g_loss, mean(&d.d_real), mean(&d.d_fake)],
+                        vectors: vec![d.d_real, d.d_fake],
+                    });
                 }
-                let (g_loss, _) = self.g_step(ctx)?;
+                for _ in 0..self.settings.k {
+                    d = self.d_step(ctx, None)?;
+                }
+                let (g_loss, _) = self.g_step(ctx, None)?;
                 Ok(StepOutput {
                     values: vec![d.d_loss, g_loss, mean(&d.d_real), mean(&d.d_fake)],
                     vectors: vec![d.d_real, d.d_fake],

@@ -13,6 +13,7 @@
 
 pub mod frechet;
 pub mod likelihood;
+pub mod time_to_digits;
 pub mod translation;
 
 use std::sync::{Arc, OnceLock};
@@ -32,6 +33,8 @@ const JUDGE_BYTES: &[u8] = include_bytes!("../../models/judge.safetensors");
 pub const JUDGE_FILE: &str = "judge.safetensors";
 /// Held-out digits: the last this many of the embedded MNIST (the reference set).
 pub const HELD_OUT: usize = 1000;
+/// Samples judged for the window's live quality chart and for the time to digits.
+pub const LIVE_COUNT: usize = 500;
 /// A sample counts as recognised when the judge's top probability reaches this.
 pub const RECOGNISED_AT: f32 = 0.9;
 /// A class counts as covered when it gets at least this share of the samples.

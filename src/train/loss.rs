@@ -46,6 +46,20 @@ pub fn discriminator_loss(real_logits: &Tensor, fake_logits: &Tensor) -> Result<
     softplus_mean(real_logits, -1.0)? + softplus_mean(fake_logits, 1.0)?
 }
 
+/// The discriminator's loss with the real images' target `real_label` instead of 1
+/// (one-sided label smoothing, Salimans et al. 2016: 0.9); the fakes' target stays 0.
+/// BCE(real, a) = a·softplus(−l) + (1 − a)·softplus(l). At `real_label` = 1 it is
+/// [`discriminator_loss`], bit for bit. D's optimum becomes a·p_data / (p_data + p_g), so
+/// at the equilibrium D says a/2 (0.45 for 0.9) everywhere, and the loss is still 2·ln 2.
+pub fn discriminator_loss_smoothed(real_logits: &Tensor, fake_logits: &Tensor, real_label: f32) -> Result<Tensor> {
+    if real_label == 1.0 {
+        return discriminator_loss(real_logits, fake_logits);
+    }
+    let a = f64::from(real_label);
+    let real = ((softplus_mean(real_logits, -1.0)? * a)? + (softplus_mean(real_logits, 1.0)? * (1.0 - a))?)?;
+    real + softplus_mean(fake_logits, 1.0)?
+}
+
 /// The generator's loss on the discriminator's logits for its fakes.
 /// Non-saturating: mean −log D(G(z)) (ln 2 ≈ 0.693 at equilibrium);
 /// minimax: mean log(1 − D(G(z))) (−ln 2 at equilibrium).

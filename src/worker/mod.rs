@@ -46,7 +46,7 @@ pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
 /// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
 pub const SAMPLE_COUNT: usize = 64;
 /// Samples the digit judge scores for the live quality chart.
-pub const QUALITY_COUNT: usize = 500;
+pub const QUALITY_COUNT: usize = crate::quality::LIVE_COUNT;
 
 /// The digit judge's figures for [`QUALITY_COUNT`] samples of the run at `step`.
 #[derive(Debug, Clone, PartialEq)]

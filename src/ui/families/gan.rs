@@ -1,4 +1,4 @@
-//! The GANs' panel: the generator's loss and k.
+//! The GANs' panel: the generator's loss, k, the real label and the G step's z.
 
 use eframe::egui;
 
@@ -34,6 +34,26 @@ impl FamilyPanel for GanPanel {
             ui.end_row();
             let l = ui.label(tr("k (D steps per G step)"));
             ui.add(egui::DragValue::new(&mut s.k).range(1..=10).speed(0.05))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label(tr("Real label (D's target)"));
+            ui.add(
+                egui::DragValue::new(&mut s.real_label)
+                    .range(0.6..=1.0)
+                    .speed(0.005)
+                    .fixed_decimals(2),
+            )
+            .on_hover_text(tr(
+                "1 as in the paper. Below 1: one-sided label smoothing (0.9 in Salimans et al. 2016); D's verdicts then tend to half of it instead of 0.5.",
+            ))
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label(tr("G step reuses D's fakes"));
+            ui.add_enabled(s.k == 1, egui::Checkbox::without_text(&mut s.reuse_fakes))
+                .on_hover_text(tr(
+                    "With k = 1: the G step trains on the z and fakes of the D step before it, one G forward pass less (as pytorch/examples' DCGAN). Off: a fresh z, as Algorithm 1 samples it.",
+                ))
+                .on_disabled_hover_text(tr("Only with k = 1: with more D steps, each draws its own fakes."))
                 .labelled_by(l.id);
             ui.end_row();
         });

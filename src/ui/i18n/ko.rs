@@ -205,6 +205,17 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("Batch size", "배치 크기"),
     ("k (D steps per G step)", "k (G 스텝당 D 스텝 수)"),
+    ("Real label (D's target)", "진짜 레이블 (D의 목표값)"),
+    (
+        "1 as in the paper. Below 1: one-sided label smoothing (0.9 in Salimans et al. 2016); D's verdicts then tend to half of it instead of 0.5.",
+        "논문대로 1. 1보다 작으면 단측 레이블 스무딩(Salimans 외 2016은 0.9). 이때 D의 판정은 0.5가 아니라 그 값의 절반으로 수렴합니다.",
+    ),
+    ("G step reuses D's fakes", "G 스텝이 D의 가짜를 재사용"),
+    (
+        "With k = 1: the G step trains on the z and fakes of the D step before it, one G forward pass less (as pytorch/examples' DCGAN). Off: a fresh z, as Algorithm 1 samples it.",
+        "k = 1일 때: G 스텝이 바로 앞 D 스텝의 z와 가짜로 학습해 G 순전파가 한 번 줄어듭니다(pytorch/examples의 DCGAN처럼). 끄면: 알고리즘 1처럼 새 z를 뽑습니다.",
+    ),
+    ("Only with k = 1: with more D steps, each draws its own fakes.", "k = 1일 때만: D 스텝이 여러 번이면 각자 가짜를 뽑습니다."),
     ("Sending to the trainer…", "트레이너로 보내는 중…"),
     ("{who} optimizer", "{who} 옵티마이저"),
     ("{who} learning rate", "{who} 학습률"),
