@@ -1608,7 +1608,11 @@ pub fn with_settings(mut spec: ModelSpec, settings: &[String]) -> Result<ModelSp
         let (key, value) = (key.trim(), value.trim());
         if !obj.contains_key(key) {
             let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-            bail!("--set {s}: the {} has no setting '{key}' (it has: {})", spec.family, keys.join(", "));
+            bail!(
+                "--set {s}: the {} has no setting '{key}' (it has: {})",
+                spec.family,
+                keys.join(", ")
+            );
         }
         let v = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
         obj.insert(key.to_string(), v);
@@ -1623,7 +1627,10 @@ fn time_to_digits(a: &BenchArgs) -> Result<serde_json::Value> {
         bail!("--limit {} is out of range (above 0, at most 3600 seconds)", a.limit);
     }
     if !(a.judge_every > 0.0 && a.judge_every <= a.limit) {
-        bail!("--judge-every {} is out of range (above 0, at most --limit)", a.judge_every);
+        bail!(
+            "--judge-every {} is out of range (above 0, at most --limit)",
+            a.judge_every
+        );
     }
     let device = default_device()?;
     let models: Vec<String> = if a.model.is_empty() {
@@ -1644,7 +1651,11 @@ fn time_to_digits(a: &BenchArgs) -> Result<serde_json::Value> {
             seed: a.seed,
             ..TrainConfig::for_family(family)
         };
-        let batches = if a.batch.is_empty() { vec![base.batch_size] } else { a.batch.clone() };
+        let batches = if a.batch.is_empty() {
+            vec![base.batch_size]
+        } else {
+            a.batch.clone()
+        };
         for &batch in &batches {
             let mut cfg = TrainConfig {
                 batch_size: batch,
@@ -1693,7 +1704,11 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
         let spec = ModelSpec::of(kind)?;
         let family = spec.family()?;
         let latent_dim = spec.input_dim().unwrap_or(0);
-        let batches = if a.batch.is_empty() { vec![64, 128] } else { a.batch.clone() };
+        let batches = if a.batch.is_empty() {
+            vec![64, 128]
+        } else {
+            a.batch.clone()
+        };
         for &batch in &batches {
             let cfg = TrainConfig {
                 batch_size: batch,

@@ -972,7 +972,10 @@ fn gan_options_are_refused_for_other_models_and_read_for_gans() {
     let c = checkpoint::Checkpoint::load(&ck).unwrap();
     let settings = &c.meta.model.config;
     assert_eq!(settings["reuse_fakes"], serde_json::json!(true), "{settings}");
-    assert!((settings["real_label"].as_f64().unwrap() - 0.9).abs() < 1e-6, "{settings}");
+    assert!(
+        (settings["real_label"].as_f64().unwrap() - 0.9).abs() < 1e-6,
+        "{settings}"
+    );
 }
 
 #[test]
@@ -1001,12 +1004,22 @@ fn time_to_digits_judges_on_schedule_and_refuses_unknown_settings() {
     let points = report["points"].as_array().unwrap();
     assert_eq!(points.len(), 3, "judged at 0.5, 1.0 and 1.5 s: {report}");
     let seconds: Vec<f64> = points.iter().map(|p| p["seconds"].as_f64().unwrap()).collect();
-    assert!(seconds.windows(2).all(|w| w[0] < w[1]) && seconds[0] >= 0.5, "{seconds:?}");
+    assert!(
+        seconds.windows(2).all(|w| w[0] < w[1]) && seconds[0] >= 0.5,
+        "{seconds:?}"
+    );
     // A second and a half of training is far from digits: the line says so.
     assert!(report["reached"].is_null(), "{report}");
     assert!(err.contains("mlp-gan (batch 64): not 0.8 within"), "{err}");
     let out = bin()
-        .args(["bench", "--time-to-digits", "--model", "dcgan", "--set", "smoothing=0.9"])
+        .args([
+            "bench",
+            "--time-to-digits",
+            "--model",
+            "dcgan",
+            "--set",
+            "smoothing=0.9",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

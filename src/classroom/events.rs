@@ -92,12 +92,15 @@ pub enum GameEvent {
         /// The largest KL of any dimension at that step (nats).
         max_kl: f32,
     },
-    /// Both means have stayed near 0.5.
+    /// Both means have stayed near D's verdict at the equilibrium: 0.5, or half the real
+    /// label under one-sided label smoothing.
     Equilibrium {
         /// The step it fired at.
         step: u64,
         /// For how many steps the condition held.
         steps: u32,
+        /// Where both means were expected: half of D's target for real images.
+        centre: f32,
         /// The smoothed mean D(x).
         d_real: f32,
         /// The smoothed mean D(G(z)).
@@ -332,6 +335,10 @@ pub struct Watch {
     pub config: WatchConfig,
     /// The generator loss in use, if known: carried by [`GameEvent::DWins`] for its advice.
     pub g_loss: Option<GeneratorLoss>,
+    /// D's target for real images when it is not 1 (one-sided label smoothing): D's
+    /// optimum is then real_label·p_data / (p_data + p_g), so at the equilibrium both means
+    /// tend to half of it rather than to 0.5.
+    pub real_label: Option<f32>,
     ema: Option<(f32, f32)>,
     d_wins_for: u32,
     d_wins_fired: bool,
@@ -366,8 +373,14 @@ impl Watch {
     pub fn reset(&mut self) {
         *self = Self {
             g_loss: self.g_loss,
+            real_label: self.real_label,
             ..Self::new(self.config)
         };
+    }
+
+    /// Where D's two means settle at the equilibrium: half of D's target for real images.
+    pub fn equilibrium_centre(&self) -> f32 {
+        self.real_label.unwrap_or(1.0) / 2.0
     }
 
     /// Whether `event`'s condition still holds (for a kind this watch detects; `false` for
@@ -414,7 +427,8 @@ impl Watch {
             self.d_wins_fired = false;
         }
 
-        let near = |v: f32| (v - 0.5).abs() <= c.equilibrium_tolerance;
+        let centre = self.equilibrium_centre();
+        let near = |v: f32| (v - centre).abs() <= c.equilibrium_tolerance;
         if self.separated && near(real) && near(fake) && self.g_matches != Some(false) {
             self.equilibrium_for += 1;
             if self.equilibrium_for >= c.equilibrium_steps && !self.equilibrium_fired {
@@ -422,6 +436,7 @@ impl Watch {
                 event = event.or(Some(GameEvent::Equilibrium {
                     step,
                     steps: self.equilibrium_for,
+                    centre,
                     d_real: real,
                     d_fake: fake,
                 }));
@@ -758,6 +773,34 @@ mod tests {
         // A wide blob over the middle is nearest to every mode in turn: all covered.
         let blob: Vec<f32> = (0..800).map(|_| 1.5 * rng.normal() as f32).collect();
         assert_eq!(spread_of(ToyDistribution::Ring2d, &blob).modes, Some((8, 8)));
+    }
+
+    #[test]
+    fn under_label_smoothing_the_equilibrium_is_at_half_the_real_label() {
+        // Real label 0.8: D's optimum at p_g = p_data is 0.4, not 0.5.
+        let smoothed = || Watch {
+            real_label: Some(0.8),
+            ..Watch::default()
+        };
+        let mut w = smoothed();
+        run(&mut w, 0, 200, 0.75, 0.1);
+        let events = run(&mut w, 200, 600, 0.41, 0.39);
+        let Some(GameEvent::Equilibrium { centre, .. }) = events.first() else {
+            panic!("no equilibrium at 0.4 under real label 0.8: {events:?}");
+        };
+        assert!((centre - 0.4).abs() < 1e-6);
+        // The paper's 0.5 is not where that D settles: means at 0.5 stay silent there…
+        let mut w = smoothed();
+        run(&mut w, 0, 200, 0.75, 0.1);
+        assert!(run(&mut w, 200, 600, 0.5, 0.5).is_empty());
+        // …and without smoothing, means at 0.4 are no equilibrium.
+        let mut w = Watch::default();
+        run(&mut w, 0, 200, 0.9, 0.1);
+        assert!(run(&mut w, 200, 600, 0.41, 0.39).is_empty());
+        // A new run keeps the label.
+        let mut w = smoothed();
+        w.reset();
+        assert_eq!(w.equilibrium_centre(), 0.4);
     }
 
     #[test]

@@ -243,7 +243,7 @@ pub(super) const LOSSES_CHART: ChartDef = ChartDef {
 pub(super) const D_OUTPUTS_CHART: ChartDef = ChartDef {
     id: "d_outputs",
     title: "Discriminator outputs",
-    note: Some("(both tend to 0.5 as G learns)"),
+    note: Some("(both tend to 0.5 as G learns; to half the real label with label smoothing)"),
     y_range: Some((0.0, 1.0)),
     reference: Some(0.5),
 };

@@ -64,7 +64,9 @@ pub struct Report {
 impl Report {
     /// The best recognisable share seen.
     pub fn best(&self) -> Option<&Point> {
-        self.points.iter().max_by(|a, b| a.recognisable.total_cmp(&b.recognisable))
+        self.points
+            .iter()
+            .max_by(|a, b| a.recognisable.total_cmp(&b.recognisable))
     }
 
     /// One line: the seconds to the target, or how far it got.
@@ -138,7 +140,8 @@ pub fn measure(
     while trained < schedule.limit {
         let start = Instant::now();
         while trained + start.elapsed() < next.min(schedule.limit) {
-            t.iteration().map_err(|e| format!("{} step {}: {e}", spec.family, t.step()))?;
+            t.iteration()
+                .map_err(|e| format!("{} step {}: {e}", spec.family, t.step()))?;
         }
         trained += start.elapsed();
         next += schedule.judge_every;
@@ -161,4 +164,40 @@ pub fn measure(
         report.points.push(point);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(seconds: f64, recognisable: f32) -> Point {
+        Point {
+            seconds,
+            steps: (seconds * 10.0) as u64,
+            recognisable,
+            classes: 10,
+            frechet: 50.0,
+        }
+    }
+
+    #[test]
+    fn the_line_gives_the_seconds_only_when_the_target_was_reached() {
+        let mut r = Report {
+            model: "dcgan".into(),
+            batch: 64,
+            points: vec![point(5.0, 0.3), point(10.0, 0.7), point(15.0, 0.6)],
+            reached: None,
+            real_frechet: 30.0,
+        };
+        let line = r.line();
+        assert!(line.contains("not 0.8 within 15 s"), "{line}");
+        assert!(line.contains("best recognisable 0.70 at 10.0 s"), "{line}");
+        r.points.push(point(20.0, 0.85));
+        r.reached = Some(point(20.0, 0.85));
+        let line = r.line();
+        assert!(
+            line.contains("recognisable 0.85 ≥ 0.8 after 20.0 s of training (200 steps"),
+            "{line}"
+        );
+    }
 }

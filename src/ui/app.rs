@@ -422,6 +422,13 @@ impl App {
                     .config
                     .get("g_loss")
                     .and_then(|v| serde_json::from_value(v.clone()).ok());
+                // Under label smoothing the equilibrium is at half the real label.
+                self.watch.real_label = s
+                    .model
+                    .config
+                    .get("real_label")
+                    .and_then(serde_json::Value::as_f64)
+                    .map(|v| v as f32);
                 self.status = Some(s);
             }
             Event::RunStarted {

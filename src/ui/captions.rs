@@ -101,12 +101,15 @@ pub fn event_caption(event: &GameEvent) -> String {
         GameEvent::Equilibrium {
             step,
             steps,
+            centre,
             d_real,
             d_fake,
         } => tr!(
-            "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
+            "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near {centre}. D can only guess: in theory, the end of the game.",
             step = step,
             steps = steps,
+            // 0.5, or 0.45 under label smoothing 0.9: as many decimals as it has.
+            centre = format!("{}", (centre * 1000.0).round() / 1000.0),
             real = format!("{d_real:.2}"),
             fake = format!("{d_fake:.2}")
         ),

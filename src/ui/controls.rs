@@ -143,7 +143,7 @@ impl App {
         if ui
             .checkbox(&mut self.settings.pause_on_events, tr("Pause on events"))
             .on_hover_text(tr(
-                "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5)",
+                "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5, or half the real label with label smoothing)",
             ))
             .changed()
         {

@@ -72,7 +72,10 @@ pub const KO: &[(&str, &str)] = &[
     ("D loss", "D 손실"),
     ("G loss", "G 손실"),
     ("Discriminator outputs", "판별자 출력"),
-    ("(both tend to 0.5 as G learns)", "(G가 배울수록 둘 다 0.5로 수렴)"),
+    (
+        "(both tend to 0.5 as G learns; to half the real label with label smoothing)",
+        "(G가 배울수록 둘 다 0.5로 수렴; 레이블 스무딩 시 진짜 레이블의 절반으로)",
+    ),
     ("mean D(x)", "평균 D(x)"),
     ("mean D(G(z))", "평균 D(G(z))"),
     // src/family/judge.rs
@@ -215,7 +218,10 @@ pub const KO: &[(&str, &str)] = &[
         "With k = 1: the G step trains on the z and fakes of the D step before it, one G forward pass less (as pytorch/examples' DCGAN). Off: a fresh z, as Algorithm 1 samples it.",
         "k = 1일 때: G 스텝이 바로 앞 D 스텝의 z와 가짜로 학습해 G 순전파가 한 번 줄어듭니다(pytorch/examples의 DCGAN처럼). 끄면: 알고리즘 1처럼 새 z를 뽑습니다.",
     ),
-    ("Only with k = 1: with more D steps, each draws its own fakes.", "k = 1일 때만: D 스텝이 여러 번이면 각자 가짜를 뽑습니다."),
+    (
+        "Only with k = 1: with more D steps, each draws its own fakes.",
+        "k = 1일 때만: D 스텝이 여러 번이면 각자 가짜를 뽑습니다.",
+    ),
     ("Sending to the trainer…", "트레이너로 보내는 중…"),
     ("{who} optimizer", "{who} 옵티마이저"),
     ("{who} learning rate", "{who} 학습률"),
@@ -560,8 +566,8 @@ pub const KO: &[(&str, &str)] = &[
     ("Continue", "계속"),
     ("Pause on events", "사건에서 일시 정지"),
     (
-        "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5)",
-        "판별자가 완전히 이길 때, 샘플이 몇 가지 모드로 붕괴할 때, 또는 균형에 이를 때(두 평균이 0.5 근처) 설명과 함께 학습을 일시 정지합니다",
+        "Pause training, with a caption, when D wins completely, when the samples collapse to a few modes, or at equilibrium (both means near 0.5, or half the real label with label smoothing)",
+        "판별자가 완전히 이길 때, 샘플이 몇 가지 모드로 붕괴할 때, 또는 균형에 이를 때(두 평균이 0.5 근처, 레이블 스무딩 시 진짜 레이블의 절반 근처) 설명과 함께 학습을 일시 정지합니다",
     ),
     (
         "Step {step} — D wins: for {steps} steps it has scored the fakes near 0 (mean D(G(z)) {fake}).",
@@ -592,8 +598,8 @@ pub const KO: &[(&str, &str)] = &[
         "스텝 {step} — 모드 붕괴: 숫자 판정기가 샘플의 {share} %를 {digit}(으)로 읽었고, 그 안에서 찾은 클래스는 {classes}개뿐입니다. 생성자가 판별자를 속이는 몇 가지 출력을 찾아내고 데이터의 나머지 부분은 더 이상 그리지 않습니다.",
     ),
     (
-        "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near 0.5. D can only guess: in theory, the end of the game.",
-        "스텝 {step} — 균형: {steps} 스텝 동안 D(x) ≈ {real}, D(G(z)) ≈ {fake}로 둘 다 0.5 근처입니다. 판별자는 추측할 수밖에 없습니다: 이론상 게임의 끝입니다.",
+        "Step {step} — equilibrium: for {steps} steps D(x) ≈ {real} and D(G(z)) ≈ {fake}, both near {centre}. D can only guess: in theory, the end of the game.",
+        "스텝 {step} — 균형: {steps} 스텝 동안 D(x) ≈ {real}, D(G(z)) ≈ {fake}로 둘 다 {centre} 근처입니다. 판별자는 추측할 수밖에 없습니다: 이론상 게임의 끝입니다.",
     ),
     // src/ui/toy.rs, src/ui/menu.rs
     ("Game", "게임"),
