@@ -149,6 +149,10 @@ pub struct TrainArgs {
     /// pass less, as pytorch/examples' DCGAN), false for a fresh z (Algorithm 1).
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     pub reuse_fakes: Option<bool>,
+    /// GANs: decode samples from a moving average of G's weights with this decay (e.g.
+    /// 0.999), or 0 to sample from G itself (the paper). The MLP GAN starts at 0.999.
+    #[arg(long)]
+    pub ema: Option<f64>,
     /// VAEs: weight β of the KL term (default 1, the ELBO).
     #[arg(long)]
     pub beta: Option<f64>,
@@ -586,12 +590,13 @@ pub fn metrics_line(family: &dyn Family, out: &StepOutput) -> String {
 impl TrainArgs {
     /// The family settings given on the command line: `(flag, config key, value)`.
     fn model_options(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
-        let options: [(&'static str, &'static str, Option<serde_json::Value>); 19] = [
+        let options: [(&'static str, &'static str, Option<serde_json::Value>); 20] = [
             ("latent", "latent_dim", self.latent.map(Into::into)),
             ("k", "k", self.k.map(Into::into)),
             ("g-loss", "g_loss", self.g_loss.map(|g| g.id().into())),
             ("real-label", "real_label", self.real_label.map(Into::into)),
             ("reuse-fakes", "reuse_fakes", self.reuse_fakes.map(Into::into)),
+            ("ema", "ema", self.ema.map(Into::into)),
             ("beta", "beta", self.beta.map(Into::into)),
             ("kl-warmup", "kl_warmup", self.kl_warmup.map(Into::into)),
             ("recon", "recon", self.recon.clone().map(Into::into)),

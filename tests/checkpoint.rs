@@ -186,8 +186,32 @@ fn f16_weights_only_files_are_small_load_close_and_refuse_resuming() {
         std::fs::metadata(&full).unwrap().len(),
         std::fs::metadata(&half).unwrap().len(),
     );
+    // Two bytes a weight (every network: G, D and G's average) plus the header, against
+    // four a weight and four per optimizer moment.
+    let model = t.model();
+    let weights: u64 = model
+        .networks()
+        .iter()
+        .flat_map(|(_, vars)| vars.all_vars())
+        .map(|v| v.elem_count() as u64)
+        .sum();
+    let moments: u64 = t
+        .optimizers()
+        .iter()
+        .flat_map(|o| o.state_tensors())
+        .map(|(_, x)| x.elem_count() as u64)
+        .sum();
+    assert!(moments > 0, "the full file keeps Adam's moments");
     assert!(
-        half_len * 5 < full_len,
+        half_len < 2 * weights + 64 * 1024,
+        "f16 weights-only: {half_len} B for {weights} weights"
+    );
+    assert!(
+        full_len >= 4 * (weights + moments),
+        "full: {full_len} B for {weights} weights and {moments} moments"
+    );
+    assert!(
+        half_len * 4 < full_len,
         "f16 weights-only {half_len} B vs full {full_len} B"
     );
     let ck = Checkpoint::load(&half).unwrap();

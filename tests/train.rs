@@ -33,6 +33,24 @@ pub fn trainer(kind: &str, latent_dim: usize, batch_size: usize, seed: u64) -> T
     Trainer::new(&spec(kind, latent_dim), cfg, mnist(), &Device::Cpu).expect("trainer builds")
 }
 
+/// A GAN trainer with the paper's recipe (a fresh z for each update, hard labels, Adam
+/// 2e-4), whatever the family's fresh run starts with.
+pub fn paper_trainer(kind: &str, latent_dim: usize, batch_size: usize, seed: u64) -> Trainer {
+    let mut cfg = TrainConfig {
+        batch_size,
+        seed,
+        ..TrainConfig::for_family(family::find(kind).expect("a registered family"))
+    };
+    cfg.set_all_lr(latent_lab::family::gan::PAPER_LR);
+    let mut spec = spec(kind, latent_dim);
+    spec.config = serde_json::to_value(GanSettings {
+        latent_dim,
+        ..GanSettings::default()
+    })
+    .expect("settings as JSON");
+    Trainer::new(&spec, cfg, mnist(), &Device::Cpu).expect("trainer builds")
+}
+
 /// What a GAN's step reports, by name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GanStep {
@@ -83,8 +101,9 @@ pub fn set_gan_settings(t: &mut Trainer, settings: GanSettings) -> Result<(), Tr
 
 #[test]
 fn mlp_gan_discriminator_separates_then_generator_closes_the_gap() {
-    // Adam lr 2e-4, β1 0.5, batch 64 on the embedded MNIST (the defaults).
-    let mut t = trainer("mlp-gan", 100, 64, 0);
+    // The paper's recipe (Adam 2e-4, β1 0.5, batch 64, hard labels, a fresh z for each
+    // update) on the embedded MNIST.
+    let mut t = paper_trainer("mlp-gan", 100, 64, 0);
     let mut gaps = Vec::new();
     for _ in 0..400 {
         let m = gan_step(t.iteration().expect("step"));
@@ -378,6 +397,134 @@ fn gan_settings_of_older_files_read_as_the_paper() {
         serde_json::from_value(serde_json::json!({"latent_dim": 100, "k": 1, "g_loss": "non-saturating"})).unwrap();
     assert_eq!(old.real_label, 1.0);
     assert!(!old.reuse_fakes);
+    assert_eq!(old.ema, 0.0, "an older file samples from G itself");
+}
+
+/// The named network `net` of a trainer's model, as `(variable, values)` sorted by name.
+fn weights_of(t: &Trainer, net: &str) -> Vec<(String, Vec<f32>)> {
+    let model = t.model();
+    let nets = model.networks();
+    let (_, vars) = nets
+        .iter()
+        .find(|(n, _)| *n == net)
+        .unwrap_or_else(|| panic!("no network {net}"));
+    latent_lab::nets::sorted_vars(vars)
+        .into_iter()
+        .map(|(name, v)| (name, v.as_tensor().flatten_all().unwrap().to_vec1().unwrap()))
+        .collect()
+}
+
+#[test]
+fn gs_average_follows_g_by_its_decay_and_never_feeds_back() {
+    // The same run with and without the average: G and D train bit for bit alike (the average
+    // only decodes), and the samples differ.
+    let run = |ema: f64, steps: usize| {
+        let mut t = trainer("mlp-gan", 8, 8, 5);
+        let mut s = gan_settings(&t);
+        s.ema = ema;
+        set_gan_settings(&mut t, s).unwrap();
+        let losses: Vec<Vec<u32>> = (0..steps)
+            .map(|_| t.iteration().unwrap().values.iter().map(|v| v.to_bits()).collect())
+            .collect();
+        (t, losses)
+    };
+    let (plain, plain_losses) = run(0.0, 30);
+    let (averaged, averaged_losses) = run(0.999, 30);
+    assert_eq!(plain_losses, averaged_losses, "the average changed the training");
+    assert_eq!(weights_of(&plain, "g"), weights_of(&averaged, "g"));
+    assert!(
+        plain.model().networks().iter().all(|(n, _)| *n != "g_ema"),
+        "no average is kept (or saved) when it is off"
+    );
+    let z =
+        candle_core::Tensor::from_vec(latent_lab::rng::Rng::new(1).normal_vec(4 * 8), (4, 8), &Device::Cpu).unwrap();
+    let decode = |t: &Trainer| -> Vec<f32> {
+        t.model()
+            .decode(&z)
+            .expect("a GAN decodes")
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap()
+    };
+    assert_ne!(
+        decode(&plain),
+        decode(&averaged),
+        "samples do not come from the average"
+    );
+
+    // One G update from the start: avg = d·G₀ + (1 − d)·G₁ with the warm-up decay
+    // d = min(0.999, (1 + 1)/(10 + 1)).
+    let (start, _) = run(0.999, 0);
+    let g0 = weights_of(&start, "g");
+    assert_eq!(weights_of(&start, "g_ema"), g0, "the average starts at G");
+    let (one, _) = run(0.999, 1);
+    let g1 = weights_of(&one, "g");
+    let d = latent_lab::family::gan::ema_decay(0.999, 1);
+    assert!((d - 2.0 / 11.0).abs() < 1e-12, "warm-up decay {d}");
+    for (((name, a), (_, w0)), (_, w1)) in weights_of(&one, "g_ema").iter().zip(&g0).zip(&g1) {
+        assert_ne!(w0, w1, "{name}: G did not move");
+        for ((a, w0), w1) in a.iter().zip(w0).zip(w1) {
+            let want = d as f32 * w0 + (1.0 - d) as f32 * w1;
+            assert!(
+                (a - want).abs() <= 1e-6 * (1.0 + want.abs()),
+                "{name}: {a} against {want}"
+            );
+        }
+    }
+    assert_eq!(latent_lab::family::gan::ema_decay(0.999, 1_000_000), 0.999);
+}
+
+#[test]
+fn average_decays_out_of_range_are_refused() {
+    let mut t = trainer("mlp-gan", 8, 8, 0);
+    for bad in [1.0, 1.5, -0.1] {
+        let mut settings = gan_settings(&t);
+        settings.ema = bad;
+        let e = set_gan_settings(&mut t, settings).unwrap_err();
+        assert!(e.to_string().contains("ema"), "{bad}: {e}");
+    }
+    // NaN has no JSON form: refused on the way in.
+    let mut settings = gan_settings(&t);
+    settings.ema = f64::NAN;
+    assert!(set_gan_settings(&mut t, settings).is_err());
+    assert!(gan_step(t.iteration().unwrap()).d_loss.is_finite());
+}
+
+#[test]
+fn the_moving_average_kernel_matches_its_formula_on_large_and_small_tensors() {
+    // Above 32K elements the fused kernel splits the work across threads.
+    use candle_core::{DType, Tensor};
+    use candle_nn::VarMap;
+    for n in [7usize, 100_003] {
+        let (avg, from) = (VarMap::new(), VarMap::new());
+        let a0: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.01).collect();
+        let w: Vec<f32> = (0..n).map(|i| 1.0 - (i % 13) as f32 * 0.1).collect();
+        for (map, v) in [(&avg, &a0), (&from, &w)] {
+            let var = map
+                .get(n, "x", candle_nn::Init::Const(0.0), DType::F32, &Device::Cpu)
+                .unwrap();
+            let _ = var;
+            map.data()
+                .lock()
+                .unwrap()
+                .get("x")
+                .unwrap()
+                .set(&Tensor::from_vec(v.clone(), n, &Device::Cpu).unwrap())
+                .unwrap();
+        }
+        latent_lab::nets::average_vars(&avg, &from, 0.75).unwrap();
+        let got: Vec<f32> = avg.data().lock().unwrap()["x"].as_tensor().to_vec1().unwrap();
+        for i in 0..n {
+            let want = 0.75 * a0[i] + 0.25 * w[i];
+            assert!(
+                (got[i] - want).abs() < 1e-6,
+                "n {n}, element {i}: {} against {want}",
+                got[i]
+            );
+        }
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use latent_lab::ui::{App, Charts, ThemeChoice};
 use latent_lab::worker::{ErrorKind, StepPoint};
 
@@ -114,6 +114,30 @@ fn a_new_learning_rate_reaches_the_worker() {
         h.state().status().map(|s| &s.train)
     );
     assert_eq!(h.state().settings().train.optimizer("g").lr, 0.001);
+}
+
+#[test]
+fn the_average_switch_reaches_the_worker_and_gates_its_decay() {
+    // The MLP GAN starts with samples from G's average (decay 0.999); switching it off in
+    // the panel sends ema 0 to the worker and disables the decay, switching it on again
+    // brings 0.999 back.
+    let mut h = ready_harness();
+    let ema = |a: &App| a.status().and_then(|s| s.model.config["ema"].as_f64());
+    assert_eq!(ema(h.state()), Some(0.999), "the MLP GAN starts averaged");
+    assert!(!h.get_by_label("Average's decay").accesskit_node().is_disabled());
+    h.get_by_label("Samples from G's average").click();
+    assert!(
+        wait(&mut h, LONG, |a| ema(a) == Some(0.0)),
+        "the worker still has ema {:?}",
+        ema(h.state())
+    );
+    assert!(h.get_by_label("Average's decay").accesskit_node().is_disabled());
+    h.get_by_label("Samples from G's average").click();
+    assert!(
+        wait(&mut h, LONG, |a| ema(a) == Some(0.999)),
+        "the worker has ema {:?}",
+        ema(h.state())
+    );
 }
 
 /// A file dropped on the window (what winit reports on a drop).
@@ -357,7 +381,7 @@ fn the_status_bar_shows_the_game_in_the_game_tab() {
 /// labels, the "Principal directions" tab, charts cut off).
 #[test]
 fn presenter_mode_keeps_every_tab_inside_the_window_at_projector_sizes() {
-    use egui_kittest::kittest::{By, NodeT};
+    use egui_kittest::kittest::By;
     use latent_lab::ui::View;
     let mut problems = Vec::new();
     for (w, h_px) in [(1280.0, 720.0), (1024.0, 768.0)] {

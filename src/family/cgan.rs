@@ -39,6 +39,8 @@ pub const CGAN: GanFamily = GanFamily {
         conditioning: CONDITIONING,
         ..GAN
     },
+    fresh: super::gan::PAPER,
+    lr: super::gan::PAPER_LR,
 };
 
 /// The DCGAN-style conditional GAN.
@@ -52,4 +54,6 @@ pub const CONV_CGAN: GanFamily = GanFamily {
         conditioning: CONDITIONING,
         ..GAN
     },
+    fresh: super::gan::PAPER,
+    lr: super::gan::PAPER_LR,
 };

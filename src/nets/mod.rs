@@ -278,6 +278,16 @@ impl GeneratorSnapshot {
         &self.vars
     }
 
+    /// The network itself.
+    pub fn generator(&self) -> &dyn Generator {
+        self.g.as_ref()
+    }
+
+    /// An independent copy of this generator.
+    pub fn copy(&self) -> Result<Self> {
+        Self::copy_from(self.config, &self.vars, &self.device)
+    }
+
     /// The device its tensors live on.
     pub fn device(&self) -> &Device {
         &self.device
@@ -382,6 +392,32 @@ pub fn copy_vars(from: &VarMap, to: &VarMap) -> Result<()> {
             candle_core::bail!("variable {name} missing from the source network");
         };
         var.set(s.as_tensor())?;
+    }
+    Ok(())
+}
+
+/// Moves every variable of `avg` toward its namesake in `from`: `avg ← decay·avg +
+/// (1 − decay)·from` (an exponential moving average of a network's weights, batch-norm
+/// statistics included). In place on the CPU; elsewhere through tensor ops.
+pub fn average_vars(avg: &VarMap, from: &VarMap, decay: f64) -> Result<()> {
+    let src = from
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    let dst = avg
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    for (name, var) in dst.iter() {
+        let Some(s) = src.get(name) else {
+            candle_core::bail!("variable {name} missing from the source network");
+        };
+        let (a, w) = (var.as_tensor(), s.as_tensor());
+        if a.device().is_cpu() && a.is_contiguous() && w.is_contiguous() {
+            ops::optim::ema_cpu(a, w, decay as f32)?;
+        } else {
+            var.set(&((a * decay)? + (w * (1.0 - decay))?)?)?;
+        }
     }
     Ok(())
 }

@@ -138,3 +138,43 @@ impl InplaceOp1 for FusedSgd<'_> {
         Ok(())
     }
 }
+
+/// An exponential moving average on the CPU, in place: `avg ← decay·avg + (1 − decay)·w`
+/// (`avg` a variable's tensor, `w` the same-sized weights it follows).
+pub fn ema_cpu(avg: &Tensor, w: &Tensor, decay: f32) -> Result<()> {
+    with_data(w, |w| {
+        if w.len() != avg.elem_count() {
+            candle_core::bail!("moving average: weights and average differ in size");
+        }
+        avg.inplace_op1(&FusedEma { w, decay })
+    })
+}
+
+struct FusedEma<'a> {
+    w: &'a [f32],
+    decay: f32,
+}
+
+impl InplaceOp1 for FusedEma<'_> {
+    fn name(&self) -> &'static str {
+        "fused-ema"
+    }
+
+    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> Result<()> {
+        let avg = weights_mut(s, l, self.name())?;
+        let (d, one_d) = (self.decay, 1.0 - self.decay);
+        let kernel = |a: &mut [f32], w: &[f32]| {
+            for (a, &w) in a.iter_mut().zip(w) {
+                *a = d * *a + one_d * w;
+            }
+        };
+        if avg.len() > CHUNK && threads() > 1 {
+            avg.par_chunks_mut(CHUNK)
+                .zip(self.w.par_chunks(CHUNK))
+                .for_each(|(a, w)| kernel(a, w));
+        } else {
+            kernel(avg, self.w);
+        }
+        Ok(())
+    }
+}

@@ -1,9 +1,10 @@
-//! The GANs' panel: the generator's loss, k, the real label and the G step's z.
+//! The GANs' panel: the generator's loss, k, the real label, the G step's z and the
+//! average of G that samples come from.
 
 use eframe::egui;
 
 use super::{FamilyPanel, edit_as};
-use crate::family::gan::GanSettings;
+use crate::family::gan::{DEFAULT_EMA, GanSettings};
 use crate::train::GeneratorLoss;
 use crate::ui::controls::g_loss_label;
 use crate::ui::i18n::tr;
@@ -55,6 +56,35 @@ impl FamilyPanel for GanPanel {
                 ))
                 .on_disabled_hover_text(tr("Only with k = 1: with more D steps, each draws its own fakes."))
                 .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label(tr("Samples from G's average"));
+            let mut on = s.ema > 0.0;
+            if ui
+                .checkbox(&mut on, "")
+                .on_hover_text(tr(
+                    "Samples (the grid, the explorer, the judge) are decoded from an exponential moving average of G's weights (Yazıcı et al. 2019): smoother digits sooner. G and D train exactly as without it. Off: samples from G itself, as in the paper.",
+                ))
+                .labelled_by(l.id)
+                .changed()
+            {
+                s.ema = if on { DEFAULT_EMA } else { 0.0 };
+            }
+            ui.end_row();
+            let l = ui.label(tr("Average's decay"));
+            // Off, the field shows the decay a switch-on would bring, and keeps s.ema at 0
+            // (a range-clamped field would pull the 0 up to its minimum).
+            let mut shown = DEFAULT_EMA;
+            ui.add_enabled(
+                on,
+                egui::DragValue::new(if on { &mut s.ema } else { &mut shown })
+                    .range(0.9..=0.9999)
+                    .speed(0.0005)
+                    .fixed_decimals(4),
+            )
+            .on_hover_text(tr(
+                "Each G update moves the average 1 − decay of the way toward G: 0.999 averages about the last 1,000 generators.",
+            ))
+            .labelled_by(l.id);
             ui.end_row();
         });
     }

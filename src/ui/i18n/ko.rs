@@ -222,6 +222,16 @@ pub const KO: &[(&str, &str)] = &[
         "Only with k = 1: with more D steps, each draws its own fakes.",
         "k = 1일 때만: D 스텝이 여러 번이면 각자 가짜를 뽑습니다.",
     ),
+    ("Samples from G's average", "G의 평균에서 샘플링"),
+    (
+        "Samples (the grid, the explorer, the judge) are decoded from an exponential moving average of G's weights (Yazıcı et al. 2019): smoother digits sooner. G and D train exactly as without it. Off: samples from G itself, as in the paper.",
+        "샘플(격자, 탐색기, 판정기)을 G 가중치의 지수 이동 평균에서 디코딩합니다(Yazıcı 외 2019): 더 매끄러운 숫자가 더 일찍 나옵니다. G와 D는 이것이 없을 때와 똑같이 학습합니다. 끄면: 논문처럼 G 자체에서 샘플링합니다.",
+    ),
+    ("Average's decay", "평균의 감쇠율"),
+    (
+        "Each G update moves the average 1 − decay of the way toward G: 0.999 averages about the last 1,000 generators.",
+        "G를 갱신할 때마다 평균이 G 쪽으로 (1 − 감쇠율)만큼 이동합니다: 0.999는 최근 약 1,000개의 생성기를 평균합니다.",
+    ),
     ("Sending to the trainer…", "트레이너로 보내는 중…"),
     ("{who} optimizer", "{who} 옵티마이저"),
     ("{who} learning rate", "{who} 학습률"),
