@@ -140,6 +140,41 @@ fn the_average_switch_reaches_the_worker_and_gates_its_decay() {
     );
 }
 
+#[test]
+fn ds_reference_line_sits_at_half_the_real_label() {
+    // The MLP GAN starts with real label 0.9: D's means settle at 0.45, and the chart's
+    // reference says 0.45, not the paper's 0.5. Back at label 1 it says 0.5.
+    let mut h = ready_harness();
+    let label = |a: &App| a.status().and_then(|s| s.model.config["real_label"].as_f64());
+    assert!(wait(&mut h, LONG, |a| label(a).is_some_and(|l| (l - 0.9).abs() < 1e-6)));
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label("0.45").count() >= 1,
+        "no 0.45 reference under label 0.9"
+    );
+    assert_eq!(
+        h.query_all_by_label("0.5").count(),
+        0,
+        "a 0.5 reference under label 0.9"
+    );
+    h.get_by_label("Real label (D's target)").set_value_accesskit(1.0);
+    assert!(
+        wait(&mut h, LONG, |a| label(a) == Some(1.0)),
+        "the worker has real label {:?}",
+        label(h.state())
+    );
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label("0.5").count() >= 1,
+        "no 0.5 reference under label 1"
+    );
+    assert_eq!(
+        h.query_all_by_label("0.45").count(),
+        0,
+        "a 0.45 reference under label 1"
+    );
+}
+
 /// A file dropped on the window (what winit reports on a drop).
 #[derive(Debug)]
 struct Dropped(PathBuf);

@@ -286,7 +286,7 @@ pub(super) const LOSSES_CHART: ChartDef = ChartDef {
     y_range: None,
     reference: None,
 };
-pub(super) const D_OUTPUTS_CHART: ChartDef = ChartDef {
+pub const D_OUTPUTS_CHART: ChartDef = ChartDef {
     id: "d_outputs",
     title: "Discriminator outputs",
     note: Some("(both tend to 0.5 as G learns; to half the real label with label smoothing)"),

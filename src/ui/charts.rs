@@ -189,7 +189,13 @@ impl App {
             .filter(|m| m.chart == def.id)
             .map(|m| (tr(m.label).to_string(), rgb(m.color), false))
             .collect();
-        if let Some(y) = def.reference {
+        // D's two means settle at half the real label (0.5, or 0.45 under smoothing 0.9).
+        let reference = if def.id == crate::family::gan::D_OUTPUTS_CHART.id {
+            Some(f64::from(self.watch.equilibrium_centre()))
+        } else {
+            def.reference
+        };
+        if let Some(y) = reference {
             legend.push((reference_label(y), Color32::GRAY, true));
         }
         legend_row(ui, &legend);
@@ -199,7 +205,7 @@ impl App {
         }
         let series = &self.charts.series;
         plot.show(ui, |plot_ui| {
-            if let Some(y) = def.reference {
+            if let Some(y) = reference {
                 plot_ui.hline(
                     HLine::new(reference_label(y), y)
                         .color(Color32::GRAY)

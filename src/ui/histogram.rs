@@ -1,6 +1,7 @@
 //! The D-output histogram: D's probabilities on recent real batches and on
-//! recent fake batches, two overlaid histograms over [0, 1] with the 0.5 line.
-//! Early on real piles up near 1 and fake near 0; as G learns both drift to 0.5.
+//! recent fake batches, two overlaid histograms over [0, 1] with the equilibrium's line.
+//! Early on real piles up near 1 and fake near 0; as G learns both drift to 0.5 (to half
+//! the real label under one-sided label smoothing).
 //! Every histogram received is kept in a bounded [`Timeline`] that a slider scrubs.
 //! It is fed the running family's distribution vectors `d_real` and `d_fake` (the GANs);
 //! per-index vectors (a VAE's KL per latent dimension) are drawn as bars instead
@@ -135,7 +136,7 @@ impl HistogramPanel {
 }
 
 impl App {
-    /// The two overlaid histograms, the 0.5 line, and the history slider.
+    /// The two overlaid histograms, the equilibrium's line, and the history slider.
     pub(super) fn histogram_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong(tr("D's verdicts"));
@@ -143,6 +144,8 @@ impl App {
             ui.colored_label(FAKE_COLOR, tr("fake"));
         });
         let presenter = self.settings.presenter;
+        // Where both piles meet at the equilibrium: 0.5, or half the real label.
+        let centre = f64::from(self.watch.equilibrium_centre());
         let panel = &mut self.histogram;
         let len = panel.timeline.len();
         let shown = panel.scrub.unwrap_or(len.saturating_sub(1));
@@ -198,7 +201,7 @@ impl App {
                 plot_ui.bar_chart(BarChart::new(tr("real"), real).color(REAL_COLOR.gamma_multiply(0.7)));
                 plot_ui.bar_chart(BarChart::new(tr("fake"), fake).color(FAKE_COLOR.gamma_multiply(0.7)));
                 plot_ui.vline(
-                    VLine::new("0.5", 0.5)
+                    VLine::new(super::charts::reference_label(centre), centre)
                         .color(egui::Color32::GRAY)
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
