@@ -814,13 +814,14 @@ fn train_on_pool(a: &TrainArgs) -> Result<()> {
         let flag = interrupted.clone();
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
     }
+    let threads = candle_core::utils::get_num_threads();
     eprintln!(
-        "training {} on {} ({} images) with {}, {} threads; checkpoint → {}",
+        "training {} on {} ({} images) with {}, {threads} thread{}; checkpoint → {}",
         trainer.spec(),
         data.name,
         data.len(),
         device_name(&device),
-        candle_core::utils::get_num_threads(),
+        if threads == 1 { "" } else { "s" },
         a.out.display()
     );
     let bar = indicatif::ProgressBar::new(a.steps);

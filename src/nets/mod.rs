@@ -377,8 +377,9 @@ pub fn images_to_u8(images: &Tensor) -> Result<Vec<u8>> {
         .collect())
 }
 
-/// Copies the values of every variable in `from` into the same-named variable of `to`.
-pub fn copy_vars(from: &VarMap, to: &VarMap) -> Result<()> {
+/// Calls `f(to's variable, from's namesake)` for every variable of `to`; a variable `from`
+/// lacks is an error.
+fn each_pair(from: &VarMap, to: &VarMap, mut f: impl FnMut(&Var, &Var) -> Result<()>) -> Result<()> {
     let src = from
         .data()
         .lock()
@@ -391,35 +392,28 @@ pub fn copy_vars(from: &VarMap, to: &VarMap) -> Result<()> {
         let Some(s) = src.get(name) else {
             candle_core::bail!("variable {name} missing from the source network");
         };
-        var.set(s.as_tensor())?;
+        f(var, s)?;
     }
     Ok(())
+}
+
+/// Copies the values of every variable in `from` into the same-named variable of `to`.
+pub fn copy_vars(from: &VarMap, to: &VarMap) -> Result<()> {
+    each_pair(from, to, |var, s| var.set(s.as_tensor()))
 }
 
 /// Moves every variable of `avg` toward its namesake in `from`: `avg ← decay·avg +
 /// (1 − decay)·from` (an exponential moving average of a network's weights, batch-norm
 /// statistics included). In place on the CPU; elsewhere through tensor ops.
 pub fn average_vars(avg: &VarMap, from: &VarMap, decay: f64) -> Result<()> {
-    let src = from
-        .data()
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
-    let dst = avg
-        .data()
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
-    for (name, var) in dst.iter() {
-        let Some(s) = src.get(name) else {
-            candle_core::bail!("variable {name} missing from the source network");
-        };
+    each_pair(from, avg, |var, s| {
         let (a, w) = (var.as_tensor(), s.as_tensor());
         if a.device().is_cpu() && a.is_contiguous() && w.is_contiguous() {
-            ops::optim::ema_cpu(a, w, decay as f32)?;
+            ops::optim::ema_cpu(a, w, decay as f32)
         } else {
-            var.set(&((a * decay)? + (w * (1.0 - decay))?)?)?;
+            var.set(&((a * decay)? + (w * (1.0 - decay))?)?)
         }
-    }
-    Ok(())
+    })
 }
 
 /// The variables of a map as `(name, var)` pairs sorted by name.
