@@ -374,8 +374,8 @@ pub struct BenchArgs {
     /// --time-to-digits: the discriminator's learning rate.
     #[arg(long)]
     pub lr_d: Option<f64>,
-    /// --time-to-digits: a model setting instead of its default, as KEY=VALUE in the
-    /// checkpoint's names (e.g. real_label=0.9, reuse_fakes=true); repeatable.
+    /// A model setting instead of its default, as KEY=VALUE in the checkpoint's names (e.g.
+    /// real_label=0.9, reuse_fakes=false, ema=0 for the paper's MLP GAN step); repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
 }
@@ -1707,7 +1707,7 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
     };
     let mut results = Vec::new();
     for kind in &models {
-        let spec = ModelSpec::of(kind)?;
+        let spec = with_settings(ModelSpec::of(kind)?, &a.settings)?;
         let family = spec.family()?;
         let latent_dim = spec.input_dim().unwrap_or(0);
         let batches = if a.batch.is_empty() {
@@ -1783,6 +1783,7 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
             };
             results.push(serde_json::json!({
                 "model": kind,
+                "settings": spec.config,
                 "batch": batch,
                 "steps_per_s": (steps_per_s * 100.0).round() / 100.0,
                 "decode_1_ms": decode_1_ms,

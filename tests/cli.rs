@@ -666,6 +666,42 @@ fn bench_runs_every_family_and_decodes_its_samples() {
     }
 }
 
+/// `bench --set` times the step of the settings asked for (the paper's MLP GAN step, to
+/// compare with the PyTorch reference), says them in its report, and refuses bad ones.
+#[test]
+fn bench_times_the_settings_it_is_given() {
+    let run = |set: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--seconds",
+            "0.05",
+            "--batch",
+            "4",
+            "--threads",
+            "1",
+            "--no-decode",
+        ];
+        args.extend(["--model", "mlp-gan"]);
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        bin().args(&args).output().unwrap()
+    };
+    let o = run(&["reuse_fakes=false", "ema=0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    let settings = &report["results"][0]["settings"];
+    assert_eq!(settings["reuse_fakes"], serde_json::json!(false), "{report}");
+    assert_eq!(settings["ema"].as_f64(), Some(0.0), "{report}");
+    let o = run(&[]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(report["results"][0]["settings"]["reuse_fakes"], serde_json::json!(true));
+    let o = run(&["ema=2"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ema = 2 is out of range"), "{err}");
+}
+
 /// kill -9 at random moments of a run that saves after every step (so most kills land in
 /// a save): after each kill the checkpoint on disk still loads, and after the next start
 /// completes no temporary file of an interrupted save is left beside it.
