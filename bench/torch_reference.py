@@ -39,11 +39,16 @@ inputs: G reads [z | one-hot] (110 values); the MLP's D reads [784 pixels | one-
 the image and ten constant maps of the one-hot (11 x 28 x 28). Real digits come with their labels,
 fakes with classes drawn uniformly, in both updates.
 
-InfoGAN (src/family/infogan.rs): the DCGAN's G reading [z (62) | c1 one-hot (10) | c2, c3 ~ U(-1, 1)];
-D's conv body shared by D's logit (linear 6272 -> 1) and Q (linear 6272 -> 12: c1's logits, c2 and c3's
-means). One iteration is three updates, each with its own Adam (2e-4, betas 0.5, 0.999): D on real and
-fake (BCE), G on D's verdict (non-saturating), then G, D's body and Q together on
-L_I = 1 * CE(c1) + 0.1 * MSE(c2, c3), as PyTorch-GAN's infogan.py does it.
+InfoGAN (src/family/infogan.rs, src/nets/infogan.rs; `infogan` is the default network, `narrow`): G reads
+[z (62) | c1 one-hot (10) | c2, c3 ~ U(-1, 1)] through a linear 74 -> 256, BN, ReLU, then the DCGAN's G;
+D's conv body (the DCGAN's) ends in a linear 6272 -> 256, BN, LeakyReLU(0.2), shared by D's logit
+(linear 256 -> 1) and Q (linear 256 -> 128, BN, LeakyReLU(0.2), linear 128 -> 12: c1's logits, c2 and
+c3's means): the paper's MNIST network with 256 units where it has 1,024 (`infogan-paper`, `--net paper`).
+One iteration is three updates, each with its own Adam (betas 0.5, 0.999; G 1e-3, D and the information
+update 2e-4, the paper's rates): D on real and fake (BCE), G on D's verdict (non-saturating), then G, D's
+body and Q together on L_I = 1 * CE(c1) + 0.1 * MSE(c2, c3), as PyTorch-GAN's infogan.py does it.
+`infogan-dcgan` (`--net dcgan`) is PyTorch-GAN's smaller network (no fully connected layers, Q linear on
+the 6272 conv features, every rate 2e-4).
 
 PixelCNN (src/nets/pixelcnn.rs, src/family/pixelcnn.rs; defaults: 32 channels, 5 middle layers, 2 levels):
 digits binarised (pixel >= 128 -> 1, else 0) and fed as -1 / +1, (B, 1, 28, 28); masked conv 7x7 type A
@@ -88,7 +93,7 @@ import torch.nn.functional as F
 
 LATENT = 100
 AE_LATENT = 16
-GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan", "infogan"]
+GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan", "infogan", "infogan-paper", "infogan-dcgan"]
 INFO_LATENT = 62
 INFO_CODES = 2
 CLASSES = 10
@@ -176,7 +181,7 @@ def dcgan_init(m):
         with torch.no_grad():
             if name.endswith("bias"):
                 p.zero_()
-            elif name.split(".")[0].startswith("bn"):
+            elif name.split(".")[-2].startswith("bn"):
                 p.normal_(1.0, 0.02)
             else:
                 p.normal_(0.0, 0.02)
@@ -512,37 +517,68 @@ def bench_cyclegan(batch, threads, seconds, data, gen):
     return time_steps(step, seconds)
 
 
-class InfoD(nn.Module):
-    def __init__(self):
+class InfoG(nn.Module):
+    """The paper's G: a fully connected layer of `units` in front of the DCGAN's G."""
+
+    def __init__(self, units):
         super().__init__()
+        self.hidden = nn.Linear(INFO_LATENT + CLASSES + INFO_CODES, units)
+        self.bn_hidden = nn.BatchNorm1d(units)
+        self.g = DcganG(units - LATENT)
+
+    def forward(self, z):
+        return self.g(F.relu(self.bn_hidden(self.hidden(z))))
+
+
+class InfoD(nn.Module):
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
         self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
         self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
         self.bn2 = nn.BatchNorm2d(128)
-        self.fc = nn.Linear(128 * 7 * 7, 1)
-        self.q = nn.Linear(128 * 7 * 7, CLASSES + INFO_CODES)
+        features = 128 * 7 * 7
+        if units:
+            self.body_fc = nn.Linear(features, units)
+            self.bn_body_fc = nn.BatchNorm1d(units)
+            features = units
+            self.q_hidden = nn.Linear(features, 128)
+            self.bn_q_hidden = nn.BatchNorm1d(128)
+        self.fc = nn.Linear(features, 1)
+        self.q = nn.Linear(128 if units else features, CLASSES + INFO_CODES)
 
     def body(self, x):
         h = F.leaky_relu(self.conv1(x), 0.2)
-        return F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
+        h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
+        if self.units:
+            h = F.leaky_relu(self.bn_body_fc(self.body_fc(h)), 0.2)
+        return h
 
     def forward(self, x):
         return self.fc(self.body(x)).squeeze(1)
 
     def info(self, x):
-        return self.q(self.body(x))
+        h = self.body(x)
+        if self.units:
+            h = F.leaky_relu(self.bn_q_hidden(self.q_hidden(h)), 0.2)
+        return self.q(h)
 
 
-def bench_infogan(batch, threads, seconds, data, gen):
+# Units of InfoGAN's fully connected layers: the default network, the paper's, the DCGAN's.
+INFO_UNITS = {"infogan": 256, "infogan-paper": 1024, "infogan-dcgan": 0}
+
+
+def bench_infogan(batch, threads, seconds, data, gen, units=256):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    g = DcganG(INFO_LATENT + CLASSES + INFO_CODES - LATENT)
-    d = InfoD()
+    g = InfoG(units) if units else DcganG(INFO_LATENT + CLASSES + INFO_CODES - LATENT)
+    d = InfoD(units)
     dcgan_init(g)
     dcgan_init(d)
     g.train()
     d.train()
-    adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
-    opt_g, opt_d = adam(g.parameters()), adam(d.parameters())
+    adam = lambda params, lr=2e-4: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), eps=1e-8)
+    opt_g, opt_d = adam(g.parameters(), 1e-3 if units else 2e-4), adam(d.parameters())
     opt_info = adam(list(g.parameters()) + list(d.parameters()))
     n = data.shape[0]
 
@@ -595,8 +631,8 @@ def join_label(model, x, onehot):
 def bench(model, batch, threads, seconds, data, gen, labels=None):
     if model in AUTOENCODERS:
         return bench_autoencoder(model, batch, threads, seconds, data, gen)
-    if model == "infogan":
-        return bench_infogan(batch, threads, seconds, data, gen)
+    if model in INFO_UNITS:
+        return bench_infogan(batch, threads, seconds, data, gen, INFO_UNITS[model])
     if model == "pixelcnn":
         return bench_pixelcnn(batch, threads, seconds, data, gen)
     if model == "pix2pix":

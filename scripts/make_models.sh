@@ -4,7 +4,8 @@
 # model's default hyperparameters (the MLP GAN: Adam 5e-4, β1 0.5, batch 64, k 1,
 # non-saturating G loss, real label 0.9, reused fakes, samples from G's average (decay
 # 0.999); the DCGANs and the conditional DCGAN: the same with Adam 2e-4, real label 1, a
-# fresh z and no average; autoencoders and VAEs: Adam 1e-3, β1 0.9, batch 64, β 1), then a
+# fresh z and no average; InfoGAN: the paper's network at 256 units, Adam 1e-3 for G and 2e-4
+# for D and the information update; autoencoders and VAEs: Adam 1e-3, β1 0.9, batch 64, β 1), then a
 # weights-only f16 copy (no optimizer state) for shipping. Every model but the two DCGANs
 # trains without the last 1,000 embedded digits (--hold-out 1000), which the tests and
 # `latent-lab score` measure them on.
@@ -40,6 +41,7 @@ train ae-z2 ae 2 20000 --hold-out 1000
 train vae conv-vae 16 20000 --hold-out 1000
 train vae-z2 vae 2 20000 --hold-out 1000
 train cgan conv-cgan 100 5000 --hold-out 1000
+train infogan infogan 62 5000 --hold-out 1000
 # The digit judge (a classifier, not a generative model): no sample grid.
 start=$SECONDS
 "$bin" train --model judge --seed 0 --steps 10000 --hold-out 1000 --force --out "$runs/judge.safetensors"

@@ -140,3 +140,48 @@ fn drawing_on_the_canvas_moves_the_sliders_to_its_code() {
     assert_eq!(h.state().explorer().settings.tool, Tool::Sliders);
     assert_eq!(h.state().explorer().z, code);
 }
+
+#[test]
+fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
+    let model = ModelSpec::of("infogan").unwrap();
+    let train = latent_lab::train::TrainConfig {
+        batch_size: 8,
+        ..latent_lab::train::TrainConfig::for_family(model.family().unwrap())
+    };
+    let mut h = crate::window::harness_with(Settings {
+        model,
+        train,
+        ..crate::window::tiny_settings()
+    });
+    assert!(wait(&mut h, |a| a
+        .status()
+        .is_some_and(|s| s.ready && s.model.family == "infogan")));
+    h.run_steps(2);
+    // The live rows: both λs, and no GAN-panel rows it does not take.
+    assert!(h.query_by_label("λ (c₁ information)").is_some());
+    assert!(h.query_by_label("λ (c₂, c₃ information)").is_some());
+    assert!(h.query_by_label("Samples from G's average").is_none());
+    // The networks: three to pick from, and a change asks for a new run.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Networks")
+        .click();
+    h.run_steps(2);
+    for net in [
+        "the paper's, narrower (256 units)",
+        "the paper's (fully connected layers)",
+        "the DCGAN's",
+    ] {
+        assert!(h.query_by_label(net).is_some(), "no {net:?} in the menu");
+    }
+    h.get_by_label("the DCGAN's").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("This change needs a reset").is_some());
+    h.get_by_label("Apply and reset…").click();
+    h.run_steps(2);
+    h.get_by_label("Reset run").click();
+    assert!(
+        wait(&mut h, |a| a
+            .status()
+            .is_some_and(|s| s.ready && s.model.config["net"] == "dcgan")),
+        "the new run did not get the DCGAN's networks"
+    );
+}

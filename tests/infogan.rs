@@ -58,55 +58,75 @@ fn changed(a: &BTreeMap<String, Vec<f32>>, b: &BTreeMap<String, Vec<f32>>) -> Ve
 
 #[test]
 fn q_gradients_reach_ds_body_and_g_and_the_other_updates_leave_q_alone() {
-    let mut t = trainer(16, 1);
-    let w0 = weights(t.model());
-    t.step_kind("d").unwrap();
-    let w1 = weights(t.model());
-    let d_moved = changed(&w0, &w1);
-    assert!(d_moved.contains(&"d.conv1.weight".into()) && d_moved.contains(&"d.fc.weight".into()));
-    assert!(
-        d_moved.iter().all(|k| k.starts_with("d.")),
-        "D's update moved {d_moved:?}"
-    );
-    assert!(
-        !d_moved.iter().any(|k| k.starts_with("d.q.")),
-        "D's update moved Q: {d_moved:?}"
-    );
-
-    t.step_kind("g").unwrap();
-    let w2 = weights(t.model());
-    let g_moved = changed(&w1, &w2);
-    assert!(g_moved.contains(&"g.fc.weight".into()), "{g_moved:?}");
-    assert!(
-        g_moved.iter().all(|k| k.starts_with("g.")),
-        "G's update moved {g_moved:?}"
-    );
-
-    t.step_kind("info").unwrap();
-    let w3 = weights(t.model());
-    let info_moved = changed(&w2, &w3);
-    for k in [
-        "g.fc.weight",
-        "g.up2.weight",
-        "d.conv1.weight",
-        "d.conv2.weight",
-        "d.q.weight",
-        "d.q.bias",
+    for (net, g_first, body_end, q_layers) in [
+        (
+            "dcgan",
+            "g.fc.weight",
+            "d.conv2.weight",
+            &["d.q.weight", "d.q.bias"][..],
+        ),
+        (
+            "paper",
+            "g.hidden.weight",
+            "d.body_fc.weight",
+            &["d.q.weight", "d.q.bias", "d.q_hidden.weight", "d.bn_q_hidden.weight"][..],
+        ),
     ] {
+        let mut spec = ModelSpec::of("infogan").unwrap();
+        spec.config["net"] = net.into();
+        let cfg = TrainConfig {
+            seed: 1,
+            batch_size: 16,
+            ..TrainConfig::for_family(spec.family().unwrap())
+        };
+        let mut t = Trainer::new(&spec, cfg, train_split(), &Device::Cpu).expect("trainer builds");
+        let is_q = |k: &String| k.starts_with("d.q.") || k.contains("q_hidden");
+        let w0 = weights(t.model());
+        t.step_kind("d").unwrap();
+        let w1 = weights(t.model());
+        let d_moved = changed(&w0, &w1);
+        for k in ["d.conv1.weight", "d.fc.weight", body_end] {
+            assert!(d_moved.contains(&k.into()), "{net}: D's update did not reach {k}");
+        }
         assert!(
-            info_moved.contains(&k.to_string()),
-            "the information update did not reach {k}: {info_moved:?}"
+            d_moved.iter().all(|k| k.starts_with("d.")),
+            "{net}: D's update moved {d_moved:?}"
+        );
+        assert!(!d_moved.iter().any(is_q), "{net}: D's update moved Q: {d_moved:?}");
+
+        t.step_kind("g").unwrap();
+        let w2 = weights(t.model());
+        let g_moved = changed(&w1, &w2);
+        assert!(g_moved.contains(&g_first.into()), "{net}: {g_moved:?}");
+        assert!(
+            g_moved.iter().all(|k| k.starts_with("g.")),
+            "{net}: G's update moved {g_moved:?}"
+        );
+
+        t.step_kind("info").unwrap();
+        let w3 = weights(t.model());
+        let info_moved = changed(&w2, &w3);
+        for k in [g_first, "g.up2.weight", "d.conv1.weight", "d.conv2.weight", body_end]
+            .into_iter()
+            .chain(q_layers.iter().copied())
+        {
+            assert!(
+                info_moved.contains(&k.to_string()),
+                "{net}: the information update did not reach {k}: {info_moved:?}"
+            );
+        }
+        assert!(
+            !info_moved.contains(&"d.fc.weight".to_string()),
+            "{net}: L_I does not depend on D's real/fake head"
         );
     }
-    assert!(
-        !info_moved.contains(&"d.fc.weight".to_string()),
-        "L_I does not depend on D's real/fake head"
-    );
 }
 
-/// Run: InfoGAN's defaults (batch 64, λ 1 and 0.1, Adam 2e-4), seed 0, 80 iterations on the
-/// 9,000 training digits. The bound is ln 10 minus c₁'s cross-entropy on each batch.
-/// Measured: −0.06 over the first 10 iterations, 2.16 over iterations 110–120.
+/// Run: InfoGAN's defaults (the narrow network, batch 64, λ 1 and 0.1, Adam 1e-3 for G and
+/// 2e-4 for D and the information update), seed 0, 80 iterations on the 9,000 training
+/// digits. The bound is ln 10 minus c₁'s cross-entropy on each batch. Measured: 0.02 over
+/// the first 10 iterations, 0.82 over the last 10 (the DCGAN network, before: −0.06 and,
+/// over iterations 110–120, 2.16).
 #[test]
 fn the_categorical_bound_stays_under_ln_10_and_rises_in_a_short_run() {
     let mut t = trainer(64, 0);
@@ -282,5 +302,59 @@ fn the_code_ignored_watch_fires_when_c1_is_ignored_and_not_otherwise() {
         learned.is_empty(),
         "a run that learns c₁ raises no alarm (bound {bound}): {learned:?}"
     );
-    assert!(bound > 1.0, "the default run did learn c₁ ({bound})");
+    // Measured: 0.93 with the default (narrow) network, four times the watch's threshold.
+    assert!(
+        bound > 2.0 * CodeIgnoredWatch::BELOW,
+        "the default run did learn c₁ ({bound})"
+    );
+}
+
+/// The shipped InfoGAN (`--pretrained infogan`, the paper's network at 256 units, 5,000 steps without the
+/// last 1,000 digits; models/README.md): its c₁ values draw the ten digits. 500 samples,
+/// every value of c₁ in turn, judged by the built-in judge. Measured by `latent-lab score`
+/// (1,000 samples): cluster accuracy 0.99, recognisable 0.98.
+#[test]
+fn the_shipped_infogans_c1_finds_the_digits() {
+    use latent_lab::latent::pretrained;
+    use latent_lab::quality::{Judge, Quality, Reference};
+    let model = pretrained::find("infogan")
+        .expect("an InfoGAN is shipped")
+        .load(&Device::Cpu)
+        .unwrap();
+    assert_eq!(model.spec.config["net"], "narrow");
+    let input = model.latent_dim();
+    let z = CONDITIONING.draw_balanced(&mut Rng::new(3), 500, input);
+    let codes = CONDITIONING.classes_of(&z, input);
+    let v = Judge::shipped().unwrap().judge_u8(&model.decode(&z).unwrap()).unwrap();
+    let q = Quality::of_codes(&v, Reference::shipped().unwrap(), &codes);
+    let accuracy = q.cluster_accuracy.expect("a cluster accuracy for learned codes");
+    eprintln!("{}", q.summary());
+    assert!(accuracy >= 0.8, "c₁ cluster accuracy {accuracy}");
+    assert!(q.recognisable >= 0.9, "recognisable {}", q.recognisable);
+    assert_eq!(q.classes, 10);
+}
+
+/// A new run gets the paper's network (at 256 units) and rates; a file saved before the
+/// network was a setting names none and must read as the DCGAN's, the only network then.
+#[test]
+fn new_runs_get_the_papers_network_and_older_files_keep_the_dcgans() {
+    let spec = ModelSpec::of("infogan").unwrap();
+    assert_eq!(spec.config["net"], "narrow");
+    let family = spec.family().unwrap();
+    let cfg = TrainConfig::for_family(family);
+    assert_eq!(cfg.optimizer("g").lr, 1e-3, "the paper's G rate");
+    assert_eq!(cfg.optimizer("d").lr, 2e-4);
+    assert_eq!(cfg.optimizer("info").lr, 2e-4);
+    let mut old = spec.config.clone();
+    old.as_object_mut().unwrap().remove("net");
+    assert_eq!(family.normalize(&old).unwrap()["net"], "dcgan");
+    let mut bad = spec.config.clone();
+    bad["net"] = "huge".into();
+    assert!(family.normalize(&bad).is_err());
+    // The networks are fixed for a run.
+    let mut t = trainer(8, 0);
+    let mut dcgan = t.model().config();
+    dcgan["net"] = "dcgan".into();
+    let err = t.set_model_config(&dcgan).unwrap_err().to_string();
+    assert!(err.contains("networks are fixed for a run"), "{err}");
 }

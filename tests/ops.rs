@@ -229,23 +229,27 @@ fn gan_step_gradients(gan: &Gan, collect: bool) -> [candle_core::backprop::GradS
 
 #[test]
 fn both_gans_train_with_the_graphs_gradients_and_running_statistics_on_the_fused_path() {
-    for kind in [GanArch::MlpGan, GanArch::Dcgan] {
+    // The DCGAN also with InfoGAN's paper layer: a fully connected layer with batch norm first.
+    for (kind, g_hidden) in [(GanArch::MlpGan, 0), (GanArch::Dcgan, 0), (GanArch::Dcgan, 32)] {
         let config = GanConfig {
             arch: kind,
             latent_dim: 8,
             classes: 0,
+            g_hidden,
         };
         let (graph, fused) = (
             Gan::new(config, 3, &Device::Cpu).unwrap(),
             Gan::new(config, 3, &Device::Cpu).unwrap(),
         );
+        let has_hidden = sorted_vars(&graph.g_vars).iter().any(|(n, _)| n == "hidden.weight");
+        assert_eq!(has_hidden, g_hidden > 0, "G's first layer");
         let want = gan_step_gradients(&graph, false);
         let got = gan_step_gradients(&fused, true);
         let nets = [("G", &graph.g_vars, &fused.g_vars), ("D", &graph.d_vars, &fused.d_vars)];
         for ((who, vars, fused_vars), (want, got)) in nets.into_iter().zip(want.iter().zip(&got)) {
             let pairs = sorted_vars(vars).into_iter().zip(sorted_vars(fused_vars));
             for ((name, v), (_, f)) in pairs {
-                let what = format!("{} {who} {name}", kind.id());
+                let what = format!("{} (G's hidden layer {g_hidden}) {who} {name}", kind.id());
                 if !is_trainable(&name) {
                     // Running statistics: updated from the same batch statistics.
                     assert_close(&what, f.as_tensor(), v.as_tensor(), TOL);

@@ -319,6 +319,7 @@ impl Family for GanFamily {
                 arch: self.arch,
                 latent_dim: settings.latent_dim + classes,
                 classes,
+                g_hidden: 0,
             },
             device,
         )?;

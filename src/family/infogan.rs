@@ -6,12 +6,15 @@
 //! can never exceed `H(c₁) = ln 10`; for the continuous codes, a Gaussian with fixed
 //! variance, i.e. their squared error.
 //!
-//! What we used, from the public reference implementations (PyTorch-GAN's `infogan.py`, as
-//! the paper's MNIST setup): λ = 1 for the categorical term and λ = 0.1 for the continuous
-//! one; z of 62; Adam 2e-4, β1 0.5 for all three updates. An iteration is three updates:
-//! D on real and fake (the GAN loss), G on D's verdict (the GAN loss), then G, D's body and
-//! Q together on `L_I = λ_cat · CE + λ_cont · MSE` (the "info" update, whose optimizer spans
-//! both networks, as the reference's does).
+//! What we used, from the paper's MNIST setup and the public reference implementations
+//! (PyTorch-GAN's `infogan.py`): λ = 1 for the categorical term and λ = 0.1 for the
+//! continuous one; z of 62; Adam with β1 0.5, at the paper's rates, 1e-3 for G and 2e-4 for
+//! D and the information update. A new run gets the paper's network with fully connected
+//! layers of 256 units instead of 1,024 ([`InfoNet::Narrow`]: 1.6× faster, and its c₁ finds
+//! the digits as well: cluster accuracy 0.91 after 5,000 steps, the paper's 0.99; one seed
+//! each, bench/README.md). Files saved without a network named read as the DCGAN's
+//! ([`InfoNet::Dcgan`], PyTorch-GAN's network, the only one before), whose c₁ settles on
+//! styles (cluster accuracy 0.25–0.27).
 //!
 //! Measured live: L_I's categorical term against ln 10, and the judge's **cluster
 //! accuracy** of c₁ — the share of samples whose digit matches their c₁ under the best
@@ -33,7 +36,7 @@ use super::{
     ChartDef, Conditioning, Declaration, Family, FamilyModel, ITERATION, MetricDef, OptGroupDef, Seams, StepCtx,
     StepKindDef, StepOutput, check_latent_dim, to_json,
 };
-use crate::nets::infogan::{InfoDiscriminator, InfoScorer};
+use crate::nets::infogan::{InfoDiscriminator, InfoNet, InfoScorer};
 use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{GanArch, GanConfig, Generator, GeneratorSnapshot, dcgan::DcganGenerator, init};
 use crate::train::loss::{GeneratorLoss, discriminator_loss, generator_loss};
@@ -44,6 +47,8 @@ use crate::train::{OptimizerConfig, TrainError};
 pub const CATEGORIES: usize = 10;
 /// Continuous codes (c₂, c₃).
 pub const CODES: usize = 2;
+/// G's learning rate (the paper's; D and the information update keep 2e-4).
+pub const G_LR: f64 = 1e-3;
 /// H(c₁) for a uniform c₁: the most the categorical bound can reach.
 pub const MAX_INFO: f32 = std::f32::consts::LN_10;
 
@@ -68,6 +73,11 @@ pub struct InfoSettings {
     pub lambda_cat: f32,
     /// Weight of the continuous codes' squared error in L_I.
     pub lambda_cont: f32,
+    /// The networks: the paper's MNIST network at 256 units for a new run; a file saved before
+    /// there was a choice names none and reads as the DCGAN's, the only one then (fixed for a
+    /// run).
+    #[serde(default)]
+    pub net: InfoNet,
 }
 
 impl Default for InfoSettings {
@@ -78,6 +88,7 @@ impl Default for InfoSettings {
             g_loss: GeneratorLoss::NonSaturating,
             lambda_cat: 1.0,
             lambda_cont: 0.1,
+            net: InfoNet::Narrow,
         }
     }
 }
@@ -147,6 +158,7 @@ const DECLARATION: Declaration = Declaration {
         ("g-loss", "g_loss"),
         ("lambda-cat", "lambda_cat"),
         ("lambda-cont", "lambda_cont"),
+        ("net", "net"),
     ],
     optimizer_groups: &[
         G_GROUP,
@@ -196,12 +208,34 @@ impl Family for InfoGanFamily {
     fn default_optimizer(&self) -> OptimizerConfig {
         OptimizerConfig::default()
     }
+    /// The paper's rates: 2e-4 for D (and the information update), 1e-3 for G.
+    fn group_optimizer(&self, group: &str) -> OptimizerConfig {
+        match group {
+            "g" => OptimizerConfig {
+                lr: G_LR,
+                ..OptimizerConfig::default()
+            },
+            _ => self.default_optimizer(),
+        }
+    }
+    fn architecture_keys(&self) -> &'static [&'static str] {
+        &["latent_dim", "net"]
+    }
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: InfoSettings = super::checked(self.id(), config)?;
         let (g_vars, d_vars) = (VarMap::new(), VarMap::new());
         let input = settings.latent_dim + CONDITIONING.width();
-        let g = DcganGenerator::new(input, VarBuilder::from_varmap(&g_vars, DType::F32, device))?;
-        let d = InfoDiscriminator::new(CATEGORIES + CODES, VarBuilder::from_varmap(&d_vars, DType::F32, device))?;
+        let net = settings.net;
+        let g = DcganGenerator::with_hidden(
+            input,
+            net.g_hidden(),
+            VarBuilder::from_varmap(&g_vars, DType::F32, device),
+        )?;
+        let d = InfoDiscriminator::new(
+            CATEGORIES + CODES,
+            net,
+            VarBuilder::from_varmap(&d_vars, DType::F32, device),
+        )?;
         Ok(Box::new(InfoGanModel {
             g,
             d,
@@ -318,6 +352,11 @@ impl FamilyModel for InfoGanModel {
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
         let s: InfoSettings = super::checked(self.family().id(), config)?;
         super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
+        if s.net != self.settings.net {
+            return Err(TrainError::Config(
+                "InfoGAN's networks are fixed for a run; start a new run to change them".into(),
+            ));
+        }
         self.settings = s;
         Ok(())
     }
@@ -391,6 +430,7 @@ impl FamilyModel for InfoGanModel {
             arch: GanArch::Dcgan,
             latent_dim: self.input_dim(),
             classes: 0,
+            g_hidden: self.settings.net.g_hidden(),
         };
         Ok(Seams {
             decoder: Some(Arc::new(GeneratorSnapshot::copy_from(
@@ -401,6 +441,7 @@ impl FamilyModel for InfoGanModel {
             encoder: None,
             scorer: Some(Arc::new(InfoScorer::copy_from(
                 self.d.q_outputs(),
+                self.settings.net,
                 &self.d_vars,
                 &self.device,
             )?)),

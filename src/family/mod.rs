@@ -330,6 +330,11 @@ pub trait Family: Sync + 'static {
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError>;
     /// Default optimizer settings.
     fn default_optimizer(&self) -> OptimizerConfig;
+    /// Default optimizer settings of optimizer group `group` (the family's default unless a
+    /// group trains at its own rate, as InfoGAN's G does).
+    fn group_optimizer(&self, _group: &str) -> OptimizerConfig {
+        self.default_optimizer()
+    }
     /// Builds the networks with placeholder weights (to be seeded or loaded).
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError>;
 

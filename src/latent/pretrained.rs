@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 12] = [
+pub const ALL: [Pretrained; 13] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -71,6 +71,12 @@ pub const ALL: [Pretrained; 12] = [
         label: "Pretrained conditional DCGAN",
         file: "cgan.safetensors",
         bytes: include_bytes!("../../models/cgan.safetensors"),
+    },
+    Pretrained {
+        id: "infogan",
+        label: "Pretrained InfoGAN",
+        file: "infogan.safetensors",
+        bytes: include_bytes!("../../models/infogan.safetensors"),
     },
     Pretrained {
         id: "pixelcnn",

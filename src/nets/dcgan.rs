@@ -115,6 +115,27 @@ fn dense_bn(
     })
 }
 
+/// A fully connected layer into `(B, units)` with batch norm and `act`, fused in a training
+/// step as [`dense_bn`] (the units as 1×1 feature maps).
+pub(super) fn hidden_bn(
+    layer: &Linear,
+    bn: &BatchNorm,
+    x: &Tensor,
+    train: bool,
+    weights: Weights,
+    act: Activation,
+) -> Result<Tensor> {
+    let units = layer.weight().dim(0)?;
+    let maps = [units, 1, 1];
+    let h = if fuse_bn(x, train, weights) {
+        dense_bn(layer, bn, x, weights, &maps, act)?
+    } else {
+        let h = dense(layer, x, weights, Some(&maps))?;
+        bn_act(bn, &h, train, weights.frozen(), act)?
+    };
+    h.flatten_from(1)
+}
+
 /// [`up`] with `bn` and `act` as its epilogue.
 fn up_bn(layer: &ConvTranspose2d, bn: &BatchNorm, x: &Tensor, weights: Weights, act: Activation) -> Result<Tensor> {
     with_bn(bn, weights, act, |e| {
@@ -167,6 +188,9 @@ pub(crate) fn down_config() -> Conv2dConfig {
 
 /// The DCGAN generator.
 pub struct DcganGenerator {
+    /// InfoGAN's MNIST generator (Chen et al. 2016, table 4) starts with a fully connected
+    /// layer of its own: z → 1024 → BN → ReLU, before `fc`.
+    hidden: Option<(Linear, BatchNorm)>,
     fc: Linear,
     bn0: BatchNorm,
     up1: ConvTranspose2d,
@@ -177,8 +201,24 @@ pub struct DcganGenerator {
 impl DcganGenerator {
     /// Builds the layers under `vb` (`fc`, `bn0`, `up1`, `bn1`, `up2`).
     pub fn new(latent_dim: usize, vb: VarBuilder) -> Result<Self> {
+        Self::with_hidden(latent_dim, 0, vb)
+    }
+
+    /// The generator with a fully connected layer of `hidden` units, batch norm and ReLU
+    /// first (`hidden`, `bn_hidden`); 0: none, as [`DcganGenerator::new`].
+    pub fn with_hidden(latent_dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let (hidden, fc_in) = if hidden == 0 {
+            (None, latent_dim)
+        } else {
+            let layer = linear(latent_dim, hidden, vb.pp("hidden"))?;
+            (
+                Some((layer, batch_norm(hidden, bn_config(), vb.pp("bn_hidden"))?)),
+                hidden,
+            )
+        };
         Ok(Self {
-            fc: linear(latent_dim, G_CHANNELS * SIDE_7 * SIDE_7, vb.pp("fc"))?,
+            hidden,
+            fc: linear(fc_in, G_CHANNELS * SIDE_7 * SIDE_7, vb.pp("fc"))?,
             bn0: batch_norm(G_CHANNELS, bn_config(), vb.pp("bn0"))?,
             up1: conv_transpose2d(G_CHANNELS, G_MID, 4, up_config(), vb.pp("up1"))?,
             bn1: batch_norm(G_MID, bn_config(), vb.pp("bn1"))?,
@@ -192,6 +232,11 @@ impl DcganGenerator {
         let frozen = weights.frozen();
         let relu = Activation::Relu;
         let maps = [G_CHANNELS, SIDE_7, SIDE_7];
+        let hidden = match &self.hidden {
+            Some((layer, bn)) => Some(hidden_bn(layer, bn, z, train, weights, relu)?),
+            None => None,
+        };
+        let z = hidden.as_ref().unwrap_or(z);
         let h = if fuse_bn(z, train, weights) {
             let h = dense_bn(&self.fc, &self.bn0, z, weights, &maps, relu)?;
             up_bn(&self.up1, &self.bn1, &h, weights, relu)?

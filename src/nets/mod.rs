@@ -82,6 +82,14 @@ pub struct GanConfig {
     /// beside the image ([`GanArch::join_label`]).
     #[serde(default)]
     pub classes: usize,
+    /// Units of a fully connected layer at the start of the DCGAN generator (InfoGAN's
+    /// paper network; 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub g_hidden: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Maps latent vectors to images.
@@ -443,7 +451,11 @@ fn build(
             Box::new(mlp::MlpDiscriminator::with_label_inputs(config.classes, d_vb)?),
         ),
         GanArch::Dcgan => (
-            Box::new(dcgan::DcganGenerator::new(config.latent_dim, g_vb)?),
+            Box::new(dcgan::DcganGenerator::with_hidden(
+                config.latent_dim,
+                config.g_hidden,
+                g_vb,
+            )?),
             Box::new(dcgan::DcganDiscriminator::with_label_maps(config.classes, d_vb)?),
         ),
     })

@@ -44,6 +44,21 @@ pub struct Point {
     pub classes: usize,
     /// The classifier Fréchet distance to held-out real digits.
     pub frechet: f64,
+    /// A conditional model's label accuracy, or InfoGAN's cluster accuracy of c₁, by the
+    /// judge (none for an unconditional model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f32>,
+}
+
+impl Point {
+    /// What the command line prints of it.
+    pub fn line(&self) -> String {
+        let accuracy = self.accuracy.map(|a| format!("  accuracy {a:.3}")).unwrap_or_default();
+        format!(
+            "{:6.1} s  step {:6}  recognisable {:.3}  classes {:2}  FID {:.1}{accuracy}",
+            self.seconds, self.steps, self.recognisable, self.classes, self.frechet
+        )
+    }
 }
 
 /// What a run reached.
@@ -152,6 +167,7 @@ pub fn measure(
             recognisable: q.recognisable,
             classes: q.classes,
             frechet: q.frechet,
+            accuracy: q.label_accuracy.or(q.cluster_accuracy),
         };
         on_point(&point);
         if report.reached.is_none() && point.recognisable >= TARGET {
@@ -177,7 +193,19 @@ mod tests {
             recognisable,
             classes: 10,
             frechet: 50.0,
+            accuracy: None,
         }
+    }
+
+    #[test]
+    fn a_points_line_gives_the_accuracy_only_where_there_is_one() {
+        let plain = point(10.0, 0.5).line();
+        assert!(!plain.contains("accuracy"), "{plain}");
+        let coded = Point {
+            accuracy: Some(0.815),
+            ..point(10.0, 0.5)
+        };
+        assert!(coded.line().ends_with("FID 50.0  accuracy 0.815"), "{}", coded.line());
     }
 
     #[test]

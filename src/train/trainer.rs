@@ -52,7 +52,7 @@ impl TrainConfig {
         for g in groups {
             self.optimizers
                 .entry(g.id.to_string())
-                .or_insert_with(|| family.default_optimizer());
+                .or_insert_with(|| family.group_optimizer(g.id));
         }
         self
     }

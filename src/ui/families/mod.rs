@@ -1,7 +1,7 @@
 //! One panel per model family: the family's own settings in the hyperparameter grid
 //! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss,
-//! pix2pix's λ and loss, CycleGAN's λs and noise switch; and in the model grid, pix2pix's task
-//! and CycleGAN's domains).
+//! pix2pix's λ and loss, CycleGAN's λs and noise switch, InfoGAN's λs; and in the model grid,
+//! pix2pix's task, CycleGAN's domains and InfoGAN's networks).
 //! The panels edit the family's config as JSON through its typed settings struct; every
 //! other control (batch, optimizers, charts, histograms) is generic. Adding a family adds
 //! its file here and one line in [`PANELS`].
@@ -11,6 +11,7 @@ use eframe::egui;
 mod ae;
 mod cyclegan;
 mod gan;
+mod infogan;
 mod pix2pix;
 mod vae;
 
@@ -32,6 +33,7 @@ const PANELS: &[&dyn FamilyPanel] = &[
     &vae::VaePanel,
     &pix2pix::Pix2PixPanel,
     &cyclegan::CycleGanPanel,
+    &infogan::InfoGanPanel,
 ];
 
 /// The settings rows of family `id`'s panel, if it has one.

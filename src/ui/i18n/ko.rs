@@ -899,6 +899,7 @@ pub const KO: &[(&str, &str)] = &[
         "숫자의 클래스를 G의 입력에, D에는 특징 맵으로 붙인 DCGAN",
     ),
     ("Pretrained conditional DCGAN", "사전 학습된 조건부 DCGAN"),
+    ("Pretrained InfoGAN", "사전 학습된 InfoGAN"),
     ("Pretrained PixelCNN", "사전 학습된 PixelCNN"),
     ("c₁ (a code found without labels):", "c₁ (레이블 없이 찾은 코드):"),
     (
@@ -1272,6 +1273,24 @@ pub const KO: &[(&str, &str)] = &[
         "이미 목표 스타일인 숫자를 그대로 두는 것이 얼마나 중요한지 (참조 구현: 5).",
     ),
     ("Noise before the way back", "되돌리기 전에 잡음"),
+    ("Networks", "신경망"),
+    ("the paper's (fully connected layers)", "논문의 것 (완전 연결 층)"),
+    ("the paper's, narrower (256 units)", "논문의 것, 더 좁게 (256 유닛)"),
+    ("the DCGAN's", "DCGAN의 것"),
+    (
+        "The paper's MNIST network has a fully connected layer in G and at the end of D's body (1,024 units; the narrower one 256, and 1.6× faster) and a hidden layer in Q: with them c₁ found the digits (cluster accuracy 0.99 and 0.91 after 5,000 steps). The DCGAN's network, the public PyTorch reference's, has none, and its c₁ settled on styles instead (0.27).",
+        "논문의 MNIST 신경망은 G와 D의 몸통 끝에 완전 연결 층(1,024 유닛; 더 좁은 것은 256 유닛이고 1.6배 빠름)을, Q에 은닉 층을 둡니다: 이 층들로 c₁이 숫자를 찾아냈습니다 (5,000 단계 후 군집 정확도 0.99와 0.91). DCGAN의 신경망은 공개 PyTorch 참조 구현의 것으로 이 층들이 없고, c₁이 숫자 대신 스타일에 자리 잡았습니다 (0.27).",
+    ),
+    ("λ (c₁ information)", "λ (c₁ 정보)"),
+    (
+        "How much Q guessing c₁ back from the image counts for G and Q (the paper: 1). At 0, nothing ties c₁ to the image.",
+        "Q가 이미지에서 c₁을 되맞히는 것이 G와 Q에 얼마나 중요한지 (논문: 1). 0이면 c₁을 이미지에 묶는 것이 없습니다.",
+    ),
+    ("λ (c₂, c₃ information)", "λ (c₂, c₃ 정보)"),
+    (
+        "How much Q guessing the continuous codes back counts (the paper: 0.1).",
+        "Q가 연속 코드를 되맞히는 것이 얼마나 중요한지 (논문: 0.1).",
+    ),
     (
         "Adds slight noise to each translation before it is translated back. A generator that hides what the way back needs in faint patterns (Chu et al. 2017) then fails the cycle: watch the cycle loss jump.",
         "각 변환을 되돌리기 전에 약한 잡음을 더합니다. 되돌리는 데 필요한 것을 희미한 무늬에 숨기는 생성자(Chu 외 2017)는 순환에 실패합니다: 순환 손실이 뛰는 것을 보세요.",
