@@ -160,16 +160,16 @@ impl App {
     fn chart_ui(&mut self, ui: &mut egui::Ui, family: &'static dyn Family, def: &ChartDef, first: bool) {
         // Wrapped: in a narrow cell (four charts in presenter mode) the checkboxes go to a
         // second line instead of pushing the row past the window's edge.
+        let inline_note = note_fits(ui);
         ui.horizontal_wrapped(|ui| {
-            ui.strong(tr(def.title));
+            let title = ui.strong(tr(def.title));
             // The view toggles are advanced controls: presenter mode hides them.
             if first && !self.settings.presenter {
                 ui.checkbox(&mut self.settings.show_raw, tr("Raw"));
                 ui.checkbox(&mut self.settings.show_smoothed, tr("Smoothed"));
             }
             if let Some(note) = def.note {
-                // Wrapped, not cut short: in a narrow cell (presenter mode) it takes a second line.
-                ui.add(egui::Label::new(egui::RichText::new(tr(note)).weak()).wrap());
+                chart_note(ui, &title, tr(note), inline_note);
             }
         });
         let (show_raw, show_smooth, window) = (
@@ -221,6 +221,25 @@ impl App {
                 add_series(plot_ui, tr(m.label), rgb(m.color), raw, smooth, width);
             }
         });
+    }
+}
+
+/// The narrowest chart cell (in points) that shows a chart's note under its title. At
+/// 1280×720 in presenter mode three charts get about 150 points each and four about 105;
+/// four charts' notes would push the plots and the sample grid below them off the screen.
+pub(super) const NOTE_MIN_WIDTH: f32 = 130.0;
+
+/// Whether a chart's note fits under its title in this cell ([`NOTE_MIN_WIDTH`]).
+pub(super) fn note_fits(ui: &egui::Ui) -> bool {
+    ui.available_width() >= NOTE_MIN_WIDTH
+}
+
+/// A chart's note: beside its title, wrapped, where it fits; otherwise on the title's hover.
+pub(super) fn chart_note(ui: &mut egui::Ui, title: &egui::Response, note: &str, inline: bool) {
+    if inline {
+        ui.add(egui::Label::new(egui::RichText::new(note).weak()).wrap());
+    } else {
+        title.clone().on_hover_text(note);
     }
 }
 

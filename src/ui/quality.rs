@@ -74,9 +74,11 @@ impl QualityLog {
 impl App {
     /// The quality chart: share recognised and classes covered ÷ 10, over the steps.
     pub(super) fn quality_chart_ui(&mut self, ui: &mut egui::Ui) {
+        let inline_note = super::charts::note_fits(ui);
         ui.horizontal_wrapped(|ui| {
-            ui.add(egui::Label::new(egui::RichText::new(tr("Sample quality (digit judge)")).strong()).truncate());
-            ui.add(egui::Label::new(egui::RichText::new(tr("(real digits: about 0.99 and 1)")).weak()).wrap());
+            let title =
+                ui.add(egui::Label::new(egui::RichText::new(tr("Sample quality (digit judge)")).strong()).truncate());
+            super::charts::chart_note(ui, &title, tr("(real digits: about 0.99 and 1)"), inline_note);
         });
         let points = self.quality.points();
         let recognised: Vec<[f64; 2]> = points
