@@ -141,9 +141,9 @@ fn drawing_on_the_canvas_moves_the_sliders_to_its_code() {
     assert_eq!(h.state().explorer().z, code);
 }
 
-#[test]
-fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
-    let model = ModelSpec::of("infogan").unwrap();
+/// The window on the tiny data with a new run of `family` (its defaults, batch 8), ready.
+fn window_with(family: &str) -> Harness<'static, App> {
+    let model = ModelSpec::of(family).unwrap();
     let train = latent_lab::train::TrainConfig {
         batch_size: 8,
         ..latent_lab::train::TrainConfig::for_family(model.family().unwrap())
@@ -155,8 +155,14 @@ fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
     });
     assert!(wait(&mut h, |a| a
         .status()
-        .is_some_and(|s| s.ready && s.model.family == "infogan")));
+        .is_some_and(|s| s.ready && s.model.family == family)));
     h.run_steps(2);
+    h
+}
+
+#[test]
+fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
+    let mut h = window_with("infogan");
     // The live rows: both λs, and no GAN-panel rows it does not take.
     assert!(h.query_by_label("λ (c₁ information)").is_some());
     assert!(h.query_by_label("λ (c₂, c₃ information)").is_some());
@@ -195,20 +201,7 @@ fn in_presenter_mode_four_charts_move_their_notes_to_the_titles_hover() {
     let mi_note = "(the bound can reach H(c₁) = ln 10 ≈ 2.30 at most)";
     let d_note = "(both tend to 0.5 as G learns; to half the real label with label smoothing)";
     for (family, note) in [("infogan", mi_note), ("mlp-gan", d_note)] {
-        let model = ModelSpec::of(family).unwrap();
-        let train = latent_lab::train::TrainConfig {
-            batch_size: 8,
-            ..latent_lab::train::TrainConfig::for_family(model.family().unwrap())
-        };
-        let mut h = crate::window::harness_with(Settings {
-            model,
-            train,
-            ..crate::window::tiny_settings()
-        });
-        assert!(wait(&mut h, |a| a
-            .status()
-            .is_some_and(|s| s.ready && s.model.family == family)));
-        h.run_steps(2);
+        let mut h = window_with(family);
         assert!(
             h.query_by_label(note).is_some(),
             "{family}: the note shows outside presenter mode"

@@ -4,7 +4,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as};
+use super::{FamilyPanel, edit_as, weight_row};
 use crate::data::domains::DomainPair;
 use crate::family::cyclegan::CycleGanSettings;
 use crate::ui::i18n::tr;
@@ -38,30 +38,26 @@ impl FamilyPanel for CycleGanPanel {
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut CycleGanSettings| {
-            let l = ui.label(tr("λ cycle"));
-            ui.add(
-                egui::DragValue::new(&mut s.lambda_cycle)
-                    .range(0.0..=100.0)
-                    .speed(0.1)
-                    .max_decimals(2),
-            )
-            .on_hover_text(tr(
-                "How much coming back round the cycle (F(G(a)) = a, G(F(b)) = b) counts against fooling D (the paper: 10).",
-            ))
-            .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label(tr("λ identity"));
-            ui.add(
-                egui::DragValue::new(&mut s.lambda_identity)
-                    .range(0.0..=100.0)
-                    .speed(0.1)
-                    .max_decimals(2),
-            )
-            .on_hover_text(tr(
-                "How much leaving a digit already in the target style unchanged counts (the reference: 5).",
-            ))
-            .labelled_by(l.id);
-            ui.end_row();
+            weight_row(
+                ui,
+                tr("λ cycle"),
+                &mut s.lambda_cycle,
+                0.0..=100.0,
+                0.1,
+                2,
+                tr(
+                    "How much coming back round the cycle (F(G(a)) = a, G(F(b)) = b) counts against fooling D (the paper: 10).",
+                ),
+            );
+            weight_row(
+                ui,
+                tr("λ identity"),
+                &mut s.lambda_identity,
+                0.0..=100.0,
+                0.1,
+                2,
+                tr("How much leaving a digit already in the target style unchanged counts (the reference: 5)."),
+            );
             ui.label("");
             ui.checkbox(&mut s.noisy_cycle, tr("Noise before the way back"))
                 .on_hover_text(tr(

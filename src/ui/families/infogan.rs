@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as};
+use super::{FamilyPanel, edit_as, weight_row};
 use crate::family::infogan::InfoSettings;
 use crate::nets::infogan::InfoNet;
 use crate::ui::i18n::tr;
@@ -46,30 +46,26 @@ impl FamilyPanel for InfoGanPanel {
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut InfoSettings| {
-            let l = ui.label(tr("λ (c₁ information)"));
-            ui.add(
-                egui::DragValue::new(&mut s.lambda_cat)
-                    .range(0.0..=100.0)
-                    .speed(0.05)
-                    .max_decimals(2),
-            )
-            .on_hover_text(tr(
-                "How much Q guessing c₁ back from the image counts for G and Q (the paper: 1). At 0, nothing ties c₁ to the image.",
-            ))
-            .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label(tr("λ (c₂, c₃ information)"));
-            ui.add(
-                egui::DragValue::new(&mut s.lambda_cont)
-                    .range(0.0..=100.0)
-                    .speed(0.01)
-                    .max_decimals(2),
-            )
-            .on_hover_text(tr(
-                "How much Q guessing the continuous codes back counts (the paper: 0.1).",
-            ))
-            .labelled_by(l.id);
-            ui.end_row();
+            weight_row(
+                ui,
+                tr("λ (c₁ information)"),
+                &mut s.lambda_cat,
+                0.0..=100.0,
+                0.05,
+                2,
+                tr(
+                    "How much Q guessing c₁ back from the image counts for G and Q (the paper: 1). At 0, nothing ties c₁ to the image.",
+                ),
+            );
+            weight_row(
+                ui,
+                tr("λ (c₂, c₃ information)"),
+                &mut s.lambda_cont,
+                0.0..=100.0,
+                0.01,
+                2,
+                tr("How much Q guessing the continuous codes back counts (the paper: 0.1)."),
+            );
         });
     }
 }

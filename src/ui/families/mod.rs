@@ -50,6 +50,30 @@ pub fn architecture_ui(ui: &mut egui::Ui, id: &str, config: &mut serde_json::Val
     }
 }
 
+/// A loss weight's row of the settings grid: `label`, then a field over `range` that moves
+/// by `speed` per point dragged and shows at most `decimals` decimals, with `help` on hover
+/// (`label` and `help` already translated).
+pub(super) fn weight_row<N: egui::emath::Numeric>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut N,
+    range: std::ops::RangeInclusive<N>,
+    speed: f64,
+    decimals: usize,
+    help: &str,
+) {
+    let l = ui.label(label);
+    ui.add(
+        egui::DragValue::new(value)
+            .range(range)
+            .speed(speed)
+            .max_decimals(decimals),
+    )
+    .on_hover_text(help)
+    .labelled_by(l.id);
+    ui.end_row();
+}
+
 /// Edits a typed settings struct held as JSON: `edit` gets the struct; the JSON is
 /// rewritten only if it changed (and left alone if it does not parse).
 pub(super) fn edit_as<T>(config: &mut serde_json::Value, edit: impl FnOnce(&mut T))

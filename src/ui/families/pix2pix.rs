@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as};
+use super::{FamilyPanel, edit_as, weight_row};
 use crate::data::paired::PairTask;
 use crate::family::pix2pix::{Pix2PixSettings, PixLoss};
 use crate::ui::i18n::tr;
@@ -56,18 +56,15 @@ impl FamilyPanel for Pix2PixPanel {
                 ))
                 .labelled_by(l.id);
             ui.end_row();
-            let l = ui.label(tr("λ (L1 weight)"));
-            ui.add(
-                egui::DragValue::new(&mut s.lambda_l1)
-                    .range(0.0..=1000.0)
-                    .speed(1.0)
-                    .max_decimals(1),
-            )
-            .on_hover_text(tr(
-                "How much closeness to the real digit counts against fooling D (the paper: 100).",
-            ))
-            .labelled_by(l.id);
-            ui.end_row();
+            weight_row(
+                ui,
+                tr("λ (L1 weight)"),
+                &mut s.lambda_l1,
+                0.0..=1000.0,
+                1.0,
+                1,
+                tr("How much closeness to the real digit counts against fooling D (the paper: 100)."),
+            );
         });
     }
 }
