@@ -31,16 +31,7 @@ fn picking_the_vae_trains_it_and_shows_its_charts() {
     h.run_steps(2);
     h.get_by_label("VAE").click();
     h.run_steps(2);
-    assert!(h.query_by_label_contains("This change needs a reset").is_some());
-    h.get_by_label("Apply and reset…").click();
-    h.run_steps(2);
-    h.get_by_label("Reset run").click();
-    assert!(
-        wait(&mut h, |a| a
-            .status()
-            .is_some_and(|s| s.model.family == "vae" && s.ready)),
-        "the run did not become a VAE"
-    );
+    apply_and_reset(&mut h, |s| s.model.family == "vae", "the run did not become a VAE");
     h.get_by_label("Play").click();
     assert!(wait(&mut h, |a| a.status().is_some_and(|s| s.step >= 5)
         && a.chart_points() >= 5));
@@ -141,6 +132,20 @@ fn drawing_on_the_canvas_moves_the_sliders_to_its_code() {
     assert_eq!(h.state().explorer().z, code);
 }
 
+/// After a change that needs a new run: the window says so, the reset is confirmed, and the
+/// new run, once ready, satisfies `new_run` (else `what`).
+fn apply_and_reset(
+    h: &mut Harness<'static, App>,
+    new_run: impl Fn(&latent_lab::worker::WorkerStatus) -> bool,
+    what: &str,
+) {
+    assert!(h.query_by_label_contains("This change needs a reset").is_some());
+    h.get_by_label("Apply and reset…").click();
+    h.run_steps(2);
+    h.get_by_label("Reset run").click();
+    assert!(wait(h, |a| a.status().is_some_and(|s| s.ready && new_run(s))), "{what}");
+}
+
 /// The window on the tiny data with a new run of `family` (its defaults, batch 8), ready.
 fn window_with(family: &str) -> Harness<'static, App> {
     let model = ModelSpec::of(family).unwrap();
@@ -180,15 +185,10 @@ fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
     }
     h.get_by_label("the DCGAN's").click();
     h.run_steps(2);
-    assert!(h.query_by_label_contains("This change needs a reset").is_some());
-    h.get_by_label("Apply and reset…").click();
-    h.run_steps(2);
-    h.get_by_label("Reset run").click();
-    assert!(
-        wait(&mut h, |a| a
-            .status()
-            .is_some_and(|s| s.ready && s.model.config["net"] == "dcgan")),
-        "the new run did not get the DCGAN's networks"
+    apply_and_reset(
+        &mut h,
+        |s| s.model.config["net"] == "dcgan",
+        "the new run did not get the DCGAN's networks",
     );
 }
 
