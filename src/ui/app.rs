@@ -132,6 +132,24 @@ impl App {
         repaint: Arc<dyn Fn() + Send + Sync>,
         autosave_path: Option<PathBuf>,
     ) -> Self {
+        let mut app = Self::without_worker(settings, repaint.clone(), autosave_path);
+        let worker_repaint: RepaintFn = Box::new(move || repaint());
+        match WorkerHandle::spawn(options, worker_repaint) {
+            Ok(w) => app.worker = Some(w),
+            Err(e) => app.push_banner(
+                ErrorKind::Training,
+                tr!("cannot start the training thread: {error}", error = e),
+            ),
+        }
+        app
+    }
+
+    /// The app before its worker is attached.
+    fn without_worker(
+        settings: Settings,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+        autosave_path: Option<PathBuf>,
+    ) -> Self {
         let mut charts = Charts::default();
         charts.set_family(settings.model.family().ok());
         let explorer_repaint = repaint.clone();
@@ -171,14 +189,6 @@ impl App {
         };
         if let Some(e) = explorer_error {
             app.push_banner(ErrorKind::Training, e);
-        }
-        let worker_repaint: RepaintFn = Box::new(move || repaint());
-        match WorkerHandle::spawn(options, worker_repaint) {
-            Ok(w) => app.worker = Some(w),
-            Err(e) => app.push_banner(
-                ErrorKind::Training,
-                tr!("cannot start the training thread: {error}", error = e),
-            ),
         }
         app
     }
@@ -371,10 +381,14 @@ impl App {
             self.handle_event(event);
         }
         if let Some(worker) = &self.worker {
-            let samples = worker.take_samples();
-            let vectors = worker.take_vectors();
-            let generator = worker.take_model();
-            let codes = worker.take_codes();
+            // Only payloads of runs whose start has been read: a restored run's grid must
+            // not show beside the status of the run it replaces.
+            let crate::worker::Payloads {
+                samples,
+                vectors,
+                model: generator,
+                codes,
+            } = worker.take_payloads_through(self.run);
             if let Some(c) = codes
                 && self.enter_run(c.run)
             {
@@ -934,4 +948,58 @@ pub(super) fn cell(ui: &mut egui::Ui, size: egui::Vec2, add: impl FnOnce(&mut eg
         ui.set_max_width(size.x);
         add(ui);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::{RunOrigin, SAMPLE_COUNT, SampleGrid};
+
+    fn grid(run: u64) -> SampleGrid {
+        SampleGrid {
+            run,
+            step: 7,
+            updates: 14,
+            pixels: vec![0; SAMPLE_COUNT * 784],
+            z: Arc::from(vec![0.0; SAMPLE_COUNT]),
+        }
+    }
+
+    /// The worker writes a new run's samples to their slot at once, while its `RunStarted`
+    /// may still wait in the event channel: the grid is shown only once the start is read,
+    /// so a restored run's samples never sit beside the status of the run before it.
+    #[test]
+    fn a_runs_samples_wait_for_its_start() {
+        let settings = Settings::default();
+        let mut app = App::without_worker(settings.clone(), Arc::new(|| {}), None);
+        let (handle, events, slots) = WorkerHandle::detached();
+        app.worker = Some(handle);
+
+        slots.samples.put(grid(1));
+        app.pump();
+        assert_eq!(app.sample_grids(), 0, "a grid of a run not yet announced was shown");
+
+        events
+            .send(Event::RunStarted {
+                run: 1,
+                step: 7,
+                model: settings.model.clone(),
+                train: settings.train.clone(),
+                origin: RunOrigin::Restored(PathBuf::from("autosave.safetensors")),
+                history: Vec::new(),
+            })
+            .expect("the channel is open");
+        app.pump();
+        assert_eq!(
+            app.sample_grids(),
+            1,
+            "the grid waited in its slot and shows once its run started"
+        );
+
+        // An older run's payload is still taken (and dropped), not left in the slot.
+        slots.samples.put(grid(0));
+        app.pump();
+        assert!(slots.samples.take().is_none());
+        assert_eq!(app.sample_grids(), 1);
+    }
 }

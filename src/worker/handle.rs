@@ -39,6 +39,16 @@ impl<T> Slot<T> {
         self.lock().take()
     }
 
+    /// Takes the latest value if `wanted` accepts it; otherwise leaves it for later.
+    pub fn take_if(&self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
+        let mut value = self.lock();
+        if value.as_ref().is_some_and(wanted) {
+            value.take()
+        } else {
+            None
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<T>> {
         // A panic while holding this lock cannot leave an `Option` half-written.
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -53,6 +63,16 @@ pub(crate) struct Slots {
     pub model: Slot<ModelFrame>,
     pub codes: Slot<CodeFrame>,
     pub toy: Slot<ToyFrame>,
+}
+
+/// The heavy payloads of the image runs taken in one go (see
+/// [`WorkerHandle::take_payloads_through`]).
+#[derive(Debug, Default)]
+pub struct Payloads {
+    pub samples: Option<SampleGrid>,
+    pub vectors: Option<VectorFrame>,
+    pub model: Option<ModelFrame>,
+    pub codes: Option<CodeFrame>,
 }
 
 /// Why a command was not sent.
@@ -110,6 +130,23 @@ impl WorkerHandle {
         })
     }
 
+    /// A handle with no thread behind it, for tests of the UI's side: what the returned
+    /// sender and slots carry is what the UI reads (commands sent to it are refused).
+    #[cfg(test)]
+    pub(crate) fn detached() -> (Self, SyncSender<Event>, Arc<Slots>) {
+        let (commands, _) = std::sync::mpsc::sync_channel(COMMAND_CAPACITY);
+        let (ev_tx, events) = std::sync::mpsc::sync_channel(EVENT_CAPACITY);
+        let slots = Arc::new(Slots::default());
+        let handle = Self {
+            commands,
+            events,
+            slots: slots.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        };
+        (handle, ev_tx, slots)
+    }
+
     /// Sends a command without blocking.
     pub fn send(&self, command: Command) -> Result<(), SendError> {
         self.commands.try_send(command).map_err(|e| match e {
@@ -141,6 +178,19 @@ impl WorkerHandle {
     /// The latest snapshot of the live model's seams not yet taken.
     pub fn take_model(&self) -> Option<ModelFrame> {
         self.slots.model.take()
+    }
+
+    /// The latest sample grid, vector frame, codes and model snapshot not yet taken, each
+    /// only if it belongs to `run` or an earlier run: a payload of a run whose `RunStarted`
+    /// event the UI has not yet read stays in its slot until it has (the slots are written
+    /// at once, the events may wait in the channel).
+    pub fn take_payloads_through(&self, run: u64) -> Payloads {
+        Payloads {
+            samples: self.slots.samples.take_if(|p| p.run <= run),
+            vectors: self.slots.vectors.take_if(|p| p.run <= run),
+            model: self.slots.model.take_if(|p| p.run <= run),
+            codes: self.slots.codes.take_if(|p| p.run <= run),
+        }
     }
 
     /// The latest toy-game frame not yet taken.

@@ -41,7 +41,7 @@ pub use device::{
     device_label, foreground_pool, keep_candle_ops_on_the_calling_thread, lower_this_threads_priority,
     share_candle_ops_across, trainer_threads,
 };
-pub use handle::{RepaintFn, SendError, Slot, WorkerHandle};
+pub use handle::{Payloads, RepaintFn, SendError, Slot, WorkerHandle};
 
 /// How many fixed latent vectors the sample grid decodes (an 8×8 grid).
 pub const SAMPLE_COUNT: usize = 64;
