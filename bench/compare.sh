@@ -9,7 +9,8 @@
 # usage: bench/compare.sh [--rounds 3] [--seconds 3] [--threads "2 1"] [--models "mlp-gan dcgan"]
 #                         [--batches "64 128"] [--baseline OLD_LATENT_LAB_BINARY] [--bin LATENT_LAB_BINARY]
 #                         [--no-decode]
-# --models takes any of mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix cyclegan; "gans"
+# --models takes any of mlp-gan dcgan dcgan-fc ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix
+# cyclegan (dcgan-fc: the DCGAN with 256-unit fully connected layers, `--fc 256`); "gans"
 # stands for mlp-gan and dcgan, "autoencoders" for the four autoencoders and VAEs, "conditional" for
 # the two conditional GANs and InfoGAN, "all" for all eleven.
 # With --baseline, an older latent-lab binary runs in each round too (A B C A B C ...), for a
@@ -43,7 +44,7 @@ while (($#)); do
   esac
 done
 
-known="mlp-gan dcgan ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix cyclegan"
+known="mlp-gan dcgan dcgan-fc ae conv-ae vae conv-vae cgan conv-cgan infogan pixelcnn pix2pix cyclegan"
 expanded=""
 for m in $models; do
   case "$m" in
@@ -80,14 +81,17 @@ trap 'rm -f "$out"' EXIT
 for t in $threads; do
   for m in $models; do
     for b in $batches; do
+      # Variants of a family: its id and settings on our side, the name on PyTorch's.
+      ours=(--model "$m")
+      [[ "$m" == dcgan-fc ]] && ours=(--model dcgan --set fc_units=256)
       for r in $(seq "$rounds"); do
-        c=$(RAYON_NUM_THREADS=$t "$bin" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
+        c=$(RAYON_NUM_THREADS=$t "$bin" bench --seconds "$seconds" --threads "$t" "${ours[@]}" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
         p=$(OMP_NUM_THREADS=$t "$venv/bin/python" bench/torch_reference.py --seconds "$seconds" --threads "$t" --model "$m" --batch "$b")
         o=null
         if [[ -n "$baseline" ]]; then
-          o=$(RAYON_NUM_THREADS=$t "$baseline" bench --seconds "$seconds" --threads "$t" --model "$m" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
+          o=$(RAYON_NUM_THREADS=$t "$baseline" bench --seconds "$seconds" --threads "$t" "${ours[@]}" --batch "$b" ${no_decode[@]+"${no_decode[@]}"} 2>/dev/null)
         fi
-        echo "{\"round\": $r, \"threads\": $t, \"candle\": $c, \"torch\": $p, \"baseline\": $o}" >>"$out"
+        echo "{\"round\": $r, \"name\": \"$m\", \"threads\": $t, \"candle\": $c, \"torch\": $p, \"baseline\": $o}" >>"$out"
         echo "  $m b$b t$t round $r done" >&2
       done
     done
@@ -100,7 +104,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 groups = {}
 for r in rows:
     c = r["candle"]["results"][0]
-    key = (c["model"], c["batch"], r["threads"])
+    key = (r.get("name") or c["model"], c["batch"], r["threads"])
     old = r["baseline"]["results"][0]["steps_per_s"] if r.get("baseline") else None
     groups.setdefault(key, []).append((c["steps_per_s"], r["torch"]["steps_per_s"], c, old))
 machine = rows[0]["candle"]["machine"] if rows else {}

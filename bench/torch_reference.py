@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference for `latent-lab bench`: the same models, trained the same way, on the CPU.
 
-Models: mlp-gan, dcgan (the GANs), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
+Models: mlp-gan, dcgan, dcgan-fc (the GANs; dcgan-fc is `--fc 256`: a 256-unit fully connected layer with
+batch norm at the start of G and at the end of D's body), ae, conv-ae (autoencoders), vae, conv-vae (VAEs), cgan, conv-cgan
 (the conditional GANs), infogan, pixelcnn (the autoregressive model), pix2pix (paired translation), cyclegan
 (unpaired translation).
 
@@ -93,7 +94,9 @@ import torch.nn.functional as F
 
 LATENT = 100
 AE_LATENT = 16
-GANS = ["mlp-gan", "dcgan", "cgan", "conv-cgan", "infogan", "infogan-paper", "infogan-dcgan"]
+# The DCGAN with `--fc 256`: a 256-unit fully connected layer at the start of G and the end of D.
+DCGAN_FC_UNITS = 256
+GANS = ["mlp-gan", "dcgan", "dcgan-fc", "cgan", "conv-cgan", "infogan", "infogan-paper", "infogan-dcgan"]
 INFO_LATENT = 62
 INFO_CODES = 2
 CLASSES = 10
@@ -162,17 +165,26 @@ class DcganG(nn.Module):
 
 
 class DcganD(nn.Module):
-    def __init__(self, extra=0):
+    def __init__(self, extra=0, units=0):
         super().__init__()
+        self.units = units
         self.conv1 = nn.Conv2d(1 + extra, 64, 4, 2, 1)
         self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
         self.bn2 = nn.BatchNorm2d(128)
-        self.fc = nn.Linear(128 * 7 * 7, 1)
+        features = 128 * 7 * 7
+        if units:
+            # `--fc N`: a fully connected layer ending the body, as InfoGAN's MNIST network.
+            self.body_fc = nn.Linear(features, units)
+            self.bn_body_fc = nn.BatchNorm1d(units)
+            features = units
+        self.fc = nn.Linear(features, 1)
 
     def forward(self, x):
         h = F.leaky_relu(self.conv1(x), 0.2)
-        h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2)
-        return self.fc(h.flatten(1)).squeeze(1)
+        h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
+        if self.units:
+            h = F.leaky_relu(self.bn_body_fc(self.body_fc(h)), 0.2)
+        return self.fc(h).squeeze(1)
 
 
 def dcgan_init(m):
@@ -191,7 +203,10 @@ def build(model):
     extra = CLASSES if model in ("cgan", "conv-cgan") else 0
     if model in ("mlp-gan", "cgan"):
         return MlpG(extra), MlpD(extra)
-    g, d = DcganG(extra), DcganD(extra)
+    if model == "dcgan-fc":
+        g, d = InfoG(DCGAN_FC_UNITS, LATENT), DcganD(0, DCGAN_FC_UNITS)
+    else:
+        g, d = DcganG(extra), DcganD(extra)
     dcgan_init(g)
     dcgan_init(d)
     return g, d
@@ -518,11 +533,12 @@ def bench_cyclegan(batch, threads, seconds, data, gen):
 
 
 class InfoG(nn.Module):
-    """The paper's G: a fully connected layer of `units` in front of the DCGAN's G."""
+    """The paper's G: a fully connected layer of `units` in front of the DCGAN's G (reading
+    InfoGAN's z and codes, or `inputs` values: the DCGAN's z for `dcgan-fc`)."""
 
-    def __init__(self, units):
+    def __init__(self, units, inputs=INFO_LATENT + CLASSES + INFO_CODES):
         super().__init__()
-        self.hidden = nn.Linear(INFO_LATENT + CLASSES + INFO_CODES, units)
+        self.hidden = nn.Linear(inputs, units)
         self.bn_hidden = nn.BatchNorm1d(units)
         self.g = DcganG(units - LATENT)
 

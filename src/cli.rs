@@ -185,6 +185,11 @@ pub struct TrainArgs {
     /// slower) or dcgan (the DCGAN's, Q one layer on D's conv features; c₁ settles on styles).
     #[arg(long, value_parser = ["narrow", "paper", "dcgan"])]
     pub net: Option<String>,
+    /// DCGAN: units of a fully connected layer at the start of G and at the end of D's body,
+    /// as InfoGAN's MNIST network has (0, the default: none, the DCGAN paper's all-convolutional
+    /// networks; 256: recognisable digits several times sooner, see models/README.md).
+    #[arg(long)]
+    pub fc: Option<usize>,
     /// CycleGAN: weight of the cycle terms (default 10).
     #[arg(long)]
     pub lambda_cycle: Option<f64>,
@@ -595,7 +600,7 @@ pub fn metrics_line(family: &dyn Family, out: &StepOutput) -> String {
 impl TrainArgs {
     /// The family settings given on the command line: `(flag, config key, value)`.
     fn model_options(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
-        let options: [(&'static str, &'static str, Option<serde_json::Value>); 21] = [
+        let options: [(&'static str, &'static str, Option<serde_json::Value>); 22] = [
             ("latent", "latent_dim", self.latent.map(Into::into)),
             ("k", "k", self.k.map(Into::into)),
             ("g-loss", "g_loss", self.g_loss.map(|g| g.id().into())),
@@ -611,6 +616,7 @@ impl TrainArgs {
             ("loss", "loss", self.loss.clone().map(Into::into)),
             ("domains", "domains", self.domains.clone().map(Into::into)),
             ("net", "net", self.net.clone().map(Into::into)),
+            ("fc", "fc_units", self.fc.map(Into::into)),
             ("lambda-cycle", "lambda_cycle", self.lambda_cycle.map(Into::into)),
             (
                 "lambda-identity",
@@ -1610,6 +1616,8 @@ pub fn bench(a: &BenchArgs) -> Result<serde_json::Value> {
 /// `spec` with each `KEY=VALUE` of `settings` put in; a key the family does not have is
 /// refused, naming the ones it has. A value is read as JSON, or else as a string.
 pub fn with_settings(mut spec: ModelSpec, settings: &[String]) -> Result<ModelSpec> {
+    // A setting left out of the file at its default (the DCGAN's fc_units) is still one.
+    let declared = spec.family().map_or(&[][..], |f| f.option_keys());
     let Some(obj) = spec.config.as_object_mut() else {
         bail!("the {} has no settings to set", spec.family);
     };
@@ -1618,8 +1626,9 @@ pub fn with_settings(mut spec: ModelSpec, settings: &[String]) -> Result<ModelSp
             bail!("--set {s}: expected KEY=VALUE");
         };
         let (key, value) = (key.trim(), value.trim());
-        if !obj.contains_key(key) {
-            let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        if !obj.contains_key(key) && !declared.iter().any(|(_, k)| *k == key) {
+            let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+            keys.extend(declared.iter().map(|(_, k)| *k).filter(|k| !obj.contains_key(*k)));
             bail!(
                 "--set {s}: the {} has no setting '{key}' (it has: {})",
                 spec.family,

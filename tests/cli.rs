@@ -1012,6 +1012,33 @@ fn gan_options_are_refused_for_other_models_and_read_for_gans() {
         (settings["real_label"].as_f64().unwrap() - 0.9).abs() < 1e-6,
         "{settings}"
     );
+    // The DCGAN's fully connected layers: the DCGAN's option alone.
+    let out = bin()
+        .args(["train", "--model", "mlp-gan", "--fc", "256", "--steps", "1", "--out"])
+        .arg(dir.path().join("y.safetensors"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--fc does not apply to the MLP GAN"),
+        "{err}"
+    );
+    let ck = dir.path().join("dcgan.safetensors");
+    let status = bin()
+        .args([
+            "train", "--model", "dcgan", "--fc", "16", "--latent", "4", "--batch", "4", "--steps", "1", "--out",
+        ])
+        .arg(&ck)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let c = checkpoint::Checkpoint::load(&ck).unwrap();
+    assert_eq!(
+        c.meta.model.config["fc_units"],
+        serde_json::json!(16),
+        "{}",
+        c.meta.model.config
+    );
 }
 
 #[test]

@@ -192,6 +192,29 @@ fn infogans_panel_offers_its_networks_and_a_new_network_needs_a_new_run() {
     );
 }
 
+#[test]
+fn the_dcgans_panel_offers_fully_connected_layers_and_they_need_a_new_run() {
+    let mut h = window_with("dcgan");
+    // The GANs' live rows are there too.
+    assert!(h.query_by_label("Samples from G's average").is_some());
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Fully connected layers")
+        .click();
+    h.run_steps(2);
+    for choice in ["none (all convolutional, the paper's)", "256 units", "1,024 units"] {
+        assert!(h.query_by_label(choice).is_some(), "no {choice:?} in the menu");
+    }
+    h.get_by_label("256 units").click();
+    h.run_steps(2);
+    apply_and_reset(
+        &mut h,
+        |s| s.model.config["fc_units"] == 256,
+        "the new run did not get the 256-unit layers",
+    );
+    // The MLP GAN has no such row.
+    let h = window_with("mlp-gan");
+    assert!(h.query_by_label("Fully connected layers").is_none());
+}
+
 /// Four charts in presenter mode (InfoGAN's three and the judge's) are too narrow for their
 /// notes: those move to the titles' hover, so that the plots and the sample grid below them
 /// stay on the screen. Three charts (the GANs') keep theirs, and so does the window outside

@@ -232,6 +232,7 @@ fn both_gans_train_with_the_graphs_gradients_and_running_statistics_on_the_fused
     // The DCGAN also with InfoGAN's paper layer: a fully connected layer with batch norm first.
     for (kind, g_hidden) in [(GanArch::MlpGan, 0), (GanArch::Dcgan, 0), (GanArch::Dcgan, 32)] {
         let config = GanConfig {
+            d_hidden: 0,
             arch: kind,
             latent_dim: 8,
             classes: 0,

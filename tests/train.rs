@@ -398,6 +398,7 @@ fn gan_settings_of_older_files_read_as_the_paper() {
     assert_eq!(old.real_label, 1.0);
     assert!(!old.reuse_fakes);
     assert_eq!(old.ema, 0.0, "an older file samples from G itself");
+    assert_eq!(old.fc_units, 0, "an older DCGAN is all convolutional");
 }
 
 /// The named network `net` of a trainer's model, as `(variable, values)` sorted by name.
@@ -567,4 +568,73 @@ fn label_smoothing_is_bce_against_the_real_label() {
         paper
     );
     assert!((got - paper).abs() > 1e-3);
+}
+
+/// The DCGAN's fully connected layers (`fc_units`): the layers are there and train, a file
+/// that names none reads as the paper's all-convolutional DCGAN (and writes no key, so the
+/// paper's DCGAN saves as before), they are fixed for a run, and the MLP GAN refuses them.
+#[test]
+fn the_dcgans_fully_connected_layers_train_and_only_where_asked_for() {
+    let mut spec = spec("dcgan", 16);
+    spec.config["fc_units"] = 32.into();
+    let cfg = TrainConfig {
+        batch_size: 8,
+        ..TrainConfig::for_family(spec.family().unwrap())
+    };
+    let mut t = Trainer::new(&spec, cfg.clone(), mnist(), &Device::Cpu).expect("a DCGAN with fc layers builds");
+    let shape = |t: &Trainer, net: &str, name: &str| {
+        let vars = weights_of(t, net);
+        vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.len())
+    };
+    assert_eq!(shape(&t, "g", "hidden.weight"), Some(32 * 16), "G starts with z → 32");
+    assert_eq!(
+        shape(&t, "g", "fc.weight"),
+        Some(32 * 128 * 7 * 7),
+        "G's projection reads the 32 units"
+    );
+    assert_eq!(
+        shape(&t, "d", "body_fc.weight"),
+        Some(128 * 7 * 7 * 32),
+        "D's body ends in 6,272 → 32"
+    );
+    assert_eq!(shape(&t, "d", "fc.weight"), Some(32), "D's logit reads the 32 units");
+    let (g0, d0) = (weights_of(&t, "g"), weights_of(&t, "d"));
+    for _ in 0..2 {
+        t.iteration().expect("an iteration");
+    }
+    let moved = |before: &[(String, Vec<f32>)], after: &[(String, Vec<f32>)], name: &str| {
+        let find = |v: &[(String, Vec<f32>)]| v.iter().find(|(n, _)| n == name).map(|(_, w)| w.clone());
+        find(before) != find(after)
+    };
+    assert!(moved(&g0, &weights_of(&t, "g"), "hidden.weight"), "G's fc layer trains");
+    assert!(
+        moved(&d0, &weights_of(&t, "d"), "body_fc.weight"),
+        "D's fc layer trains"
+    );
+
+    // Fixed for a run.
+    let mut other = t.model().config();
+    other["fc_units"] = 64.into();
+    let err = t.set_model_config(&other).unwrap_err().to_string();
+    assert!(err.contains("fixed for a run"), "{err}");
+
+    // The paper's DCGAN: no such layers, and no key in its file.
+    let paper = Trainer::new(&self::spec("dcgan", 16), cfg, mnist(), &Device::Cpu).unwrap();
+    assert_eq!(shape(&paper, "g", "hidden.weight"), None);
+    assert_eq!(shape(&paper, "d", "body_fc.weight"), None);
+    assert!(
+        paper.model().config().get("fc_units").is_none(),
+        "{}",
+        paper.model().config()
+    );
+
+    // The MLP GAN has no convolutional body to add them to.
+    let mut mlp = self::spec("mlp-gan", 16);
+    mlp.config["fc_units"] = 32.into();
+    let cfg = TrainConfig::for_family(mlp.family().unwrap());
+    let Err(err) = Trainer::new(&mlp, cfg, mnist(), &Device::Cpu) else {
+        panic!("an MLP GAN with fc layers was built");
+    };
+    let err = err.to_string();
+    assert!(err.contains("fc units apply to the DCGAN"), "{err}");
 }

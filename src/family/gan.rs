@@ -51,11 +51,24 @@ pub struct GanSettings {
     /// written before this setting existed reads 0.
     #[serde(default)]
     pub ema: f64,
+    /// DCGAN: units of a fully connected layer (BN) at the start of G and at the end of D's
+    /// body, as in InfoGAN's MNIST network (Chen et al. 2016, appendix C.1, at 1,024 units).
+    /// 0, the paper's DCGAN: all convolutional (Radford et al. drop such layers). Fixed for a
+    /// run; a file written before this setting existed reads 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fc_units: usize,
 }
 
 fn paper_real_label() -> f32 {
     1.0
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The most units [`GanSettings::fc_units`] may ask for.
+pub const MAX_FC_UNITS: usize = 4096;
 
 impl Default for GanSettings {
     /// The paper's recipe ([`PAPER`]); each family's fresh run may start elsewhere.
@@ -77,6 +90,12 @@ impl super::Settings for GanSettings {
             return Err(TrainError::Config(format!(
                 "ema = {} is out of range (0 for none, else below 1, e.g. 0.999)",
                 self.ema
+            )));
+        }
+        if self.fc_units > MAX_FC_UNITS {
+            return Err(TrainError::Config(format!(
+                "fc units = {} is too large (at most {MAX_FC_UNITS})",
+                self.fc_units
             )));
         }
         if !(self.real_label > 0.5 && self.real_label <= 1.0) {
@@ -111,6 +130,7 @@ pub const PAPER: GanSettings = GanSettings {
     real_label: 1.0,
     reuse_fakes: false,
     ema: 0.0,
+    fc_units: 0,
 };
 /// The DCGAN paper's learning rate.
 pub const PAPER_LR: f64 = 2e-4;
@@ -150,11 +170,22 @@ pub const DCGAN: GanFamily = GanFamily {
         label: "DCGAN",
         summary: "a small deep convolutional GAN (Radford et al., 2015)",
         min_batch: (2, " (batch norm needs two samples)"),
+        option_keys: DCGAN_OPTIONS,
         ..GAN
     },
     fresh: PAPER,
     lr: PAPER_LR,
 };
+/// The DCGAN's command-line options: the GANs' and the fully connected layers.
+const DCGAN_OPTIONS: super::OptionKeys = &[
+    ("latent", "latent_dim"),
+    ("k", "k"),
+    ("g-loss", "g_loss"),
+    ("real-label", "real_label"),
+    ("reuse-fakes", "reuse_fakes"),
+    ("ema", "ema"),
+    ("fc", "fc_units"),
+];
 
 /// What both GANs declare (the conditional GANs too, with their own ids and conditioning).
 pub(super) const GAN: Declaration = Declaration {
@@ -301,6 +332,9 @@ impl Family for GanFamily {
     fn default_config(&self) -> serde_json::Value {
         to_json(&self.fresh)
     }
+    fn architecture_keys(&self) -> &'static [&'static str] {
+        &["latent_dim", "fc_units"]
+    }
     fn normalize(&self, config: &serde_json::Value) -> Result<serde_json::Value, TrainError> {
         super::normalized::<GanSettings>(self.id(), config)
     }
@@ -313,13 +347,20 @@ impl Family for GanFamily {
     fn build(&self, config: &serde_json::Value, device: &Device) -> Result<Box<dyn FamilyModel>, TrainError> {
         let settings: GanSettings = super::checked(self.id(), config)?;
         let family = super::find(self.id()).ok_or_else(|| TrainError::Config(super::unknown_family(self.id())))?;
+        if settings.fc_units > 0 && self.arch != GanArch::Dcgan {
+            return Err(TrainError::Config(format!(
+                "fc units apply to the DCGAN's networks; the {} has none to add",
+                self.label()
+            )));
+        }
         let classes = self.declaration.conditioning.classes;
         let gan = Gan::new_uninit(
             GanConfig {
                 arch: self.arch,
                 latent_dim: settings.latent_dim + classes,
                 classes,
-                g_hidden: 0,
+                g_hidden: settings.fc_units,
+                d_hidden: settings.fc_units,
             },
             device,
         )?;
@@ -490,6 +531,11 @@ impl FamilyModel for GanModel {
     fn set_config(&mut self, config: &serde_json::Value) -> Result<(), TrainError> {
         let s: GanSettings = super::checked(self.family.id(), config)?;
         super::keep_latent_dim(self.settings.latent_dim, s.latent_dim)?;
+        if s.fc_units != self.settings.fc_units {
+            return Err(TrainError::Config(
+                "the DCGAN's fully connected layers are fixed for a run; start a new run to change them".into(),
+            ));
+        }
         // Switched on mid-run, the average starts from G as it is now.
         match (&self.ema, s.ema > 0.0) {
             (None, true) => self.ema = Some(self.gan.snapshot_generator()?),

@@ -431,6 +431,7 @@ impl FamilyModel for InfoGanModel {
             latent_dim: self.input_dim(),
             classes: 0,
             g_hidden: self.settings.net.g_hidden(),
+            d_hidden: 0,
         };
         Ok(Seams {
             decoder: Some(Arc::new(GeneratorSnapshot::copy_from(

@@ -269,6 +269,8 @@ pub struct DcganDiscriminator {
     conv1: Conv2d,
     conv2: Conv2d,
     bn2: BatchNorm,
+    /// A fully connected layer (BN, LeakyReLU) ending the body, as InfoGAN's MNIST network.
+    body_fc: Option<(Linear, BatchNorm)>,
     fc: Linear,
 }
 
@@ -280,11 +282,29 @@ impl DcganDiscriminator {
 
     /// The discriminator of a conditional DCGAN: `classes` constant maps beside the image.
     pub fn with_label_maps(classes: usize, vb: VarBuilder) -> Result<Self> {
+        Self::with_layers(classes, 0, vb)
+    }
+
+    /// `classes` constant maps beside the image, and a fully connected layer of `hidden`
+    /// units (BN, LeakyReLU; `body_fc`, `bn_body_fc`) between the convolutions and the logit
+    /// (0: none, the DCGAN paper's).
+    pub fn with_layers(classes: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let conv_features = G_CHANNELS * SIDE_7 * SIDE_7;
+        let (body_fc, fc_in) = if hidden == 0 {
+            (None, conv_features)
+        } else {
+            let layer = linear(conv_features, hidden, vb.pp("body_fc"))?;
+            (
+                Some((layer, batch_norm(hidden, bn_config(), vb.pp("bn_body_fc"))?)),
+                hidden,
+            )
+        };
         Ok(Self {
             conv1: conv2d(1 + classes, G_MID, 4, down_config(), vb.pp("conv1"))?,
             conv2: conv2d(G_MID, G_CHANNELS, 4, down_config(), vb.pp("conv2"))?,
             bn2: batch_norm(G_CHANNELS, bn_config(), vb.pp("bn2"))?,
-            fc: linear(G_CHANNELS * SIDE_7 * SIDE_7, 1, vb.pp("fc"))?,
+            body_fc,
+            fc: linear(fc_in, 1, vb.pp("fc"))?,
         })
     }
 }
@@ -298,6 +318,10 @@ impl DcganDiscriminator {
         } else {
             let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
             bn_act(&self.bn2, &h, train, frozen, LEAKY)?
+        };
+        let h = match &self.body_fc {
+            Some((layer, bn)) => hidden_bn(layer, bn, &h, train, weights, LEAKY)?,
+            None => h,
         };
         dense(&self.fc, &h, weights, None)?.squeeze(1)
     }

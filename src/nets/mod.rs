@@ -86,6 +86,10 @@ pub struct GanConfig {
     /// paper network; 0: none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub g_hidden: usize,
+    /// Units of a fully connected layer (BN, LeakyReLU) at the end of the DCGAN
+    /// discriminator's body, before its logit (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub d_hidden: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -456,7 +460,11 @@ fn build(
                 config.g_hidden,
                 g_vb,
             )?),
-            Box::new(dcgan::DcganDiscriminator::with_label_maps(config.classes, d_vb)?),
+            Box::new(dcgan::DcganDiscriminator::with_layers(
+                config.classes,
+                config.d_hidden,
+                d_vb,
+            )?),
         ),
     })
 }

@@ -1,5 +1,6 @@
 //! The GANs' panel: the generator's loss, k, the real label, the G step's z and the
-//! average of G that samples come from.
+//! average of G that samples come from; for the DCGAN, in the model grid, its fully
+//! connected layers (a new run).
 
 use eframe::egui;
 
@@ -9,12 +10,54 @@ use crate::train::GeneratorLoss;
 use crate::ui::controls::g_loss_label;
 use crate::ui::i18n::tr;
 
-/// The MLP GAN's and the DCGAN's settings.
+/// The MLP GAN's settings.
 pub struct GanPanel;
+
+/// The DCGAN's settings: the MLP GAN's, and its networks.
+pub struct DcganPanel;
+
+/// The fully connected layers the DCGAN's networks can have (units; 0: none).
+pub const FC_CHOICES: [usize; 3] = [0, 256, 1024];
+
+fn fc_label(units: usize) -> String {
+    match units {
+        0 => tr("none (all convolutional, the paper's)").to_string(),
+        n => crate::tr!("{units} units", units = crate::data::format_count(n as u64)),
+    }
+}
+
+impl FamilyPanel for DcganPanel {
+    fn families(&self) -> &'static [&'static str] {
+        &["dcgan"]
+    }
+
+    fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        edit_as(config, |s: &mut GanSettings| {
+            let l = ui.label(tr("Fully connected layers"));
+            egui::ComboBox::from_id_salt("dcgan_fc")
+                .selected_text(fc_label(s.fc_units))
+                .show_ui(ui, |ui| {
+                    for units in FC_CHOICES {
+                        ui.selectable_value(&mut s.fc_units, units, fc_label(units));
+                    }
+                })
+                .response
+                .on_hover_text(tr(
+                    "A fully connected layer at the start of G and at the end of D's body, as InfoGAN's MNIST network has. The DCGAN paper drops them (all convolutional); with 256 units the samples read as digits several times sooner.",
+                ))
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+    }
+
+    fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
+        GanPanel.settings_ui(ui, config);
+    }
+}
 
 impl FamilyPanel for GanPanel {
     fn families(&self) -> &'static [&'static str] {
-        &["mlp-gan", "dcgan"]
+        &["mlp-gan"]
     }
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {

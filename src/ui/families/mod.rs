@@ -1,7 +1,8 @@
 //! One panel per model family: the family's own settings in the hyperparameter grid
 //! (a GAN's loss and k, a VAE's β and KL warm-up, an autoencoder's reconstruction loss,
 //! pix2pix's λ and loss, CycleGAN's λs and noise switch, InfoGAN's λs; and in the model grid,
-//! pix2pix's task, CycleGAN's domains and InfoGAN's networks).
+//! pix2pix's task, CycleGAN's domains, InfoGAN's networks and the DCGAN's fully connected
+//! layers).
 //! The panels edit the family's config as JSON through its typed settings struct; every
 //! other control (batch, optimizers, charts, histograms) is generic. Adding a family adds
 //! its file here and one line in [`PANELS`].
@@ -29,6 +30,7 @@ pub trait FamilyPanel: Sync {
 /// Every family's panel.
 const PANELS: &[&dyn FamilyPanel] = &[
     &gan::GanPanel,
+    &gan::DcganPanel,
     &ae::AePanel,
     &vae::VaePanel,
     &pix2pix::Pix2PixPanel,

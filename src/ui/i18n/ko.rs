@@ -1281,6 +1281,13 @@ pub const KO: &[(&str, &str)] = &[
         "The paper's MNIST network has a fully connected layer in G and at the end of D's body (1,024 units; the narrower one 256, and 1.6× faster) and a hidden layer in Q: with them c₁ found the digits (cluster accuracy 0.99 and 0.91 after 5,000 steps). The DCGAN's network, the public PyTorch reference's, has none, and its c₁ settled on styles instead (0.27).",
         "논문의 MNIST 신경망은 G와 D의 몸통 끝에 완전 연결 층(1,024 유닛; 더 좁은 것은 256 유닛이고 1.6배 빠름)을, Q에 은닉 층을 둡니다: 이 층들로 c₁이 숫자를 찾아냈습니다 (5,000 단계 후 군집 정확도 0.99와 0.91). DCGAN의 신경망은 공개 PyTorch 참조 구현의 것으로 이 층들이 없고, c₁이 숫자 대신 스타일에 자리 잡았습니다 (0.27).",
     ),
+    ("Fully connected layers", "완전 연결 층"),
+    ("none (all convolutional, the paper's)", "없음 (모두 합성곱, 논문의 것)"),
+    ("{units} units", "{units} 유닛"),
+    (
+        "A fully connected layer at the start of G and at the end of D's body, as InfoGAN's MNIST network has. The DCGAN paper drops them (all convolutional); with 256 units the samples read as digits several times sooner.",
+        "InfoGAN의 MNIST 신경망처럼 G의 시작과 D의 몸통 끝에 두는 완전 연결 층. DCGAN 논문은 이 층을 뺍니다 (모두 합성곱); 256 유닛이면 샘플이 몇 배 빨리 숫자로 읽힙니다.",
+    ),
     ("λ (c₁ information)", "λ (c₁ 정보)"),
     (
         "How much Q guessing c₁ back from the image counts for G and Q (the paper: 1). At 0, nothing ties c₁ to the image.",
