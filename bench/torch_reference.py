@@ -179,12 +179,15 @@ class DcganD(nn.Module):
             features = units
         self.fc = nn.Linear(features, 1)
 
-    def forward(self, x):
+    def body(self, x):
         h = F.leaky_relu(self.conv1(x), 0.2)
         h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
         if self.units:
             h = F.leaky_relu(self.bn_body_fc(self.body_fc(h)), 0.2)
-        return self.fc(h).squeeze(1)
+        return h
+
+    def forward(self, x):
+        return self.fc(self.body(x)).squeeze(1)
 
 
 def dcgan_init(m):
@@ -546,32 +549,16 @@ class InfoG(nn.Module):
         return self.g(F.relu(self.bn_hidden(self.hidden(z))))
 
 
-class InfoD(nn.Module):
+class InfoD(DcganD):
+    """The DCGAN's D (with the fully connected layer when `units`) and a Q head on its body."""
+
     def __init__(self, units):
-        super().__init__()
-        self.units = units
-        self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
-        self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
-        self.bn2 = nn.BatchNorm2d(128)
-        features = 128 * 7 * 7
+        super().__init__(0, units)
+        features = units or 128 * 7 * 7
         if units:
-            self.body_fc = nn.Linear(features, units)
-            self.bn_body_fc = nn.BatchNorm1d(units)
-            features = units
             self.q_hidden = nn.Linear(features, 128)
             self.bn_q_hidden = nn.BatchNorm1d(128)
-        self.fc = nn.Linear(features, 1)
         self.q = nn.Linear(128 if units else features, CLASSES + INFO_CODES)
-
-    def body(self, x):
-        h = F.leaky_relu(self.conv1(x), 0.2)
-        h = F.leaky_relu(self.bn2(self.conv2(h)), 0.2).flatten(1)
-        if self.units:
-            h = F.leaky_relu(self.bn_body_fc(self.body_fc(h)), 0.2)
-        return h
-
-    def forward(self, x):
-        return self.fc(self.body(x)).squeeze(1)
 
     def info(self, x):
         h = self.body(x)

@@ -176,7 +176,7 @@ pub const DCGAN: GanFamily = GanFamily {
     fresh: PAPER,
     lr: PAPER_LR,
 };
-/// The DCGAN's command-line options: the GANs' and the fully connected layers.
+/// The DCGAN's command-line options: every GAN's, then its fully connected layers.
 const DCGAN_OPTIONS: super::OptionKeys = &[
     ("latent", "latent_dim"),
     ("k", "k"),
@@ -186,20 +186,15 @@ const DCGAN_OPTIONS: super::OptionKeys = &[
     ("ema", "ema"),
     ("fc", "fc_units"),
 ];
+/// Every GAN's command-line options.
+const GAN_OPTIONS: super::OptionKeys = DCGAN_OPTIONS.split_at(DCGAN_OPTIONS.len() - 1).0;
 
 /// What both GANs declare (the conditional GANs too, with their own ids and conditioning).
 pub(super) const GAN: Declaration = Declaration {
     id: "",
     label: "",
     summary: "",
-    option_keys: &[
-        ("latent", "latent_dim"),
-        ("k", "k"),
-        ("g-loss", "g_loss"),
-        ("real-label", "real_label"),
-        ("reuse-fakes", "reuse_fakes"),
-        ("ema", "ema"),
-    ],
+    option_keys: GAN_OPTIONS,
     optimizer_groups: GROUPS,
     step_kinds: STEPS,
     metrics: METRICS,

@@ -186,11 +186,33 @@ pub(crate) fn down_config() -> Conv2dConfig {
     }
 }
 
+/// An optional fully connected layer with batch norm (InfoGAN's MNIST networks have them).
+pub(super) type Hidden = Option<(Linear, BatchNorm)>;
+
+/// A layer of `units` from `inputs` under `name` and `bn_{name}` (0 units: none), and the
+/// size of what comes out of it.
+pub(super) fn hidden(inputs: usize, units: usize, vb: &VarBuilder, name: &str) -> Result<(Hidden, usize)> {
+    if units == 0 {
+        return Ok((None, inputs));
+    }
+    let layer = linear(inputs, units, vb.pp(name))?;
+    let bn = batch_norm(units, bn_config(), vb.pp(format!("bn_{name}")))?;
+    Ok((Some((layer, bn)), units))
+}
+
+/// `h` through `layer` (batch norm, then `act`), or as it is where there is none.
+pub(super) fn run_hidden(h: Tensor, layer: &Hidden, train: bool, weights: Weights, act: Activation) -> Result<Tensor> {
+    match layer {
+        Some((layer, bn)) => hidden_bn(layer, bn, &h, train, weights, act),
+        None => Ok(h),
+    }
+}
+
 /// The DCGAN generator.
 pub struct DcganGenerator {
     /// InfoGAN's MNIST generator (Chen et al. 2016, table 4) starts with a fully connected
     /// layer of its own: z → 1024 → BN → ReLU, before `fc`.
-    hidden: Option<(Linear, BatchNorm)>,
+    hidden: Hidden,
     fc: Linear,
     bn0: BatchNorm,
     up1: ConvTranspose2d,
@@ -207,15 +229,7 @@ impl DcganGenerator {
     /// The generator with a fully connected layer of `hidden` units, batch norm and ReLU
     /// first (`hidden`, `bn_hidden`); 0: none, as [`DcganGenerator::new`].
     pub fn with_hidden(latent_dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
-        let (hidden, fc_in) = if hidden == 0 {
-            (None, latent_dim)
-        } else {
-            let layer = linear(latent_dim, hidden, vb.pp("hidden"))?;
-            (
-                Some((layer, batch_norm(hidden, bn_config(), vb.pp("bn_hidden"))?)),
-                hidden,
-            )
-        };
+        let (hidden, fc_in) = self::hidden(latent_dim, hidden, &vb, "hidden")?;
         Ok(Self {
             hidden,
             fc: linear(fc_in, G_CHANNELS * SIDE_7 * SIDE_7, vb.pp("fc"))?,
@@ -232,11 +246,7 @@ impl DcganGenerator {
         let frozen = weights.frozen();
         let relu = Activation::Relu;
         let maps = [G_CHANNELS, SIDE_7, SIDE_7];
-        let hidden = match &self.hidden {
-            Some((layer, bn)) => Some(hidden_bn(layer, bn, z, train, weights, relu)?),
-            None => None,
-        };
-        let z = hidden.as_ref().unwrap_or(z);
+        let z = &run_hidden(z.clone(), &self.hidden, train, weights, relu)?;
         let h = if fuse_bn(z, train, weights) {
             let h = dense_bn(&self.fc, &self.bn0, z, weights, &maps, relu)?;
             up_bn(&self.up1, &self.bn1, &h, weights, relu)?
@@ -270,7 +280,7 @@ pub struct DcganDiscriminator {
     conv2: Conv2d,
     bn2: BatchNorm,
     /// A fully connected layer (BN, LeakyReLU) ending the body, as InfoGAN's MNIST network.
-    body_fc: Option<(Linear, BatchNorm)>,
+    body_fc: Hidden,
     fc: Linear,
 }
 
@@ -289,16 +299,7 @@ impl DcganDiscriminator {
     /// units (BN, LeakyReLU; `body_fc`, `bn_body_fc`) between the convolutions and the logit
     /// (0: none, the DCGAN paper's).
     pub fn with_layers(classes: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
-        let conv_features = G_CHANNELS * SIDE_7 * SIDE_7;
-        let (body_fc, fc_in) = if hidden == 0 {
-            (None, conv_features)
-        } else {
-            let layer = linear(conv_features, hidden, vb.pp("body_fc"))?;
-            (
-                Some((layer, batch_norm(hidden, bn_config(), vb.pp("bn_body_fc"))?)),
-                hidden,
-            )
-        };
+        let (body_fc, fc_in) = self::hidden(G_CHANNELS * SIDE_7 * SIDE_7, hidden, &vb, "body_fc")?;
         Ok(Self {
             conv1: conv2d(1 + classes, G_MID, 4, down_config(), vb.pp("conv1"))?,
             conv2: conv2d(G_MID, G_CHANNELS, 4, down_config(), vb.pp("conv2"))?,
@@ -319,10 +320,7 @@ impl DcganDiscriminator {
             let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
             bn_act(&self.bn2, &h, train, frozen, LEAKY)?
         };
-        let h = match &self.body_fc {
-            Some((layer, bn)) => hidden_bn(layer, bn, &h, train, weights, LEAKY)?,
-            None => h,
-        };
+        let h = run_hidden(h, &self.body_fc, train, weights, LEAKY)?;
         dense(&self.fc, &h, weights, None)?.squeeze(1)
     }
 }

@@ -20,7 +20,8 @@ use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder, VarMap, batch_norm, conv2
 use serde::{Deserialize, Serialize};
 
 use super::dcgan::{
-    G_CHANNELS, G_MID, SIDE_7, bn_act, bn_config, dense, down, down_bn, down_config, fuse_bn, hidden_bn,
+    G_CHANNELS, G_MID, Hidden, SIDE_7, bn_act, bn_config, dense, down, down_bn, down_config, fuse_bn, hidden,
+    run_hidden,
 };
 use super::mlp::LEAKY_SLOPE;
 use super::ops::Activation;
@@ -78,25 +79,6 @@ impl InfoNet {
     }
 }
 
-/// A fully connected layer with batch norm.
-type Hidden = Option<(Linear, BatchNorm)>;
-
-fn hidden(inputs: usize, units: usize, vb: &VarBuilder, name: &str) -> Result<Hidden> {
-    if units == 0 {
-        return Ok(None);
-    }
-    let layer = linear(inputs, units, vb.pp(name))?;
-    let bn = batch_norm(units, bn_config(), vb.pp(format!("bn_{name}")))?;
-    Ok(Some((layer, bn)))
-}
-
-fn run_hidden(h: Tensor, layer: &Hidden, train: bool, weights: Weights) -> Result<Tensor> {
-    match layer {
-        Some((layer, bn)) => hidden_bn(layer, bn, &h, train, weights, LEAKY),
-        None => Ok(h),
-    }
-}
-
 /// D with its Q head.
 pub struct InfoDiscriminator {
     conv1: Conv2d,
@@ -116,22 +98,15 @@ impl InfoDiscriminator {
     /// net adds `body_fc`, `bn_body_fc`, `q_hidden`, `bn_q_hidden`); Q gives `q_outputs`
     /// values (c₁'s logits, then the continuous codes' means).
     pub fn new(q_outputs: usize, net: InfoNet, vb: VarBuilder) -> Result<Self> {
-        let conv_features = G_CHANNELS * SIDE_7 * SIDE_7;
-        let features = match net.d_hidden() {
-            0 => conv_features,
-            units => units,
-        };
-        let q_in = match net.q_hidden() {
-            0 => features,
-            units => units,
-        };
+        let (body_fc, features) = hidden(G_CHANNELS * SIDE_7 * SIDE_7, net.d_hidden(), &vb, "body_fc")?;
+        let (q_hidden, q_in) = hidden(features, net.q_hidden(), &vb, "q_hidden")?;
         Ok(Self {
             conv1: conv2d(1, G_MID, 4, down_config(), vb.pp("conv1"))?,
             conv2: conv2d(G_MID, G_CHANNELS, 4, down_config(), vb.pp("conv2"))?,
             bn2: batch_norm(G_CHANNELS, bn_config(), vb.pp("bn2"))?,
-            body_fc: hidden(conv_features, net.d_hidden(), &vb, "body_fc")?,
+            body_fc,
             fc: linear(features, 1, vb.pp("fc"))?,
-            q_hidden: hidden(features, net.q_hidden(), &vb, "q_hidden")?,
+            q_hidden,
             q: linear(q_in, q_outputs, vb.pp("q"))?,
             q_outputs,
         })
@@ -151,14 +126,14 @@ impl InfoDiscriminator {
             let h = down(&self.conv2, &h, frozen, Activation::Identity)?;
             bn_act(&self.bn2, &h, train, frozen, LEAKY)?
         };
-        run_hidden(h, &self.body_fc, train, weights)
+        run_hidden(h, &self.body_fc, train, weights, LEAKY)
     }
 
     fn run(&self, x: &Tensor, train: bool, weights: Weights, with_q: bool) -> Result<(Tensor, Option<Tensor>)> {
         let h = self.body(x, train, weights)?;
         let logits = dense(&self.fc, &h, weights, None)?.squeeze(1)?;
         let q = if with_q {
-            let h = run_hidden(h, &self.q_hidden, train, weights)?;
+            let h = run_hidden(h, &self.q_hidden, train, weights, LEAKY)?;
             Some(dense(&self.q, &h, weights, None)?)
         } else {
             None
