@@ -2,7 +2,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as};
+use super::{FamilyPanel, choice_row, edit_as};
 use crate::family::ae::{AeSettings, Reconstruction};
 use crate::ui::i18n::tr;
 
@@ -23,20 +23,17 @@ impl FamilyPanel for AePanel {
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut AeSettings| {
-            let l = ui.label(tr("Reconstruction loss"));
-            egui::ComboBox::from_id_salt("recon")
-                .selected_text(recon_label(s.recon))
-                .show_ui(ui, |ui| {
-                    for r in [Reconstruction::Bce, Reconstruction::Mse] {
-                        ui.selectable_value(&mut s.recon, r, recon_label(r));
-                    }
-                })
-                .response
-                .on_hover_text(tr(
+            choice_row(
+                ui,
+                "recon",
+                tr("Reconstruction loss"),
+                &mut s.recon,
+                [Reconstruction::Bce, Reconstruction::Mse],
+                recon_label,
+                tr(
                     "Cross-entropy: each pixel's ink probability against its grey level. Squared error: the difference of grey levels.",
-                ))
-                .labelled_by(l.id);
-            ui.end_row();
+                ),
+            );
         });
     }
 }

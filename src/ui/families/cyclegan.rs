@@ -4,7 +4,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as, weight_row};
+use super::{FamilyPanel, choice_row, edit_as, weight_row};
 use crate::data::domains::DomainPair;
 use crate::family::cyclegan::CycleGanSettings;
 use crate::ui::i18n::tr;
@@ -19,20 +19,17 @@ impl FamilyPanel for CycleGanPanel {
 
     fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut CycleGanSettings| {
-            let l = ui.label(tr("Domains"));
-            egui::ComboBox::from_id_salt("cyclegan_domains")
-                .selected_text(tr(s.domains.label()))
-                .show_ui(ui, |ui| {
-                    for d in DomainPair::ALL {
-                        ui.selectable_value(&mut s.domains, d, tr(d.label()));
-                    }
-                })
-                .response
-                .on_hover_text(tr(
+            choice_row(
+                ui,
+                "cyclegan_domains",
+                tr("Domains"),
+                &mut s.domains,
+                DomainPair::ALL,
+                |d| tr(d.label()),
+                tr(
                     "Two styles of the digits, each made from its own half of the training digits: the model never sees the same digit in both",
-                ))
-                .labelled_by(l.id);
-            ui.end_row();
+                ),
+            );
         });
     }
 

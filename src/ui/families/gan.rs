@@ -4,7 +4,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as};
+use super::{FamilyPanel, choice_row, edit_as};
 use crate::family::gan::{DEFAULT_EMA, GanSettings};
 use crate::train::GeneratorLoss;
 use crate::ui::controls::g_loss_label;
@@ -33,20 +33,17 @@ impl FamilyPanel for DcganPanel {
 
     fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut GanSettings| {
-            let l = ui.label(tr("Fully connected layers"));
-            egui::ComboBox::from_id_salt("dcgan_fc")
-                .selected_text(fc_label(s.fc_units))
-                .show_ui(ui, |ui| {
-                    for units in FC_CHOICES {
-                        ui.selectable_value(&mut s.fc_units, units, fc_label(units));
-                    }
-                })
-                .response
-                .on_hover_text(tr(
+            choice_row(
+                ui,
+                "dcgan_fc",
+                tr("Fully connected layers"),
+                &mut s.fc_units,
+                FC_CHOICES,
+                fc_label,
+                tr(
                     "A fully connected layer at the start of G and at the end of D's body, as InfoGAN's MNIST network has. The DCGAN paper drops them (all convolutional); with 256 units the samples read as digits several times sooner.",
-                ))
-                .labelled_by(l.id);
-            ui.end_row();
+                ),
+            );
         });
     }
 
@@ -62,20 +59,15 @@ impl FamilyPanel for GanPanel {
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut GanSettings| {
-            let l = ui.label(tr("Generator loss"));
-            egui::ComboBox::from_id_salt("g_loss")
-                .selected_text(g_loss_label(s.g_loss))
-                .show_ui(ui, |ui| {
-                    for g in GeneratorLoss::ALL {
-                        ui.selectable_value(&mut s.g_loss, g, g_loss_label(g));
-                    }
-                })
-                .response
-                .on_hover_text(tr(
-                    "Minimax: minimise log(1 − D(G(z))), saturates early. Non-saturating: minimise −log D(G(z)).",
-                ))
-                .labelled_by(l.id);
-            ui.end_row();
+            choice_row(
+                ui,
+                "g_loss",
+                tr("Generator loss"),
+                &mut s.g_loss,
+                GeneratorLoss::ALL,
+                g_loss_label,
+                tr("Minimax: minimise log(1 − D(G(z))), saturates early. Non-saturating: minimise −log D(G(z))."),
+            );
             let l = ui.label(tr("k (D steps per G step)"));
             ui.add(egui::DragValue::new(&mut s.k).range(1..=10).speed(0.05))
                 .labelled_by(l.id);

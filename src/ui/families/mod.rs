@@ -76,6 +76,36 @@ pub(super) fn weight_row<N: egui::emath::Numeric>(
     ui.end_row();
 }
 
+/// A choice's row of a grid: `label`, then a menu (`id` keeps its state apart) of `choices`,
+/// each shown as `name` gives it, with `help` on hover where there is any (`label`, `help`
+/// and the names already translated).
+pub(super) fn choice_row<T: PartialEq + Copy, S: Into<egui::WidgetText>>(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    value: &mut T,
+    choices: impl IntoIterator<Item = T>,
+    name: impl Fn(T) -> S,
+    help: &str,
+) {
+    let l = ui.label(label);
+    let response = egui::ComboBox::from_id_salt(id)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for c in choices {
+                ui.selectable_value(value, c, name(c));
+            }
+        })
+        .response;
+    let response = if help.is_empty() {
+        response
+    } else {
+        response.on_hover_text(help)
+    };
+    response.labelled_by(l.id);
+    ui.end_row();
+}
+
 /// Edits a typed settings struct held as JSON: `edit` gets the struct; the JSON is
 /// rewritten only if it changed (and left alone if it does not parse).
 pub(super) fn edit_as<T>(config: &mut serde_json::Value, edit: impl FnOnce(&mut T))

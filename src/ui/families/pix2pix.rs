@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use super::{FamilyPanel, edit_as, weight_row};
+use super::{FamilyPanel, choice_row, edit_as, weight_row};
 use crate::data::paired::PairTask;
 use crate::family::pix2pix::{Pix2PixSettings, PixLoss};
 use crate::ui::i18n::tr;
@@ -26,36 +26,31 @@ impl FamilyPanel for Pix2PixPanel {
 
     fn architecture_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut Pix2PixSettings| {
-            let l = ui.label(tr("Task"));
-            egui::ComboBox::from_id_salt("pix2pix_task")
-                .selected_text(tr(s.task.label()))
-                .show_ui(ui, |ui| {
-                    for t in PairTask::ALL {
-                        ui.selectable_value(&mut s.task, t, tr(t.label()));
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
+            choice_row(
+                ui,
+                "pix2pix_task",
+                tr("Task"),
+                &mut s.task,
+                PairTask::ALL,
+                |t| tr(t.label()),
+                "",
+            );
         });
     }
 
     fn settings_ui(&self, ui: &mut egui::Ui, config: &mut serde_json::Value) {
         edit_as(config, |s: &mut Pix2PixSettings| {
-            let l = ui.label(tr("G minimises"));
-            egui::ComboBox::from_id_salt("pix2pix_loss")
-                .selected_text(loss_label(s.loss))
-                .show_ui(ui, |ui| {
-                    for v in PixLoss::ALL {
-                        ui.selectable_value(&mut s.loss, v, loss_label(v));
-                    }
-                })
-                .response
-                .on_hover_text(tr(
+            choice_row(
+                ui,
+                "pix2pix_loss",
+                tr("G minimises"),
+                &mut s.loss,
+                PixLoss::ALL,
+                loss_label,
+                tr(
                     "Without L1 the outputs are sharp but free to change the digit; with L1 alone they stay faithful but blur where the input leaves doubt.",
-                ))
-                .labelled_by(l.id);
-            ui.end_row();
+                ),
+            );
             weight_row(
                 ui,
                 tr("λ (L1 weight)"),
