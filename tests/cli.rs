@@ -297,7 +297,7 @@ fn interpolate_writes_strips_and_there_and_back_animations() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&err.stderr).contains(
-        "no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2, ae, ae-z2, vae, vae-z2, cgan, infogan, pixelcnn, pix2pix-inpaint, pix2pix-superres, cyclegan-thin-thick)"
+        "no shipped model 'nope' (there are: mlp-gan, dcgan, dcgan-z2, ae, ae-z2, vae, vae-z2, cgan, infogan, pixelcnn, pix2pix-inpaint, pix2pix-superres, pix2pix-inpaint-gan, pix2pix-inpaint-l1, cyclegan-thin-thick)"
     ));
 }
 

@@ -23,7 +23,7 @@ pub struct Pretrained {
 }
 
 /// Every shipped model, in menu order.
-pub const ALL: [Pretrained; 13] = [
+pub const ALL: [Pretrained; 15] = [
     Pretrained {
         id: "mlp-gan",
         label: "Pretrained MLP GAN",
@@ -95,6 +95,18 @@ pub const ALL: [Pretrained; 13] = [
         label: "Pretrained pix2pix, super-resolution",
         file: "pix2pix-superres.safetensors",
         bytes: include_bytes!("../../models/pix2pix-superres.safetensors"),
+    },
+    Pretrained {
+        id: "pix2pix-inpaint-gan",
+        label: "Pretrained pix2pix, inpainting, GAN term alone",
+        file: "pix2pix-inpaint-gan.safetensors",
+        bytes: include_bytes!("../../models/pix2pix-inpaint-gan.safetensors"),
+    },
+    Pretrained {
+        id: "pix2pix-inpaint-l1",
+        label: "Pretrained pix2pix, inpainting, L1 alone",
+        file: "pix2pix-inpaint-l1.safetensors",
+        bytes: include_bytes!("../../models/pix2pix-inpaint-l1.safetensors"),
     },
     Pretrained {
         id: "cyclegan-thin-thick",

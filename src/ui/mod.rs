@@ -15,6 +15,7 @@
 
 use eframe::egui;
 
+mod ablation;
 mod app;
 mod arithmetic;
 mod bench;

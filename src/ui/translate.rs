@@ -12,8 +12,10 @@
 
 use eframe::egui;
 
+use super::ablation::{self, AblationPanel};
 use super::draw::{Canvas, canvas_ui};
 use super::explorer::Explorer;
+use super::families::pix2pix::loss_label;
 use super::i18n::tr;
 use crate::data::paired::HOLE;
 use crate::family::Translator;
@@ -81,6 +83,8 @@ pub struct TranslatePanel {
     pub result: Option<Translation>,
     /// The strip of held-out digits for the model key: inputs, outputs, targets (784 bytes each).
     pub strip: Option<(u64, [Vec<u8>; 3])>,
+    /// pix2pix's ablation: the input through the three shipped inpainting models.
+    pub ablation: AblationPanel,
 }
 
 impl TranslatePanel {
@@ -146,6 +150,16 @@ impl TranslatePanel {
             }
         }
         self.refresh_strip(model, model_key)?;
+        if self.ablation.on && ablation::applies_to(model) {
+            let strip = self.strip.as_ref().map_or(&[][..], |(_, [inputs, _, _])| &inputs[..]);
+            if let Err(e) = self
+                .ablation
+                .refresh(&self.input.ink, self.input.version, model_key, strip)
+            {
+                self.ablation.on = false;
+                return Err(e);
+            }
+        }
         let key = (model_key, self.input.version);
         if self.result.as_ref().is_some_and(|r| r.key == key) {
             return Ok(());
@@ -241,6 +255,7 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         return;
     }
     let cycle = p.result.as_ref().is_some_and(|r| r.back.is_some());
+    let offer_ablation = !cycle && ablation::applies_to(model.as_ref());
     if cycle {
         ui.weak(tr!(
             "Trained without pairs for {task}: G turns an input like the first image into the other style, and F turns G's output back (the cycle). Draw on the input, erase part of it, take another held-out digit or open a PNG (or drop one on the window): both follow at once.",
@@ -284,6 +299,18 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         {
             ex.errors.push(e);
         }
+        if offer_ablation {
+            ui.separator();
+            if ui
+                .checkbox(&mut p.ablation.on, tr("Compare G's losses"))
+                .on_hover_text(tr(
+                    "The paper's ablation: this input through three shipped inpainting models, trained alike except for what G minimises",
+                ))
+                .changed()
+            {
+                ui.ctx().request_repaint();
+            }
+        }
     });
     if cycle && p.brush == Brush::Hole {
         p.brush = Brush::Ink;
@@ -291,9 +318,13 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
     p.input.paint = p.brush.paint();
     ui.separator();
     let avail = ui.available_size();
-    let columns = 3.0 + f32::from(u8::from(p.target.is_some())) + f32::from(u8::from(cycle));
+    let compare = offer_ablation && p.ablation.on && p.ablation.result.is_some();
+    let columns =
+        if compare { 4.0 } else { 3.0 } + f32::from(u8::from(p.target.is_some())) + f32::from(u8::from(cycle));
     let gap = ui.spacing().item_spacing.x;
     let strip_side = ((avail.x - 8.0 * gap) / STRIP_DIGITS as f32).clamp(32.0, 64.0);
+    // Five rows instead of three: smaller, so that they fit under the images at 1280×720.
+    let strip_side = if compare { strip_side.min(48.0) } else { strip_side };
     // Each column is exactly `side` wide (its captions wrap), so the row fits the width.
     let side = ((avail.x - (columns + 1.0) * gap) / columns)
         .min(avail.y - 130.0)
@@ -314,35 +345,54 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
                     caption(ui, judged_text(j[1]));
                 }
             });
-            ui.vertical(|ui| {
-                ui.set_width(side);
-                ui.strong(tr("Output"));
-                if let Some(r) = &result {
-                    image_ui(ui, &r.output, side, tr("Output"), None, egui::Sense::hover());
-                    if let Some(j) = r.judged {
-                        caption(ui, judged_text(j[0]));
+            if compare && let Some(a) = &p.ablation.result {
+                for (k, (_, loss)) in ablation::MODELS.iter().enumerate() {
+                    let title = loss_label(*loss);
+                    ui.vertical(|ui| {
+                        ui.set_width(side);
+                        ui.strong(title);
+                        image_ui(ui, &a.outputs[k], side, title, None, egui::Sense::hover());
+                        if let Some(j) = a.judged[k] {
+                            caption(ui, judged_text(j));
+                        }
+                        if let Some((_, digit)) = &p.target {
+                            let l = crate::data::paired::l1(&a.outputs[k], digit);
+                            caption(ui, tr!("|output − real digit| per pixel {l1}", l1 = format!("{l:.3}")));
+                        }
+                    });
+                }
+            }
+            if !compare {
+                ui.vertical(|ui| {
+                    ui.set_width(side);
+                    ui.strong(tr("Output"));
+                    if let Some(r) = &result {
+                        image_ui(ui, &r.output, side, tr("Output"), None, egui::Sense::hover());
+                        if let Some(j) = r.judged {
+                            caption(ui, judged_text(j[0]));
+                        }
                     }
-                }
-            });
-            ui.vertical(|ui| {
-                ui.set_width(side);
-                ui.strong(tr("D's verdict per patch"));
-                if let Some(r) = &result {
-                    image_ui(
-                        ui,
-                        &r.output,
-                        side,
-                        tr("D's verdict per patch"),
-                        Some(&r.patches),
-                        egui::Sense::hover(),
-                    );
-                    let mean = r.patches.iter().sum::<f32>() / r.patches.len().max(1) as f32;
-                    caption(
-                        ui,
-                        tr!("green: real, red: fake; mean {mean}", mean = format!("{mean:.2}")),
-                    );
-                }
-            });
+                });
+                ui.vertical(|ui| {
+                    ui.set_width(side);
+                    ui.strong(tr("D's verdict per patch"));
+                    if let Some(r) = &result {
+                        image_ui(
+                            ui,
+                            &r.output,
+                            side,
+                            tr("D's verdict per patch"),
+                            Some(&r.patches),
+                            egui::Sense::hover(),
+                        );
+                        let mean = r.patches.iter().sum::<f32>() / r.patches.len().max(1) as f32;
+                        caption(
+                            ui,
+                            tr!("green: real, red: fake; mean {mean}", mean = format!("{mean:.2}")),
+                        );
+                    }
+                });
+            }
             if let Some(back) = result.as_ref().and_then(|r| r.back.as_ref()) {
                 ui.vertical(|ui| {
                     ui.set_width(side);
@@ -376,11 +426,32 @@ pub(super) fn translate_ui(ui: &mut egui::Ui, ex: &mut Explorer) {
         ui.separator();
         ui.strong(if cycle {
             tr("More held-out digits: input, output, the same digit in the other style")
+        } else if compare {
+            tr("More held-out digits: input, the output for each loss, real digit")
         } else {
             tr("More held-out digits: input, output, real digit")
         });
         if let Some((_, [inputs, outputs, digits])) = &p.strip {
-            for images in [inputs, outputs, digits] {
+            let mut rows: Vec<(Option<String>, &Vec<u8>)> = vec![(None, inputs)];
+            match p.ablation.strip.as_ref().filter(|_| compare) {
+                Some((_, by_loss)) => {
+                    for ((_, loss), row) in ablation::MODELS.iter().zip(by_loss) {
+                        let l = ablation::mean_l1(row, digits);
+                        let label = tr!(
+                            "{loss}: mean |output − real digit| {l1}",
+                            loss = loss_label(*loss),
+                            l1 = format!("{l:.3}")
+                        );
+                        rows.push((Some(label), row));
+                    }
+                }
+                None => rows.push((None, outputs)),
+            }
+            rows.push((None, digits));
+            for (label, images) in rows {
+                if let Some(label) = label {
+                    ui.weak(label);
+                }
                 ui.horizontal(|ui| {
                     for k in 0..STRIP_DIGITS {
                         let px = &images[k * PIXELS..(k + 1) * PIXELS];

@@ -13,7 +13,7 @@ mod ae;
 mod cyclegan;
 mod gan;
 mod infogan;
-mod pix2pix;
+pub(super) mod pix2pix;
 mod vae;
 
 /// A family's panel.

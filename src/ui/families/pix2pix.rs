@@ -11,7 +11,7 @@ use crate::ui::i18n::tr;
 /// pix2pix's settings.
 pub struct Pix2PixPanel;
 
-fn loss_label(l: PixLoss) -> &'static str {
+pub(crate) fn loss_label(l: PixLoss) -> &'static str {
     match l {
         PixLoss::GanL1 => tr("GAN + λ·L1"),
         PixLoss::Gan => tr("GAN alone"),
@@ -48,7 +48,7 @@ impl FamilyPanel for Pix2PixPanel {
                 PixLoss::ALL,
                 loss_label,
                 tr(
-                    "Without L1 the outputs are sharp but free to change the digit; with L1 alone they stay faithful but blur where the input leaves doubt.",
+                    "Without L1 nothing ties the output to the real digit: it may become another digit, with specks of ink. With L1 alone it stays faithful but fills with grey where the input leaves doubt.",
                 ),
             );
             weight_row(

@@ -1196,14 +1196,36 @@ pub const KO: &[(&str, &str)] = &[
     ),
     ("Pretrained pix2pix, inpainting", "사전 학습된 pix2pix, 인페인팅"),
     ("Pretrained pix2pix, super-resolution", "사전 학습된 pix2pix, 초해상도"),
+    (
+        "Pretrained pix2pix, inpainting, GAN term alone",
+        "사전 학습된 pix2pix, 인페인팅, GAN 항만",
+    ),
+    (
+        "Pretrained pix2pix, inpainting, L1 alone",
+        "사전 학습된 pix2pix, 인페인팅, L1만",
+    ),
+    ("Compare G's losses", "G의 손실 비교"),
+    (
+        "The paper's ablation: this input through three shipped inpainting models, trained alike except for what G minimises",
+        "논문의 절제 실험: 이 입력을 내장된 인페인팅 모델 세 개에 통과시킵니다. 세 모델은 G가 최소화하는 것만 다르고 똑같이 학습되었습니다",
+    ),
+    ("|output − real digit| per pixel {l1}", "픽셀당 |출력 − 실제 숫자| {l1}"),
+    (
+        "More held-out digits: input, the output for each loss, real digit",
+        "보류 숫자 더 보기: 입력, 손실별 출력, 실제 숫자",
+    ),
+    (
+        "{loss}: mean |output − real digit| {l1}",
+        "{loss}: 평균 |출력 − 실제 숫자| {l1}",
+    ),
     ("GAN + λ·L1", "GAN과 λ·L1 둘 다"),
     ("GAN alone", "GAN만"),
     ("L1 alone", "L1만"),
     ("Task", "과제"),
     ("G minimises", "G가 최소화하는 것"),
     (
-        "Without L1 the outputs are sharp but free to change the digit; with L1 alone they stay faithful but blur where the input leaves doubt.",
-        "L1이 없으면 출력은 선명하지만 숫자를 바꿔도 됩니다. L1만 쓰면 충실하지만 입력이 모호한 곳은 흐려집니다.",
+        "Without L1 nothing ties the output to the real digit: it may become another digit, with specks of ink. With L1 alone it stays faithful but fills with grey where the input leaves doubt.",
+        "L1이 없으면 출력을 실제 숫자에 묶어 두는 것이 없습니다: 다른 숫자가 되기도 하고 잉크 얼룩이 생깁니다. L1만 쓰면 충실하지만 입력이 모호한 곳은 회색으로 채워집니다.",
     ),
     ("λ (L1 weight)", "λ (L1 가중치)"),
     (
