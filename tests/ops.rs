@@ -358,7 +358,9 @@ fn a_convolution_done_in_chunks_of_samples_matches_the_same_op_in_one_piece() {
 /// Stride-1 convolutions run tile by tile (the input gradient as the flipped convolution,
 /// the weight gradient summed over tiles in fixed groups): values and gradients match
 /// candle for 1×1, 3×3, 4×4 and 7×7 kernels, every padding below the side, one tile and
-/// many (8 × 28 rows of a 288-row patch matrix make 38 tiles), with and without an activation.
+/// many (8 × 28 rows of a 288-row patch matrix make 38 tiles), with and without an activation;
+/// "same" convolutions (the grid is the image) copy each tap's rows in runs, down to a 7×7
+/// kernel on a 2×2 image, where every patch row is mostly border.
 #[test]
 fn stride_one_convolutions_in_tiles_match_candle() {
     let mut rng = Rng::new(21);
@@ -372,6 +374,7 @@ fn stride_one_convolutions_in_tiles_match_candle() {
         (2, 3, 8, 4, 4, 2),
         (1, 33, 28, 1, 3, 1),
         (8, 32, 28, 16, 3, 1),
+        (3, 2, 2, 3, 7, 3),
     ] {
         for act in [Activation::Identity, Activation::Relu] {
             let x = var(&mut rng, &[batch, c, side, side], 1.0);

@@ -77,6 +77,10 @@ impl Plan<'_> {
         let n = (u1 - u0) * ow;
         // Every element is written below; the fill only happens when the buffer grows.
         cols.resize(self.patch() * n, 0.0);
+        if g.oh == g.h && g.ow == g.w {
+            self.patches_same(x, (u0, u1), &mut cols[..self.patch() * n]);
+            return;
+        }
         for (r, row) in cols[..self.patch() * n].chunks_exact_mut(n).enumerate() {
             let (ci, t) = (r / nt, self.taps[r % nt]);
             let (ky, kx) = (t / g.k, t % g.k);
@@ -93,6 +97,61 @@ impl Plan<'_> {
                         dst[lo..hi].copy_from_slice(&src[lo + kx - p..hi + kx - p]);
                     }
                 }
+            }
+        }
+    }
+}
+
+impl Plan<'_> {
+    /// [`Plan::patches`] for a "same" convolution (the grid is the image: `oh = h`, `ow = w`,
+    /// as in every tiled layer of the U-Net and PixelCNN). A tap's patch row over a run of
+    /// grid rows of one sample is then the run of image rows it reads, shifted by `kx − p`
+    /// columns: one copy for the run instead of one per row (rows of 7 to 28 floats, where
+    /// the calls cost more than the copying), then each row's border columns set to zero
+    /// (they read past the image's edge, and the shifted copy put the next or previous row's
+    /// pixels there). The same values as the row by row loop, bit for bit.
+    fn patches_same(&self, x: &[f32], (u0, u1): Tile, cols: &mut [f32]) {
+        let g = self.g;
+        let (nt, ow, hw) = (self.taps.len(), g.ow, g.h * g.w);
+        let n = (u1 - u0) * ow;
+        if n == 0 {
+            return;
+        }
+        let p = g.padding as isize;
+        for (r, row) in cols.chunks_exact_mut(n).enumerate() {
+            let (ci, t) = (r / nt, self.taps[r % nt]);
+            let (ky, kx) = (t / g.k, t % g.k);
+            let (lo, hi) = g.x_range(kx);
+            let (dy, dx) = (ky as isize - p, kx as isize - p);
+            let mut u = u0;
+            while u < u1 {
+                let (b, oy) = (u / g.oh, u % g.oh);
+                let run = (g.oh - oy).min(u1 - u);
+                let dst = &mut row[(u - u0) * ow..][..run * ow];
+                // Grid rows v0..v1 of the run read rows inside the image (iy = oy + v + dy).
+                let v0 = (-dy - oy as isize).clamp(0, run as isize) as usize;
+                let v1 = (g.h as isize - dy - oy as isize).clamp(v0 as isize, run as isize) as usize;
+                dst[..v0 * ow].fill(0.0);
+                dst[v1 * ow..].fill(0.0);
+                if v1 > v0 {
+                    let plane = &x[(b * g.c + ci) * hw..][..hw];
+                    let block = &mut dst[v0 * ow..v1 * ow];
+                    // block[d] = plane[d + base], where inside the image.
+                    let base = ((oy + v0) as isize + dy) * g.w as isize + dx;
+                    let start = (-base).max(0);
+                    let end = (block.len() as isize).min(hw as isize - base);
+                    if end > start {
+                        let (from, to) = ((base + start) as usize, (base + end) as usize);
+                        block[start as usize..end as usize].copy_from_slice(&plane[from..to]);
+                    }
+                    // The border columns, and the few elements before `start` or after `end`
+                    // (they are border columns of the first or last row).
+                    for line in block.chunks_exact_mut(ow) {
+                        line[..lo].fill(0.0);
+                        line[hi..].fill(0.0);
+                    }
+                }
+                u += run;
             }
         }
     }
@@ -153,12 +212,15 @@ pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&
                         1,
                     )
                 };
-                for (j, u) in (tile.0..tile.1).enumerate() {
+                // Runs of rows within one sample lie together in each NCHW plane.
+                let mut u = tile.0;
+                while u < tile.1 {
                     let (b, oy) = (u / g.oh, u % g.oh);
+                    let run = (g.oh - oy).min(tile.1 - u);
                     for oc in 0..o {
-                        // SAFETY: row oy of plane (b, oc) belongs to this tile alone.
-                        let dst = unsafe { out.row(((b * o + oc) * g.oh + oy) * ow, ow) };
-                        let src = &yt[oc * n + j * ow..][..ow];
+                        // SAFETY: rows oy..oy + run of plane (b, oc) belong to this tile alone.
+                        let dst = unsafe { out.row(((b * o + oc) * g.oh + oy) * ow, run * ow) };
+                        let src = &yt[oc * n + (u - tile.0) * ow..][..run * ow];
                         let bv = bias.map_or(0.0, |b| b[oc]);
                         for (d, &v) in dst.iter_mut().zip(src) {
                             d.write(v + bv);
@@ -166,6 +228,7 @@ pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&
                         // SAFETY: just written.
                         act.apply(unsafe { super::assume_written(dst) });
                     }
+                    u += run;
                 }
             },
         );
@@ -226,11 +289,17 @@ pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f3
                 plan.patches(x, tile, &mut cols);
                 let n = (tile.1 - tile.0) * ow;
                 gt.resize(o * n, 0.0);
-                for (j, u) in (tile.0..tile.1).enumerate() {
+                // The output gradient's rows of the tile, one copy per channel and run of rows
+                // within a sample (they lie together in NCHW).
+                let mut u = tile.0;
+                while u < tile.1 {
                     let (b, oy) = (u / g.oh, u % g.oh);
+                    let run = (g.oh - oy).min(tile.1 - u);
                     for oc in 0..o {
-                        gt[oc * n + j * ow..][..ow].copy_from_slice(&gy[((b * o + oc) * g.oh + oy) * ow..][..ow]);
+                        gt[oc * n + (u - tile.0) * ow..][..run * ow]
+                            .copy_from_slice(&gy[((b * o + oc) * g.oh + oy) * ow..][..run * ow]);
                     }
+                    u += run;
                 }
                 // SAFETY: sum holds patch·o floats; the patches are patch × n and gt o × n.
                 unsafe {
