@@ -336,14 +336,7 @@ fn translate_refuses_a_model_that_does_not_translate() {
 #[test]
 fn the_shipped_translators_beat_their_inputs_on_held_out_digits() {
     for (id, l1_at_most, kept_at_least) in [("pix2pix-inpaint", 0.9, 0.9), ("pix2pix-superres", 0.5, 0.9)] {
-        let p = latent_lab::latent::pretrained::find(id).expect("shipped");
-        let t = p
-            .checkpoint()
-            .unwrap()
-            .seams(None, &Device::Cpu)
-            .unwrap()
-            .translator
-            .expect("a translator");
+        let t = shipped_translator(id);
         let r = latent_lab::quality::translation::held_out_report(t.as_ref(), 1000).unwrap();
         assert!(
             r.l1_output < l1_at_most * r.l1_input,

@@ -66,11 +66,8 @@ pub fn applies_to(model: &dyn Translator) -> bool {
 
 fn load(id: &str) -> Result<Arc<dyn Translator>, String> {
     let p = pretrained::find(id).ok_or_else(|| format!("no shipped model {id}"))?;
-    let seams = p
-        .checkpoint()
-        .and_then(|ck| ck.seams(None, &candle_core::Device::Cpu))
-        .map_err(|e| e.to_string())?;
-    seams
+    let model = p.load(&candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+    model
         .translator
         .ok_or_else(|| format!("{id} does not translate images"))
 }
