@@ -34,7 +34,7 @@ train() { # name model latent steps [extra train options]
   echo "$name: $steps steps in $((SECONDS - start)) s"
 }
 
-train mlp-gan mlp-gan 100 10000 --hold-out 1000
+train mlp-gan mlp-gan 100 40000 --hold-out 1000 --lr-d 1e-4
 train dcgan dcgan 100 6000 --hold-out 1000 --fc 256 --lr-g 1e-3
 train dcgan-z2 dcgan 2 6000 --hold-out 1000 --fc 256 --lr-g 1e-3
 train ae conv-ae 16 10000 --hold-out 1000
