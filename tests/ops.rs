@@ -360,7 +360,8 @@ fn a_convolution_done_in_chunks_of_samples_matches_the_same_op_in_one_piece() {
 /// candle for 1×1, 3×3, 4×4 and 7×7 kernels, every padding below the side, one tile and
 /// many (8 × 28 rows of a 288-row patch matrix make 38 tiles), with and without an activation;
 /// "same" convolutions (the grid is the image) copy each tap's rows in runs, down to a 7×7
-/// kernel on a 2×2 image, where every patch row is mostly border.
+/// kernel on a 2×2 image, where every patch row is mostly border; layers with one output map
+/// skip the patches.
 #[test]
 fn stride_one_convolutions_in_tiles_match_candle() {
     let mut rng = Rng::new(21);
@@ -375,6 +376,11 @@ fn stride_one_convolutions_in_tiles_match_candle() {
         (1, 33, 28, 1, 3, 1),
         (8, 32, 28, 16, 3, 1),
         (3, 2, 2, 3, 7, 3),
+        // One output map (summed straight from the input): 1×1, not "same", more samples
+        // than the weight gradient's groups.
+        (3, 4, 6, 1, 1, 0),
+        (2, 3, 9, 1, 3, 0),
+        (20, 5, 7, 1, 3, 1),
     ] {
         for act in [Activation::Identity, Activation::Relu] {
             let x = var(&mut rng, &[batch, c, side, side], 1.0);
@@ -392,8 +398,8 @@ fn stride_one_convolutions_in_tiles_match_candle() {
 
 /// PixelCNN's masked layers skip their cut taps: the op equals candle's convolution of the
 /// kernel times its mask, values and all three gradients (the cut taps' weight gradient is
-/// zero in both), for the 7×7 type A and 3×3 type B masks; and the bits are the same on one
-/// thread as on three.
+/// zero in both), for the 7×7 type A and 3×3 type B masks, with one output map too; and the
+/// bits are the same on one thread as on three.
 #[test]
 fn convolutions_keeping_some_taps_match_the_masked_kernel() {
     use latent_lab::nets::pixelcnn::{MaskType, mask_values};
@@ -402,7 +408,11 @@ fn convolutions_keeping_some_taps_match_the_masked_kernel() {
         (0..k * k).filter(|&t| m[t] != 0.0).collect()
     };
     let mut rng = Rng::new(22);
-    for (batch, c, side, o, k, kind) in [(3, 1, 12, 8, 7, MaskType::A), (4, 16, 28, 16, 3, MaskType::B)] {
+    for (batch, c, side, o, k, kind) in [
+        (3, 1, 12, 8, 7, MaskType::A),
+        (4, 16, 28, 16, 3, MaskType::B),
+        (20, 6, 10, 1, 3, MaskType::B),
+    ] {
         let kept = taps(k, kind);
         let x = var(&mut rng, &[batch, c, side, side], 1.0);
         let w = var(&mut rng, &[o, c, k, k], 0.2);

@@ -16,6 +16,13 @@
 //!   groups, each in order, and the groups in order, so the bits do not depend on the
 //!   number of threads.
 //!
+//! Two kinds of layer skip the patches:
+//! - a 1×1 convolution over the whole image reads each sample's input in place (it is its
+//!   own patch matrix) and writes the product straight into the output ([`Plan::pointwise`]);
+//! - a layer with one output map sums each output pixel straight from the input rows its taps
+//!   read, and its weight gradient likewise: its patch matrix would be written and read again
+//!   for a product of one row.
+//!
 //! A convolution may keep only some of its kernel's taps (PixelCNN's masks: 5 of a 3×3
 //! kernel's 9, 24 of a 7×7's 49). The patches then have rows for the kept taps only, and the
 //! op is the convolution with the other taps' weights taken as zero (their gradient is zero):
@@ -56,11 +63,23 @@ impl Plan<'_> {
         self.g.c * self.taps.len()
     }
 
+    /// Whether this is a 1×1 convolution over the whole image (PixelCNN's head and output
+    /// layers, the U-Net's head): a sample's patch matrix is then its input as it lies in
+    /// NCHW (`c × h·w`), and its product is its output plane, so [`forward`] and
+    /// [`weight_grad`] read and write them in place, one sample a tile, with no copies.
+    fn pointwise(&self) -> bool {
+        let g = self.g;
+        g.k == 1 && g.padding == 0 && self.taps == [0] && g.oh == g.h && g.ow == g.w
+    }
+
     fn tiles(&self) -> Vec<Tile> {
         let g = self.g;
         let units = self.batch * g.oh;
         if units == 0 || g.ow == 0 {
             return Vec::new();
+        }
+        if self.pointwise() {
+            return (0..self.batch).map(|b| (b * g.oh, (b + 1) * g.oh)).collect();
         }
         let cols = (TILE_BYTES / 4 / self.patch().max(1)).max(g.ow);
         let rows = (cols / g.ow).max(1);
@@ -103,6 +122,32 @@ impl Plan<'_> {
 }
 
 impl Plan<'_> {
+    /// Calls `f(weight, oy, (lo, hi), src)` for every kept tap of every channel of sample
+    /// `b` and every grid row `oy` the tap reads inside the image: `weight` is the tap's
+    /// column of the weight matrix, and `src` the input pixels that grid columns `lo..hi` of
+    /// that row read through it.
+    fn each_tap_row(&self, x: &[f32], b: usize, mut f: impl FnMut(usize, usize, (usize, usize), &[f32])) {
+        let g = self.g;
+        let (nt, hw) = (self.taps.len(), g.h * g.w);
+        for ci in 0..g.c {
+            let plane = &x[(b * g.c + ci) * hw..][..hw];
+            for (i, &t) in self.taps.iter().enumerate() {
+                let (ky, kx) = (t / g.k, t % g.k);
+                let (lo, hi) = g.x_range(kx);
+                if lo >= hi {
+                    continue;
+                }
+                for oy in 0..g.oh {
+                    if let Some(iy) = g.y_at(oy, ky) {
+                        // ix = ox + kx − p, inside the row for ox in lo..hi.
+                        let start = iy * g.w + lo + kx - g.padding;
+                        f(ci * nt + i, oy, (lo, hi), &plane[start..start + (hi - lo)]);
+                    }
+                }
+            }
+        }
+    }
+
     /// [`Plan::patches`] for a "same" convolution (the grid is the image: `oh = h`, `ow = w`,
     /// as in every tiled layer of the U-Net and PixelCNN). A tap's patch row over a run of
     /// grid rows of one sample is then the run of image rows it reads, shifted by `kx − p`
@@ -196,6 +241,59 @@ pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&
             return;
         }
         let out = Out(y.as_mut_ptr(), y.len());
+        if o == 1 {
+            // One output map (the U-Net's and PatchGAN's last layers, PixelCNN's Bernoulli
+            // logits): its patch matrix would be patch × n floats written and read again for
+            // a product of one row. Summed straight from the input instead, a sample a task.
+            (0..plan.batch).into_par_iter().for_each(|b| {
+                // SAFETY: sample b's one output plane belongs to this task alone.
+                let dst = unsafe { out.row(b * np, np) };
+                let b0 = bias.map_or(0.0, |b| b[0]);
+                for v in dst.iter_mut() {
+                    v.write(b0);
+                }
+                // SAFETY: just written.
+                let dst = unsafe { super::assume_written(dst) };
+                plan.each_tap_row(x, b, |wi, oy, (lo, hi), src| {
+                    let wv = w[wi];
+                    for (d, s) in dst[oy * ow + lo..oy * ow + hi].iter_mut().zip(src) {
+                        *d += wv * s;
+                    }
+                });
+                act.apply(dst);
+            });
+            return;
+        }
+        if plan.pointwise() {
+            // One sample a tile: its input is the patch matrix, its output plane the product.
+            let (c, np) = (g.c, g.positions());
+            tiles.par_iter().for_each(|&(u0, _)| {
+                let b = u0 / g.oh;
+                // SAFETY: sample b's o output planes belong to this tile alone.
+                let dst = unsafe { out.row(b * o * np, o * np) };
+                // SAFETY: dst holds o·np floats, W is o × c and the input c × np; with
+                // `accumulate` off the product writes every element without reading it.
+                unsafe {
+                    gemm_into(
+                        dst.as_mut_ptr().cast::<f32>(),
+                        Mat::new(w, o, c),
+                        Mat::new(&x[b * c * np..][..c * np], c, np),
+                        false,
+                        1,
+                    )
+                };
+                // SAFETY: just written.
+                let dst = unsafe { super::assume_written(dst) };
+                for (oc, plane) in dst.chunks_exact_mut(np).enumerate() {
+                    let bv = bias.map_or(0.0, |b| b[oc]);
+                    for v in plane.iter_mut() {
+                        *v += bv;
+                    }
+                    act.apply(plane);
+                }
+            });
+            return;
+        }
         tiles.par_iter().for_each_init(
             || (Vec::new(), Vec::new()),
             |(cols, yt): &mut (Vec<f32>, Vec<f32>), &tile| {
@@ -277,6 +375,39 @@ pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f3
     if tiles.is_empty() || patch == 0 || o == 0 {
         return vec![0.0; o * patch];
     }
+    if o == 1 {
+        // One output map: each weight's gradient is the sum of the output gradient times the
+        // input rows its tap reads (see `forward`), samples summed in fixed groups and the
+        // groups in order, as the tiles below.
+        let samples: Vec<usize> = (0..plan.batch).collect();
+        let partials: Vec<Vec<f32>> = samples
+            .par_chunks(plan.batch.div_ceil(GROUPS))
+            .map(|group| {
+                // Column by column first (one row of `ow` sums per weight, so the products
+                // vectorise), then each row summed in order.
+                let mut cols = vec![0.0f32; patch * ow];
+                for &b in group {
+                    let gy = &gy[b * g.positions()..][..g.positions()];
+                    plan.each_tap_row(x, b, |wi, oy, (lo, hi), src| {
+                        let acc = &mut cols[wi * ow + lo..wi * ow + hi];
+                        for ((a, d), s) in acc.iter_mut().zip(&gy[oy * ow + lo..oy * ow + hi]).zip(src) {
+                            *a += d * s;
+                        }
+                    });
+                }
+                cols.chunks_exact(ow)
+                    .map(|r| r.iter().sum::<f32>())
+                    .collect::<Vec<f32>>()
+            })
+            .collect();
+        let mut gw = vec![0.0f32; patch];
+        for part in &partials {
+            for (acc, v) in gw.iter_mut().zip(part) {
+                *acc += v;
+            }
+        }
+        return gw;
+    }
     let per = tiles.len().div_ceil(GROUPS);
     // Each group sums its tiles' products, transposed (`patch × o`: the tall form is the
     // faster one for the gemm crate), in order.
@@ -285,6 +416,25 @@ pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f3
         .map(|group| {
             let (mut cols, mut gt) = (Vec::new(), Vec::new());
             let mut sum = vec![0.0f32; patch * o];
+            if plan.pointwise() {
+                // One sample a tile: its input and its output gradient as they lie.
+                let np = g.positions();
+                for &(u0, _) in group {
+                    let b = u0 / g.oh;
+                    // SAFETY: sum holds patch·o floats; the input is patch × np (patch = c)
+                    // and the output gradient o × np.
+                    unsafe {
+                        gemm_into(
+                            sum.as_mut_ptr(),
+                            Mat::new(&x[b * patch * np..][..patch * np], patch, np),
+                            Mat::new(&gy[b * o * np..][..o * np], o, np).t(),
+                            true,
+                            1,
+                        )
+                    };
+                }
+                return sum;
+            }
             for &tile in group {
                 plan.patches(x, tile, &mut cols);
                 let n = (tile.1 - tile.0) * ow;
