@@ -63,8 +63,8 @@ impl Plan<'_> {
         self.g.c * self.taps.len()
     }
 
-    /// Whether this is a 1×1 convolution over the whole image (PixelCNN's head and output
-    /// layers, the U-Net's head): a sample's patch matrix is then its input as it lies in
+    /// Whether this is a 1×1 convolution over the whole image (PixelCNN's head; its output
+    /// layer, with one map, takes the one-map path of [`forward`] first): a sample's patch matrix is then its input as it lies in
     /// NCHW (`c × h·w`), and its product is its output plane, so [`forward`] and
     /// [`weight_grad`] read and write them in place, one sample a tile, with no copies.
     fn pointwise(&self) -> bool {
@@ -266,7 +266,7 @@ pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&
         }
         if plan.pointwise() {
             // One sample a tile: its input is the patch matrix, its output plane the product.
-            let (c, np) = (g.c, g.positions());
+            let c = g.c;
             tiles.par_iter().for_each(|&(u0, _)| {
                 let b = u0 / g.oh;
                 // SAFETY: sample b's o output planes belong to this tile alone.
