@@ -49,7 +49,7 @@ pub enum Command {
     Encode(EncodeArgs),
     /// Walk from one z to another (linear and spherical): strips as PNG, animations as GIF.
     Interpolate(InterpolateArgs),
-    /// Measure training steps/s and decode latency; prints one JSON object.
+    /// Measure training steps/s (the training step alone, without held-out figures) and decode latency; prints one JSON object.
     Bench(BenchArgs),
     /// Judge generated digits (or a folder of images) with the built-in digit judge:
     /// recognisable share, classes covered, class entropy, classifier Fréchet distance.
@@ -1731,6 +1731,8 @@ fn bench_on_pool(a: &BenchArgs) -> Result<serde_json::Value> {
                 ..TrainConfig::for_family(family)
             };
             let mut t = Trainer::new(&spec, cfg, data.clone(), &device)?;
+            // Training steps alone, as the PyTorch reference times them: no held-out figures.
+            t.set_held_out(false);
             // Warm-up: allocator, caches, thread pool.
             let warm = Instant::now();
             while t.step() < 3 || warm.elapsed() < Duration::from_secs_f64(0.5) {

@@ -199,6 +199,26 @@ fn pixel_trainer(steps: u64) -> Trainer {
     t
 }
 
+/// `latent-lab bench` turns the held-out figures off to time the training step alone: then
+/// step 0 measures no held-out digits, and the training itself is the same bit for bit.
+#[test]
+fn held_out_figures_can_be_turned_off_without_changing_the_training() {
+    let spec = ModelSpec::of("pixelcnn").unwrap();
+    let family = spec.family().unwrap();
+    let (mut on, mut off) = (pixel_trainer(0), pixel_trainer(0));
+    off.set_held_out(false);
+    let (a, b) = (on.iteration().unwrap(), off.iteration().unwrap());
+    assert!(a.value(family, "nll_held_out").is_some());
+    assert!(b.value(family, "nll_held_out").is_none());
+    for _ in 0..2 {
+        let (a, b) = (on.iteration().unwrap(), off.iteration().unwrap());
+        assert_eq!(
+            a.value(family, "nll").unwrap().to_bits(),
+            b.value(family, "nll").unwrap().to_bits()
+        );
+    }
+}
+
 /// 60 steps at batch 32 on the first 9,000 embedded digits (seed 0). Untrained, the NLL is
 /// about 784 · ln 2 ≈ 543 nats (a coin per pixel); after the run the training NLL is under
 /// 60 % of its first value, and the held-out NLL (the family's own split: the last 900 of

@@ -580,6 +580,7 @@ impl FamilyModel for CycleGanModel {
         };
         let mut held = [nan; 6];
         if g.is_some()
+            && ctx.held_out
             && ctx.step.is_multiple_of(HELD_OUT_EVERY)
             && let Some(data) = ctx.data.images()
         {

@@ -441,6 +441,10 @@ pub struct StepCtx<'a> {
     pub device: &'a Device,
     /// Iterations completed before this step.
     pub step: u64,
+    /// Whether the family may measure its held-out figures on this step, on its own schedule
+    /// (pix2pix, CycleGAN and PixelCNN every 25 steps). Off in `latent-lab bench`, which
+    /// times the training step alone, as the PyTorch reference does.
+    pub held_out: bool,
     pub(crate) optimizers: &'a mut [Optimizer],
     pub(crate) updates: &'a mut [u64],
 }

@@ -535,6 +535,7 @@ impl FamilyModel for Pix2PixModel {
         };
         let mut held = [nan; 5];
         if g.is_some()
+            && ctx.held_out
             && ctx.step.is_multiple_of(HELD_OUT_EVERY)
             && let Some(data) = ctx.data.images()
         {

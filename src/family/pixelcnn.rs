@@ -297,7 +297,7 @@ impl FamilyModel for PixelCnnModel {
         let collected = crate::nets::ops::sink::ParamGrads::new();
         let nll = ctx.update(0, "negative log-likelihood", &loss, &collected)?;
         let (mut held_nll, mut held_bits) = (f32::NAN, f32::NAN);
-        if held > 0 && ctx.step.is_multiple_of(HELD_OUT_EVERY) {
+        if held > 0 && ctx.held_out && ctx.step.is_multiple_of(HELD_OUT_EVERY) {
             let m = held.min(HELD_OUT_BATCH);
             let mut px = Vec::with_capacity(m * PIXELS);
             for k in 0..m {

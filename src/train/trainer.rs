@@ -191,6 +191,7 @@ pub struct Trainer {
     config: TrainConfig,
     step: u64,
     device: Device,
+    held_out: bool,
 }
 
 impl std::fmt::Debug for Trainer {
@@ -249,6 +250,7 @@ impl Trainer {
             config,
             step: 0,
             device: device.clone(),
+            held_out: true,
         })
     }
 
@@ -358,6 +360,7 @@ impl Trainer {
             batch_size: self.config.batch_size,
             device: &self.device,
             step: self.step,
+            held_out: self.held_out,
             optimizers: &mut self.optimizers,
             updates: &mut self.updates,
         };
@@ -366,6 +369,13 @@ impl Trainer {
             self.step += 1;
         }
         Ok(out)
+    }
+
+    /// Turns the family's periodic held-out figures on (the default) or off: off, every
+    /// step is a training step alone (what `latent-lab bench` times), and the held-out
+    /// metrics stay empty.
+    pub fn set_held_out(&mut self, on: bool) {
+        self.held_out = on;
     }
 
     /// One full iteration of the family's step (for a GAN: k D updates, one G update).

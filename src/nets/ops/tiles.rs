@@ -122,28 +122,53 @@ impl Plan<'_> {
 }
 
 impl Plan<'_> {
-    /// Calls `f(weight, oy, (lo, hi), src)` for every kept tap of every channel of sample
-    /// `b` and every grid row `oy` the tap reads inside the image: `weight` is the tap's
-    /// column of the weight matrix, and `src` the input pixels that grid columns `lo..hi` of
-    /// that row read through it.
-    fn each_tap_row(&self, x: &[f32], b: usize, mut f: impl FnMut(usize, usize, (usize, usize), &[f32])) {
+    /// The padded image's width and the length of a one-map layer's flat run (see
+    /// [`Plan::padded`]): the grid's rows laid `w + 2p` apart, `(oh − 1)·(w + 2p) + ow`.
+    fn flat(&self) -> (usize, usize) {
         let g = self.g;
-        let (nt, hw) = (self.taps.len(), g.h * g.w);
-        for ci in 0..g.c {
-            let plane = &x[(b * g.c + ci) * hw..][..hw];
+        let pw = g.w + 2 * g.padding;
+        (pw, g.oh.saturating_sub(1) * pw + g.ow)
+    }
+
+    /// Sample `b`'s planes with their zero padding laid out (`(h + 2p) × (w + 2p)` each), so
+    /// that a tap `(ky, kx)` reads the grid's pixels as one flat run starting at
+    /// `ky·(w + 2p) + kx`: output pixel `oy·(w + 2p) + ox` of the run reads padded pixel
+    /// `(oy + ky)·(w + 2p) + ox + kx`, and the run's `2p` extra pixels between the grid's rows
+    /// (`ow ≤ ox < w + 2p`) are computed and dropped. In place when there is no padding;
+    /// otherwise in `buf`, whose borders stay zero from sample to sample (only the
+    /// interior is written).
+    fn padded<'a>(&self, x: &'a [f32], b: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let g = self.g;
+        let (hw, p) = (g.h * g.w, g.padding);
+        let sample = &x[b * g.c * hw..][..g.c * hw];
+        if p == 0 {
+            return sample;
+        }
+        let (pw, ph) = (g.w + 2 * p, g.h + 2 * p);
+        if buf.len() != g.c * ph * pw {
+            buf.clear();
+            buf.resize(g.c * ph * pw, 0.0);
+        }
+        for (dst, src) in buf.chunks_exact_mut(ph * pw).zip(sample.chunks_exact(hw)) {
+            for (row, line) in src.chunks_exact(g.w).enumerate() {
+                dst[(row + p) * pw + p..][..g.w].copy_from_slice(line);
+            }
+        }
+        buf
+    }
+
+    /// Calls `f(weight, run)` for every kept tap of every channel of a padded sample (see
+    /// [`Plan::padded`]): `weight` is the tap's column of the weight matrix and `run` the
+    /// `len` padded pixels the flat grid reads through it.
+    fn each_tap_run(&self, xs: &[f32], mut f: impl FnMut(usize, &[f32])) {
+        let g = self.g;
+        let (pw, len) = self.flat();
+        let plane_len = (g.h + 2 * g.padding) * pw;
+        let nt = self.taps.len();
+        for (ci, plane) in xs.chunks_exact(plane_len).enumerate() {
             for (i, &t) in self.taps.iter().enumerate() {
-                let (ky, kx) = (t / g.k, t % g.k);
-                let (lo, hi) = g.x_range(kx);
-                if lo >= hi {
-                    continue;
-                }
-                for oy in 0..g.oh {
-                    if let Some(iy) = g.y_at(oy, ky) {
-                        // ix = ox + kx − p, inside the row for ox in lo..hi.
-                        let start = iy * g.w + lo + kx - g.padding;
-                        f(ci * nt + i, oy, (lo, hi), &plane[start..start + (hi - lo)]);
-                    }
-                }
+                let off = (t / g.k) * pw + t % g.k;
+                f(ci * nt + i, &plane[off..off + len]);
             }
         }
     }
@@ -243,25 +268,35 @@ pub(super) fn forward(plan: Plan, x: &[f32], w: &[f32], o: usize, bias: Option<&
         let out = Out(y.as_mut_ptr(), y.len());
         if o == 1 {
             // One output map (the U-Net's and PatchGAN's last layers, PixelCNN's Bernoulli
-            // logits): its patch matrix would be patch × n floats written and read again for
-            // a product of one row. Summed straight from the input instead, a sample a task.
-            (0..plan.batch).into_par_iter().for_each(|b| {
-                // SAFETY: sample b's one output plane belongs to this task alone.
-                let dst = unsafe { out.row(b * np, np) };
-                let b0 = bias.map_or(0.0, |b| b[0]);
-                for v in dst.iter_mut() {
-                    v.write(b0);
-                }
-                // SAFETY: just written.
-                let dst = unsafe { super::assume_written(dst) };
-                plan.each_tap_row(x, b, |wi, oy, (lo, hi), src| {
-                    let wv = w[wi];
-                    for (d, s) in dst[oy * ow + lo..oy * ow + hi].iter_mut().zip(src) {
-                        *d += wv * s;
+            // logits, and the input gradient of a layer that reads one map): its patch matrix
+            // would be patch × n floats written and read again for a product of one row.
+            // Summed straight from the padded input instead, one flat run a tap, a sample a
+            // task: bias first, then the channels and their taps in order.
+            let (pw, len) = plan.flat();
+            let b0 = bias.map_or(0.0, |b| b[0]);
+            (0..plan.batch).into_par_iter().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(pad, acc): &mut (Vec<f32>, Vec<f32>), b| {
+                    let xs = plan.padded(x, b, pad);
+                    acc.clear();
+                    acc.resize(len, b0);
+                    plan.each_tap_run(xs, |wi, run| {
+                        let wv = w[wi];
+                        for (a, s) in acc.iter_mut().zip(run) {
+                            *a += wv * s;
+                        }
+                    });
+                    // SAFETY: sample b's one output plane belongs to this task alone.
+                    let dst = unsafe { out.row(b * np, np) };
+                    for (line, src) in dst.chunks_exact_mut(ow).zip(acc.chunks(pw)) {
+                        for (d, &v) in line.iter_mut().zip(src) {
+                            d.write(v);
+                        }
                     }
-                });
-                act.apply(dst);
-            });
+                    // SAFETY: every row was just written.
+                    act.apply(unsafe { super::assume_written(dst) });
+                },
+            );
             return;
         }
         if plan.pointwise() {
@@ -376,28 +411,27 @@ pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f3
         return vec![0.0; o * patch];
     }
     if o == 1 {
-        // One output map: each weight's gradient is the sum of the output gradient times the
-        // input rows its tap reads (see `forward`), samples summed in fixed groups and the
-        // groups in order, as the tiles below.
+        // One output map: each weight's gradient is the dot product of the output gradient,
+        // laid on the padded grid (see `forward`; its extra pixels zero), with the flat run
+        // its tap reads, in eight fixed lanes. Samples are summed in fixed groups, in order,
+        // and the groups in order, as the tiles below: the bits do not depend on the
+        // number of threads.
+        let (pw, len) = plan.flat();
+        let np = g.positions();
         let samples: Vec<usize> = (0..plan.batch).collect();
         let partials: Vec<Vec<f32>> = samples
             .par_chunks(plan.batch.div_ceil(GROUPS))
             .map(|group| {
-                // Column by column first (one row of `ow` sums per weight, so the products
-                // vectorise), then each row summed in order.
-                let mut cols = vec![0.0f32; patch * ow];
+                let (mut pad, mut grid) = (Vec::new(), vec![0.0f32; len]);
+                let mut part = vec![0.0f32; patch];
                 for &b in group {
-                    let gy = &gy[b * g.positions()..][..g.positions()];
-                    plan.each_tap_row(x, b, |wi, oy, (lo, hi), src| {
-                        let acc = &mut cols[wi * ow + lo..wi * ow + hi];
-                        for ((a, d), s) in acc.iter_mut().zip(&gy[oy * ow + lo..oy * ow + hi]).zip(src) {
-                            *a += d * s;
-                        }
-                    });
+                    let xs = plan.padded(x, b, &mut pad);
+                    for (line, src) in grid.chunks_mut(pw).zip(gy[b * np..][..np].chunks_exact(ow)) {
+                        line[..ow].copy_from_slice(src);
+                    }
+                    plan.each_tap_run(xs, |wi, run| part[wi] += dot(&grid, run));
                 }
-                cols.chunks_exact(ow)
-                    .map(|r| r.iter().sum::<f32>())
-                    .collect::<Vec<f32>>()
+                part
             })
             .collect();
         let mut gw = vec![0.0f32; patch];
@@ -474,4 +508,21 @@ pub(super) fn weight_grad(plan: Plan, x: &[f32], gy: &[f32], o: usize) -> Vec<f3
         }
     }
     gw
+}
+
+/// `Σ a·b` in sixteen fixed lanes (vectorisable, the same order every time).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for ((s, &u), &v) in acc.iter_mut().zip(x).zip(y) {
+            *s += u * v;
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (&u, &v) in ra.iter().zip(rb) {
+        s += u * v;
+    }
+    s
 }
