@@ -164,9 +164,9 @@ fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
                 // The grids of the project's layers, with their lengths known to the compiler
                 // (it unrolls and vectorises them; a loop of 7 or 14 stayed scalar).
                 match ow {
-                    14 => spread_row::<14, 28>(src, [d0, d1, d2, d3]),
-                    7 => spread_row::<7, 14>(src, [d0, d1, d2, d3]),
-                    _ => spread_row_any(src, [d0, d1, d2, d3]),
+                    14 => spread_row_of::<14>(src, [d0, d1, d2, d3]),
+                    7 => spread_row_of::<7>(src, [d0, d1, d2, d3]),
+                    _ => spread_row(src, [d0, d1, d2, d3]),
                 }
             }
         }
@@ -184,7 +184,7 @@ fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
 /// One input row `src` (`2·ow` pixels) into the four kernel columns' grid rows of
 /// [`im2col_k4s2p1`]: `d[kx][j] = src[2j + kx − 1]`, zero outside the row.
 #[inline(always)]
-fn spread_row_any(src: &[f32], [d0, d1, d2, d3]: [&mut [MaybeUninit<f32>]; 4]) {
+fn spread_row(src: &[f32], [d0, d1, d2, d3]: [&mut [MaybeUninit<f32>]; 4]) {
     let ow = d1.len();
     for j in 0..ow {
         d1[j].write(src[2 * j]);
@@ -198,35 +198,20 @@ fn spread_row_any(src: &[f32], [d0, d1, d2, d3]: [&mut [MaybeUninit<f32>]; 4]) {
     }
 }
 
-/// [`spread_row_any`] for a grid `OW` wide (`W = 2·OW`).
+/// [`spread_row`] on rows cut to `OW` (the caller's `ow`): with the length a constant, the
+/// compiler unrolls and vectorises the loops.
 #[inline(always)]
-fn spread_row<const OW: usize, const W: usize>(src: &[f32], d: [&mut [MaybeUninit<f32>]; 4]) {
-    let [d0, d1, d2, d3] = d;
-    let (Ok(s), Ok(e0), Ok(e1), Ok(e2), Ok(e3)) = (
-        <&[f32; W]>::try_from(src),
-        <&mut [MaybeUninit<f32>; OW]>::try_from(&mut *d0),
-        <&mut [MaybeUninit<f32>; OW]>::try_from(&mut *d1),
-        <&mut [MaybeUninit<f32>; OW]>::try_from(&mut *d2),
-        <&mut [MaybeUninit<f32>; OW]>::try_from(&mut *d3),
-    ) else {
-        return spread_row_any(src, [d0, d1, d2, d3]);
-    };
-    for j in 0..OW {
-        e1[j].write(s[2 * j]);
-        e2[j].write(s[2 * j + 1]);
-    }
-    e0[0].write(0.0);
-    e3[OW - 1].write(0.0);
-    for j in 1..OW {
-        e0[j].write(s[2 * j - 1]);
-        e3[j - 1].write(s[2 * j]);
-    }
+fn spread_row_of<const OW: usize>(src: &[f32], [d0, d1, d2, d3]: [&mut [MaybeUninit<f32>]; 4]) {
+    spread_row(
+        &src[..2 * OW],
+        [&mut d0[..OW], &mut d1[..OW], &mut d2[..OW], &mut d3[..OW]],
+    );
 }
 
 /// Adds one output row's four kernel columns of [`col2im_k4s2p1`] (grid rows `a[kx]`, `ow`
 /// long) onto `out` (`2·ow` pixels): even pixels from `kx` = 1 and 3, odd ones from 2 and 0.
 #[inline(always)]
-fn gather_row_any(out: &mut [f32], [a0, a1, a2, a3]: [&[f32]; 4]) {
+fn gather_row(out: &mut [f32], [a0, a1, a2, a3]: [&[f32]; 4]) {
     let (ow, w) = (a1.len(), out.len());
     out[0] += a1[0];
     out[w - 1] += a2[ow - 1];
@@ -236,24 +221,10 @@ fn gather_row_any(out: &mut [f32], [a0, a1, a2, a3]: [&[f32]; 4]) {
     }
 }
 
-/// [`gather_row_any`] for a grid `OW` wide (`W = 2·OW`).
+/// [`gather_row`] on rows cut to `OW`, as [`spread_row_of`].
 #[inline(always)]
-fn gather_row<const OW: usize, const W: usize>(out: &mut [f32], a: [&[f32]; 4]) {
-    let (Ok(o), Ok(b0), Ok(b1), Ok(b2), Ok(b3)) = (
-        <&mut [f32; W]>::try_from(&mut *out),
-        <&[f32; OW]>::try_from(a[0]),
-        <&[f32; OW]>::try_from(a[1]),
-        <&[f32; OW]>::try_from(a[2]),
-        <&[f32; OW]>::try_from(a[3]),
-    ) else {
-        return gather_row_any(out, a);
-    };
-    o[0] += b1[0];
-    o[W - 1] += b2[OW - 1];
-    for j in 1..OW {
-        o[2 * j] += b1[j] + b3[j - 1];
-        o[2 * j - 1] += b2[j - 1] + b0[j];
-    }
+fn gather_row_of<const OW: usize>(out: &mut [f32], [a0, a1, a2, a3]: [&[f32]; 4]) {
+    gather_row(&mut out[..2 * OW], [&a0[..OW], &a1[..OW], &a2[..OW], &a3[..OW]]);
 }
 
 /// [`col2im_batch`] for the 4×4 / stride 2 / padding 1 geometry: each output row takes the
@@ -290,9 +261,9 @@ fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
                 let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
                 // As in im2col: the usual grid lengths known to the compiler.
                 match ow {
-                    14 => gather_row::<14, 28>(out, [a0, a1, a2, a3]),
-                    7 => gather_row::<7, 14>(out, [a0, a1, a2, a3]),
-                    _ => gather_row_any(out, [a0, a1, a2, a3]),
+                    14 => gather_row_of::<14>(out, [a0, a1, a2, a3]),
+                    7 => gather_row_of::<7>(out, [a0, a1, a2, a3]),
+                    _ => gather_row(out, [a0, a1, a2, a3]),
                 }
             }
         }
