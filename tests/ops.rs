@@ -10,8 +10,8 @@ use candle_nn::{BatchNorm, ModuleT};
 use latent_lab::nets::ops::Activation;
 use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use latent_lab::nets::ops::conv::{
-    conv_transpose2d_act, conv_transpose2d_reference, conv2d_act, conv2d_reference, conv2d_taps_act,
-    conv2d_taps_reference,
+    conv_transpose2d_act, conv_transpose2d_cat_act, conv_transpose2d_reference, conv2d_act, conv2d_reference,
+    conv2d_taps_act, conv2d_taps_reference,
 };
 use latent_lab::nets::ops::linear::{linear_act, linear_act_into, linear_act_shaped, reference as linear_reference};
 use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
@@ -465,6 +465,63 @@ fn conv_transpose2d_act_matches_candle_values_and_gradients() {
 }
 
 #[test]
+fn a_transposed_convolution_of_two_inputs_matches_it_on_their_concatenation() {
+    let mut rng = Rng::new(14);
+    for (batch, c1, c2, side, o, k, s, p) in [
+        (2, 16, 16, 7, 8, 4, 2, 1),
+        (3, 8, 5, 14, 4, 4, 2, 1),
+        (1, 3, 1, 5, 2, 3, 1, 0),
+    ] {
+        for act in [Activation::Identity, Activation::Relu] {
+            let x1 = var(&mut rng, &[batch, c1, side, side], 1.0);
+            let x2 = var(&mut rng, &[batch, c2, side, side], 1.0);
+            let w = var(&mut rng, &[c1 + c2, o, k, k], 0.2);
+            let b = var(&mut rng, &[o], 0.2);
+            let what = format!("conv_transpose2d of [{c1} | {c2}]×{side}² → {o}, k{k} s{s} p{p} {act:?}");
+            compare(
+                &what,
+                &[&x1, &x2, &w, &b],
+                |t| conv_transpose2d_cat_act(&t[0], &t[1], &t[2], &t[3], s, p, act).unwrap(),
+                |t| {
+                    let x = Tensor::cat(&[&t[0], &t[1]], 1).unwrap();
+                    conv_transpose2d_reference(&x, &t[2], &t[3], s, p, act).unwrap()
+                },
+            );
+            // One input constant, and the kernel and bias frozen: the other input's gradient
+            // alone, the same.
+            for constant in [0, 1] {
+                let fused = |t: &[Tensor]| {
+                    let mut xs = [t[0].clone(), t[1].clone()];
+                    xs[constant] = xs[constant].detach();
+                    conv_transpose2d_cat_act(&xs[0], &xs[1], &t[2].detach(), &t[3].detach(), s, p, act).unwrap()
+                };
+                let (y1, g1) = run(&[&x1, &x2, &w, &b], 5, fused);
+                let (y2, g2) = run(&[&x1, &x2, &w, &b], 5, |t| {
+                    let x = Tensor::cat(&[&t[0], &t[1]], 1).unwrap();
+                    conv_transpose2d_reference(&x, &t[2], &t[3], s, p, act).unwrap()
+                });
+                assert_close(&format!("{what}, input {constant} constant: values"), &y1, &y2, TOL);
+                assert!(
+                    g1[constant].is_none() && g1[2].is_none() && g1[3].is_none(),
+                    "{what}: gradients of constants"
+                );
+                let other = 1 - constant;
+                let (a, b) = (
+                    g1[other].as_ref().expect("fused gradient"),
+                    g2[other].as_ref().expect("reference"),
+                );
+                assert_close(
+                    &format!("{what}, input {constant} constant: gradient of input {other}"),
+                    a,
+                    b,
+                    TOL,
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn batch_norm_act_matches_candle_values_gradients_and_running_statistics() {
     let mut rng = Rng::new(5);
     for dims in [
@@ -625,4 +682,36 @@ fn fused_ops_give_identical_bits_when_run_twice() {
         all.into_iter().map(f32::to_bits).collect::<Vec<_>>()
     };
     assert_eq!(once(), once());
+}
+
+#[test]
+fn the_u_net_matches_the_same_net_of_candles_ops_values_and_every_gradient() {
+    use candle_nn::{VarBuilder, VarMap};
+    use latent_lab::nets::unet::UNet;
+    let vm = VarMap::new();
+    let net = UNet::new(8, VarBuilder::from_varmap(&vm, candle_core::DType::F32, &Device::Cpu)).unwrap();
+    let mut rng = Rng::new(41);
+    for v in vm.all_vars() {
+        let n = v.elem_count();
+        let t = Tensor::from_vec(rng.normal_vec(n), v.shape(), &Device::Cpu).unwrap();
+        v.set(&(t * 0.2).unwrap()).unwrap();
+    }
+    let x = var(&mut rng, &[3, 1, 28, 28], 1.0);
+    let mut vars: Vec<Var> = vec![x];
+    let mut names: Vec<String> = vec!["the input".into()];
+    for (name, v) in sorted_vars(&vm) {
+        names.push(name);
+        vars.push(v);
+    }
+    let refs: Vec<&Var> = vars.iter().collect();
+    let (y1, g1) = run(&refs, 7, |t| net.forward(&t[0], false).unwrap());
+    let (y2, g2) = run(&refs, 7, |t| net.forward_reference(&t[0]).unwrap());
+    assert_close("U-Net: values", &y1, &y2, TOL);
+    for ((name, a), b) in names.iter().zip(&g1).zip(&g2) {
+        let (a, b) = (
+            a.as_ref().expect("fused gradient"),
+            b.as_ref().expect("reference gradient"),
+        );
+        assert_close(&format!("U-Net: gradient of {name}"), a, b, TOL);
+    }
 }

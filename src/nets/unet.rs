@@ -34,7 +34,7 @@ use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Va
 
 use super::mlp::LEAKY_SLOPE;
 use super::ops::Activation;
-use super::ops::conv::{conv_transpose2d_act, conv2d_act};
+use super::ops::conv::{conv_transpose2d_cat_act, conv_transpose2d_reference, conv2d_act, conv2d_reference};
 use super::params;
 
 const LEAKY: Activation = Activation::LeakyRelu(LEAKY_SLOPE as f32);
@@ -73,10 +73,12 @@ fn conv(layer: &Conv2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Ten
     conv2d_act(x, &w, &b, c.stride, c.padding, act)
 }
 
-fn up(layer: &ConvTranspose2d, x: &Tensor, frozen: bool, act: Activation) -> Result<Tensor> {
+/// An up step: the transposed convolution of the step below beside the skip connection
+/// (their concatenation along the channels, without the concatenated tensor), then ReLU.
+fn up(layer: &ConvTranspose2d, [x, skip]: [&Tensor; 2], frozen: bool) -> Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), frozen)?;
     let c = layer.config();
-    conv_transpose2d_act(x, &w, &b, c.stride, c.padding, act)
+    conv_transpose2d_cat_act(x, skip, &w, &b, c.stride, c.padding, Activation::Relu)
 }
 
 /// The U-Net generator.
@@ -111,9 +113,43 @@ impl UNet {
         let e2 = conv(&self.e2, &e1, frozen, LEAKY)?;
         let m = conv(&self.m1, &e2, frozen, Activation::Relu)?;
         let m = conv(&self.m2, &m, frozen, Activation::Relu)?;
-        let d2 = up(&self.d2, &Tensor::cat(&[&m, &e2], 1)?, frozen, Activation::Relu)?;
-        let d1 = up(&self.d1, &Tensor::cat(&[&d2, &e1], 1)?, frozen, Activation::Relu)?;
-        conv(&self.out, &Tensor::cat(&[&d1, x], 1)?, frozen, Activation::Identity)
+        let d2 = up(&self.d2, [&m, &e2], frozen)?;
+        let d1 = up(&self.d1, [&d2, &e1], frozen)?;
+        self.output(&d1, x, frozen)
+    }
+
+    /// The same function with candle's own ops (concatenations, `conv2d`, `conv_transpose2d`):
+    /// the reference the tests hold [`UNet::forward`] to.
+    pub fn forward_reference(&self, x: &Tensor) -> Result<Tensor> {
+        let conv = |l: &Conv2d, x: &Tensor, act: Activation| {
+            let (w, b) = params(l.weight(), l.bias(), false)?;
+            conv2d_reference(x, &w, &b, l.config().stride, l.config().padding, act)
+        };
+        let up = |l: &ConvTranspose2d, x: &Tensor| {
+            let (w, b) = params(l.weight(), l.bias(), false)?;
+            conv_transpose2d_reference(x, &w, &b, l.config().stride, l.config().padding, Activation::Relu)
+        };
+        let e1 = conv(&self.e1, x, LEAKY)?;
+        let e2 = conv(&self.e2, &e1, LEAKY)?;
+        let m = conv(&self.m1, &e2, Activation::Relu)?;
+        let m = conv(&self.m2, &m, Activation::Relu)?;
+        let d2 = up(&self.d2, &Tensor::cat(&[&m, &e2], 1)?)?;
+        let d1 = up(&self.d1, &Tensor::cat(&[&d2, &e1], 1)?)?;
+        conv(&self.out, &Tensor::cat(&[&d1, x], 1)?, Activation::Identity)
+    }
+
+    /// The last layer, a linear 3×3 convolution of `[d1 | x]`, as the sum of its two parts:
+    /// `conv(d1, W[:, ..c]) + b + conv(x, W[:, c..])`. The same function as convolving the
+    /// concatenation, without it: concatenating `d1` (B×32×28×28) with the input copied 6.6 MB at
+    /// batch 64, and its gradient cost candle a zero-filled tensor of that size, a sum into it and
+    /// a strided sum of `d1`'s share out of it; the sum here is of two one-map outputs.
+    fn output(&self, d1: &Tensor, x: &Tensor, frozen: bool) -> Result<Tensor> {
+        let (w, b) = params(self.out.weight(), self.out.bias(), frozen)?;
+        let c = d1.dim(1)?;
+        let from_d1 = conv2d_act(d1, &w.narrow(1, 0, c)?, &b, 1, 1, Activation::Identity)?;
+        let no_bias = Tensor::zeros(1, w.dtype(), w.device())?;
+        let from_x = conv2d_act(x, &w.narrow(1, c, x.dim(1)?)?, &no_bias, 1, 1, Activation::Identity)?;
+        from_d1 + from_x
     }
 }
 

@@ -25,7 +25,7 @@ use super::batchnorm::BnEpilogue;
 use super::tiles;
 use super::{
     Activation, Mat, all_cpu_f32, assume_written, cpu_tensor, lane_sum, matmul_new, scratch, slice_of, swap01,
-    wants_grad, with_act_grad, with_data, written_by,
+    swap01_parts, wants_grad, with_act_grad, with_data, written_by,
 };
 
 /// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
@@ -863,6 +863,9 @@ impl CustomOp3 for Conv2dAct {
     }
 }
 
+/// The gradients of a kernel and its bias, row-major.
+type KernelGrads = (Vec<f32>, Vec<f32>);
+
 /// The fused transposed convolution (see the module docs).
 #[derive(Debug, Clone)]
 pub struct ConvTranspose2dAct {
@@ -911,6 +914,80 @@ impl ConvTranspose2dAct {
             ow: w,
         })
     }
+
+    /// The output `(B, Cout, H', W')` for the input laid out channel-major, `x_cb`
+    /// (`Cin × B·H·W`), and `w (Cin, Cout, k, k)`.
+    fn forward_cb(&self, g: Geometry, x_cb: &[f32], w: &[f32], bias: &[f32], batch: usize) -> Result<Vec<f32>> {
+        let cin = x_cb.len() / (batch * g.positions()).max(1);
+        let cols = matmul_new(
+            Mat::new(w, cin, g.patch()).t(),
+            Mat::new(x_cb, cin, batch * g.positions()),
+        )?;
+        let mut y = col2im_batch(g, &cols, batch);
+        let cout = bias.len();
+        let y = match &self.bn {
+            None => {
+                bias_act(&mut y, bias, g.h * g.w, self.act);
+                y
+            }
+            Some(bn) => {
+                bias_act(&mut y, bias, g.h * g.w, Activation::Identity);
+                bn.forward(y, batch, cout, g.h * g.w)?
+            }
+        };
+        Ok(y)
+    }
+
+    /// The backward pass for the pre-activation gradient `gy`: the channel-major input
+    /// gradient of the kernel's input channels `rows` (`rows.len() × B·H·W`), when asked for,
+    /// and, when `weights`, the kernel's gradient (`Cin·Cout·k·k`, from the channel-major input
+    /// `x_cb` gives) and the bias's.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_cb(
+        &self,
+        g: Geometry,
+        gy: &[f32],
+        w: &[f32],
+        batch: usize,
+        rows: Option<std::ops::Range<usize>>,
+        weights: bool,
+        x_cb: impl FnOnce() -> Result<Vec<f32>>,
+    ) -> Result<(Option<Vec<f32>>, Option<KernelGrads>)> {
+        let gcols = im2col_batch(g, gy, batch);
+        let (bp, patch) = (batch * g.positions(), g.patch());
+        let gx = match rows {
+            Some(rows) => {
+                let w = &w[rows.start * patch..rows.end * patch];
+                Some(matmul_new(Mat::new(w, rows.len(), patch), Mat::new(&gcols, patch, bp))?)
+            }
+            None => None,
+        };
+        let params = if weights {
+            let x_cb = x_cb()?;
+            let cin = x_cb.len() / bp.max(1);
+            let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, patch, bp).t())?;
+            let gb = channel_sums(gy, batch, g.c, g.h * g.w);
+            Some((gw, gb))
+        } else {
+            None
+        };
+        Ok((gx, params))
+    }
+
+    /// The gradient `grad` of the output `res` before the activation or batch norm, to `f`.
+    fn pre_activation<R>(
+        &self,
+        g: Geometry,
+        batch: usize,
+        grad: &Tensor,
+        res: &Tensor,
+        f: impl FnOnce(&[f32]) -> Result<R>,
+    ) -> Result<R> {
+        match &self.bn {
+            None => with_act_grad(self.act, grad, res, f),
+            Some(bn) => f(&bn.backward(grad, res, batch, g.c, g.h * g.w)?),
+        }
+    }
 }
 
 impl CustomOp3 for ConvTranspose2dAct {
@@ -933,21 +1010,9 @@ impl CustomOp3 for ConvTranspose2dAct {
         }
         let g = self.geometry(xd, cout, k)?;
         let (batch, cin) = (xd.0, xd.1);
-        let np = g.positions();
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
-        let x_cb = swap01(&x, batch, cin, np);
-        let cols = matmul_new(Mat::new(&w, cin, g.patch()).t(), Mat::new(&x_cb, cin, batch * np))?;
-        let mut y = col2im_batch(g, &cols, batch);
-        let y = match &self.bn {
-            None => {
-                bias_act(&mut y, &bias, g.h * g.w, self.act);
-                y
-            }
-            Some(bn) => {
-                bias_act(&mut y, &bias, g.h * g.w, Activation::Identity);
-                bn.forward(y, batch, cout, g.h * g.w)?
-            }
-        };
+        let x_cb = swap01(&x, batch, cin, g.positions());
+        let y = self.forward_cb(g, &x_cb, &w, &bias, batch)?;
         Ok((CpuStorage::F32(y), Shape::from((batch, cout, g.h, g.w))))
     }
 
@@ -962,36 +1027,164 @@ impl CustomOp3 for ConvTranspose2dAct {
         let xd = x.dims4()?;
         let (cin, cout, k, _) = w.dims4()?;
         let g = self.geometry(xd, cout, k)?;
-        let batch = xd.0;
-        let np = g.positions();
-        let backward = |gy: &[f32]| {
-            let gcols = im2col_batch(g, gy, batch);
-            let bp = batch * np;
-            let gx = if wants_grad(x) {
-                let gx_cb = with_data(w, |w| {
-                    matmul_new(Mat::new(w, cin, g.patch()), Mat::new(&gcols, g.patch(), bp))
-                })?;
-                Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?)
-            } else {
-                None
-            };
-            let gw = if wants_grad(w) {
-                let x_cb = with_data(x, |x| Ok(swap01(x, batch, cin, np)))?;
-                let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, g.patch(), bp).t())?;
-                Some(cpu_tensor(gw, w.shape().clone())?)
-            } else {
-                None
-            };
-            let gb = if wants_grad(b) {
-                Some(cpu_tensor(channel_sums(gy, batch, cout, g.h * g.w), cout)?)
-            } else {
-                None
-            };
-            Ok((gx, gw, gb))
+        let (batch, np) = (xd.0, g.positions());
+        let rows = wants_grad(x).then_some(0..cin);
+        let weights = wants_grad(w) || wants_grad(b);
+        let (gx, params) = self.pre_activation(g, batch, grad, res, |gy| {
+            with_data(w, |wd| {
+                self.backward_cb(g, gy, wd, batch, rows, weights, || {
+                    with_data(x, |x| Ok(swap01(x, batch, cin, np)))
+                })
+            })
+        })?;
+        let gx = match gx {
+            Some(gx_cb) => Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?),
+            None => None,
         };
-        match &self.bn {
-            None => with_act_grad(self.act, grad, res, backward),
-            Some(bn) => backward(&bn.backward(grad, res, batch, cout, g.h * g.w)?),
+        let (gw, gb) = match params {
+            Some((gw, gb)) => (
+                wants_grad(w).then(|| cpu_tensor(gw, w.shape().clone())).transpose()?,
+                wants_grad(b).then(|| cpu_tensor(gb, cout)).transpose()?,
+            ),
+            None => (None, None),
+        };
+        Ok((gx, gw, gb))
+    }
+}
+
+/// [`conv_transpose2d_act`] of the concatenation of `x1 (B, C₁, H, W)` and `x2 (B, C₂, H, W)`
+/// along the channels, `W (C₁ + C₂, Cout, k, k)`: a U-Net's up step reading the step below
+/// beside the skip connection. The same function as `conv_transpose2d_act(cat([x1, x2], 1), …)`
+/// without the concatenated tensor: the op lays both inputs out channel-major in the one copy
+/// the transposed convolution makes anyway, and gives each its gradient directly. The
+/// concatenation cost a copy forward, and backward a zero-filled tensor of its size, a sum into
+/// it and a strided sum out of it for each input (candle's gradient bookkeeping).
+///
+/// On the CPU the kernel and the bias enter the op as one vector (candle's custom ops take
+/// three tensors; the two inputs take two), so their gradients reach them through that small
+/// concatenation.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_transpose2d_cat_act(
+    x1: &Tensor,
+    x2: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+) -> Result<Tensor> {
+    if !all_cpu_f32(&[x1, x2, w, b]) {
+        return conv_transpose2d_act(&Tensor::cat(&[x1, x2], 1)?, w, b, stride, padding, act);
+    }
+    let kernel = w.dims4()?;
+    if b.dims1()? != kernel.1 {
+        candle_core::bail!("conv_transpose2d: bias {:?} for {} channels", b.shape(), kernel.1);
+    }
+    let wb = Tensor::cat(&[&w.flatten_all()?, b], 0)?;
+    let op = ConvTranspose2dAct::new(stride, padding, act);
+    x1.apply_op3(x2, &wb, ConvTranspose2dCat { op, kernel })
+}
+
+/// The op of [`conv_transpose2d_cat_act`]: inputs `x1`, `x2` and the kernel and bias as one vector.
+#[derive(Debug)]
+struct ConvTranspose2dCat {
+    op: ConvTranspose2dAct,
+    /// The kernel's dims `(Cin, Cout, k, k)`.
+    kernel: (usize, usize, usize, usize),
+}
+
+impl ConvTranspose2dCat {
+    /// The geometry and each input's channels, checked against each other and the kernel.
+    fn check(&self, d1: Nchw, d2: Nchw, params: usize) -> Result<(Geometry, usize, usize)> {
+        let (cin, cout, k, k2) = self.kernel;
+        if d1.0 != d2.0 || d1.2 != d2.2 || d1.3 != d2.3 || d1.1 + d2.1 != cin || k != k2 {
+            candle_core::bail!(
+                "conv_transpose2d of a concatenation: inputs {d1:?} and {d2:?} do not fit the kernel {:?}",
+                self.kernel
+            );
         }
+        if params != cin * cout * k * k + cout {
+            candle_core::bail!(
+                "conv_transpose2d of a concatenation: {params} kernel and bias values for the kernel {:?}",
+                self.kernel
+            );
+        }
+        Ok((self.op.geometry((d1.0, cin, d1.2, d1.3), cout, k)?, d1.1, d2.1))
+    }
+}
+
+impl CustomOp3 for ConvTranspose2dCat {
+    fn name(&self) -> &'static str {
+        "conv-transpose2d-cat-act"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (g, c1, c2) = self.check(l1.shape().dims4()?, l2.shape().dims4()?, l3.shape().dims1()?)?;
+        let batch = l1.shape().dims()[0];
+        let (x1, x2, wb) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let (w, bias) = wb.split_at(wb.len() - g.c);
+        let x_cb = swap01_parts(&[(&x1, c1), (&x2, c2)], batch, g.positions());
+        let y = self.op.forward_cb(g, &x_cb, w, bias, batch)?;
+        Ok((CpuStorage::F32(y), Shape::from((batch, g.c, g.h, g.w))))
+    }
+
+    fn bwd(
+        &self,
+        x1: &Tensor,
+        x2: &Tensor,
+        wb: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (g, c1, c2) = self.check(x1.dims4()?, x2.dims4()?, wb.dims1()?)?;
+        let (batch, np) = (x1.dims4()?.0, g.positions());
+        let wanted = [wants_grad(x1), wants_grad(x2)];
+        // The kernel rows of the inputs that want a gradient, in one product.
+        let rows = match wanted {
+            [true, true] => Some(0..c1 + c2),
+            [true, false] => Some(0..c1),
+            [false, true] => Some(c1..c1 + c2),
+            [false, false] => None,
+        };
+        let weights = wants_grad(wb);
+        let (gx, params) = self.op.pre_activation(g, batch, grad, res, |gy| {
+            with_data(wb, |wb| {
+                let w = &wb[..wb.len() - g.c];
+                self.op.backward_cb(g, gy, w, batch, rows, weights, || {
+                    with_data(x1, |a| {
+                        with_data(x2, |b| Ok(swap01_parts(&[(a, c1), (b, c2)], batch, np)))
+                    })
+                })
+            })
+        })?;
+        // Each wanted input's rows of the channel-major gradient, back to NCHW.
+        let gx = gx.unwrap_or_default();
+        let bp = batch * np;
+        let (first, second) = gx.split_at(if wanted[0] { c1 * bp } else { 0 });
+        let nchw = |x: &Tensor, c: usize, g_cb: &[f32], wanted: bool| -> Result<Option<Tensor>> {
+            if wanted {
+                Ok(Some(cpu_tensor(swap01(g_cb, c, batch, np), x.shape().clone())?))
+            } else {
+                Ok(None)
+            }
+        };
+        let g1 = nchw(x1, c1, first, wanted[0])?;
+        let g2 = nchw(x2, c2, second, wanted[1])?;
+        let gwb = match params {
+            Some((mut gw, gb)) => {
+                gw.extend(gb);
+                Some(cpu_tensor(gw, wb.shape().clone())?)
+            }
+            None => None,
+        };
+        Ok((g1, g2, gwb))
     }
 }

@@ -491,16 +491,36 @@ pub(crate) unsafe fn assume_written(xs: &mut [MaybeUninit<f32>]) -> &mut [f32] {
 
 /// `(d0, d1, inner)` → `(d1, d0, inner)`: moves whole `inner`-long runs, in parallel over `d1`.
 pub(crate) fn swap01(src: &[f32], d0: usize, d1: usize, inner: usize) -> Vec<f32> {
+    swap01_parts(&[(src, d1)], d0, inner)
+}
+
+/// [`swap01`] of the concatenation of `parts` along their axis 1 (`(d0, d1ᵢ, inner)` each,
+/// `(slice, d1ᵢ)`), without it: `(Σ d1ᵢ, d0, inner)`, part after part.
+pub(crate) fn swap01_parts(parts: &[(&[f32], usize)], d0: usize, inner: usize) -> Vec<f32> {
+    let d1: usize = parts.iter().map(|p| p.1).sum();
+    let n = d0 * d1 * inner;
+    debug_assert!(parts.iter().all(|&(src, c)| src.len() == d0 * c * inner));
     if inner == 0 || d0 == 0 {
-        return scratch(src.len());
+        return scratch(n);
     }
+    // Row j of the result: part `at` and its own axis-1 index.
+    let locate = |mut j: usize| {
+        for &(src, c) in parts {
+            if j < c {
+                return (src, c, j);
+            }
+            j -= c;
+        }
+        unreachable!("row beyond the parts")
+    };
     // SAFETY: the d1 chunks of d0·inner cover all d0·d1·inner elements, and each chunk's
     // d0 runs are all written.
     unsafe {
-        written_by(src.len(), |dst| {
+        written_by(n, |dst| {
             dst.par_chunks_mut(d0 * inner).enumerate().for_each(|(j, out)| {
+                let (src, c, j) = locate(j);
                 for (i, run) in out.chunks_mut(inner).enumerate() {
-                    let s = (i * d1 + j) * inner;
+                    let s = (i * c + j) * inner;
                     run.write_copy_of_slice(&src[s..s + inner]);
                 }
             })
