@@ -503,27 +503,23 @@ pub(crate) fn swap01_parts(parts: &[(&[f32], usize)], d0: usize, inner: usize) -
     if inner == 0 || d0 == 0 {
         return scratch(n);
     }
-    // Row j of the result: part `at` and its own axis-1 index.
-    let locate = |mut j: usize| {
-        for &(src, c) in parts {
-            if j < c {
-                return (src, c, j);
-            }
-            j -= c;
-        }
-        unreachable!("row beyond the parts")
-    };
-    // SAFETY: the d1 chunks of d0·inner cover all d0·d1·inner elements, and each chunk's
-    // d0 runs are all written.
+    // Row j of the result: its part's data, the part's d1 and the row's index in the part.
+    let rows: Vec<(&[f32], usize, usize)> = parts
+        .iter()
+        .flat_map(|&(src, c)| (0..c).map(move |j| (src, c, j)))
+        .collect();
+    // SAFETY: the d1 chunks of d0·inner cover all d0·d1·inner elements, one per entry of
+    // `rows` (d1 of them), and each chunk's d0 runs are all written.
     unsafe {
         written_by(n, |dst| {
-            dst.par_chunks_mut(d0 * inner).enumerate().for_each(|(j, out)| {
-                let (src, c, j) = locate(j);
-                for (i, run) in out.chunks_mut(inner).enumerate() {
-                    let s = (i * c + j) * inner;
-                    run.write_copy_of_slice(&src[s..s + inner]);
-                }
-            })
+            dst.par_chunks_mut(d0 * inner)
+                .zip(rows.par_iter())
+                .for_each(|(out, &(src, c, j))| {
+                    for (i, run) in out.chunks_mut(inner).enumerate() {
+                        let s = (i * c + j) * inner;
+                        run.write_copy_of_slice(&src[s..s + inner]);
+                    }
+                })
         })
     }
 }
