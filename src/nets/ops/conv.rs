@@ -917,8 +917,14 @@ impl ConvTranspose2dAct {
 
     /// The output `(B, Cout, H', W')` for the input laid out channel-major, `x_cb`
     /// (`Cin × B·H·W`), and `w (Cin, Cout, k, k)`.
-    fn forward_cb(&self, g: Geometry, x_cb: &[f32], w: &[f32], bias: &[f32], batch: usize) -> Result<Vec<f32>> {
-        let cin = x_cb.len() / (batch * g.positions()).max(1);
+    fn forward_cb(
+        &self,
+        g: Geometry,
+        x_cb: &[f32],
+        w: &[f32],
+        bias: &[f32],
+        (batch, cin): (usize, usize),
+    ) -> Result<Vec<f32>> {
         let cols = matmul_new(
             Mat::new(w, cin, g.patch()).t(),
             Mat::new(x_cb, cin, batch * g.positions()),
@@ -964,7 +970,7 @@ impl ConvTranspose2dAct {
         };
         let params = if weights {
             let x_cb = x_cb()?;
-            let cin = x_cb.len() / bp.max(1);
+            let cin = w.len() / patch.max(1);
             let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, patch, bp).t())?;
             let gb = channel_sums(gy, batch, g.c, g.h * g.w);
             Some((gw, gb))
@@ -1012,7 +1018,7 @@ impl CustomOp3 for ConvTranspose2dAct {
         let (batch, cin) = (xd.0, xd.1);
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
         let x_cb = swap01(&x, batch, cin, g.positions());
-        let y = self.forward_cb(g, &x_cb, &w, &bias, batch)?;
+        let y = self.forward_cb(g, &x_cb, &w, &bias, (batch, cin))?;
         Ok((CpuStorage::F32(y), Shape::from((batch, cout, g.h, g.w))))
     }
 
@@ -1132,7 +1138,7 @@ impl CustomOp3 for ConvTranspose2dCat {
         let (x1, x2, wb) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
         let (w, bias) = wb.split_at(wb.len() - g.c);
         let x_cb = swap01_parts(&[(&x1, c1), (&x2, c2)], batch, g.positions());
-        let y = self.op.forward_cb(g, &x_cb, w, bias, batch)?;
+        let y = self.op.forward_cb(g, &x_cb, w, bias, (batch, c1 + c2))?;
         Ok((CpuStorage::F32(y), Shape::from((batch, g.c, g.h, g.w))))
     }
 
