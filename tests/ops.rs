@@ -715,3 +715,25 @@ fn the_u_net_matches_the_same_net_of_candles_ops_values_and_every_gradient() {
         assert_close(&format!("U-Net: gradient of {name}"), a, b, TOL);
     }
 }
+
+#[test]
+fn transposed_convolutions_of_an_empty_batch_give_empty_results_and_gradients() {
+    let mut rng = Rng::new(3);
+    let w = var(&mut rng, &[6, 2, 4, 4], 0.2);
+    let b = var(&mut rng, &[2], 0.2);
+    let x = Var::from_tensor(&Tensor::zeros((0, 6, 3, 3), candle_core::DType::F32, &Device::Cpu).unwrap()).unwrap();
+    let (x1, x2) = (x.narrow(1, 0, 4).unwrap(), x.narrow(1, 4, 2).unwrap());
+    for y in [
+        conv_transpose2d_act(&x, &w, &b, 2, 1, Activation::Relu).unwrap(),
+        conv_transpose2d_cat_act(&x1, &x2, &w, &b, 2, 1, Activation::Relu).unwrap(),
+    ] {
+        assert_eq!(y.dims(), &[0, 2, 6, 6]);
+        let grads = y.sum_all().unwrap().backward().unwrap();
+        let gw = grads.get(&w).expect("kernel gradient");
+        assert_eq!(
+            values(gw),
+            vec![0.0; 6 * 2 * 16],
+            "an empty batch adds nothing to the kernel"
+        );
+    }
+}
