@@ -697,23 +697,14 @@ fn the_u_net_matches_the_same_net_of_candles_ops_values_and_every_gradient() {
         v.set(&(t * 0.2).unwrap()).unwrap();
     }
     let x = var(&mut rng, &[3, 1, 28, 28], 1.0);
-    let mut vars: Vec<Var> = vec![x];
-    let mut names: Vec<String> = vec!["the input".into()];
-    for (name, v) in sorted_vars(&vm) {
-        names.push(name);
-        vars.push(v);
-    }
-    let refs: Vec<&Var> = vars.iter().collect();
-    let (y1, g1) = run(&refs, 7, |t| net.forward(&t[0], false).unwrap());
-    let (y2, g2) = run(&refs, 7, |t| net.forward_reference(&t[0]).unwrap());
-    assert_close("U-Net: values", &y1, &y2, TOL);
-    for ((name, a), b) in names.iter().zip(&g1).zip(&g2) {
-        let (a, b) = (
-            a.as_ref().expect("fused gradient"),
-            b.as_ref().expect("reference gradient"),
-        );
-        assert_close(&format!("U-Net: gradient of {name}"), a, b, TOL);
-    }
+    let (names, weights): (Vec<String>, Vec<Var>) = sorted_vars(&vm).into_iter().unzip();
+    let vars: Vec<&Var> = std::iter::once(&x).chain(&weights).collect();
+    compare(
+        &format!("U-Net (input 0 the image, then {names:?})"),
+        &vars,
+        |t| net.forward(&t[0], false).unwrap(),
+        |t| net.forward_reference(&t[0]).unwrap(),
+    );
 }
 
 #[test]
