@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary (one module per area).
 
+mod backprop;
 mod cgan;
 mod checkpoint;
 mod cli;
