@@ -46,7 +46,7 @@ fn twice() -> (Twice, Arc<Mutex<Vec<Tensor>>>) {
 }
 
 #[test]
-fn a_tensors_only_gradient_is_the_one_its_consumer_returned() -> Result<()> {
+fn a_single_consumers_gradient_reaches_the_tensor_with_its_values() -> Result<()> {
     let x = Var::from_vec(vec![1.0f32, -2.0, 3.0], 3, &Device::Cpu)?;
     let y = x.as_tensor().apply_op1(twice().0)?;
     let loss = (y * Tensor::new(&[1.0f32, 10.0, 100.0], &Device::Cpu)?)?.sum_all()?;
