@@ -25,7 +25,7 @@ use super::batchnorm::BnEpilogue;
 use super::tiles;
 use super::{
     Activation, Mat, all_cpu_f32, assume_written, cpu_tensor, lane_sum, matmul_new, scratch, slice_of, swap01,
-    swap01_parts, wants_grad, with_act_grad, with_data, written_by,
+    swap01_act, swap01_parts, wants_grad, with_act_grad, with_data, written_by,
 };
 
 /// How a kernel of side `k` walks an image of `c × h × w` with `stride` and `padding`,
@@ -800,7 +800,9 @@ impl CustomOp3 for Conv2dAct {
         } else {
             chunk_samples(g, batch)
         };
-        let backward = |gy: &[f32]| {
+        // `gy_cb_of(start, n)`: the gradient before the activation of samples start..start + n,
+        // channel-major (`O × n·P`).
+        let backward = |gy_cb_of: &dyn Fn(usize, usize) -> Result<Vec<f32>>| {
             // The same chunks of samples as the forward pass; each chunk's weight gradient
             // is added in order, so results are the same for every thread count.
             let saved = if wants_grad(w) {
@@ -810,11 +812,20 @@ impl CustomOp3 for Conv2dAct {
             };
             let mut gw: Option<Vec<f32>> = None;
             let mut gx_all: Vec<f32> = Vec::new();
+            // The bias gradient: each channel's planes summed sample after sample, as
+            // `channel_sums` does (the same bits), from the channel-major rows.
+            let mut gb = vec![-0.0f64; if wants_grad(b) { o } else { 0 }];
             for (i, start) in (0..batch.max(1)).step_by(chunk).enumerate() {
                 let n = chunk.min(batch - start);
                 let bp = n * np;
-                let gy_c = &gy[start * o * np..(start + n) * o * np];
-                let gy_cb = swap01(gy_c, n, o, np);
+                let gy_cb = gy_cb_of(start, n)?;
+                if wants_grad(b) {
+                    gb.par_iter_mut().zip(gy_cb.par_chunks(bp.max(1))).for_each(|(s, row)| {
+                        for plane in row.chunks_exact(np.max(1)) {
+                            *s += lane_sum(plane, |v| v);
+                        }
+                    });
+                }
                 if wants_grad(w) {
                     let cols = match saved.as_ref().and_then(|s| s.get(i)) {
                         Some(c) => std::borrow::Cow::Borrowed(c.as_slice()),
@@ -850,15 +861,35 @@ impl CustomOp3 for Conv2dAct {
                 None
             };
             let gb = if wants_grad(b) {
-                Some(cpu_tensor(channel_sums(gy, batch, o, np), o)?)
+                Some(cpu_tensor(gb.into_iter().map(|s| s as f32).collect::<Vec<f32>>(), o)?)
             } else {
                 None
             };
             Ok((gx, gw, gb))
         };
+        fn chunk_of(gy: &[f32], start: usize, n: usize, sample: usize) -> &[f32] {
+            &gy[start * sample..(start + n) * sample]
+        }
         match &self.bn {
-            None => with_act_grad(self.act, grad, res, backward),
-            Some(bn) => backward(&bn.backward(grad, res, batch, o, np)?),
+            // The activation's derivative applied while laying the gradient out channel-major.
+            None => with_data(grad, |grad| {
+                with_data(res, |res| {
+                    backward(&|start, n| {
+                        swap01_act(
+                            chunk_of(grad, start, n, o * np),
+                            chunk_of(res, start, n, o * np),
+                            self.act,
+                            n,
+                            o,
+                            np,
+                        )
+                    })
+                })
+            }),
+            Some(bn) => {
+                let gy = bn.backward(grad, res, batch, o, np)?;
+                backward(&|start, n| Ok(swap01(chunk_of(&gy, start, n, o * np), n, o, np)))
+            }
         }
     }
 }

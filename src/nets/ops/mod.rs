@@ -498,6 +498,42 @@ pub(crate) fn swap01(src: &[f32], d0: usize, d1: usize, inner: usize) -> Vec<f32
     swap01_parts(&[(src, d1)], d0, inner)
 }
 
+/// [`swap01`] of an activation's input gradient: `grad ×` the derivative of `act` at its
+/// output `y` (both `(d0, d1, inner)`), written straight into `(d1, d0, inner)`. One pass, where
+/// the product and then the swap wrote and read a buffer of the same size in between.
+pub(crate) fn swap01_act(
+    grad: &[f32],
+    y: &[f32],
+    act: Activation,
+    d0: usize,
+    d1: usize,
+    inner: usize,
+) -> Result<Vec<f32>> {
+    let n = d0 * d1 * inner;
+    if grad.len() != n || y.len() != n {
+        candle_core::bail!(
+            "activation gradient: {} and {} values for {d0}×{d1}×{inner}",
+            grad.len(),
+            y.len()
+        );
+    }
+    if n == 0 {
+        return Ok(scratch(0));
+    }
+    // SAFETY: the d1 chunks of d0·inner cover all n elements, and `backward_into` writes each
+    // chunk's d0 runs whole.
+    Ok(unsafe {
+        written_by(n, |dst| {
+            dst.par_chunks_mut(d0 * inner).enumerate().for_each(|(j, out)| {
+                for (i, run) in out.chunks_mut(inner).enumerate() {
+                    let s = (i * d1 + j) * inner;
+                    act.backward_into(&grad[s..s + inner], &y[s..s + inner], run);
+                }
+            })
+        })
+    })
+}
+
 /// [`swap01`] of the concatenation of `parts` along their axis 1 (`(d0, d1ᵢ, inner)` each,
 /// `(slice, d1ᵢ)`), without it: `(Σ d1ᵢ, d0, inner)`, part after part.
 pub(crate) fn swap01_parts(parts: &[(&[f32], usize)], d0: usize, inner: usize) -> Vec<f32> {
