@@ -517,6 +517,10 @@ pub(crate) fn swap01_act(
             y.len()
         );
     }
+    if act == Activation::Identity {
+        // The gradient as it is: no need to read the output.
+        return Ok(swap01(grad, d0, d1, inner));
+    }
     if n == 0 {
         return Ok(scratch(0));
     }
