@@ -10,10 +10,12 @@ use candle_nn::{BatchNorm, ModuleT};
 use latent_lab::nets::ops::Activation;
 use latent_lab::nets::ops::batchnorm::{batch_norm_act_train, update_running_stats};
 use latent_lab::nets::ops::conv::{
-    conv_transpose2d_act, conv_transpose2d_cat_act, conv_transpose2d_reference, conv2d_act, conv2d_reference,
-    conv2d_taps_act, conv2d_taps_reference,
+    Io, Planes, conv_transpose2d_act, conv_transpose2d_act_io, conv_transpose2d_cat_act, conv_transpose2d_reference,
+    conv2d_act, conv2d_act_io, conv2d_reference, conv2d_taps_act, conv2d_taps_reference,
 };
-use latent_lab::nets::ops::linear::{linear_act, linear_act_into, linear_act_shaped, reference as linear_reference};
+use latent_lab::nets::ops::linear::{
+    linear_act, linear_act_channel_major, linear_act_into, linear_act_shaped, reference as linear_reference,
+};
 use latent_lab::nets::ops::loss::{reference as softplus_reference, softplus_mean};
 use latent_lab::nets::ops::optim::{AdamStep, adam_cpu, sgd_cpu};
 use latent_lab::nets::ops::sink::ParamGrads;
@@ -727,4 +729,186 @@ fn transposed_convolutions_of_an_empty_batch_give_empty_results_and_gradients() 
             "an empty batch adds nothing to the kernel"
         );
     }
+}
+
+/// A tensor in `planes` from one laid out NCHW (a channel-major tensor is `(C, B, H, W)`).
+fn laid_out(x: &Tensor, planes: Planes) -> Tensor {
+    match planes {
+        Planes::Nchw => x.clone(),
+        Planes::ChannelMajor => x.transpose(0, 1).unwrap().contiguous().unwrap(),
+    }
+}
+
+/// The same, back to NCHW.
+fn as_nchw(x: &Tensor, planes: Planes) -> Tensor {
+    match planes {
+        Planes::Nchw => x.clone(),
+        Planes::ChannelMajor => x.transpose(0, 1).unwrap(),
+    }
+}
+
+#[track_caller]
+fn assert_same_bits(what: &str, a: &(Tensor, Vec<Option<Tensor>>), b: &(Tensor, Vec<Option<Tensor>>)) {
+    assert_eq!(bits(&a.0), bits(&b.0), "{what}: values");
+    for (i, (x, y)) in a.1.iter().zip(&b.1).enumerate() {
+        assert_eq!(
+            bits(x.as_ref().expect("gradient")),
+            bits(y.as_ref().expect("gradient")),
+            "{what}: gradient of input {i}"
+        );
+    }
+}
+
+const LAYOUTS: [Io; 4] = [
+    Io {
+        input: Planes::Nchw,
+        output: Planes::Nchw,
+    },
+    Io::TO_CHANNEL_MAJOR,
+    Io::FROM_CHANNEL_MAJOR,
+    Io::CHANNEL_MAJOR,
+];
+
+/// Convolutions and transposed convolutions reading and writing channel-major `(C, B, H, W)`
+/// activations: for every pair of layouts, on the 4×4 / stride 2 geometry (its own im2col and
+/// col2im), on others and with one channel, the values and all three gradients equal candle's
+/// op on the same data laid out NCHW.
+#[test]
+fn convolutions_in_channel_major_layouts_match_candle() {
+    let mut rng = Rng::new(31);
+    // (batch, channels in, side, channels out, kernel, stride, padding)
+    for (batch, c, side, o, k, s, p) in [
+        (3, 5, 14, 6, 4, 2, 1),
+        (2, 1, 8, 9, 4, 2, 1),
+        (2, 3, 9, 5, 3, 2, 0),
+        (1, 4, 7, 3, 3, 2, 2),
+    ] {
+        for io in LAYOUTS {
+            let x = var(&mut rng, &[batch, c, side, side], 1.0);
+            let x_in = Var::from_tensor(&laid_out(&x, io.input)).unwrap();
+            let w = var(&mut rng, &[o, c, k, k], 0.2);
+            let tw = var(&mut rng, &[c, o, k, k], 0.2);
+            let b = var(&mut rng, &[o], 0.2);
+            let what = format!("{batch}×{c}×{side}² → {o}, k{k} s{s} p{p}, {io:?}");
+            compare(
+                &format!("conv2d {what}"),
+                &[&x_in, &w, &b],
+                |t| conv2d_act_io(&t[0], &t[1], &t[2], s, p, Activation::Relu, io).unwrap(),
+                |t| {
+                    let y = conv2d_reference(&as_nchw(&t[0], io.input), &t[1], &t[2], s, p, Activation::Relu);
+                    laid_out(&y.unwrap(), io.output)
+                },
+            );
+            compare(
+                &format!("conv_transpose2d {what}"),
+                &[&x_in, &tw, &b],
+                |t| conv_transpose2d_act_io(&t[0], &t[1], &t[2], s, p, Activation::Tanh, io).unwrap(),
+                |t| {
+                    let y = conv_transpose2d_reference(&as_nchw(&t[0], io.input), &t[1], &t[2], s, p, Activation::Tanh);
+                    laid_out(&y.unwrap(), io.output)
+                },
+            );
+        }
+    }
+}
+
+/// Two convolutions passing their activation on channel-major (the conv autoencoders'
+/// encoder and decoder) give the same bits as the same two in NCHW: values and the gradients
+/// of the input and of both layers' kernels and biases. So do convolutions too large to run
+/// in one piece (3×3, stride 2, over 150 × 32 × 28 × 28: chunks of 139 and 11 samples), with a
+/// channel-major output or input.
+#[test]
+fn channel_major_activations_give_the_same_bits_as_nchw_ones() {
+    let mut rng = Rng::new(32);
+    let x = var(&mut rng, &[5, 1, 28, 28], 1.0);
+    let (w1, b1) = (var(&mut rng, &[8, 1, 4, 4], 0.3), var(&mut rng, &[8], 0.1));
+    let (w2, b2) = (var(&mut rng, &[12, 8, 4, 4], 0.1), var(&mut rng, &[12], 0.1));
+    let (t1, tb1) = (var(&mut rng, &[12, 8, 4, 4], 0.1), var(&mut rng, &[8], 0.1));
+    let (t2, tb2) = (var(&mut rng, &[8, 1, 4, 4], 0.1), var(&mut rng, &[1], 0.1));
+    let vars = [&x, &w1, &b1, &w2, &b2, &t1, &tb1, &t2, &tb2];
+    let act = Activation::Relu;
+    let net = |t: &[Tensor], first: Io, second: Io| {
+        let h = conv2d_act_io(&t[0], &t[1], &t[2], 2, 1, act, first).unwrap();
+        let h = conv2d_act_io(&h, &t[3], &t[4], 2, 1, act, second).unwrap();
+        let h = conv_transpose2d_act_io(&h, &t[5], &t[6], 2, 1, act, first).unwrap();
+        conv_transpose2d_act_io(&h, &t[7], &t[8], 2, 1, Activation::Identity, second).unwrap()
+    };
+    let nchw = run(&vars, 7, |t| net(t, Io::default(), Io::default()));
+    let cm = run(&vars, 7, |t| net(t, Io::TO_CHANNEL_MAJOR, Io::FROM_CHANNEL_MAJOR));
+    assert_same_bits("conv, conv, conv_transpose, conv_transpose", &cm, &nchw);
+
+    // The decoder: a dense layer into channel-major maps, then two transposed convolutions.
+    let z = var(&mut rng, &[5, 3], 1.0);
+    let (fw, fb) = (var(&mut rng, &[12 * 7 * 7, 3], 0.3), var(&mut rng, &[12 * 7 * 7], 0.1));
+    let vars = [&z, &fw, &fb, &t1, &tb1, &t2, &tb2];
+    let decoder = |t: &[Tensor], cm: bool| {
+        let (h, io) = if cm {
+            let h = linear_act_channel_major(&t[0], &t[1], &t[2], act, [12, 7, 7], None).unwrap();
+            (h, Io::CHANNEL_MAJOR)
+        } else {
+            let h = linear_act_shaped(&t[0], &t[1], &t[2], act, Some(&[12, 7, 7])).unwrap();
+            (h, Io::default())
+        };
+        let h = conv_transpose2d_act_io(&h, &t[3], &t[4], 2, 1, act, io).unwrap();
+        let second = if cm { Io::FROM_CHANNEL_MAJOR } else { Io::default() };
+        conv_transpose2d_act_io(&h, &t[5], &t[6], 2, 1, Activation::Identity, second).unwrap()
+    };
+    let nchw = run(&vars, 8, |t| decoder(t, false));
+    let cm = run(&vars, 8, |t| decoder(t, true));
+    assert_same_bits("linear, conv_transpose, conv_transpose", &cm, &nchw);
+
+    let x = var(&mut rng, &[150, 32, 28, 28], 1.0);
+    let x_cm = Var::from_tensor(&laid_out(&x, Planes::ChannelMajor)).unwrap();
+    let (w, b) = (var(&mut rng, &[16, 32, 3, 3], 0.1), var(&mut rng, &[16], 0.1));
+    let conv = |x: &Tensor, t: &[Tensor], io: Io| conv2d_act_io(x, &t[1], &t[2], 2, 1, act, io).unwrap();
+    let nchw = run(&[&x, &w, &b], 9, |t| conv(&t[0], t, Io::default()));
+    let out_cm = run(&[&x, &w, &b], 9, |t| {
+        as_nchw(&conv(&t[0], t, Io::TO_CHANNEL_MAJOR), Planes::ChannelMajor)
+    });
+    assert_same_bits("a channel-major output in chunks", &out_cm, &nchw);
+    let in_cm = run(&[&x_cm, &w, &b], 9, |t| conv(&t[0], t, Io::FROM_CHANNEL_MAJOR));
+    let transposed = |g: &Tensor| laid_out(g, Planes::ChannelMajor);
+    let nchw_cm = (
+        nchw.0.clone(),
+        vec![nchw.1[0].as_ref().map(transposed), nchw.1[1].clone(), nchw.1[2].clone()],
+    );
+    assert_same_bits("a channel-major input in chunks", &in_cm, &nchw_cm);
+}
+
+/// A dense layer writing channel-major feature maps `(c, B, h, w)` matches candle's layer
+/// reshaped and transposed, values and gradients, for each activation.
+#[test]
+fn a_dense_layer_into_channel_major_maps_matches_candle() {
+    let mut rng = Rng::new(34);
+    for (batch, k, maps) in [(3, 5, [4, 3, 2]), (1, 16, [64, 7, 7]), (6, 2, [1, 5, 5])] {
+        for act in ACTS {
+            let n = maps.iter().product();
+            let x = var(&mut rng, &[batch, k], 1.0);
+            let w = var(&mut rng, &[n, k], 0.3);
+            let b = var(&mut rng, &[n], 0.3);
+            compare(
+                &format!("linear {batch}×{k} → {maps:?} channel-major, {act:?}"),
+                &[&x, &w, &b],
+                |t| linear_act_channel_major(&t[0], &t[1], &t[2], act, maps, None).unwrap(),
+                |t| {
+                    let y = linear_reference(&t[0], &t[1], &t[2], act).unwrap();
+                    laid_out(
+                        &y.reshape((batch, maps[0], maps[1], maps[2])).unwrap(),
+                        Planes::ChannelMajor,
+                    )
+                },
+            );
+        }
+    }
+}
+
+/// Layouts the op cannot make are refused with a message, not computed wrong: stride-1
+/// convolutions (they run in tiles) take NCHW only.
+#[test]
+fn a_stride_one_convolution_refuses_channel_major_layouts() {
+    let mut rng = Rng::new(33);
+    let x = var(&mut rng, &[2, 3, 6, 6], 1.0);
+    let (w, b) = (var(&mut rng, &[4, 3, 3, 3], 0.2), var(&mut rng, &[4], 0.2));
+    let err = conv2d_act_io(&x, &w, &b, 1, 1, Activation::Relu, Io::TO_CHANNEL_MAJOR).unwrap_err();
+    assert!(err.to_string().contains("channel-major"), "{err}");
 }

@@ -28,8 +28,8 @@ use super::{
 use crate::nets::dcgan::{down_config, up_config};
 use crate::nets::init::{InitScheme, init_vars};
 use crate::nets::ops::Activation;
-use crate::nets::ops::conv::{conv_transpose2d_act, conv2d_act};
-use crate::nets::ops::linear::linear_act_into;
+use crate::nets::ops::conv::{Io, conv_transpose2d_act_io, conv2d_act_io};
+use crate::nets::ops::linear::{linear_act_channel_major, linear_act_into};
 use crate::nets::ops::sink::ParamGrads;
 use crate::nets::{IMAGE_SIDE, copy_vars, params};
 use crate::rng::Rng;
@@ -129,14 +129,17 @@ fn dense(
 /// Where a training step's dense-layer weight gradients go (`None`: candle's graph).
 pub type Sink<'a> = Option<&'a Arc<ParamGrads>>;
 
-fn down(layer: &Conv2d, x: &Tensor, act: Activation) -> candle_core::Result<Tensor> {
+/// A strided convolution; the activation between the two of the encoder passes channel-major
+/// (`io`), never rearranged to NCHW and back.
+fn down(layer: &Conv2d, x: &Tensor, act: Activation, io: Io) -> candle_core::Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), false)?;
-    conv2d_act(x, &w, &b, 2, 1, act)
+    conv2d_act_io(x, &w, &b, 2, 1, act, io)
 }
 
-fn up(layer: &ConvTranspose2d, x: &Tensor, act: Activation) -> candle_core::Result<Tensor> {
+/// A transposed convolution, the decoder's two passing their activation on channel-major.
+fn up(layer: &ConvTranspose2d, x: &Tensor, act: Activation, io: Io) -> candle_core::Result<Tensor> {
     let (w, b) = params(layer.weight(), layer.bias(), false)?;
-    conv_transpose2d_act(x, &w, &b, 2, 1, act)
+    conv_transpose2d_act_io(x, &w, &b, 2, 1, act, io)
 }
 
 /// An encoder: image `(B, 1, 28, 28)` in [-1, 1] → `(B, out)`.
@@ -173,8 +176,8 @@ impl EncoderNet {
                 dense(c, &h, Activation::Identity, None, sink)
             }
             EncoderNet::Conv(c1, c2, fc) => {
-                let h = down(c1, x, Activation::Relu)?;
-                let h = down(c2, &h, Activation::Relu)?;
+                let h = down(c1, x, Activation::Relu, Io::TO_CHANNEL_MAJOR)?;
+                let h = down(c2, &h, Activation::Relu, Io::FROM_CHANNEL_MAJOR)?;
                 dense(fc, &h, Activation::Identity, None, sink)
             }
         }
@@ -215,9 +218,10 @@ impl DecoderNet {
                 dense(c, &h, Activation::Identity, Some(&[1, IMAGE_SIDE, IMAGE_SIDE]), sink)
             }
             DecoderNet::Conv(fc, u1, u2) => {
-                let h = dense(fc, z, Activation::Relu, Some(&[C2, SIDE_7, SIDE_7]), sink)?;
-                let h = up(u1, &h, Activation::Relu)?;
-                up(u2, &h, Activation::Identity)
+                let (w, b) = params(fc.weight(), fc.bias(), false)?;
+                let h = linear_act_channel_major(z, &w, &b, Activation::Relu, [C2, SIDE_7, SIDE_7], sink)?;
+                let h = up(u1, &h, Activation::Relu, Io::CHANNEL_MAJOR)?;
+                up(u2, &h, Activation::Identity, Io::FROM_CHANNEL_MAJOR)
             }
         }
     }

@@ -15,6 +15,7 @@
 //! part, and every pixel sums its contributions in a fixed order); sums over the batch
 //! (bias gradients) run per channel in a fixed order.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
@@ -93,8 +94,112 @@ impl Geometry {
     }
 }
 
-/// im2col of a whole batch `x (B, c, h, w)` into `c·k·k × B·positions`, rows in parallel.
-fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
+/// How a 4-D activation is laid out in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Planes {
+    /// `(B, C, H, W)`: each sample's planes together; candle's layout, what every other op reads.
+    #[default]
+    Nchw,
+    /// `(C, B, H, W)`, a tensor of that shape: each channel's planes together. It is the layout
+    /// the convolutions' matrix products make and take (`C × B·H·W`), so an activation passed
+    /// in it from one fused convolution to the next is not rearranged on the way, forward or
+    /// backward.
+    ChannelMajor,
+}
+
+impl Planes {
+    /// Where plane (sample `b`, channel `ci`) lies among the `batch × c` planes, in planes.
+    #[inline]
+    fn index(self, b: usize, ci: usize, batch: usize, c: usize) -> usize {
+        match self {
+            Planes::Nchw => b * c + ci,
+            Planes::ChannelMajor => ci * batch + b,
+        }
+    }
+
+    /// `(batch, channels, height, width)` of a tensor of `dims` in this layout.
+    fn nchw(self, (d0, d1, h, w): Nchw) -> Nchw {
+        match self {
+            Planes::Nchw => (d0, d1, h, w),
+            Planes::ChannelMajor => (d1, d0, h, w),
+        }
+    }
+
+    /// The shape of a tensor of `(batch, channels, height, width)` in this layout.
+    fn shape(self, (b, c, h, w): Nchw) -> Shape {
+        match self {
+            Planes::Nchw => Shape::from((b, c, h, w)),
+            Planes::ChannelMajor => Shape::from((c, b, h, w)),
+        }
+    }
+}
+
+/// The layouts of a fused convolution's input and output (both NCHW by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Io {
+    /// The input's layout.
+    pub input: Planes,
+    /// The output's layout.
+    pub output: Planes,
+}
+
+impl Io {
+    /// NCHW in, channel-major out: the first of two convolutions that pass their activation on.
+    pub const TO_CHANNEL_MAJOR: Io = Io {
+        input: Planes::Nchw,
+        output: Planes::ChannelMajor,
+    };
+    /// Channel-major in, NCHW out: the second.
+    pub const FROM_CHANNEL_MAJOR: Io = Io {
+        input: Planes::ChannelMajor,
+        output: Planes::Nchw,
+    };
+    /// Channel-major in and out.
+    pub const CHANNEL_MAJOR: Io = Io {
+        input: Planes::ChannelMajor,
+        output: Planes::ChannelMajor,
+    };
+}
+
+/// Samples `start..` of a batch of `batch` images of `c` planes of `hw` pixels, laid out as `order`.
+#[derive(Clone, Copy)]
+struct Images<'a> {
+    x: &'a [f32],
+    order: Planes,
+    batch: usize,
+    start: usize,
+    c: usize,
+    hw: usize,
+}
+
+impl<'a> Images<'a> {
+    /// The whole batch of images of geometry `g`.
+    fn all(x: &'a [f32], order: Planes, batch: usize, g: Geometry) -> Self {
+        Self {
+            x,
+            order,
+            batch,
+            start: 0,
+            c: g.c,
+            hw: g.h * g.w,
+        }
+    }
+
+    /// The same batch from sample `start` on.
+    fn from(self, start: usize) -> Self {
+        Self { start, ..self }
+    }
+
+    /// Plane (sample `start + b`, channel `ci`).
+    #[inline]
+    fn plane(&self, b: usize, ci: usize) -> &'a [f32] {
+        let i = self.order.index(self.start + b, ci, self.batch, self.c);
+        &self.x[i * self.hw..][..self.hw]
+    }
+}
+
+/// im2col of `batch` samples of `x` (from its `start`) into `c·k·k × batch·positions`, rows in parallel.
+fn im2col_batch(g: Geometry, x: Images, batch: usize) -> Vec<f32> {
     if g.is_k4s2p1() {
         return im2col_k4s2p1(g, x, batch);
     }
@@ -108,7 +213,7 @@ fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
         let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
         let (lo, hi) = g.x_range(kx);
         for b in 0..batch {
-            let plane = &x[(b * g.c + ci) * g.h * g.w..][..g.h * g.w];
+            let plane = x.plane(b, ci);
             for oy in 0..g.oh {
                 let dst = &mut row[b * np + oy * g.ow..][..g.ow];
                 let Some(iy) = g.y_at(oy, ky) else {
@@ -136,7 +241,7 @@ fn im2col_batch(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
 /// [`im2col_batch`] for the 4×4 / stride 2 / padding 1 geometry: the four kernel columns
 /// of one kernel row read the same input row, so they are filled together, from its even
 /// and odd pixels (`ix = 2·ox + kx − 1`), without strided loops. Groups of four rows in parallel.
-fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
+fn im2col_k4s2p1(g: Geometry, x: Images, batch: usize) -> Vec<f32> {
     let (np, ow, w) = (g.positions(), g.ow, g.w);
     let bp = batch * np;
     if bp == 0 || ow == 0 {
@@ -149,7 +254,7 @@ fn im2col_k4s2p1(g: Geometry, x: &[f32], batch: usize) -> Vec<f32> {
         let (r1, rest) = rest.split_at_mut(bp);
         let (r2, r3) = rest.split_at_mut(bp);
         for b in 0..batch {
-            let plane = &x[(b * g.c + ci) * g.h * w..][..g.h * w];
+            let plane = x.plane(b, ci);
             for oy in 0..g.oh {
                 let o = b * np + oy * ow;
                 let (d0, d1) = (&mut r0[o..o + ow], &mut r1[o..o + ow]);
@@ -229,8 +334,8 @@ fn gather_row_of<const OW: usize>(out: &mut [f32], [a0, a1, a2, a3]: [&[f32]; 4]
 
 /// [`col2im_batch`] for the 4×4 / stride 2 / padding 1 geometry: each output row takes the
 /// four kernel columns of one kernel row at once (even pixels from `kx` = 1 and 3, odd ones
-/// from 2 and 0), in a fixed order. Samples in parallel.
-fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
+/// from 2 and 0), in a fixed order. Channels or samples in parallel; the planes laid out as `order`.
+fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize, order: Planes) -> Vec<f32> {
     let (np, ow, w) = (g.positions(), g.ow, g.w);
     let bp = batch * np;
     if g.image() == 0 || ow == 0 {
@@ -269,44 +374,42 @@ fn col2im_k4s2p1(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
         }
     };
     let rows_of = |ci: usize| -> [&[f32]; 16] { std::array::from_fn(|r| &cols[(ci * 16 + r) * bp..][..bp]) };
-    if g.c >= 4 * super::threads() {
-        // Channels in parallel: each reads its 16 kernel rows front to back as the samples
-        // advance (measured ≈ 3 % of a DCGAN step faster than samples in parallel).
-        let fill = |img: &mut [MaybeUninit<f32>]| {
-            let planes = Planes(img.as_mut_ptr(), img.len());
+    let at = |b: usize, ci: usize| order.index(b, ci, batch, g.c);
+    let fill = |img: &mut [MaybeUninit<f32>]| {
+        let planes = PlanesMut(img.as_mut_ptr(), img.len());
+        if g.c >= 4 * super::threads() {
+            // Channels in parallel: each reads its 16 kernel rows front to back as the samples
+            // advance (measured ≈ 3 % of a DCGAN step faster than samples in parallel).
             (0..g.c).into_par_iter().for_each(|ci| {
                 let rows = rows_of(ci);
                 for b in 0..batch {
                     // SAFETY: plane (b, ci) lies inside the image and only this channel writes it.
-                    plane_of(unsafe { planes.plane(b * g.c + ci, hw) }, &rows, b);
+                    plane_of(unsafe { planes.plane(at(b, ci), hw) }, &rows, b);
                 }
             })
-        };
-        // SAFETY: the channels together write every plane of every sample, each row filled first.
-        unsafe { written_by(batch * g.image(), fill) }
-    } else {
-        // Few channels (an image's one): samples in parallel.
-        // SAFETY: the samples' chunks cover the image, and every plane of each is written.
-        unsafe {
-            written_by(batch * g.image(), |img| {
-                img.par_chunks_mut(g.image()).enumerate().for_each(|(b, sample)| {
-                    for (ci, plane) in sample.chunks_mut(hw).enumerate() {
-                        plane_of(plane, &rows_of(ci), b);
-                    }
-                })
+        } else {
+            // Few channels (an image's one): samples in parallel.
+            (0..batch).into_par_iter().for_each(|b| {
+                for ci in 0..g.c {
+                    // SAFETY: plane (b, ci) lies inside the image and only this sample writes it.
+                    plane_of(unsafe { planes.plane(at(b, ci), hw) }, &rows_of(ci), b);
+                }
             })
         }
-    }
+    };
+    // SAFETY: the channels (or samples) together write every plane of every sample, each row
+    // filled first.
+    unsafe { written_by(batch * g.image(), fill) }
 }
 
 /// The image being written by [`col2im_k4s2p1`], shared by the threads that each own
-/// some channels' planes.
-struct Planes(*mut MaybeUninit<f32>, usize);
+/// some channels' (or samples') planes.
+struct PlanesMut(*mut MaybeUninit<f32>, usize);
 
 // SAFETY: the threads write disjoint planes (see `plane`).
-unsafe impl Sync for Planes {}
+unsafe impl Sync for PlanesMut {}
 
-impl Planes {
+impl PlanesMut {
     /// Plane `i` of `len` floats.
     ///
     /// # Safety
@@ -319,12 +422,21 @@ impl Planes {
     }
 }
 
-/// The adjoint of [`im2col_batch`]: `c·k·k × B·positions` back onto `(B, c, h, w)`, adding
-/// overlapping contributions in a fixed order; samples in parallel.
-fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
+/// The adjoint of [`im2col_batch`]: `c·k·k × B·positions` back onto `batch` images laid out
+/// as `order`, adding overlapping contributions in a fixed order; samples in parallel.
+fn col2im_batch(g: Geometry, cols: &[f32], batch: usize, order: Planes) -> Vec<f32> {
     if g.is_k4s2p1() {
-        return col2im_k4s2p1(g, cols, batch);
+        return col2im_k4s2p1(g, cols, batch, order);
     }
+    let img = col2im_nchw(g, cols, batch);
+    match order {
+        Planes::Nchw => img,
+        Planes::ChannelMajor => swap01(&img, batch, g.c, g.h * g.w),
+    }
+}
+
+/// [`col2im_batch`] into NCHW, for any geometry.
+fn col2im_nchw(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
     let (np, k, s) = (g.positions(), g.k, g.stride);
     let bp = batch * np;
     let mut img = scratch(batch * g.image());
@@ -361,13 +473,16 @@ fn col2im_batch(g: Geometry, cols: &[f32], batch: usize) -> Vec<f32> {
     img
 }
 
-/// Σ over samples and positions of an NCHW gradient, per channel (fixed order; eight
-/// lanes per plane, so the loop vectorises instead of waiting on one running sum).
-fn channel_sums(gy: &[f32], batch: usize, c: usize, p: usize) -> Vec<f32> {
+/// Σ over samples and positions of a gradient laid out as `order`, per channel (fixed order,
+/// the same for both layouts; eight lanes per plane, so the loop vectorises instead of waiting
+/// on one running sum).
+fn channel_sums(gy: &[f32], batch: usize, c: usize, p: usize, order: Planes) -> Vec<f32> {
     (0..c)
         .into_par_iter()
         .map(|ch| {
-            let s: f64 = (0..batch).map(|b| lane_sum(&gy[(b * c + ch) * p..][..p], |v| v)).sum();
+            let s: f64 = (0..batch)
+                .map(|b| lane_sum(&gy[order.index(b, ch, batch, c) * p..][..p], |v| v))
+                .sum();
             s as f32
         })
         .collect()
@@ -394,6 +509,63 @@ fn to_nchw_bias_act(src: &[f32], batch: usize, bias: &[f32], p: usize, act: Acti
     unsafe { written_by(batch * o * p, |y| y.par_chunks_mut(o * p).enumerate().for_each(sample)) }
 }
 
+/// Adds the per-channel bias to channel-major rows (`C × n`) and applies the activation,
+/// rows in parallel.
+fn bias_act_rows(y: &mut [f32], bias: &[f32], act: Activation) {
+    let n = y.len() / bias.len().max(1);
+    if n == 0 {
+        return;
+    }
+    y.par_chunks_mut(n).zip(bias.par_iter()).for_each(|(row, &b)| {
+        row.iter_mut().for_each(|v| *v += b);
+        act.apply(row);
+    });
+}
+
+/// Copies the channel-major rows of samples `start..start + n` (`rows × n·np`) into their columns
+/// of the whole batch's rows (`rows × row_len`).
+fn put_columns(dst: &mut [f32], src: &[f32], rows: usize, (start, n): (usize, usize), row_len: usize, np: usize) {
+    let len = n * np;
+    for r in 0..rows {
+        dst[r * row_len + start * np..][..len].copy_from_slice(&src[r * len..][..len]);
+    }
+}
+
+/// Samples `start..start + n` of channel-major rows (`rows × row_len`, `np` per sample) of an
+/// activation's output gradient `grad`, times the activation's derivative at its output `y`:
+/// the gradient before the activation, `rows × n·np`, rows in parallel.
+#[allow(clippy::too_many_arguments)]
+fn act_grad_columns(
+    grad: &[f32],
+    y: &[f32],
+    act: Activation,
+    rows: usize,
+    row_len: usize,
+    np: usize,
+    (start, n): (usize, usize),
+) -> Result<Vec<f32>> {
+    if grad.len() != rows * row_len || y.len() != rows * row_len || (start + n) * np > row_len {
+        candle_core::bail!(
+            "activation gradient: {} and {} values for {rows} rows of {row_len}",
+            grad.len(),
+            y.len()
+        );
+    }
+    let len = n * np;
+    if len == 0 {
+        return Ok(scratch(rows * len));
+    }
+    // SAFETY: the rows' chunks of `len` cover the result, and `backward_into` writes each whole.
+    Ok(unsafe {
+        written_by(rows * len, |out| {
+            out.par_chunks_mut(len).enumerate().for_each(|(r, out)| {
+                let s = r * row_len + start * np;
+                act.backward_into(&grad[s..s + len], &y[s..s + len], out);
+            })
+        })
+    })
+}
+
 /// Adds the per-channel bias to NCHW data and applies the activation, per sample in parallel.
 fn bias_act(y: &mut [f32], bias: &[f32], p: usize, act: Activation) {
     let c = bias.len();
@@ -408,12 +580,13 @@ fn bias_act(y: &mut [f32], bias: &[f32], p: usize, act: Activation) {
     });
 }
 
-/// Checks the square kernel and returns `(batch, c, h, w, k)` and the output channels.
-/// `(batch, channels, height, width)` of an NCHW tensor.
+/// `(batch, channels, height, width)` of an image tensor.
 type Nchw = (usize, usize, usize, usize);
 
-fn dims(l1: &Layout, l2: &Layout, transposed: bool) -> Result<(Nchw, usize, usize)> {
-    let (b, c, h, w) = l1.shape().dims4()?;
+/// Checks the square kernel and returns the input's `(batch, c, h, w)` (laid out as `input`),
+/// the output channels and the kernel side.
+fn dims(l1: &Layout, l2: &Layout, transposed: bool, input: Planes) -> Result<(Nchw, usize, usize)> {
+    let (b, c, h, w) = input.nchw(l1.shape().dims4()?);
     let (w0, w1, kh, kw) = l2.shape().dims4()?;
     let (cin, cout) = if transposed { (w0, w1) } else { (w1, w0) };
     if cin != c || kh != kw {
@@ -435,11 +608,38 @@ pub fn conv2d_act(
     padding: usize,
     act: Activation,
 ) -> Result<Tensor> {
+    conv2d_act_io(x, w, b, stride, padding, act, Io::default())
+}
+
+/// [`conv2d_act`] with its input and output laid out as `io` says: a channel-major input is
+/// `(C, B, H, W)`, a channel-major output `(O, B, H', W')`. Strided convolutions (stride > 1)
+/// only take channel-major layouts (stride-1 ones run in tiles, on NCHW).
+pub fn conv2d_act_io(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+    io: Io,
+) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
         let keep = wants_grad(w);
-        x.apply_op3(w, b, Conv2dAct::new(stride, padding, act, keep))
+        x.apply_op3(w, b, Conv2dAct::new(stride, padding, act, keep).with_io(io))
     } else {
-        conv2d_reference(x, w, b, stride, padding, act)
+        io_reference(x, io, |x| conv2d_reference(x, w, b, stride, padding, act))
+    }
+}
+
+/// `f` on NCHW tensors for inputs and outputs laid out as `io` (candle's transposes).
+fn io_reference(x: &Tensor, io: Io, f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+    let y = match io.input {
+        Planes::Nchw => f(x)?,
+        Planes::ChannelMajor => f(&x.transpose(0, 1)?)?,
+    };
+    match io.output {
+        Planes::Nchw => Ok(y),
+        Planes::ChannelMajor => y.transpose(0, 1)?.contiguous(),
     }
 }
 
@@ -522,10 +722,23 @@ pub fn conv_transpose2d_act(
     padding: usize,
     act: Activation,
 ) -> Result<Tensor> {
+    conv_transpose2d_act_io(x, w, b, stride, padding, act, Io::default())
+}
+
+/// [`conv_transpose2d_act`] with its input and output laid out as `io` says (see [`conv2d_act_io`]).
+pub fn conv_transpose2d_act_io(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: usize,
+    act: Activation,
+    io: Io,
+) -> Result<Tensor> {
     if all_cpu_f32(&[x, w, b]) {
-        x.apply_op3(w, b, ConvTranspose2dAct::new(stride, padding, act))
+        x.apply_op3(w, b, ConvTranspose2dAct::new(stride, padding, act).with_io(io))
     } else {
-        conv_transpose2d_reference(x, w, b, stride, padding, act)
+        io_reference(x, io, |x| conv_transpose2d_reference(x, w, b, stride, padding, act))
     }
 }
 
@@ -603,6 +816,8 @@ pub struct Conv2dAct {
     /// The kernel taps kept (`ky·k + kx`, ascending), when not all: the others' weights count
     /// as zero. Stride 1 only.
     taps: Option<Vec<usize>>,
+    /// The input's and the output's layouts.
+    io: Io,
 }
 
 /// The largest im2col matrix a convolution builds at once, in bytes. glibc maps buffers
@@ -635,7 +850,13 @@ impl Conv2dAct {
             cols: Mutex::new(None),
             bn: None,
             taps: None,
+            io: Io::default(),
         }
+    }
+
+    /// The same op with its input and output laid out as `io` says.
+    pub fn with_io(self, io: Io) -> Self {
+        Self { io, ..self }
     }
 
     /// The same op keeping only `taps` of the kernel (`ky·k + kx`; stride 1, no batch norm).
@@ -698,13 +919,20 @@ impl CustomOp3 for Conv2dAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (xd, o, k) = dims(l1, l2, false)?;
+        let (xd, o, k) = dims(l1, l2, false, self.io.input)?;
         if l3.shape().dims1()? != o {
             candle_core::bail!("conv2d: bias {:?} for {o} channels", l3.shape());
         }
         let g = self.geometry(xd, k)?;
         let batch = xd.0;
+        if self.io != Io::default() && (self.tiled(g) || self.taps.is_some()) {
+            candle_core::bail!("conv2d: channel-major layouts need a stride over 1");
+        }
+        if self.io.output == Planes::ChannelMajor && self.bn.is_some() {
+            candle_core::bail!("conv2d: batch norm writes NCHW only");
+        }
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
+        let images = Images::all(&x, self.io.input, batch, g);
         if self.tiled(g) {
             let taps = self.taps_of(k)?;
             let plan = tiles::Plan { g, taps: &taps, batch };
@@ -724,12 +952,16 @@ impl CustomOp3 for Conv2dAct {
         };
         let mut saved = Vec::new();
         let y = if chunk >= batch {
-            let cols = im2col_batch(g, &x, batch);
-            let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
+            let cols = im2col_batch(g, images, batch);
+            let mut rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), batch * np))?;
             saved.push(cols);
-            match &self.bn {
-                None => to_nchw_bias_act(&rows, batch, &bias, np, self.act),
-                Some(bn) => bn.forward(
+            match (&self.bn, self.io.output) {
+                (None, Planes::ChannelMajor) => {
+                    bias_act_rows(&mut rows, &bias, self.act);
+                    rows
+                }
+                (None, Planes::Nchw) => to_nchw_bias_act(&rows, batch, &bias, np, self.act),
+                (Some(bn), _) => bn.forward(
                     to_nchw_bias_act(&rows, batch, &bias, np, Activation::Identity),
                     batch,
                     o,
@@ -737,13 +969,21 @@ impl CustomOp3 for Conv2dAct {
                 )?,
             }
         } else {
-            let image = g.image();
-            let mut y = Vec::with_capacity(batch * o * np);
+            let mut y = match self.io.output {
+                Planes::Nchw => Vec::with_capacity(batch * o * np),
+                Planes::ChannelMajor => scratch(batch * o * np),
+            };
             for start in (0..batch).step_by(chunk) {
                 let n = chunk.min(batch - start);
-                let cols = im2col_batch(g, &x[start * image..(start + n) * image], n);
-                let rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), n * np))?;
-                y.extend(to_nchw_bias_act(&rows, n, &bias, np, self.act));
+                let cols = im2col_batch(g, images.from(start), n);
+                let mut rows = matmul_new(Mat::new(&w, o, g.patch()), Mat::new(&cols, g.patch(), n * np))?;
+                match self.io.output {
+                    Planes::Nchw => y.extend(to_nchw_bias_act(&rows, n, &bias, np, self.act)),
+                    Planes::ChannelMajor => {
+                        bias_act_rows(&mut rows, &bias, self.act);
+                        put_columns(&mut y, &rows, o, (start, n), batch * np, np);
+                    }
+                }
                 saved.push(cols);
             }
             y
@@ -753,7 +993,7 @@ impl CustomOp3 for Conv2dAct {
         {
             *slot = Some(saved);
         }
-        Ok((CpuStorage::F32(y), Shape::from((batch, o, g.oh, g.ow))))
+        Ok((CpuStorage::F32(y), self.io.output.shape((batch, o, g.oh, g.ow))))
     }
 
     fn bwd(
@@ -764,7 +1004,7 @@ impl CustomOp3 for Conv2dAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (batch, c, h, wd) = x.dims4()?;
+        let (batch, c, h, wd) = self.io.input.nchw(x.dims4()?);
         let (o, _, k, _) = w.dims4()?;
         let g = self.geometry((batch, c, h, wd), k)?;
         if self.tiled(g) {
@@ -786,7 +1026,7 @@ impl CustomOp3 for Conv2dAct {
                     None
                 };
                 let gb = if wants_grad(b) {
-                    Some(cpu_tensor(channel_sums(gy, batch, o, g.positions()), o)?)
+                    Some(cpu_tensor(channel_sums(gy, batch, o, g.positions(), Planes::Nchw), o)?)
                 } else {
                     None
                 };
@@ -830,7 +1070,7 @@ impl CustomOp3 for Conv2dAct {
                     let cols = match saved.as_ref().and_then(|s| s.get(i)) {
                         Some(c) => std::borrow::Cow::Borrowed(c.as_slice()),
                         None => std::borrow::Cow::Owned(with_data(x, |x| {
-                            Ok(im2col_batch(g, &x[start * g.image()..(start + n) * g.image()], n))
+                            Ok(im2col_batch(g, Images::all(x, self.io.input, batch, g).from(start), n))
                         })?),
                     };
                     let part = matmul_new(Mat::new(&gy_cb, o, bp), Mat::new(&cols, g.patch(), bp).t())?;
@@ -843,11 +1083,17 @@ impl CustomOp3 for Conv2dAct {
                     let gcols = with_data(w, |w| {
                         matmul_new(Mat::new(w, o, g.patch()).t(), Mat::new(&gy_cb, o, bp))
                     })?;
-                    let part = col2im_batch(g, &gcols, n);
+                    let part = col2im_batch(g, &gcols, n, self.io.input);
                     if chunk >= batch {
                         gx_all = part;
-                    } else {
+                    } else if self.io.input == Planes::Nchw {
                         gx_all.extend(part);
+                    } else {
+                        if gx_all.is_empty() {
+                            gx_all = scratch(batch * g.image());
+                        }
+                        let hw = g.h * g.w;
+                        put_columns(&mut gx_all, &part, c, (start, n), batch * hw, hw);
                     }
                 }
             }
@@ -871,6 +1117,12 @@ impl CustomOp3 for Conv2dAct {
             &gy[start * sample..(start + n) * sample]
         }
         match &self.bn {
+            // Channel-major already: the activation's derivative applied to the chunk's columns.
+            None if self.io.output == Planes::ChannelMajor => with_data(grad, |grad| {
+                with_data(res, |res| {
+                    backward(&|start, n| act_grad_columns(grad, res, self.act, o, batch * np, np, (start, n)))
+                })
+            }),
             // The activation's derivative applied while laying the gradient out channel-major.
             None => with_data(grad, |grad| {
                 with_data(res, |res| {
@@ -908,6 +1160,8 @@ pub struct ConvTranspose2dAct {
     pub act: Activation,
     /// Batch norm and its activation after the bias, instead of `act`.
     pub bn: Option<BnEpilogue>,
+    /// The input's and the output's layouts.
+    pub io: Io,
 }
 
 impl ConvTranspose2dAct {
@@ -918,12 +1172,18 @@ impl ConvTranspose2dAct {
             padding,
             act,
             bn: None,
+            io: Io::default(),
         }
     }
 
     /// The same op with batch norm and its activation after the bias (`act` is then unused).
     pub fn with_bn(self, bn: BnEpilogue) -> Self {
         Self { bn: Some(bn), ..self }
+    }
+
+    /// The same op with its input and output laid out as `io` says.
+    pub fn with_io(self, io: Io) -> Self {
+        Self { io, ..self }
     }
 
     /// The output image as the geometry's image; the input as its grid.
@@ -960,9 +1220,16 @@ impl ConvTranspose2dAct {
             Mat::new(w, cin, g.patch()).t(),
             Mat::new(x_cb, cin, batch * g.positions()),
         )?;
-        let mut y = col2im_batch(g, &cols, batch);
+        if self.io.output == Planes::ChannelMajor && self.bn.is_some() {
+            candle_core::bail!("conv_transpose2d: batch norm writes NCHW only");
+        }
+        let mut y = col2im_batch(g, &cols, batch, self.io.output);
         let cout = bias.len();
         let y = match &self.bn {
+            None if self.io.output == Planes::ChannelMajor => {
+                bias_act_rows(&mut y, bias, self.act);
+                y
+            }
             None => {
                 bias_act(&mut y, bias, g.h * g.w, self.act);
                 y
@@ -975,12 +1242,12 @@ impl ConvTranspose2dAct {
         Ok(y)
     }
 
-    /// The backward pass for the pre-activation gradient `gy`: the channel-major input
-    /// gradient of the kernel's input channels `rows` (`rows.len() × B·H·W`), when asked for,
-    /// and, when `weights`, the kernel's gradient (`Cin·Cout·k·k`, from the channel-major input
-    /// `x_cb` gives) and the bias's.
+    /// The backward pass for the pre-activation gradient `gy` (laid out as the output): the
+    /// channel-major input gradient of the kernel's input channels `rows` (`rows.len() × B·H·W`),
+    /// when asked for, and, when `weights`, the kernel's gradient (`Cin·Cout·k·k`, from the
+    /// channel-major input `x_cb` gives) and the bias's.
     #[allow(clippy::too_many_arguments)]
-    fn backward_cb(
+    fn backward_cb<'x>(
         &self,
         g: Geometry,
         gy: &[f32],
@@ -988,9 +1255,9 @@ impl ConvTranspose2dAct {
         batch: usize,
         rows: Option<std::ops::Range<usize>>,
         weights: bool,
-        x_cb: impl FnOnce() -> Result<Vec<f32>>,
+        x_cb: impl FnOnce() -> Result<Cow<'x, [f32]>>,
     ) -> Result<(Option<Vec<f32>>, Option<KernelGrads>)> {
-        let gcols = im2col_batch(g, gy, batch);
+        let gcols = im2col_batch(g, Images::all(gy, self.io.output, batch, g), batch);
         let (bp, patch) = (batch * g.positions(), g.patch());
         let gx = match rows {
             Some(rows) => {
@@ -1003,7 +1270,7 @@ impl ConvTranspose2dAct {
             let x_cb = x_cb()?;
             let cin = w.len() / patch.max(1);
             let gw = matmul_new(Mat::new(&x_cb, cin, bp), Mat::new(&gcols, patch, bp).t())?;
-            let gb = channel_sums(gy, batch, g.c, g.h * g.w);
+            let gb = channel_sums(gy, batch, g.c, g.h * g.w, self.io.output);
             Some((gw, gb))
         } else {
             None
@@ -1041,16 +1308,19 @@ impl CustomOp3 for ConvTranspose2dAct {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (xd, cout, k) = dims(l1, l2, true)?;
+        let (xd, cout, k) = dims(l1, l2, true, self.io.input)?;
         if l3.shape().dims1()? != cout {
             candle_core::bail!("conv_transpose2d: bias {:?} for {cout} channels", l3.shape());
         }
         let g = self.geometry(xd, cout, k)?;
         let (batch, cin) = (xd.0, xd.1);
         let (x, w, bias) = (slice_of(s1, l1)?, slice_of(s2, l2)?, slice_of(s3, l3)?);
-        let x_cb = swap01(&x, batch, cin, g.positions());
+        let x_cb = match self.io.input {
+            Planes::Nchw => Cow::Owned(swap01(&x, batch, cin, g.positions())),
+            Planes::ChannelMajor => Cow::Borrowed(&x[..]),
+        };
         let y = self.forward_cb(g, &x_cb, &w, &bias, (batch, cin))?;
-        Ok((CpuStorage::F32(y), Shape::from((batch, cout, g.h, g.w))))
+        Ok((CpuStorage::F32(y), self.io.output.shape((batch, cout, g.h, g.w))))
     }
 
     fn bwd(
@@ -1061,22 +1331,27 @@ impl CustomOp3 for ConvTranspose2dAct {
         res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let xd = x.dims4()?;
+        let xd = self.io.input.nchw(x.dims4()?);
         let (cin, cout, k, _) = w.dims4()?;
         let g = self.geometry(xd, cout, k)?;
         let (batch, np) = (xd.0, g.positions());
         let rows = wants_grad(x).then_some(0..cin);
         let weights = wants_grad(w) || wants_grad(b);
         let (gx, params) = self.pre_activation(g, batch, grad, res, |gy| {
-            with_data(w, |wd| {
-                self.backward_cb(g, gy, wd, batch, rows, weights, || {
-                    with_data(x, |x| Ok(swap01(x, batch, cin, np)))
-                })
+            with_data(w, |wd| match self.io.input {
+                Planes::Nchw => self.backward_cb(g, gy, wd, batch, rows, weights, || {
+                    with_data(x, |x| Ok(Cow::Owned(swap01(x, batch, cin, np))))
+                }),
+                // Channel-major already: the input as it is.
+                Planes::ChannelMajor => with_data(x, |xc| {
+                    self.backward_cb(g, gy, wd, batch, rows, weights, || Ok(Cow::Borrowed(xc)))
+                }),
             })
         })?;
-        let gx = match gx {
-            Some(gx_cb) => Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?),
-            None => None,
+        let gx = match (gx, self.io.input) {
+            (Some(gx_cb), Planes::Nchw) => Some(cpu_tensor(swap01(&gx_cb, cin, batch, np), x.shape().clone())?),
+            (Some(gx_cb), Planes::ChannelMajor) => Some(cpu_tensor(gx_cb, x.shape().clone())?),
+            (None, _) => None,
         };
         let (gw, gb) = match params {
             Some((gw, gb)) => (
@@ -1197,7 +1472,7 @@ impl CustomOp3 for ConvTranspose2dCat {
                 let w = &wb[..wb.len() - g.c];
                 self.op.backward_cb(g, gy, w, batch, rows, weights, || {
                     with_data(x1, |a| {
-                        with_data(x2, |b| Ok(swap01_parts(&[(a, c1), (b, c2)], batch, np)))
+                        with_data(x2, |b| Ok(Cow::Owned(swap01_parts(&[(a, c1), (b, c2)], batch, np))))
                     })
                 })
             })

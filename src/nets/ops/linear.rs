@@ -12,9 +12,11 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use super::batchnorm::BnEpilogue;
 use super::sink::{ParamGrads, Sink};
+use rayon::prelude::*;
+
 use super::{
-    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, slice_of, wants_grad, with_act_grad,
-    with_data, written_by,
+    Activation, Mat, all_cpu_f32, cpu_tensor, matmul, matmul_new, par_chunks_mut, slice_of, swap01_act, wants_grad,
+    with_act_grad, with_data, written_by,
 };
 
 /// `act(x·Wᵀ + b)` for `x (B, in)`, `W (out, in)`, `b (out)`; returns `(B, out)`.
@@ -59,6 +61,7 @@ pub fn linear_act_into(
                 out_tail,
                 sink,
                 bn: None,
+                channel_major: false,
             },
         )
     } else {
@@ -67,6 +70,36 @@ pub fn linear_act_into(
             Some(tail) => y.reshape([&[x.dim(0)?], tail].concat()),
             None => Ok(y),
         }
+    }
+}
+
+/// [`linear_act_into`] into feature maps `maps = [c, h, w]` laid out channel-major,
+/// `(c, B, h, w)` (see [`super::conv::Planes`]): a dense layer feeding a fused transposed
+/// convolution, which takes that layout as it is. The rearrangement is done in the pass that
+/// applies the activation (forward) and its derivative (backward), where the convolution
+/// would make it a pass of its own each way, and one more for its weight gradient.
+pub fn linear_act_channel_major(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    act: Activation,
+    maps: [usize; 3],
+    sink: Option<&Arc<ParamGrads>>,
+) -> Result<Tensor> {
+    if all_cpu_f32(&[x, w, b]) {
+        let op = LinearAct {
+            act,
+            out_tail: Some(maps.to_vec()),
+            sink: Sink::of(sink, w, b),
+            bn: None,
+            channel_major: true,
+        };
+        x.apply_op3(w, b, op)
+    } else {
+        let y = reference(&x.flatten_from(1)?, w, b, act)?;
+        y.reshape((x.dim(0)?, maps[0], maps[1], maps[2]))?
+            .transpose(0, 1)?
+            .contiguous()
     }
 }
 
@@ -89,6 +122,7 @@ pub fn linear_bn_act(
         out_tail: Some(out_tail.to_vec()),
         sink: Sink::of(sink, w, b),
         bn: Some(bn),
+        channel_major: false,
     };
     x.apply_op3(w, b, op)
 }
@@ -109,6 +143,8 @@ pub struct LinearAct {
     pub sink: Option<Sink>,
     /// Batch norm and its activation over the output's feature maps, instead of `act`.
     pub bn: Option<BnEpilogue>,
+    /// The output's feature maps `(c, …)` laid out channel-major, `(c, B, …)` (no batch norm).
+    pub channel_major: bool,
 }
 
 impl LinearAct {
@@ -145,9 +181,13 @@ impl CustomOp3 for LinearAct {
     ) -> Result<(CpuStorage, Shape)> {
         let (batch, k) = batch_and_features(l1.shape())?;
         let (n, k2) = l2.shape().dims2()?;
-        let out_shape = match &self.out_tail {
-            Some(tail) => Shape::from([&[batch], tail.as_slice()].concat()),
-            None => Shape::from((batch, n)),
+        let out_shape = match (&self.out_tail, self.channel_major) {
+            (Some(tail), true) if tail.len() >= 2 && self.bn.is_none() => {
+                Shape::from([&tail[..1], &[batch], &tail[1..]].concat())
+            }
+            (_, true) => candle_core::bail!("linear-act: channel-major output needs feature maps and no batch norm"),
+            (Some(tail), false) => Shape::from([&[batch], tail.as_slice()].concat()),
+            (None, false) => Shape::from((batch, n)),
         };
         if k != k2 || l3.shape().dims1()? != n || out_shape.elem_count() != batch * n {
             candle_core::bail!(
@@ -170,6 +210,10 @@ impl CustomOp3 for LinearAct {
         };
         matmul(&mut y, Mat::new(&x, batch, k), Mat::new(&w, n, k).t(), true)?;
         let y = match &self.bn {
+            None if self.channel_major => {
+                let (c, p) = self.maps(n);
+                swap01_apply(&y, batch, c, p, self.act)
+            }
             None => {
                 let act = self.act;
                 par_chunks_mut(&mut y, |_, c| act.apply(c));
@@ -222,12 +266,40 @@ impl CustomOp3 for LinearAct {
             Ok((gx, gw, gb))
         };
         match &self.bn {
+            // Channel-major `(c, B, p)` back to `(B, c·p)` with the activation's derivative.
+            None if self.channel_major => {
+                let (c, p) = self.maps(n);
+                let gy = with_data(grad, |g| with_data(res, |y| swap01_act(g, y, self.act, c, batch, p)))?;
+                backward(&gy)
+            }
             None => with_act_grad(self.act, grad, res, backward),
             Some(bn) => {
                 let (c, p) = self.maps(n);
                 backward(&bn.backward(grad, res, batch, c, p)?)
             }
         }
+    }
+}
+
+/// `(d0, d1, inner)` → `(d1, d0, inner)` with the activation applied to each run as it lands,
+/// in parallel over `d1`.
+fn swap01_apply(src: &[f32], d0: usize, d1: usize, inner: usize, act: Activation) -> Vec<f32> {
+    let n = d0 * d1 * inner;
+    if n == 0 {
+        return vec![0.0; n];
+    }
+    // SAFETY: the d1 chunks of d0·inner cover all n elements, and each chunk's d0 runs are
+    // written whole before the activation reads them.
+    unsafe {
+        written_by(n, |dst| {
+            dst.par_chunks_mut(d0 * inner).enumerate().for_each(|(j, out)| {
+                for (i, run) in out.chunks_mut(inner).enumerate() {
+                    let s = (i * d1 + j) * inner;
+                    let run = run.write_copy_of_slice(&src[s..s + inner]);
+                    act.apply(run);
+                }
+            })
+        })
     }
 }
 
