@@ -612,8 +612,8 @@ pub fn conv2d_act(
 }
 
 /// [`conv2d_act`] with its input and output laid out as `io` says: a channel-major input is
-/// `(C, B, H, W)`, a channel-major output `(O, B, H', W')`. Strided convolutions (stride > 1)
-/// only take channel-major layouts (stride-1 ones run in tiles, on NCHW).
+/// `(C, B, H, W)`, a channel-major output `(O, B, H', W')`. Only strided convolutions (stride
+/// over 1) take channel-major layouts; stride-1 ones run in tiles, on NCHW, and refuse them.
 pub fn conv2d_act_io(
     x: &Tensor,
     w: &Tensor,
